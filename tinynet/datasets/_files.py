@@ -1,0 +1,42 @@
+"""Where dataset files live: an explicit path, then $TINYNET_DATA, then ~/.cache/tinynet/datasets.
+
+Every loader resolves its files through :func:`find_file` so the search order is the same for all
+datasets. The data folder may be read-only (CI): nothing is ever written beside the data read.
+"""
+import os
+from pathlib import Path
+
+
+def cache_dir():
+    """The writable cache, ``~/.cache/tinynet/datasets`` (created on demand by downloaders)."""
+    return Path(os.path.expanduser("~")) / ".cache" / "tinynet" / "datasets"
+
+
+def search_roots(path=None):
+    """The folders searched, in order: ``path`` (if given), ``$TINYNET_DATA``, the cache."""
+    roots = []
+    if path is not None:
+        roots.append(Path(path))
+    env = os.environ.get("TINYNET_DATA")
+    if env:
+        roots.append(Path(env))
+    roots.append(cache_dir())
+    return roots
+
+
+def find_file(relpath, path=None):
+    """Return the first existing ``root / relpath`` over :func:`search_roots`, or None."""
+    for root in search_roots(path):
+        candidate = root / relpath
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def missing_message(dataset, relpaths, path=None):
+    """A clear 'which files to put where' message for a dataset that cannot be found."""
+    roots = ", ".join(str(r) for r in search_roots(path))
+    files = ", ".join(relpaths)
+    return (f"{dataset}: could not find {files} under any of: {roots}. Put the files there "
+            f"(e.g. export TINYNET_DATA=/path/to/data with {files} inside), or connect to the "
+            f"internet so tinynet can download them into {cache_dir()}.")
