@@ -40,3 +40,11 @@ def missing_message(dataset, relpaths, path=None):
     return (f"{dataset}: could not find {files} under any of: {roots}. Put the files there "
             f"(e.g. export TINYNET_DATA=/path/to/data with {files} inside), or connect to the "
             f"internet so tinynet can download them into {cache_dir()}.")
+
+
+def require_file(dataset, relpath, path=None):
+    """Like :func:`find_file` but raise FileNotFoundError with :func:`missing_message` when absent."""
+    found = find_file(relpath, path)
+    if found is None:
+        raise FileNotFoundError(missing_message(dataset, [relpath], path))
+    return found

@@ -1,0 +1,63 @@
+"""Numeric tabular sets (credit default, card fraud), read from ``tabular/``.
+
+    data = tabular.load_credit_default()
+    data.X   # float32 (n, d)      data.y   # int64 (n,)
+    data.feature_names, data.target_name
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from ._csv import read_rows
+from ._files import require_file
+
+TabularData = namedtuple("TabularData", ["X", "y", "feature_names", "target_name"])
+
+
+def _load(dataset, relpath, target, drop, path):
+    file = require_file(dataset, relpath, path)
+    header, rows = read_rows(file)
+    if target not in header:
+        raise ValueError(f"{file}: label column {target!r} not in the header {header}")
+    t = header.index(target)
+    keep = [i for i, h in enumerate(header) if i != t and h not in drop]
+    X = np.empty((len(rows), len(keep)), dtype=np.float64)
+    y = np.empty(len(rows), dtype=np.int64)
+    for r, (line, cells) in enumerate(rows):
+        try:
+            X[r] = [float(cells[i]) for i in keep]
+            label = float(cells[t])
+        except ValueError:
+            bad = next(header[i] for i in keep + [t] if not _is_number(cells[i]))
+            raise ValueError(f"{file}, line {line}: column {bad!r} is not a number: "
+                             f"{cells[header.index(bad)]!r}") from None
+        if label != int(label):
+            raise ValueError(f"{file}, line {line}: label {target!r} must be an integer, got {label}")
+        y[r] = int(label)
+    return TabularData(X.astype(np.float32), y, [header[i] for i in keep], target)
+
+
+def _is_number(s):
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def load_credit_default(path=None):
+    """UCI "default of credit card clients": X float32 (30000, 23), y int64 (30000,) in {0, 1}.
+
+    Reads ``tabular/UCI_Credit_Card.csv`` (searched as in :mod:`._files`); the ID column is dropped
+    and the label is ``default.payment.next.month``.
+    """
+    return _load("credit default", "tabular/UCI_Credit_Card.csv", "default.payment.next.month",
+                 {"ID"}, path)
+
+
+def load_creditcard_fraud(path=None):
+    """ULB card-fraud sample: X float32 (1722, 30) (Time, V1..V28, Amount), y int64 (1 = fraud).
+
+    Reads ``tabular/creditcard_sample.csv``; its unnamed first column (a row index) is dropped.
+    """
+    return _load("credit card fraud", "tabular/creditcard_sample.csv", "Class", {""}, path)
