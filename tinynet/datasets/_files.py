@@ -48,3 +48,12 @@ def require_file(dataset, relpath, path=None):
     if found is None:
         raise FileNotFoundError(missing_message(dataset, [relpath], path))
     return found
+
+
+class DatasetFileError(ValueError):
+    """A dataset file that is truncated or corrupt (bad magic number, wrong size, bad checksum)."""
+
+    def __init__(self, file, problem):
+        self.file = str(file)
+        super().__init__(f"{file}: {problem}. The file is truncated or corrupt: delete it so tinynet "
+                         f"downloads it again, or replace it with a good copy.")
