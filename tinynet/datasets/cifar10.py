@@ -35,14 +35,14 @@ def load_data(path=None, download=True):
     downloaded, and DatasetFileError naming the file when one is truncated or corrupt.
     """
     files = locate(path, download)
-    train = [read_batch(files[n]) for n in TRAIN_FILES]
-    x_test, y_test = read_batch(files[TEST_FILES[0]])
+    train = [read_batch(files[n], RECORDS_PER_FILE) for n in TRAIN_FILES]
+    x_test, y_test = read_batch(files[TEST_FILES[0]], RECORDS_PER_FILE)
     x_train = np.concatenate([x for x, _ in train])
     y_train = np.concatenate([y for _, y in train])
     return (x_train, y_train), (x_test, y_test)
 
 
-def read_batch(filename, records=RECORDS_PER_FILE):
+def read_batch(filename, records=None):
     """Parse one binary batch file: records of 1 label byte + 3072 pixel bytes (R, G, B planes).
 
     Returns ``(x uint8 (n, 3, 32, 32), y uint8 (n, 1))``. ``records`` is the expected count (None to
