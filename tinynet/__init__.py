@@ -8,6 +8,7 @@ import importlib
 
 from .backend import get_array_module, to_device, asnumpy, gpu_available, seed
 from .autograd import Tensor, Function, no_grad, is_grad_enabled
+from . import functional  # installs the Tensor operators
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,92 @@
+"""The array module: NumPy on the CPU, CuPy on a CUDA GPU.
+
+Every op asks ``get_array_module(x)`` for the module of its inputs, so one piece of code runs on
+both. Devices are named ``"cpu"`` and ``"gpu"``. Random numbers come from one seeded generator per
+backend (:func:`seed`, :func:`rng`).
+"""
+import numpy
+
+try:  # CuPy is optional: a GPU is never required.
+    import cupy
+except Exception:  # ImportError, or a CUDA library that fails to load
+    cupy = None
+
+
+def gpu_available():
+    """True when CuPy is importable and sees at least one CUDA device."""
+    if cupy is None:
+        return False
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def is_gpu_array(a):
+    return cupy is not None and isinstance(a, cupy.ndarray)
+
+
+def device_of(a):
+    """``"gpu"`` for a CuPy array, ``"cpu"`` for anything else."""
+    return "gpu" if is_gpu_array(a) else "cpu"
+
+
+def get_array_module(*arrays):
+    """``cupy`` if any argument is a CuPy array, else ``numpy``."""
+    for a in arrays:
+        if is_gpu_array(a):
+            return cupy
+    return numpy
+
+
+def check_device(name, arrays):
+    """Raise TypeError when ``arrays`` (a list of (label, array)) live on different devices."""
+    devices = {device_of(a) for _, a in arrays if a is not None}
+    if len(devices) > 1:
+        where = ", ".join(f"{label} on {device_of(a)}" for label, a in arrays if a is not None)
+        raise TypeError(f"{name}: inputs are on different devices ({where}); move them to one "
+                        f"device first, e.g. tensor.to('gpu') or tensor.to('cpu')")
+
+
+def to_device(a, device):
+    """Return array ``a`` on ``device`` ("cpu" or "gpu"); no copy when it is already there."""
+    if device == "cpu":
+        return asnumpy(a)
+    if device == "gpu":
+        if not gpu_available():
+            raise RuntimeError("to_device('gpu'): no CUDA GPU is available (CuPy is "
+                               + ("not installed)" if cupy is None else "installed but sees no device)"))
+        return cupy.asarray(a)
+    raise ValueError(f"to_device: device must be 'cpu' or 'gpu', got {device!r}")
+
+
+def asnumpy(a):
+    """A NumPy array holding ``a`` (copied from the GPU when needed)."""
+    if is_gpu_array(a):
+        return cupy.asnumpy(a)
+    return numpy.asarray(a)
+
+
+_seed = 0
+_rngs = {}
+
+
+def seed(value):
+    """Seed every backend's generator (and the initializers that draw from them)."""
+    global _seed
+    _seed = int(value)
+    _rngs.clear()
+
+
+def rng(xp=numpy):
+    """The seeded generator of backend ``xp``: a ``numpy.random.Generator`` or CuPy's equivalent."""
+    gen = _rngs.get(xp.__name__)
+    if gen is None:
+        gen = numpy.random.default_rng(_seed) if xp is numpy else cupy.random.default_rng(_seed)
+        _rngs[xp.__name__] = gen
+    return gen
+
+
+def uniform(xp, shape, dtype):
+    """Uniform [0, 1) samples of ``dtype`` drawn from the backend's seeded generator."""
+    return rng(xp).random(shape, dtype=dtype)

@@ -1,0 +1,106 @@
+"""Activations: relu, leaky_relu, tanh, sigmoid, softmax, log_softmax (all shape-preserving)."""
+from ..autograd import Function
+from ..backend import get_array_module
+
+
+class ReLU(Function):
+    def forward(self, x):
+        self.mask = x > 0
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+class LeakyReLU(Function):
+    def __init__(self, alpha=0.2):
+        self.alpha = alpha
+
+    def forward(self, x):
+        self.slope = get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        return x * self.slope
+
+    def backward(self, gy):
+        return gy * self.slope
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = get_array_module(x).tanh(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * (1 - self.y * self.y)
+
+
+class Sigmoid(Function):
+    """1 / (1 + exp(-x)), computed as 0.5 * tanh(0.5 x) + 0.5: no overflow for any x."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        half = x.dtype.type(0.5)
+        self.y = xp.tanh(x * half) * half + half
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y * (1 - self.y)
+
+
+def _log_softmax(x, axis):
+    xp = get_array_module(x)
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class Softmax(Function):
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        self.y = e / e.sum(axis=self.axis, keepdims=True)
+        return self.y
+
+    def backward(self, gy):
+        gyy = gy * self.y
+        return gyy - self.y * gyy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """log(softmax(x)) by log-sum-exp."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def forward(self, x):
+        self.y = _log_softmax(x, self.axis)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+def leaky_relu(x, alpha=0.2):
+    return LeakyReLU(alpha)(x)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+def softmax(x, axis=-1):
+    return Softmax(axis)(x)
+
+
+def log_softmax(x, axis=-1):
+    return LogSoftmax(axis)(x)

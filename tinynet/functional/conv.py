@@ -1,0 +1,198 @@
+"""Convolution by im2col + one GEMM, its exact adjoint (transposed convolution), and upsampling.
+
+Layout: the public API is channels-first (N, C, H, W). Inside, images are kept channel-major,
+(C, N, H, W) in memory: the GEMM ``W (C_out, C*kh*kw) @ col (C*kh*kw, N*oh*ow)`` then yields the
+output already laid out (C_out, N, oh, ow), and ops return it as an (N, C_out, oh, ow) *view*
+(a transpose, no copy). Elementwise ops and pooling preserve that memory order, so the next
+convolution reads its input without a transposing copy.
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+
+
+def pair(v, name="value"):
+    """An int or a pair of ints -> a pair of ints."""
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return int(v[0]), int(v[1])
+    return int(v), int(v)
+
+
+def out_size(n, k, s, p):
+    """Output length of a window of k with stride s over n cells padded by p on both sides."""
+    return (n + 2 * p - k) // s + 1
+
+
+def to_channel_major(x, ph=0, pw=0, fill=0):
+    """(N, C, H, W) -> (C, N, H + 2ph, W + 2pw), padding with ``fill``; a view when no padding."""
+    xt = x.transpose(1, 0, 2, 3)
+    if ph == 0 and pw == 0:
+        return xt
+    xp = get_array_module(x)
+    C, N, H, W = xt.shape
+    out = xp.empty((C, N, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+    if ph:
+        out[:, :, :ph] = fill
+        out[:, :, H + ph:] = fill
+    if pw:
+        out[:, :, ph:H + ph, :pw] = fill
+        out[:, :, ph:H + ph, W + pw:] = fill
+    out[:, :, ph:H + ph, pw:W + pw] = xt
+    return out
+
+
+def windows(kh, kw, sh, sw, oh, ow):
+    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order."""
+    for i in range(kh):
+        for j in range(kw):
+            yield i, j, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+
+
+def im2col(xt, kh, kw, sh, sw, oh, ow):
+    """xt (C, N, Hp, Wp) -> col (C*kh*kw, N*oh*ow), one strided-slice copy per kernel offset."""
+    xp = get_array_module(xt)
+    C, N = xt.shape[:2]
+    col = xp.empty((C, kh, kw, N, oh, ow), dtype=xt.dtype)
+    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
+        col[:, i, j] = xt[:, :, rows, cols]
+    return col.reshape(C * kh * kw, N * oh * ow)
+
+
+def col2im(col, C, N, Hp, Wp, kh, kw, sh, sw, oh, ow):
+    """Adjoint of im2col: col (C*kh*kw, N*oh*ow) -> (C, N, Hp, Wp), adding overlapping windows."""
+    xp = get_array_module(col)
+    col = col.reshape(C, kh, kw, N, oh, ow)
+    out = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
+    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
+        out[:, :, rows, cols] += col[:, i, j]
+    return out
+
+
+def _check_conv(op, x, w, b, c_in_axis):
+    if x.ndim != 4:
+        raise ValueError(f"{op}: x must be (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"{op}: w must be 4-D, got shape {w.shape}")
+    if x.shape[1] != w.shape[c_in_axis]:
+        raise ValueError(f"{op}: x has {x.shape[1]} channels (shape {x.shape}) but w expects "
+                         f"{w.shape[c_in_axis]} (shape {w.shape})")
+    c_out = w.shape[1 - c_in_axis]
+    if b is not None and b.shape != (c_out,):
+        raise ValueError(f"{op}: b must have shape ({c_out},), got {b.shape}")
+    if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+        raise TypeError(f"{op}: dtypes differ: x {x.dtype}, w {w.dtype}"
+                        + (f", b {b.dtype}" if b is not None else ""))
+
+
+class Conv2d(Function):
+    """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,)."""
+
+    def __init__(self, stride=1, padding=0):
+        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
+
+    def forward(self, x, w, b=None):
+        _check_conv("conv2d", x, w, b, c_in_axis=1)
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        N, C, H, W = x.shape
+        c_out, _, kh, kw = w.shape
+        oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
+        if oh < 1 or ow < 1:
+            raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
+                             f"{self.padding} (x {x.shape}, w {w.shape})")
+        self.col = im2col(to_channel_major(x, ph, pw), kh, kw, sh, sw, oh, ow)
+        self.x_shape, self.w, self.has_b = x.shape, w, b is not None
+        y = w.reshape(c_out, -1) @ self.col
+        if b is not None:
+            y += b[:, None]
+        return y.reshape(c_out, N, oh, ow).transpose(1, 0, 2, 3)
+
+    def backward(self, gy):
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        N, C, H, W = self.x_shape
+        c_out, _, kh, kw = self.w.shape
+        oh, ow = gy.shape[2:]
+        gy_mat = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)
+        gw = (gy_mat @ self.col.T).reshape(self.w.shape)
+        gb = gy_mat.sum(axis=1) if self.has_b else None
+        gx = None
+        if self.needs_grad[0]:
+            gcol = self.w.reshape(c_out, -1).T @ gy_mat
+            gxt = col2im(gcol, C, N, H + 2 * ph, W + 2 * pw, kh, kw, sh, sw, oh, ow)
+            gx = gxt[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
+        return gx, gw, gb
+
+
+class Conv2dTranspose(Function):
+    """The adjoint of conv2d: x (N, C_in, H, W), w (C_in, C_out, kh, kw) -> (N, C_out, Ho, Wo)
+    with Ho = (H - 1) * stride - 2 * padding + kh + output_padding (PyTorch's convention)."""
+
+    def __init__(self, stride=1, padding=0, output_padding=0):
+        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
+        self.output_padding = pair(output_padding, "output_padding")
+
+    def forward(self, x, w, b=None):
+        _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
+        (sh, sw), (ph, pw), (oph, opw) = self.stride, self.padding, self.output_padding
+        if not (0 <= oph < max(sh, 1) and 0 <= opw < max(sw, 1)):
+            raise ValueError(f"conv2d_transpose: output_padding {self.output_padding} must be "
+                             f"smaller than stride {self.stride}")
+        N, c_in, H, W = x.shape
+        _, c_out, kh, kw = w.shape
+        ho, wo = (H - 1) * sh - 2 * ph + kh + oph, (W - 1) * sw - 2 * pw + kw + opw
+        if ho < 1 or wo < 1:
+            raise ValueError(f"conv2d_transpose: padding {self.padding} leaves no output for "
+                             f"x {x.shape} and w {w.shape}")
+        self.x_mat = x.transpose(1, 0, 2, 3).reshape(c_in, -1)
+        self.x_shape, self.w, self.has_b = x.shape, w, b is not None
+        col = w.reshape(c_in, -1).T @ self.x_mat
+        yt = col2im(col, c_out, N, ho + 2 * ph, wo + 2 * pw, kh, kw, sh, sw, H, W)
+        yt = yt[:, :, ph:ph + ho, pw:pw + wo]
+        if b is not None:
+            yt += b[:, None, None, None]
+        return yt.transpose(1, 0, 2, 3)
+
+    def backward(self, gy):
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        c_in, c_out, kh, kw = self.w.shape
+        N, _, H, W = self.x_shape
+        gcol = im2col(to_channel_major(gy, ph, pw), kh, kw, sh, sw, H, W)
+        gw = (self.x_mat @ gcol.T).reshape(self.w.shape)
+        gx = None
+        if self.needs_grad[0]:
+            gx = (self.w.reshape(c_in, -1) @ gcol).reshape(c_in, N, H, W).transpose(1, 0, 2, 3)
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_b else None
+        return gx, gw, gb
+
+
+class Upsample2d(Function):
+    """Nearest-neighbour upsampling: (N, C, H, W) -> (N, C, H*s, W*s)."""
+
+    def __init__(self, scale=2):
+        self.scale = pair(scale, "scale")
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"upsample2d: x must be (N, C, H, W), got shape {x.shape}")
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        sh, sw = self.scale
+        y = xp.broadcast_to(x[:, :, :, None, :, None], (N, C, H, sh, W, sw))
+        return y.reshape(N, C, H * sh, W * sw)
+
+    def backward(self, gy):
+        N, C, Hs, Ws = gy.shape
+        sh, sw = self.scale
+        return gy.reshape(N, C, Hs // sh, sh, Ws // sw, sw).sum(axis=(3, 5))
+
+
+def conv2d(x, w, b=None, stride=1, padding=0):
+    return Conv2d(stride, padding)(x, w, b)
+
+
+def conv2d_transpose(x, w, b=None, stride=1, padding=0, output_padding=0):
+    return Conv2dTranspose(stride, padding, output_padding)(x, w, b)
+
+
+def upsample2d(x, scale=2):
+    return Upsample2d(scale)(x)

@@ -1,0 +1,27 @@
+"""Inverted dropout: at training time zero each element with probability ``rate`` and scale the
+rest by 1 / (1 - rate), so inference is the identity."""
+from ..autograd import Function
+from ..backend import get_array_module, uniform
+
+
+class Dropout(Function):
+    def __init__(self, rate):
+        if not 0 <= rate < 1:
+            raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
+        self.rate = rate
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        keep = uniform(xp, x.shape, x.dtype) >= x.dtype.type(self.rate)
+        self.mask = keep * x.dtype.type(1 / (1 - self.rate))
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * self.mask
+
+
+def dropout(x, rate=0.5, training=True):
+    """x of any shape; the identity when not training or when rate is 0."""
+    if not training or rate == 0:
+        return x
+    return Dropout(rate)(x)

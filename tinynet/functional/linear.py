@@ -1,0 +1,26 @@
+"""Fully connected layer: y (N, out) = x (N, in) @ w (in, out) + b (out,)."""
+from ..autograd import Function
+
+
+class Linear(Function):
+    def forward(self, x, w, b=None):
+        if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
+            raise ValueError(f"linear: x must be (N, in) and w (in, out); got x {x.shape} with "
+                             f"w {w.shape}")
+        if b is not None and b.shape != (w.shape[1],):
+            raise ValueError(f"linear: b must have shape ({w.shape[1]},), got {b.shape}")
+        self.x, self.w, self.has_b = x, w, b is not None
+        y = x @ w
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        gx = gy @ self.w.T if self.needs_grad[0] else None
+        gw = self.x.T @ gy
+        gb = gy.sum(axis=0) if self.has_b else None
+        return gx, gw, gb
+
+
+def linear(x, w, b=None):
+    return Linear()(x, w, b)

@@ -1,0 +1,133 @@
+"""Losses. Each returns the mean over the batch; targets may be raw arrays or Tensors and are
+treated as constants. Probability-form losses clip to [1e-7, 1 - 1e-7] like Keras; the logits
+forms are stable for any input."""
+from ..autograd import Function, Tensor
+from ..backend import get_array_module
+from .activation import _log_softmax
+
+EPSILON = 1e-7
+
+
+def _constant(t, like):
+    """The raw array of a target (Tensor, array or list), on the prediction's array module."""
+    data = t.data if isinstance(t, Tensor) else t
+    if not hasattr(data, "shape"):
+        data = get_array_module(like.data if isinstance(like, Tensor) else like).asarray(data)
+    return data
+
+
+def _same_shape(op, y, t):
+    if y.shape != t.shape:
+        raise ValueError(f"{op}: target shape {t.shape} does not match prediction shape {y.shape}")
+
+
+class MeanSquaredError(Function):
+    def forward(self, y, t):
+        _same_shape("mean_squared_error", y, t)
+        self.diff = y - t.astype(y.dtype, copy=False)
+        return (self.diff * self.diff).mean()
+
+    def backward(self, gy):
+        return gy * (2 / self.diff.size) * self.diff, None
+
+
+class BinaryCrossEntropy(Function):
+    """-mean(t log p + (1 - t) log(1 - p)) with p clipped to [eps, 1 - eps] (zero gradient outside)."""
+
+    def forward(self, p, t):
+        _same_shape("binary_cross_entropy", p, t)
+        xp = get_array_module(p)
+        self.t = t.astype(p.dtype, copy=False)
+        self.inside = (p > EPSILON) & (p < 1 - EPSILON)
+        self.p = xp.clip(p, p.dtype.type(EPSILON), p.dtype.type(1 - EPSILON))
+        loss = self.t * xp.log(self.p) + (1 - self.t) * xp.log(1 - self.p)
+        return -loss.mean()
+
+    def backward(self, gy):
+        g = (self.p - self.t) / (self.p * (1 - self.p)) * self.inside
+        return gy * g * (1 / self.p.size), None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """mean(max(z, 0) - z t + log(1 + exp(-|z|))): the sigmoid cross-entropy without overflow."""
+
+    def forward(self, z, t):
+        _same_shape("binary_cross_entropy_with_logits", z, t)
+        xp = get_array_module(z)
+        self.z, self.t = z, t.astype(z.dtype, copy=False)
+        return (xp.maximum(z, 0) - z * self.t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        half = self.z.dtype.type(0.5)
+        sig = xp.tanh(self.z * half) * half + half
+        return gy * (sig - self.t) * (1 / self.z.size), None
+
+
+class CategoricalCrossEntropy(Function):
+    """-mean over the batch of sum_k t_k log p_k, p (N, K) probabilities clipped like Keras."""
+
+    def forward(self, p, t):
+        _same_shape("categorical_cross_entropy", p, t)
+        xp = get_array_module(p)
+        self.t = t.astype(p.dtype, copy=False)
+        self.inside = (p > EPSILON) & (p < 1 - EPSILON)
+        self.p = xp.clip(p, p.dtype.type(EPSILON), p.dtype.type(1 - EPSILON))
+        self.n = p.shape[0] if p.ndim > 1 else 1
+        return -(self.t * xp.log(self.p)).sum() / p.dtype.type(self.n)
+
+    def backward(self, gy):
+        return gy * (-self.t / self.p) * self.inside * (1 / self.n), None
+
+
+class SoftmaxCrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood: logits (N, K), t (N,) integer labels or
+    (N, K) one-hot / probability rows. Gradient: (softmax(z) - onehot(t)) / N."""
+
+    def forward(self, z, t):
+        if z.ndim != 2:
+            raise ValueError(f"softmax_cross_entropy: logits must be (N, K), got shape {z.shape}")
+        xp = get_array_module(z)
+        N, K = z.shape
+        logp = _log_softmax(z, axis=1)
+        self.p = xp.exp(logp)
+        if t.ndim == 1 and t.dtype.kind in "iu":
+            if t.shape[0] != N:
+                raise ValueError(f"softmax_cross_entropy: {t.shape[0]} labels for logits of "
+                                 f"shape {z.shape}")
+            if N and (int(t.min()) < 0 or int(t.max()) >= K):
+                raise ValueError(f"softmax_cross_entropy: labels must be in [0, {K}), got "
+                                 f"range [{int(t.min())}, {int(t.max())}]")
+            self.t = xp.zeros_like(z)
+            self.t[xp.arange(N), t] = 1
+        else:
+            if t.shape != z.shape:
+                raise ValueError(f"softmax_cross_entropy: target shape {t.shape} does not "
+                                 f"match logits shape {z.shape} (give integer labels (N,) or "
+                                 f"one-hot rows (N, K))")
+            self.t = t.astype(z.dtype, copy=False)
+        return -(self.t * logp).sum() / z.dtype.type(N)
+
+    def backward(self, gy):
+        N = self.p.shape[0]
+        return gy * (self.p - self.t) * (1 / N), None
+
+
+def mean_squared_error(y, t):
+    return MeanSquaredError()(y, _constant(t, y))
+
+
+def binary_cross_entropy(p, t):
+    return BinaryCrossEntropy()(p, _constant(t, p))
+
+
+def binary_cross_entropy_with_logits(z, t):
+    return BinaryCrossEntropyWithLogits()(z, _constant(t, z))
+
+
+def categorical_cross_entropy(p, t):
+    return CategoricalCrossEntropy()(p, _constant(t, p))
+
+
+def softmax_cross_entropy(logits, t):
+    return SoftmaxCrossEntropy()(logits, _constant(t, logits))

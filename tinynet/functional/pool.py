@@ -1,0 +1,116 @@
+"""2-D pooling over (N, C, H, W) as the elementwise max / mean of the kh*kw strided window slices.
+
+Working on whole strided slices (one NumPy call per kernel offset) keeps the memory order of the
+input, so the channel-major layout produced by conv2d flows through unchanged.
+"""
+from ..autograd import Function
+from ..backend import get_array_module
+from .conv import pair, out_size, windows
+
+
+class _Pool2d(Function):
+    op = "pool2d"
+    fill = 0
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        self.kernel = pair(kernel_size, "kernel_size")
+        self.stride = self.kernel if stride is None else pair(stride, "stride")
+        self.padding = pair(padding, "padding")
+
+    def _setup(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"{self.op}: x must be (N, C, H, W), got shape {x.shape}")
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        if ph * 2 > kh or pw * 2 > kw:
+            raise ValueError(f"{self.op}: padding {self.padding} must be at most half the "
+                             f"kernel {self.kernel}")
+        H, W = x.shape[2:]
+        if kh > H + 2 * ph or kw > W + 2 * pw:
+            raise ValueError(f"{self.op}: window {self.kernel} is larger than the input "
+                             f"{H}x{W} (padding {self.padding}; x shape {x.shape})")
+        self.x_shape = x.shape
+        self.oh, self.ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
+        if ph or pw:  # pad in x's memory order via an (N, C, ...) view of a padded buffer
+            xp = get_array_module(x)
+            N, C = x.shape[:2]
+            padded = xp.full((C, N, H + 2 * ph, W + 2 * pw), self.fill, dtype=x.dtype)
+            padded = padded.transpose(1, 0, 2, 3)
+            padded[:, :, ph:ph + H, pw:pw + W] = x
+            x = padded
+        return x
+
+    def _slices(self):
+        (kh, kw), (sh, sw) = self.kernel, self.stride
+        for _, _, rows, cols in windows(kh, kw, sh, sw, self.oh, self.ow):
+            yield (slice(None), slice(None), rows, cols)
+
+    def _padded_zeros(self, like):
+        """A zero gradient buffer for the padded input, in channel-major memory order."""
+        xp = get_array_module(like)
+        N, C, H, W = self.x_shape
+        (ph, pw) = self.padding
+        return xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=like.dtype).transpose(1, 0, 2, 3)
+
+    def _crop(self, gx):
+        N, C, H, W = self.x_shape
+        ph, pw = self.padding
+        return gx[:, :, ph:ph + H, pw:pw + W]
+
+
+class MaxPool2d(_Pool2d):
+    """Max over each window; the gradient goes to exactly one input per window (the first maximum
+    in row-major window order)."""
+    op = "max_pool2d"
+    fill = float("-inf")
+
+    def forward(self, x):
+        x = self._setup(x)
+        xp = get_array_module(x)
+        slices = list(self._slices())
+        y = x[slices[0]].copy(order="K")
+        for s in slices[1:]:
+            xp.maximum(y, x[s], out=y)
+        self.x, self.y = x, y
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = self._padded_zeros(gy)
+        taken = xp.zeros(self.y.shape, dtype=bool)
+        for s in self._slices():
+            hit = self.x[s] == self.y
+            hit &= ~taken
+            taken |= hit
+            gx[s] += gy * hit
+        return self._crop(gx)
+
+
+class AvgPool2d(_Pool2d):
+    """Mean over each window; padded cells count as zeros (PyTorch's count_include_pad=True)."""
+    op = "avg_pool2d"
+
+    def forward(self, x):
+        x = self._setup(x)
+        slices = list(self._slices())
+        y = x[slices[0]].copy(order="K")
+        for s in slices[1:]:
+            y += x[s]
+        kh, kw = self.kernel
+        y *= x.dtype.type(1.0 / (kh * kw))
+        return y
+
+    def backward(self, gy):
+        kh, kw = self.kernel
+        g = gy * gy.dtype.type(1.0 / (kh * kw))
+        gx = self._padded_zeros(gy)
+        for s in self._slices():
+            gx[s] += g
+        return self._crop(gx)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    return MaxPool2d(kernel_size, stride, padding)(x)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    return AvgPool2d(kernel_size, stride, padding)(x)

@@ -1,0 +1,44 @@
+"""Hypothesis strategies for op geometry: batch 1-2, odd sizes, strides 1-3, paddings 0-2,
+non-square kernels."""
+from hypothesis import strategies as st
+
+
+@st.composite
+def conv_geometry(draw, max_size=7):
+    """(N, C_in, C_out, H, W, kh, kw, stride, padding) where the kernel fits the padded input."""
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H = draw(st.integers(max(1, kh - 2 * ph), max_size))
+    W = draw(st.integers(max(1, kw - 2 * pw), max_size))
+    N, ci, co = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return N, ci, co, H, W, kh, kw, (sh, sw), (ph, pw)
+
+
+@st.composite
+def transpose_geometry(draw, max_size=5):
+    """(N, C_in, C_out, H, W, kh, kw, stride, padding, output_padding) with a non-empty output."""
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    oph, opw = draw(st.integers(0, sh - 1)), draw(st.integers(0, sw - 1))
+    H, W = draw(st.integers(1, max_size)), draw(st.integers(1, max_size))
+    ph = draw(st.integers(0, min(2, ((H - 1) * sh + kh + oph - 1) // 2)))
+    pw = draw(st.integers(0, min(2, ((W - 1) * sw + kw + opw - 1) // 2)))
+    N, ci, co = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return N, ci, co, H, W, kh, kw, (sh, sw), (ph, pw), (oph, opw)
+
+
+@st.composite
+def pool_geometry(draw, max_size=7):
+    """(N, C, H, W, kernel, stride, padding) with padding <= kernel/2 and the window fitting."""
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, kh // 2)), draw(st.integers(0, kw // 2))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H = draw(st.integers(max(1, kh - 2 * ph), max_size))
+    W = draw(st.integers(max(1, kw - 2 * pw), max_size))
+    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    return N, C, H, W, (kh, kw), (sh, sw), (ph, pw)
+
+
+def shapes(min_dims=1, max_dims=3, max_side=4):
+    return st.lists(st.integers(1, max_side), min_size=min_dims, max_size=max_dims).map(tuple)
