@@ -231,7 +231,8 @@ class Function:
         arrays = [None if t is None else t.data for t in tensors]
         if len(arrays) > 1 and backend.cupy is not None:
             backend.check_device(type(self).__name__,
-                                 [(f"input {i} {a.shape}", a) for i, a in enumerate(arrays)])
+                                 [(f"input {i} {a.shape}", a) for i, a in enumerate(arrays)
+                                  if a is not None])
         ys = self.forward(*arrays)
         single = not isinstance(ys, tuple)
         if single:

@@ -1,0 +1,154 @@
+"""Tensor and the backward walk: accumulation, broadcasting, freed graphs, no_grad, depth."""
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet import backend, functional as F
+
+
+def test_leaf_grads_accumulate_like_pytorch():
+    x = tn.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, 2 * x.data + 3)
+    x.grad = None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad, [3.0, 3.0])
+
+
+def test_a_tensor_used_twice_gets_both_gradients():
+    x = tn.Tensor(np.array(3.0), requires_grad=True)
+    y = x * x + x            # dy/dx = 2x + 1
+    y.backward()
+    assert x.grad == 7.0
+
+
+def test_broadcast_gradients_are_summed_back_to_each_input_shape():
+    a = tn.Tensor(np.ones((4, 1, 3)), requires_grad=True)
+    b = tn.Tensor(np.ones((2, 1)), requires_grad=True)
+    (a * b).backward(np.ones((4, 2, 3)))
+    assert a.grad.shape == (4, 1, 3) and b.grad.shape == (2, 1)
+    np.testing.assert_allclose(a.grad, 2.0)
+    np.testing.assert_allclose(b.grad, 12.0)
+
+
+def test_chain_of_ten_thousand_ops_backpropagates_without_recursion():
+    x = tn.Tensor(np.array(1.0), requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad, 1.0001 ** 10_000, rtol=1e-9)
+
+
+def test_second_backward_through_a_freed_graph_is_a_clear_error():
+    x = tn.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="already freed.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_backward_twice():
+    x = tn.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad, 4 * np.exp(x.data))
+
+
+def test_no_grad_builds_no_graph():
+    x = tn.Tensor(np.ones(3), requires_grad=True)
+    with tn.no_grad():
+        y = (x * 2).sum()
+    assert y.creator is None and not y.requires_grad
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+    assert tn.is_grad_enabled()
+
+
+def test_constants_get_no_gradient_and_ops_keep_dtype():
+    x = tn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    c = tn.Tensor(np.full(3, 2.0, np.float32))
+    y = (x * c + 1.5) / 2 - x ** 2
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert c.grad is None and x.grad.dtype == np.float32
+    assert (tn.Tensor(np.ones(2)) * 2).dtype == np.float64
+
+
+def test_numpy_array_on_the_left_defers_to_tensor():
+    x = tn.Tensor(np.ones(2), requires_grad=True)
+    y = np.array([2.0, 3.0]) * x
+    assert isinstance(y, tn.Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [2.0, 3.0])
+
+
+def test_retain_grad_keeps_intermediate_gradient():
+    x = tn.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    h = (x * 3).retain_grad()
+    F.relu(h).sum().backward()
+    np.testing.assert_allclose(h.grad, [1.0, 0.0])
+    np.testing.assert_allclose(x.grad, [3.0, 0.0])
+
+
+def test_backward_needs_gy_for_non_scalar_and_checks_its_shape():
+    y = tn.Tensor(np.ones(3), requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only for a scalar"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"gy has shape \(2,\).*\(3,\)"):
+        y.backward(np.ones(2))
+
+
+def test_multi_output_function_gets_zeros_for_unused_outputs():
+    class Split(tn.Function):
+        def forward(self, x):
+            return x[:1] * 1, x[1:] * 1
+
+        def backward(self, ga, gb):
+            return np.concatenate([ga, gb])
+
+    x = tn.Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    a, b = Split()(x)
+    (b * 5).sum().backward()
+    np.testing.assert_allclose(x.grad, [0.0, 5.0, 5.0])
+
+
+class FakeGpuArray(np.ndarray):
+    """A stand-in for cupy.ndarray, so device mixing can be tested without a GPU."""
+
+
+class FakeCupy:
+    ndarray = FakeGpuArray
+
+
+def test_mixing_devices_is_a_type_error_that_says_where_each_tensor_is(monkeypatch):
+    monkeypatch.setattr(backend, "cupy", FakeCupy)
+    cpu = tn.Tensor(np.ones((2, 3)))
+    gpu = tn.Tensor(np.ones((2, 3)).view(FakeGpuArray))
+    assert gpu.device == "gpu" and cpu.device == "cpu"
+    with pytest.raises(TypeError, match=r"Add: inputs are on different devices.*input 0 \(2, 3\) "
+                                        r"on cpu, input 1 \(2, 3\) on gpu.*to\('gpu'\)"):
+        cpu + gpu
+    with pytest.raises(TypeError, match="Conv2d: inputs are on different devices"):
+        F.conv2d(tn.Tensor(np.ones((1, 1, 3, 3))), tn.Tensor(np.ones((1, 1, 2, 2)).view(FakeGpuArray)))
+
+
+def test_to_cpu_is_identity_and_to_gpu_without_gpu_is_clear():
+    x = tn.Tensor(np.ones(2))
+    assert x.to("cpu") is x
+    if not backend.gpu_available():
+        with pytest.raises(RuntimeError, match="no CUDA GPU"):
+            x.to("gpu")
+    with pytest.raises(ValueError, match="'cpu' or 'gpu'"):
+        backend.to_device(x.data, "tpu")
+
+
+def test_same_seed_same_dropout_mask():
+    x = tn.Tensor(np.ones((10, 10), np.float32))
+    tn.seed(3)
+    a = F.dropout(x, 0.5).data
+    tn.seed(3)
+    b = F.dropout(x, 0.5).data
+    np.testing.assert_array_equal(a, b)

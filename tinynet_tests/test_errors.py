@@ -1,0 +1,63 @@
+"""Bad input gets a ValueError that names the op and the shapes at fault."""
+import numpy as np
+import pytest
+
+import tinynet as tn
+from tinynet import functional as F
+
+T = tn.Tensor
+
+
+def test_conv2d_channel_mismatch():
+    with pytest.raises(ValueError, match=r"conv2d: x has 3 channels \(shape \(2, 3, 8, 8\)\) but w "
+                                         r"expects 4 \(shape \(6, 4, 3, 3\)\)"):
+        F.conv2d(T(np.ones((2, 3, 8, 8))), T(np.ones((6, 4, 3, 3))))
+
+
+def test_conv2d_kernel_larger_than_input():
+    with pytest.raises(ValueError, match="conv2d: kernel 5x5 does not fit input 3x3"):
+        F.conv2d(T(np.ones((1, 1, 3, 3))), T(np.ones((1, 1, 5, 5))))
+
+
+def test_conv2d_transpose_channel_mismatch():
+    with pytest.raises(ValueError, match=r"conv2d_transpose: x has 2 channels .* w expects 3"):
+        F.conv2d_transpose(T(np.ones((1, 2, 4, 4))), T(np.ones((3, 5, 3, 3))))
+
+
+def test_linear_feature_mismatch():
+    with pytest.raises(ValueError, match=r"linear: .* x \(4, 784\) with w \(500, 10\)"):
+        F.linear(T(np.ones((4, 784))), T(np.ones((500, 10))))
+
+
+def test_pool_window_larger_than_input():
+    with pytest.raises(ValueError, match=r"max_pool2d: window \(3, 3\) is larger than the input 2x2"):
+        F.max_pool2d(T(np.ones((1, 1, 2, 2))), 3)
+    with pytest.raises(ValueError, match="avg_pool2d: window"):
+        F.avg_pool2d(T(np.ones((1, 1, 2, 5))), 3)
+
+
+@pytest.mark.parametrize("loss", [F.mean_squared_error, F.binary_cross_entropy,
+                                  F.binary_cross_entropy_with_logits, F.categorical_cross_entropy,
+                                  F.softmax_cross_entropy])
+def test_loss_target_shape(loss):
+    name = loss.__name__
+    with pytest.raises(ValueError, match=rf"{name}: target shape \(4, 3\) does not match "
+                                         rf"(prediction|logits) shape \(4, 2\)"):
+        loss(T(np.full((4, 2), 0.5)), np.zeros((4, 3)))
+
+
+def test_softmax_cross_entropy_label_range_and_count():
+    with pytest.raises(ValueError, match=r"labels must be in \[0, 3\)"):
+        F.softmax_cross_entropy(T(np.zeros((2, 3))), np.array([0, 3]))
+    with pytest.raises(ValueError, match="3 labels for logits of shape"):
+        F.softmax_cross_entropy(T(np.zeros((2, 3))), np.array([0, 1, 2]))
+
+
+def test_broadcast_mismatch_names_the_op():
+    with pytest.raises(ValueError, match=r"Add: shapes \(2, 3\) and \(4,\) cannot be broadcast"):
+        T(np.ones((2, 3))) + T(np.ones(4))
+
+
+def test_batch_norm_parameter_shape():
+    with pytest.raises(ValueError, match=r"batch_norm: gamma must have shape \(3,\)"):
+        F.batch_norm(T(np.ones((2, 3))), T(np.ones(4)), T(np.zeros(3)), np.zeros(3), np.ones(3))
