@@ -44,12 +44,21 @@ class _Pool2d(Function):
         for _, _, rows, cols in windows(kh, kw, sh, sw, self.oh, self.ow):
             yield (slice(None), slice(None), rows, cols)
 
-    def _padded_zeros(self, like):
-        """A zero gradient buffer for the padded input, in channel-major memory order."""
+    def _tiles_exactly(self):
+        """True when the windows cover the padded input once each (stride == kernel, no rest)."""
+        N, C, H, W = self.x_shape
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        return (self.stride == self.kernel and self.oh * kh == H + 2 * ph
+                and self.ow * kw == W + 2 * pw)
+
+    def _padded_zeros(self, like, empty=False):
+        """A gradient buffer for the padded input, in channel-major memory order; left
+        uninitialised when ``empty`` (the caller then writes every element)."""
         xp = get_array_module(like)
         N, C, H, W = self.x_shape
         (ph, pw) = self.padding
-        return xp.zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=like.dtype).transpose(1, 0, 2, 3)
+        make = xp.empty if empty else xp.zeros
+        return make((C, N, H + 2 * ph, W + 2 * pw), dtype=like.dtype).transpose(1, 0, 2, 3)
 
     def _crop(self, gx):
         N, C, H, W = self.x_shape
@@ -74,14 +83,21 @@ class MaxPool2d(_Pool2d):
         return y
 
     def backward(self, gy):
+        # Walk the window offsets in order; each window's gradient goes to the first offset that
+        # holds its maximum and is then removed from ``rest``, so later ties receive nothing.
         xp = get_array_module(gy)
-        gx = self._padded_zeros(gy)
-        taken = xp.zeros(self.y.shape, dtype=bool)
-        for s in self._slices():
-            hit = self.x[s] == self.y
-            hit &= ~taken
-            taken |= hit
-            gx[s] += gy * hit
+        tiled = self._tiles_exactly()
+        gx = self._padded_zeros(gy, empty=tiled)
+        rest = gy.copy(order="K")
+        slices = list(self._slices())
+        for k, s in enumerate(slices):
+            share = rest * (self.x[s] == self.y)
+            if tiled:
+                gx[s] = share
+            else:
+                gx[s] += share
+            if k < len(slices) - 1:
+                rest -= share
         return self._crop(gx)
 
 
@@ -102,9 +118,13 @@ class AvgPool2d(_Pool2d):
     def backward(self, gy):
         kh, kw = self.kernel
         g = gy * gy.dtype.type(1.0 / (kh * kw))
-        gx = self._padded_zeros(gy)
+        tiled = self._tiles_exactly()
+        gx = self._padded_zeros(gy, empty=tiled)
         for s in self._slices():
-            gx[s] += g
+            if tiled:
+                gx[s] = g
+            else:
+                gx[s] += g
         return self._crop(gx)
 
 

@@ -1,0 +1,1 @@
+"""tinynet benchmarks: kernels and training steps, NumPy/CuPy vs PyTorch."""
