@@ -147,14 +147,23 @@ class Tensor:
                 raise TypeError(f"backward: gy is on {backend.device_of(gy)} but the output is on "
                                 f"{self.device}; move gy with tinynet.to_device")
         if self.creator is None:
-            _accumulate_leaf(self, gy)
+            _accumulate_leaf(self, gy, set())
             return
         run_backward(self, gy, retain_graph)
 
 
-def _accumulate_leaf(t, g):
-    # Never in place: g may be an array another gradient also refers to.
-    t.grad = g if t.grad is None else t.grad + g
+def _accumulate_leaf(t, g, given=None):
+    """t.grad += g, never in place. A gradient that may share memory with another one (a view,
+    a read-only broadcast, an array already handed to another leaf) is copied on first store,
+    so every leaf owns its ``.grad``."""
+    if t.grad is not None:
+        t.grad = t.grad + g
+        return
+    if given is not None:
+        if g.base is not None or not getattr(g.flags, "writeable", True) or id(g) in given:
+            g = g.copy()
+        given.add(id(g))
+    t.grad = g
 
 
 def _topological_order(root_fn):
@@ -187,6 +196,7 @@ def run_backward(output, gy, retain_graph=False):
     root = output.creator
     grads = {id(root): [None] * len(root.outputs)}
     grads[id(root)][output._index] = gy
+    given = set()
     for fn in _topological_order(root):
         gys = grads.pop(id(fn), None)
         if gys is None:
@@ -203,12 +213,12 @@ def run_backward(output, gy, retain_graph=False):
         for ref, g in zip(fn.outputs, gys):
             o = ref()
             if o is not None and o._retain_grad:
-                _accumulate_leaf(o, g)
+                _accumulate_leaf(o, g, given)
         for x, gx in zip(fn.inputs, gxs):
             if gx is None or x is None or not x.requires_grad:
                 continue
             if x.creator is None:
-                _accumulate_leaf(x, gx)
+                _accumulate_leaf(x, gx, given)
             else:
                 slots = grads.setdefault(id(x.creator), [None] * len(x.creator.outputs))
                 i = x._index

@@ -152,3 +152,16 @@ def test_same_seed_same_dropout_mask():
     tn.seed(3)
     b = F.dropout(x, 0.5).data
     np.testing.assert_array_equal(a, b)
+
+
+def test_each_leaf_owns_its_gradient_array():
+    a = tn.Tensor(np.ones(3), requires_grad=True)
+    b = tn.Tensor(np.ones(3), requires_grad=True)
+    (a + b).backward(np.ones(3))          # Add hands the same upstream array to both inputs
+    assert a.grad is not b.grad
+    a.grad *= 5
+    np.testing.assert_array_equal(b.grad, np.ones(3))
+    c = tn.Tensor(np.ones((2, 3)), requires_grad=True)
+    c.sum().backward()                    # Sum's gradient is a read-only broadcast view
+    c.grad += 1
+    np.testing.assert_array_equal(c.grad, np.full((2, 3), 2.0))

@@ -238,7 +238,10 @@ class GetItem(Function):
         gx = xp.zeros(self.x_shape, self.x_dtype)
         if _is_basic_index(self.index):
             gx[self.index] = gy
-        else:  # fancy indices may repeat an element: accumulate
+        elif xp.__name__ == "cupy":  # fancy indices may repeat an element: accumulate
+            import cupyx
+            cupyx.scatter_add(gx, self.index, gy)
+        else:
             xp.add.at(gx, self.index, gy)
         return gx
 
