@@ -123,3 +123,16 @@ def test_dropout_is_inverted_and_identity_at_inference():
     assert set(np.unique(y)) <= {0.0, np.float32(1 / 0.75)}
     assert abs((y == 0).mean() - 0.25) < 0.01
     assert F.dropout(x, 0.25, training=False) is x
+
+
+@given(conv_geometry())
+def test_col2im_is_the_adjoint_of_im2col(g):
+    """<im2col(x), c> == <x, col2im(c)>: col2im sums exactly the windows im2col copies."""
+    N, ci, _, H, W, kh, kw, stride, padding = g
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(N, ci, H, W))
+    col = F.im2col(x, kh, kw, stride, padding)
+    c = rng.normal(size=col.shape)
+    back = F.col2im(c, x.shape, kh, kw, stride, padding)
+    assert back.shape == x.shape
+    np.testing.assert_allclose((col * c).sum(), (x * back).sum(), rtol=1e-10)

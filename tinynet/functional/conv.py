@@ -7,7 +7,8 @@ output already laid out (C_out, N, oh, ow), and ops return it as an (N, C_out, o
 convolution reads its input without a transposing copy.
 """
 from ..autograd import Function
-from ..backend import get_array_module
+from ..backend import get_array_module, is_gpu_array
+from . import cuda_kernels
 
 
 def pair(v, name="value"):
@@ -49,24 +50,43 @@ def windows(kh, kw, sh, sw, oh, ow):
             yield i, j, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
 
 
-def im2col(xt, kh, kw, sh, sw, oh, ow):
-    """xt (C, N, Hp, Wp) -> col (C*kh*kw, N*oh*ow), one strided-slice copy per kernel offset."""
-    xp = get_array_module(xt)
-    C, N = xt.shape[:2]
-    col = xp.empty((C, kh, kw, N, oh, ow), dtype=xt.dtype)
+def im2col(x, kh, kw, stride=1, padding=0):
+    """x (N, C, H, W) -> col (C*kh*kw, N*oh*ow): column (n, y, x) holds the padded input window
+    under output pixel (y, x) of image n, rows ordered (c, i, j) like w.reshape(C_out, -1)."""
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
+    N, C, H, W = x.shape
+    oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
+    if _use_cuda_kernels(x):
+        return cuda_kernels.im2col(x, kh, kw, sh, sw, ph, pw, oh, ow)
+    xt = to_channel_major(x, ph, pw)
+    col = get_array_module(x).empty((C, kh, kw, N, oh, ow), dtype=x.dtype)
     for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
         col[:, i, j] = xt[:, :, rows, cols]
     return col.reshape(C * kh * kw, N * oh * ow)
 
 
-def col2im(col, C, N, Hp, Wp, kh, kw, sh, sw, oh, ow):
-    """Adjoint of im2col: col (C*kh*kw, N*oh*ow) -> (C, N, Hp, Wp), adding overlapping windows."""
-    xp = get_array_module(col)
+def col2im(col, x_shape, kh, kw, stride=1, padding=0):
+    """The adjoint of im2col: col (C*kh*kw, N*oh*ow) -> (N, C, H, W), summing overlapping
+    windows (a channel-major view)."""
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
+    N, C, H, W = x_shape
+    oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
+    if _use_cuda_kernels(col):
+        return cuda_kernels.col2im(col, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow)
     col = col.reshape(C, kh, kw, N, oh, ow)
-    out = xp.zeros((C, N, Hp, Wp), dtype=col.dtype)
+    out = get_array_module(col).zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
     for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
         out[:, :, rows, cols] += col[:, i, j]
-    return out
+    return out[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
+
+
+USE_CUDA_KERNELS = True
+
+
+def _use_cuda_kernels(a):
+    """On CuPy arrays, fused CUDA kernels replace the slice loops (set USE_CUDA_KERNELS = False
+    to compare)."""
+    return USE_CUDA_KERNELS and is_gpu_array(a)
 
 
 def _check_conv(op, x, w, b, c_in_axis):
@@ -100,7 +120,7 @@ class Conv2d(Function):
         if oh < 1 or ow < 1:
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
-        self.col = im2col(to_channel_major(x, ph, pw), kh, kw, sh, sw, oh, ow)
+        self.col = im2col(x, kh, kw, self.stride, self.padding)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         y = w.reshape(c_out, -1) @ self.col
         if b is not None:
@@ -108,18 +128,14 @@ class Conv2d(Function):
         return y.reshape(c_out, N, oh, ow).transpose(1, 0, 2, 3)
 
     def backward(self, gy):
-        (sh, sw), (ph, pw) = self.stride, self.padding
-        N, C, H, W = self.x_shape
         c_out, _, kh, kw = self.w.shape
-        oh, ow = gy.shape[2:]
         gy_mat = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)
         gw = (gy_mat @ self.col.T).reshape(self.w.shape)
         gb = gy_mat.sum(axis=1) if self.has_b else None
         gx = None
         if self.needs_grad[0]:
             gcol = self.w.reshape(c_out, -1).T @ gy_mat
-            gxt = col2im(gcol, C, N, H + 2 * ph, W + 2 * pw, kh, kw, sh, sw, oh, ow)
-            gx = gxt[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
+            gx = col2im(gcol, self.x_shape, kh, kw, self.stride, self.padding)
         return gx, gw, gb
 
 
@@ -146,17 +162,15 @@ class Conv2dTranspose(Function):
         self.x_mat = x.transpose(1, 0, 2, 3).reshape(c_in, -1)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         col = w.reshape(c_in, -1).T @ self.x_mat
-        yt = col2im(col, c_out, N, ho + 2 * ph, wo + 2 * pw, kh, kw, sh, sw, H, W)
-        yt = yt[:, :, ph:ph + ho, pw:pw + wo]
+        y = col2im(col, (N, c_out, ho, wo), kh, kw, self.stride, self.padding)
         if b is not None:
-            yt += b[:, None, None, None]
-        return yt.transpose(1, 0, 2, 3)
+            y += b[:, None, None]
+        return y
 
     def backward(self, gy):
-        (sh, sw), (ph, pw) = self.stride, self.padding
         c_in, c_out, kh, kw = self.w.shape
         N, _, H, W = self.x_shape
-        gcol = im2col(to_channel_major(gy, ph, pw), kh, kw, sh, sw, H, W)
+        gcol = im2col(gy, kh, kw, self.stride, self.padding)
         gw = (self.x_mat @ gcol.T).reshape(self.w.shape)
         gx = None
         if self.needs_grad[0]:
