@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tinynet.datasets import DatasetFileError, _download, cifar10, mnist
+from tinynet.datasets import DatasetFileError, cifar10, mnist
 from tinynet.datasets._idx import read_idx
 
 REAL_DATA = os.environ.get("TINYNET_DATA")
@@ -385,3 +385,9 @@ def test_real_cifar10():
     assert np.bincount(ytr[:, 0]).tolist() == [5000] * 10 and np.bincount(yte[:, 0]).tolist() == [1000] * 10
     mean = xtr.mean(axis=(0, 2, 3), dtype=np.float64) / 255  # R, G, B order as published
     np.testing.assert_allclose(mean, [0.49139968, 0.48215841, 0.44653091], atol=1e-7)
+
+
+def test_reachable_from_the_package():
+    import tinynet as tn
+    assert tn.datasets.mnist is mnist and tn.datasets.cifar10 is cifar10
+    assert callable(tn.datasets.categorical.load_data) and callable(tn.datasets.tabular.load_credit_default)

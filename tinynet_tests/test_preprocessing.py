@@ -153,6 +153,15 @@ def test_batch_equals_each_image_alone():
     np.testing.assert_allclose(gen.apply_transform(x.astype(np.float32), params), out, rtol=1e-6)
 
 
+def test_big_batches_are_warped_in_chunks_with_the_same_result(monkeypatch):
+    from tinynet.preprocessing import affine
+    x = images(7, 3, 10, 10)
+    maps = inverse_maps(10, 10, np.linspace(-30, 30, 7), 1.5, -0.5)
+    whole = warp(x, maps)
+    monkeypatch.setattr(affine, "MAX_GATHER", 4 * 3 * 100 * 2)  # two images per chunk
+    np.testing.assert_array_equal(warp(x, maps), whole)
+
+
 def test_channel_shift_adds_one_intensity_clipped_to_the_image_range():
     x = images(2, 3, 4, 4, dtype=np.float32)
     out = ImageDataGenerator().apply_transform(x, {"channel_shift_intensity": np.array([30.0, -50.0])})
@@ -223,6 +232,8 @@ def test_bad_arguments_are_named():
         ImageDataGenerator(fill_mode="mirror")
     with pytest.raises(ValueError, match="channels-first"):
         ImageDataGenerator(data_format="channels_last")
+    with pytest.raises(ValueError, match="dtype must be a float type, got 'uint8'"):
+        ImageDataGenerator(dtype="uint8")
     with pytest.raises(ValueError, match="zoom_range"):
         ImageDataGenerator(zoom_range=[1.2, 0.8])
     with pytest.raises(ValueError, match="rotation_range.*-5"):

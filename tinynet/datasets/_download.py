@@ -1,5 +1,6 @@
 """Fetching dataset files: stream to a temporary file, show a tqdm bar, verify, rename atomically."""
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -61,6 +62,6 @@ def download_first(urls, dest, md5, progress=True):
     for url in urls:
         try:
             return download(url, dest, md5, progress)
-        except (OSError, urllib.error.URLError) as e:
+        except (OSError, http.client.HTTPException) as e:
             failures.append(f"{url}: {e}")
     raise OSError("download failed: " + "; ".join(failures))

@@ -6,8 +6,6 @@
 Files are looked for as ``mnist/<name>`` in ``path``, ``$TINYNET_DATA``, ``~/.cache/tinynet/datasets``;
 missing ones are downloaded into the cache from the public mirrors and checked against the official md5.
 """
-import numpy as np
-
 from . import _download
 from ._files import DatasetFileError, cache_dir, find_file, missing_message
 from ._idx import read_idx

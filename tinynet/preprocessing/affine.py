@@ -8,6 +8,7 @@ import numpy as np
 
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 INTERPOLATIONS = ("nearest", "bilinear")
+MAX_GATHER = 1 << 23  # elements gathered at once; bigger batches go in chunks of whole images
 
 
 def inverse_maps(h, w, theta=0.0, tx=0.0, ty=0.0, shear=0.0, zx=1.0, zy=1.0,
@@ -56,6 +57,10 @@ def warp(x, maps, interpolation="bilinear", fill_mode="nearest", cval=0.0, dtype
     n, c, h, w = x.shape
     if maps.shape != (n, 2, 3):
         raise ValueError(f"warp: expected maps of shape ({n}, 2, 3) for x {x.shape}, got {maps.shape}")
+    step = max(1, MAX_GATHER // ((1 if interpolation == "nearest" else 4) * c * h * w))
+    if n > step:
+        return np.concatenate([warp(x[i:i + step], maps[i:i + step], interpolation, fill_mode, cval, dtype)
+                               for i in range(0, n, step)])
     ys, xs = np.mgrid[0:h, 0:w]
     grid = np.stack([xs.ravel(), ys.ravel(), np.ones(h * w)])
     src = maps @ grid                                       # (N, 2, H*W) source points

@@ -78,6 +78,8 @@ class ImageDataGenerator:
         self.rescale = rescale
         self.preprocessing_function = preprocessing_function
         self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"ImageDataGenerator: dtype must be a float type, got {dtype!r}")
         self.mean = None
         self.std = None
 
