@@ -17,7 +17,9 @@ class LeakyReLU(Function):
         self.alpha = alpha
 
     def forward(self, x):
-        self.slope = get_array_module(x).where(x > 0, x.dtype.type(1), x.dtype.type(self.alpha))
+        xp = get_array_module(x)
+        one, alpha = xp.asarray(1, dtype=x.dtype), xp.asarray(self.alpha, dtype=x.dtype)
+        self.slope = xp.where(x > 0, one, alpha)
         return x * self.slope
 
     def backward(self, gy):
