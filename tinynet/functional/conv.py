@@ -147,8 +147,8 @@ class Conv2d(Function):
     def backward(self, gy):
         c_out, _, kh, kw = self.w.shape
         gy_mat = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)
-        gw = (gy_mat @ self.col.T).reshape(self.w.shape)
-        gb = gy_mat.sum(axis=1) if self.has_b else None
+        gw = (gy_mat @ self.col.T).reshape(self.w.shape) if self.needs_grad[1] else None
+        gb = gy_mat.sum(axis=1) if self.has_b and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
             gcol = self.w.reshape(c_out, -1).T @ gy_mat
@@ -188,11 +188,11 @@ class Conv2dTranspose(Function):
         c_in, c_out, kh, kw = self.w.shape
         N, _, H, W = self.x_shape
         gcol = im2col(gy, kh, kw, self.stride, self.padding)
-        gw = (self.x_mat @ gcol.T).reshape(self.w.shape)
+        gw = (self.x_mat @ gcol.T).reshape(self.w.shape) if self.needs_grad[1] else None
         gx = None
         if self.needs_grad[0]:
             gx = (self.w.reshape(c_in, -1) @ gcol).reshape(c_in, N, H, W).transpose(1, 0, 2, 3)
-        gb = gy.sum(axis=(0, 2, 3)) if self.has_b else None
+        gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
 

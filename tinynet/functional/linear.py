@@ -17,8 +17,8 @@ class Linear(Function):
 
     def backward(self, gy):
         gx = gy @ self.w.T if self.needs_grad[0] else None
-        gw = self.x.T @ gy
-        gb = gy.sum(axis=0) if self.has_b else None
+        gw = self.x.T @ gy if self.needs_grad[1] else None
+        gb = gy.sum(axis=0) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
 
