@@ -1,0 +1,167 @@
+"""What DecisionTree and RandomForest share: checking arguments, coding X and y, walking a tree."""
+import numbers
+
+import numpy as np
+
+from .criteria import check_criterion
+from .encoding import FeatureEncoder, as_columns
+from .grow import CATEGORICAL, LEAF, NUMERIC, ONE_VS_REST, Params, TreeData
+
+
+def _check_int(value, name, where, low, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+        more = " or None" if allow_none else ""
+        raise ValueError(f"{where}: {name} must be an int >= {low}{more}, got {value!r}")
+    return int(value)
+
+
+def resolve_max_features(max_features, d, where):
+    """None -> d; 'sqrt' / 'log2' -> max(1, int(...)); int -> itself; float in (0, 1] -> fraction."""
+    mf = max_features
+    if mf is None:
+        return d
+    if isinstance(mf, str):
+        if mf == "sqrt":
+            return max(1, int(np.sqrt(d)))
+        if mf == "log2":
+            return max(1, int(np.log2(d)))
+    elif isinstance(mf, numbers.Integral) and not isinstance(mf, bool):
+        if 1 <= mf:
+            return min(int(mf), d)
+    elif isinstance(mf, numbers.Real) and 0 < mf <= 1:
+        return max(1, int(mf * d))
+    raise ValueError(f"{where}: max_features must be None, 'sqrt', 'log2', an int >= 1 or a "
+                     f"float in (0, 1], got {max_features!r}")
+
+
+class TreeModel:
+    """Base of the estimators: parameters, coding of X / y, prediction from fitted trees."""
+
+    _default_criterion = "entropy"
+
+    def _check_params(self, where):
+        check_criterion(self.criterion, where)
+        if self.categorical_split not in ("multiway", "binary"):
+            raise ValueError(f"{where}: categorical_split must be 'multiway' or 'binary', got "
+                             f"{self.categorical_split!r}")
+        _check_int(self.max_depth, "max_depth", where, 0, allow_none=True)
+        _check_int(self.min_samples_split, "min_samples_split", where, 2)
+        _check_int(self.min_samples_leaf, "min_samples_leaf", where, 1)
+        if not isinstance(self.min_impurity_decrease, numbers.Real) or self.min_impurity_decrease < 0:
+            raise ValueError(f"{where}: min_impurity_decrease must be a number >= 0, got "
+                             f"{self.min_impurity_decrease!r}")
+
+    def _params(self, d, where):
+        return Params(self.criterion, self.max_depth, self.min_samples_split, self.min_samples_leaf,
+                      resolve_max_features(self.max_features, d, where), self.min_impurity_decrease)
+
+    def _prepare(self, X, y, feature_names, target_name, sample_weight, where):
+        """Fit the encoder and code y -> TreeData and sample weights (n,)."""
+        self._check_params(where)
+        cols, _ = as_columns(X, where)
+        n = len(cols[0])
+        y = np.asarray(y)
+        if y.ndim != 1:
+            if y.ndim == 2 and y.shape[1] == 1:
+                y = y[:, 0]
+            else:
+                raise ValueError(f"{where}: expected y of shape (n_samples,), got shape {y.shape}")
+        if len(y) != n:
+            raise ValueError(f"{where}: X has {n} rows but y has {len(y)} labels")
+        if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O" and any(v is None for v in y):
+            raise ValueError(f"{where}: y has missing labels (None/NaN); drop those rows first")
+        self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
+        self.encoder_.fit(X, feature_names, where)
+        codes = self.encoder_.transform(X, where)
+        self.classes_, yc = np.unique(y, return_inverse=True)
+        self.n_features_in_ = len(self.encoder_.n_codes_)
+        self.feature_names_ = list(self.encoder_.feature_names_)
+        self.target_name_ = str(target_name if target_name is not None else getattr(y, "name", None) or "class")
+        if sample_weight is None:
+            w = np.ones(n)
+        else:
+            w = np.asarray(sample_weight, dtype=np.float64)
+            if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
+                raise ValueError(f"{where}: sample_weight must be finite, >= 0 and of shape ({n},), "
+                                 f"got shape {w.shape}")
+            if not w.any():
+                raise ValueError(f"{where}: sample_weight is zero everywhere")
+        enc = self.encoder_
+        data = TreeData(codes, yc, len(self.classes_), enc.n_codes_, enc.is_categorical_,
+                        enc.has_missing_, self.categorical_split)
+        return data, w
+
+    def _check_fitted(self, where):
+        if not hasattr(self, "classes_"):
+            raise RuntimeError(f"{type(self).__name__}.{where}: the model is not fitted yet; call fit(X, y) first")
+
+    def _codes(self, X, where):
+        self._check_fitted(where)
+        return self.encoder_.transform(X, f"{type(self).__name__}.{where}")
+
+    def score(self, X, y):
+        """Accuracy of predict(X) against y."""
+        y = np.asarray(y)
+        pred = self.predict(X)
+        if len(y) != len(pred):
+            raise ValueError(f"{type(self).__name__}.score: X has {len(pred)} rows but y has {len(y)} labels")
+        return float(np.mean(pred == y))
+
+    def predict(self, X):
+        """Class labels (n,), the most probable class of :meth:`predict_proba`."""
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+def apply(tree, codes, n_codes):
+    """Node where each sample stops (n,): a leaf, or the node whose branch for its code is missing."""
+    n = codes.shape[1]
+    node = np.zeros(n, dtype=np.int64)
+    active = np.arange(n)
+    while active.size:
+        nd = node[active]
+        inner = tree.kind[nd] != LEAF
+        active, nd = active[inner], nd[inner]
+        if not active.size:
+            break
+        f = tree.feature[nd]
+        v = codes[f, active].astype(np.int64)
+        nc = n_codes[f]
+        kind = tree.kind[nd]
+        nxt = np.where((v == nc) & tree.missing_left[nd], tree.left[nd],
+                       np.where((v == nc) | (v > tree.threshold[nd]), tree.right[nd], tree.left[nd]))
+        o = kind == ONE_VS_REST
+        if o.any():
+            nxt[o] = np.where(v[o] == tree.threshold[nd[o]], tree.left[nd[o]], tree.right[nd[o]])
+        c = kind == CATEGORICAL
+        if c.any():
+            ok = c & (v <= nc)
+            nxt[c] = -1
+            nxt[ok] = tree.branches[tree.branch_start[nd[ok]] + v[ok]]
+        moved = nxt >= 0
+        active, nd = active[moved], nxt[moved]
+        node[active] = nd
+    return node
+
+
+def tree_proba(tree, codes, n_codes):
+    """Class probabilities (n, C) of one tree: the class distribution where each sample stops."""
+    value = tree.value[apply(tree, codes, n_codes)]
+    return value / value.sum(axis=1, keepdims=True)
+
+
+def importances(trees, d):
+    """Normalised total impurity decrease per feature, averaged over trees like scikit-learn."""
+    total = np.zeros(d)
+    for t in trees:
+        inner = t.kind != LEAF
+        imp = np.bincount(t.feature[inner], weights=t.decrease[inner], minlength=d)
+        if imp.sum() > 0:
+            total += imp / imp.sum()
+    s = total.sum()
+    return total / s if s > 0 else total
+
+
+__all__ = ["TreeModel", "apply", "tree_proba", "importances", "resolve_max_features", "NUMERIC",
+           "CATEGORICAL", "ONE_VS_REST", "LEAF"]

@@ -1,0 +1,184 @@
+"""Tables -> small integer codes, the only form the tree builder sees.
+
+Each column is either
+
+* **categorical** -- strings (or any column declared categorical): one code per distinct value,
+  sorted as strings; values are compared as strings (``2`` and ``"2"`` are the same category);
+* **numeric** -- numbers: binned once into at most ``max_bins`` bins. With at most ``max_bins``
+  distinct values every value gets its own bin (exact, like scikit-learn); otherwise the bin edges
+  are quantiles. Code ``b`` means ``thresholds[b-1] < x <= thresholds[b]``, so a split "code <= b"
+  is exactly the split "x <= thresholds[b]".
+
+Missing values -- ``None``, NaN, ``"?"`` and ``""`` -- get the code ``n_codes[j]`` (one past the
+value codes); a category never seen in training gets ``n_codes[j] + 1`` at predict time.
+"""
+import numbers
+
+import numpy as np
+
+MISSING_STRINGS = ("?", "")
+
+
+def as_columns(X, where):
+    """X (n, d) array-like or DataFrame -> (list of d 1-D columns, column names or None)."""
+    names = None
+    if hasattr(X, "columns") and hasattr(X, "to_numpy"):
+        names = [str(c) for c in X.columns]
+        cols = [np.asarray(X[c].to_numpy()) for c in X.columns]
+        n = len(X)
+    else:
+        try:
+            arr = np.asarray(X)
+        except ValueError as e:  # ragged rows
+            raise ValueError(f"{where}: X must be a 2-D table (n_samples, n_features): {e}") from None
+        if arr.ndim != 2:
+            hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
+            raise ValueError(f"{where}: expected X of shape (n_samples, n_features), got shape "
+                             f"{arr.shape}{hint}")
+        n = arr.shape[0]
+        cols = [arr[:, j] for j in range(arr.shape[1])]
+    if n == 0:
+        raise ValueError(f"{where}: X has no rows")
+    if not cols:
+        raise ValueError(f"{where}: X has no columns")
+    return cols, names
+
+
+def _missing_mask(col):
+    if col.dtype.kind == "f":
+        return np.isnan(col)
+    if col.dtype.kind in "biu":
+        return np.zeros(len(col), dtype=bool)
+    if col.dtype.kind in "US":
+        s = col.astype(str)
+        return np.isin(s, MISSING_STRINGS)
+    return np.fromiter((v is None or (isinstance(v, (float, np.floating)) and v != v)
+                        or (isinstance(v, str) and v in MISSING_STRINGS) for v in col),
+                       dtype=bool, count=len(col))
+
+
+def _all_numbers(values):
+    return all(isinstance(v, (numbers.Number, np.number)) and not isinstance(v, (str, bytes))
+               for v in values)
+
+
+def _to_float(col, missing, where, name):
+    out = np.full(len(col), np.nan)
+    try:
+        out[~missing] = col[~missing].astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: numeric column {name!r} holds a value that is not a number") from None
+    return out
+
+
+def _small_uint(col):
+    return col.dtype.kind == "u" and col.dtype.itemsize <= 2
+
+
+def _bin_edges(x, max_bins):
+    """Thresholds between the bins of the known values x (1-D, no NaN)."""
+    if _small_uint(x):
+        u = np.flatnonzero(np.bincount(x)).astype(np.float64)
+    else:
+        u = np.unique(x)
+    if len(u) <= max_bins:
+        return (u[:-1] + u[1:]) / 2.0
+    s = np.sort(x)
+    cuts = s[(np.arange(1, max_bins) * len(s)) // max_bins]
+    k = np.unique(np.searchsorted(u, cuts))
+    k = k[k < len(u) - 1]
+    return (u[k] + u[k + 1]) / 2.0
+
+
+class FeatureEncoder:
+    """Fits column kinds, categories and bin edges on a training table; codes any table alike.
+
+    After :meth:`fit`: ``feature_names_`` (list of str), ``is_categorical_`` (bool (d,)),
+    ``categories_`` (list: str array or None), ``thresholds_`` (list: float array or None),
+    ``n_codes_`` (int (d,), value codes per column), ``has_missing_`` (bool (d,), in training).
+    """
+
+    def __init__(self, max_bins=256, categorical_features="auto"):
+        if not isinstance(max_bins, numbers.Integral) or not 2 <= max_bins <= 65534:
+            raise ValueError(f"FeatureEncoder: max_bins must be an int in [2, 65534], got {max_bins!r}")
+        self.max_bins = int(max_bins)
+        self.categorical_features = categorical_features
+
+    def _declared(self, names, d, where):
+        cf = self.categorical_features
+        if cf is None or (isinstance(cf, str) and cf == "auto"):
+            return np.zeros(d, dtype=bool), cf is not None
+        declared = np.zeros(d, dtype=bool)
+        for item in cf:
+            if isinstance(item, str):
+                if item not in names:
+                    raise ValueError(f"{where}: categorical feature {item!r} is not a column; columns "
+                                     f"are {names}")
+                declared[names.index(item)] = True
+            elif isinstance(item, numbers.Integral) and -d <= item < d:
+                declared[item] = True
+            else:
+                raise ValueError(f"{where}: categorical_features entries must be column names or "
+                                 f"indices in [0, {d}), got {item!r}")
+        return declared, False
+
+    def fit(self, X, feature_names=None, where="FeatureEncoder.fit"):
+        cols, names = as_columns(X, where)
+        d = len(cols)
+        if feature_names is not None:
+            names = [str(f) for f in feature_names]
+            if len(names) != d:
+                raise ValueError(f"{where}: {len(names)} feature_names for {d} columns")
+        self.feature_names_ = names if names is not None else [f"x{j}" for j in range(d)]
+        declared, auto = self._declared(self.feature_names_, d, where)
+        self.is_categorical_ = np.zeros(d, dtype=bool)
+        self.categories_, self.thresholds_ = [], []
+        self.n_codes_ = np.zeros(d, dtype=np.int64)
+        self.has_missing_ = np.zeros(d, dtype=bool)
+        for j, col in enumerate(cols):
+            missing = _missing_mask(col)
+            known = col[~missing]
+            categorical = declared[j] or (auto and col.dtype.kind not in "biuf" and not _all_numbers(known))
+            self.is_categorical_[j] = categorical
+            self.has_missing_[j] = missing.any()
+            if categorical:
+                cats = np.unique(known.astype(str))
+                self.categories_.append(cats)
+                self.thresholds_.append(None)
+                self.n_codes_[j] = len(cats)
+            else:
+                x = col if _small_uint(col) else _to_float(col, missing, where, self.feature_names_[j])[~missing]
+                edges = _bin_edges(x, self.max_bins)
+                self.categories_.append(None)
+                self.thresholds_.append(edges)
+                self.n_codes_[j] = len(edges) + 1
+        if self.n_codes_.max() + 2 > np.iinfo(np.uint16).max:
+            big = int(np.argmax(self.n_codes_))
+            raise ValueError(f"{where}: column {self.feature_names_[big]!r} has {self.n_codes_[big]} "
+                             f"categories; at most 65533 are supported")
+        return self
+
+    def transform(self, X, where="transform"):
+        """Code a table like the training one -> feature-major codes (d, n), uint8 or uint16."""
+        cols, _ = as_columns(X, where)
+        d = len(self.n_codes_)
+        if len(cols) != d:
+            raise ValueError(f"{where}: X has {len(cols)} features, but the model was fitted on {d}")
+        codes = np.empty((d, len(cols[0])), dtype=np.uint16)
+        for j, col in enumerate(cols):
+            if _small_uint(col) and not self.is_categorical_[j]:  # a lookup table per column
+                lut = np.searchsorted(self.thresholds_[j], np.arange(np.iinfo(col.dtype).max + 1))
+                codes[j] = lut[col]
+                continue
+            missing = _missing_mask(col)
+            if self.is_categorical_[j]:
+                cats = self.categories_[j]
+                s = col.astype(str)
+                pos = np.minimum(np.searchsorted(cats, s), max(len(cats) - 1, 0))
+                seen = (cats[pos] == s) if len(cats) else np.zeros(len(s), dtype=bool)
+                c = np.where(seen, pos, self.n_codes_[j] + 1)
+            else:
+                x = _to_float(col, missing, where, self.feature_names_[j])
+                c = np.searchsorted(self.thresholds_[j], x, side="left")
+            codes[j] = np.where(missing, self.n_codes_[j], c)
+        return codes.astype(np.uint8) if codes.max() < 256 else codes

@@ -1,0 +1,285 @@
+"""Growing one tree level by level: every open node of a level is split in the same few calls.
+
+The samples of the open nodes are kept in one index array grouped by node. Per level: pick each
+node's candidate features, find every node's best split (:mod:`.split_dense` for large or
+categorical nodes, :mod:`.split_sorted` for small numeric ones), send the samples to their
+children with one stable sort, and count the children's classes with one ``np.bincount``.
+A node whose sampled features cannot split it tries a fresh sample once, then all features.
+"""
+import numpy as np
+
+from .criteria import impurity
+from .split_dense import SplitResult, best_splits_dense, child_term
+from . import split_sorted
+
+LEAF, NUMERIC, CATEGORICAL, ONE_VS_REST = 0, 1, 2, 3
+
+
+class TreeData:
+    """The coded training set shared by every tree of a forest.
+
+    codes: (d, n) uint8/uint16, feature-major; y: (n,) int class codes; n_codes, is_categorical,
+    has_missing: (d,) per feature (see :class:`.encoding.FeatureEncoder`).
+    """
+
+    def __init__(self, codes, y, n_classes, n_codes, is_categorical, has_missing,
+                 categorical_split="multiway"):
+        self.codes = np.ascontiguousarray(codes)
+        self.y = np.asarray(y, dtype=np.int64)
+        self.n_classes = int(n_classes)
+        self.n_codes = np.asarray(n_codes, dtype=np.int64)
+        self.is_categorical = np.asarray(is_categorical, dtype=bool)
+        self.has_missing = np.asarray(has_missing, dtype=bool)
+        self.code_span = self.n_codes + self.has_missing
+        self.categorical_split = categorical_split
+        # small numeric nodes may use the sort-based search when no feature needs special codes
+        self.sortable = not (self.is_categorical.any() or self.has_missing.any())
+
+
+class Params:
+    def __init__(self, criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
+                 min_impurity_decrease):
+        self.criterion = criterion
+        self.max_depth = np.inf if max_depth is None else max_depth
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.max_features = max_features
+        self.min_impurity_decrease = min_impurity_decrease
+
+
+class Tree:
+    """A fitted tree as flat arrays, one entry per node (node 0 is the root).
+
+    kind: LEAF / NUMERIC / CATEGORICAL / ONE_VS_REST; feature; threshold (a code: NUMERIC goes left
+    iff code <= threshold, ONE_VS_REST iff code == threshold);
+    missing_left; left, right (NUMERIC children); branch_start: CATEGORICAL children are
+    ``branches[branch_start + code]`` (-1: no training sample had that code there);
+    value: (n_nodes, C) weighted class counts; decrease: weighted impurity decrease of the split;
+    depth.
+    """
+    FIELDS = ("kind", "feature", "threshold", "missing_left", "left", "right", "branch_start",
+              "value", "decrease", "depth", "branches")
+
+    def __init__(self, **arrays):
+        for f in self.FIELDS:
+            setattr(self, f, arrays[f])
+
+    @property
+    def n_nodes(self):
+        return len(self.kind)
+
+    @property
+    def n_leaves(self):
+        return int(np.sum(self.kind == LEAF))
+
+    @property
+    def max_depth(self):
+        return int(self.depth.max())
+
+    def arrays(self):
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+
+def choose_features(rng, k, d, m):
+    """(k, m) distinct feature ids per row, uniformly at random (all d, in order, if m >= d)."""
+    if m >= d:
+        return np.broadcast_to(np.arange(d), (k, d))
+    if 4 * m > d:
+        return np.argpartition(rng.random((k, d)), m - 1, axis=1)[:, :m]
+    draws = np.sort(rng.integers(0, d, size=(k, m + m // 4 + 4)), axis=1)
+    dup = np.zeros(draws.shape, dtype=bool)
+    dup[:, 1:] = draws[:, 1:] == draws[:, :-1]
+    first = np.argsort(dup, axis=1, kind="stable")[:, :m]  # distinct ids first (rarely short)
+    return np.take_along_axis(draws, first, axis=1)
+
+
+def _stable_order(keys, top):
+    if top < 65536:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    return np.argsort(keys, kind="stable")
+
+
+def find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows):
+    """Best split of each node in ``rows`` (positions in ``result``) from the candidates F."""
+    sizes = np.bincount(node_of, minlength=len(F))
+    small = split_sorted.eligible(data, sizes, F.shape[1], counts.shape[1]) if data.sortable else None
+    if small is None or not small.any():
+        best_splits_dense(data, idx, node_of, F, yv, wv, counts, params.min_samples_leaf,
+                          params.criterion, result, rows)
+        return
+    for group in (~small, small):
+        if not group.any():
+            continue
+        sel = group[node_of]
+        local = np.cumsum(group) - 1
+        args = (data, idx[sel], local[node_of[sel]], F[group], yv[sel], wv[sel], counts[group])
+        if group is small:
+            split_sorted.best_splits_sorted(*args, sizes[group], params.min_samples_leaf,
+                                            params.criterion, result, rows[group])
+        else:
+            best_splits_dense(*args, params.min_samples_leaf, params.criterion, result, rows[group])
+
+
+class _Records:
+    """Node table under construction: nodes are appended per level, splits filled in later."""
+
+    def __init__(self):
+        self.values, self.depths = [], []
+        self.n = 0
+        self.split = {k: [] for k in ("node", "kind", "feature", "threshold", "missing_left",
+                                      "decrease")}
+        self.links = {k: [] for k in ("parent", "slot", "child")}
+
+    def add(self, values, depths):
+        ids = np.arange(self.n, self.n + len(values))
+        self.values.append(values)
+        self.depths.append(depths)
+        self.n += len(values)
+        return ids
+
+    def finish(self, data):
+        n = self.n
+        cat = lambda k, dt: np.concatenate(self.split[k]).astype(dt) if self.split[k] else np.zeros(0, dt)
+        node = cat("node", np.int64)
+        kind = np.zeros(n, dtype=np.int8)
+        feature = np.full(n, -1, dtype=np.int32)
+        threshold = np.zeros(n, dtype=np.int32)
+        missing_left = np.zeros(n, dtype=bool)
+        decrease = np.zeros(n)
+        kind[node] = cat("kind", np.int8)
+        feature[node] = cat("feature", np.int32)
+        threshold[node] = cat("threshold", np.int32)
+        missing_left[node] = cat("missing_left", bool)
+        decrease[node] = cat("decrease", np.float64)
+        left = np.full(n, -1, dtype=np.int32)
+        right = np.full(n, -1, dtype=np.int32)
+        branch_start = np.full(n, -1, dtype=np.int32)
+        if self.links["parent"]:
+            parent = np.concatenate(self.links["parent"])
+            slot = np.concatenate(self.links["slot"])
+            child = np.concatenate(self.links["child"])
+            numeric = kind[parent] != CATEGORICAL
+            left[parent[numeric & (slot == 0)]] = child[numeric & (slot == 0)]
+            right[parent[numeric & (slot == 1)]] = child[numeric & (slot == 1)]
+            catnodes = np.flatnonzero(kind == CATEGORICAL)
+            width = data.n_codes[feature[catnodes]] + 1
+            branch_start[catnodes] = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int32)
+            branches = np.full(int(width.sum()), -1, dtype=np.int32)
+            c = ~numeric
+            branches[branch_start[parent[c]] + slot[c]] = child[c]
+        else:
+            branches = np.zeros(0, dtype=np.int32)
+        return Tree(kind=kind, feature=feature, threshold=threshold, missing_left=missing_left,
+                    left=left, right=right, branch_start=branch_start,
+                    value=np.concatenate(self.values), decrease=decrease,
+                    depth=np.concatenate(self.depths).astype(np.int32), branches=branches)
+
+
+def grow_tree(data, params, weights, rng):
+    """Grow one tree on ``data`` with per-sample ``weights`` (n,) (0 = left out); -> :class:`Tree`."""
+    C = data.n_classes
+    d = data.codes.shape[0]
+    m = params.max_features
+    idx = np.flatnonzero(weights > 0)
+    wv = weights[idx].astype(np.float64)
+    yv = data.y[idx]
+    node_of = np.zeros(len(idx), dtype=np.int64)
+    rec = _Records()
+    counts = np.bincount(yv, weights=wv, minlength=C)[None, :]
+    total = counts.sum()
+    open_ids = rec.add(counts, np.zeros(1, dtype=np.int64))
+    depth = np.zeros(1, dtype=np.int64)
+    tries = np.zeros(1, dtype=np.int64)
+    while len(open_ids):
+        nk = counts.sum(axis=1)
+        can = ((impurity(counts, params.criterion) > 1e-12) & (nk >= params.min_samples_split)
+               & (nk >= 2 * params.min_samples_leaf) & (depth < params.max_depth))
+        if not can.all():
+            keep = can[node_of]
+            idx, wv, yv = idx[keep], wv[keep], yv[keep]
+            node_of = (np.cumsum(can) - 1)[node_of[keep]]
+            open_ids, counts, depth, tries = open_ids[can], counts[can], depth[can], tries[can]
+        K = len(open_ids)
+        if K == 0:
+            break
+        result = SplitResult(K)
+        every = tries >= 2
+        for group in (~every, every):
+            if group.any():
+                rows = np.flatnonzero(group)
+                F = choose_features(rng, len(rows), d, d if group is every else m)
+                if len(rows) == K:
+                    find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows)
+                else:
+                    sel = group[node_of]
+                    local = np.cumsum(group) - 1
+                    find_splits(data, params, idx[sel], local[node_of[sel]], yv[sel], wv[sel],
+                                counts[group], F, result, rows)
+        decrease = result.score - child_term(counts, counts.sum(axis=1), params.criterion)
+        split = result.found & (decrease >= params.min_impurity_decrease * total - 1e-12)
+        retry = ~result.found & (m < d) & (tries < 2)
+        # --- record the splits, send samples to the children ---
+        s = np.flatnonzero(split)
+        feat = result.feature[s]
+        multiway = data.categorical_split == "multiway"
+        is_cat = data.is_categorical[feat] & multiway
+        rec.split["node"].append(open_ids[s])
+        rec.split["kind"].append(np.where(data.is_categorical[feat],
+                                          CATEGORICAL if multiway else ONE_VS_REST, NUMERIC))
+        rec.split["feature"].append(feat)
+        rec.split["threshold"].append(result.threshold[s])
+        rec.split["decrease"].append(decrease[s])
+        width = int(max(2, (data.code_span[feat[is_cat]].max() if is_cat.any() else 0)))
+        where = np.full(K, -1, dtype=np.int64)
+        where[s] = np.arange(len(s))
+        w_of = where[node_of]
+        moving = w_of >= 0
+        ms = np.flatnonzero(moving)
+        ns = w_of[ms]
+        f_s = result.feature[s][ns]
+        v = data.codes.reshape(-1).take(f_s * data.codes.shape[1] + idx[ms]).astype(np.int64)
+        cat_s = data.is_categorical[f_s]
+        thr_s = result.threshold[s][ns]
+        miss_s = data.has_missing[f_s] & (v == data.n_codes[f_s]) & ~cat_s
+        slot = np.where(miss_s, ~result.missing_left[s][ns], v > thr_s)
+        if multiway:
+            slot = np.where(cat_s, v, slot)
+        else:
+            slot = np.where(cat_s, v != thr_s, slot)
+        slot = slot.astype(np.int64)
+        # a numeric node that saw no missing value sends future ones to its heavier child
+        w_ms = wv[ms]
+        n_miss = np.bincount(ns, weights=w_ms * miss_s, minlength=len(s))
+        w_right = np.bincount(ns, weights=w_ms * (slot == 1), minlength=len(s))
+        w_left = np.bincount(ns, weights=w_ms, minlength=len(s)) - w_right
+        rec.split["missing_left"].append(np.where(is_cat | (n_miss > 0), result.missing_left[s],
+                                                  w_left >= w_right))
+        key = ns * width + slot
+        present = np.bincount(key, minlength=len(s) * width) > 0
+        pos = np.flatnonzero(present)
+        n_children = len(pos)
+        child_local = np.cumsum(present) - 1
+        r = np.flatnonzero(retry)
+        new_index = np.full(len(idx), -1, dtype=np.int64)
+        new_index[ms] = child_local[key]
+        rmap = np.full(K, -1, dtype=np.int64)
+        rmap[r] = n_children + np.arange(len(r))
+        in_retry = rmap[node_of] >= 0
+        new_index[in_retry] = rmap[node_of[in_retry]]
+        alive = new_index >= 0
+        idx, wv, yv, new_index = idx[alive], wv[alive], yv[alive], new_index[alive]
+        order = _stable_order(new_index, n_children + len(r))
+        idx, wv, yv, node_of = idx[order], wv[order], yv[order], new_index[order]
+        child_counts = np.bincount(node_of[node_of < n_children] * C + yv[node_of < n_children],
+                                   weights=wv[node_of < n_children],
+                                   minlength=n_children * C).reshape(n_children, C)
+        parent = s[pos // width]
+        child_ids = rec.add(child_counts, depth[parent] + 1)
+        rec.links["parent"].append(open_ids[parent])
+        rec.links["slot"].append(pos % width)
+        rec.links["child"].append(child_ids)
+        open_ids = np.concatenate([child_ids, open_ids[r]])
+        counts = np.concatenate([child_counts, counts[r]])
+        depth = np.concatenate([depth[parent] + 1, depth[r]])
+        tries = np.concatenate([np.zeros(n_children, dtype=np.int64), tries[r] + 1])
+    return rec.finish(data)
