@@ -11,27 +11,27 @@ import json
 import numpy as np
 
 import tinynet as tn
-from tinynet import backend, functional as F
+from tinynet import functional as F
 
+from .common import (LR, Params, array_module, chainer_or_none, data, labels, torch_device,
+                     torch_sync, torch_usable)
 from .timing import machine, median_time, torch_or_none
 
 BATCH = 128
+NAME = "lenet"
+TITLE = "LeNet"
 
 
 def lenet_params(xp, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def init(*shape, fan_in):
-        return tn.Tensor(xp.asarray((rng.normal(size=shape) * np.sqrt(2 / fan_in)).astype(np.float32)),
-                         requires_grad=True)
-
-    return [init(20, 1, 5, 5, fan_in=25), init(20, fan_in=1e9),
-            init(50, 20, 5, 5, fan_in=500), init(50, fan_in=1e9),
-            init(2450, 500, fan_in=2450), init(500, fan_in=1e9),
-            init(500, 10, fan_in=500), init(10, fan_in=1e9)]
+    """[w1 (20,1,5,5), b1, w2 (50,20,5,5), b2, w3 (2450,500), b3, w4 (500,10), b4]."""
+    p = Params(xp, seed)
+    return [p.he(20, 1, 5, 5, fan_in=25), p.const(20), p.he(50, 20, 5, 5, fan_in=500),
+            p.const(50), p.he(2450, 500, fan_in=2450), p.const(500), p.he(500, 10, fan_in=500),
+            p.const(10)]
 
 
-def tinynet_step(params, x, t, lr=0.01):
+def tinynet_step(params, x, t, lr=LR):
+    """x (N, 1, 28, 28) Tensor, t (N,) integer labels; returns the loss Tensor."""
     w1, b1, w2, b2, w3, b3, w4, b4 = params
     h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding=2)), 2)
     h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding=2)), 2)
@@ -46,27 +46,23 @@ def tinynet_step(params, x, t, lr=0.01):
     return loss
 
 
-def time_tinynet(device="cpu", repeats=20):
-    xp = np if device == "cpu" else backend.get_array_module(backend.to_device(np.zeros(1), "gpu"))
-    rng = np.random.default_rng(1)
-    x = tn.Tensor(xp.asarray(rng.random((BATCH, 1, 28, 28), dtype=np.float32)))
-    t = xp.asarray(rng.integers(0, 10, BATCH))
-    params = lenet_params(xp)
-    return median_time(lambda: tinynet_step(params, x, t), repeats=repeats, warmup=3, xp=xp)
+def make_tinynet(xp, batch=BATCH, seed=0):
+    x = tn.Tensor(data(xp, seed + 1, batch, 1, 28, 28))
+    t = labels(xp, seed + 2, batch)
+    params = lenet_params(xp, seed)
+    return lambda: tinynet_step(params, x, t)
 
 
-def time_torch(device="cpu", repeats=20):
-    torch = torch_or_none()
-    if torch is None or (device == "gpu" and not torch.cuda.is_available()):
-        return None
-    dev = "cuda" if device == "gpu" else "cpu"
+def make_torch(torch, device="cpu", batch=BATCH, seed=0):
+    torch.manual_seed(seed)
+    dev = torch_device(device)
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(20, 50, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(2450, 500), nn.ReLU(), nn.Linear(500, 10)).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    x = torch.rand(BATCH, 1, 28, 28, device=dev)
-    t = torch.randint(0, 10, (BATCH,), device=dev)
+    opt = torch.optim.SGD(model.parameters(), lr=LR)
+    x = torch.rand(batch, 1, 28, 28, device=dev)
+    t = torch.randint(0, 10, (batch,), device=dev)
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
@@ -74,13 +70,59 @@ def time_torch(device="cpu", repeats=20):
         loss_fn(model(x), t).backward()
         opt.step()
 
-    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    return step
 
-    def timed():
-        step()
-        sync()
 
-    return median_time(timed, repeats=repeats, warmup=3)
+def make_chainer(chainer, batch=BATCH, seed=0):
+    """The same step in Chainer (CPU): Convolution2D/Linear links, optimizers.SGD."""
+    L, CF = chainer.links, chainer.functions
+
+    class LeNet(chainer.Chain):
+        def __init__(self):
+            super().__init__()
+            with self.init_scope():
+                self.c1 = L.Convolution2D(1, 20, 5, pad=2)
+                self.c2 = L.Convolution2D(20, 50, 5, pad=2)
+                self.l1 = L.Linear(2450, 500)
+                self.l2 = L.Linear(500, 10)
+
+        def forward(self, x):
+            h = CF.max_pooling_2d(CF.relu(self.c1(x)), 2)
+            h = CF.max_pooling_2d(CF.relu(self.c2(h)), 2)
+            return self.l2(CF.relu(self.l1(h)))
+
+    model = LeNet()
+    opt = chainer.optimizers.SGD(lr=LR)
+    opt.setup(model)
+    x = data(np, seed + 1, batch, 1, 28, 28)
+    t = labels(np, seed + 2, batch).astype(np.int32)
+
+    def step():
+        model.cleargrads()
+        CF.softmax_cross_entropy(model(x), t).backward()
+        opt.update()
+
+    return step
+
+
+def time_tinynet(device="cpu", repeats=20):
+    xp = array_module(device)
+    return median_time(make_tinynet(xp), repeats=repeats, warmup=3, xp=xp)
+
+
+def time_torch(device="cpu", repeats=20):
+    torch = torch_or_none()
+    if not torch_usable(torch, device):
+        return None
+    return median_time(make_torch(torch, device), repeats=repeats, warmup=3,
+                       sync=torch_sync(torch, device))
+
+
+def time_chainer(repeats=20):
+    chainer = chainer_or_none()
+    if chainer is None:
+        return None
+    return median_time(make_chainer(chainer), repeats=repeats, warmup=3)
 
 
 def main(argv=None):

@@ -1,0 +1,68 @@
+"""tinynet benchmarks: kernels at the lecture's layer sizes and whole training steps (LeNet,
+CIFAR-10 deep net, DCGAN), on NumPy and on CuPy when a CUDA GPU is present, beside PyTorch (and
+Chainer) in the same run. Writes <machine>.json, .md and .png under --out.
+
+    python -m benchmarks [--smoke] [--device cpu|gpu|all] [--repeats N] [--out DIR]
+    tinynet bench ...            (the same: tinynet.cli calls benchmarks.__main__.main(argv))
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from .config import make_config
+from .report import write_all
+from .steps import STEPS
+from .suite import run_suite
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true",
+                   help="tiny sizes and 2 repeats: checks that everything runs (seconds)")
+    p.add_argument("--device", choices=["cpu", "gpu", "all"], default="all",
+                   help="where tinynet runs: NumPy (cpu), CuPy (gpu) or every available one "
+                        "(default all; a missing GPU is skipped)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed calls per measurement, median reported (default 10; smoke 2)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                   help=f"folder for the JSON, Markdown and PNG files (default {DEFAULT_OUT})")
+    p.add_argument("--only", choices=["kernels", "steps"], default=None,
+                   help="measure only the kernels or only the training steps")
+    p.add_argument("--steps", default=None,
+                   help=f"comma-separated training steps to run, of {','.join(STEPS)} (default all)")
+    p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurements")
+    p.add_argument("--no-torch-kernels", action="store_true",
+                   help="time the kernels in tinynet only (the training steps still run in PyTorch)")
+    p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    args = p.parse_args(argv)
+    if args.steps is not None:
+        args.steps = [s.strip() for s in args.steps.split(",") if s.strip()]
+        unknown = [s for s in args.steps if s not in STEPS]
+        if unknown:
+            p.error(f"--steps: unknown step(s) {', '.join(unknown)}; choose from {', '.join(STEPS)}")
+    if args.repeats is not None and args.repeats < 1:
+        p.error(f"--repeats must be at least 1, got {args.repeats}")
+    return args
+
+
+def main(argv=None):
+    """Run the suite; returns (results dict, written paths). Exit status 0 also when the asked-for
+    device is missing (it is reported as skipped)."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    cfg = make_config(smoke=args.smoke, repeats=args.repeats, memory=not args.no_memory,
+                      torch_kernels=not args.no_torch_kernels)
+    parts = ("kernels", "steps") if args.only is None else (args.only,)
+    results = run_suite(cfg, device=args.device, parts=parts, steps=args.steps)
+    if not results["devices"]:
+        print("nothing measured: no asked-for device is available; no files written")
+        return results, []
+    paths = write_all(results, args.out, chart=not args.no_chart)
+    for path in paths:
+        print(f"wrote {path}")
+    return results, paths
+
+
+if __name__ == "__main__":
+    main()

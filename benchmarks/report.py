@@ -1,0 +1,130 @@
+"""Results -> files: ``<machine>.json`` (everything), ``<machine>.md`` (the tables) and
+``<machine>.png`` (the chart), under the output folder."""
+import json
+from pathlib import Path
+
+from .timing import machine_slug
+
+# tinynet/PyTorch ratio to meet, per (step, device) (issue 8); Chainer: tinynet 3x faster.
+TARGETS = {("lenet", "cpu"): 1.3, ("cifar_deep", "cpu"): 1.5, ("dcgan", "cpu"): 1.5,
+           ("lenet", "gpu"): 3.0}
+CHAINER_TARGET = {("lenet", "cpu"): 1 / 3}
+
+
+def file_stem(results):
+    stem = machine_slug(results["machine"], with_gpu="gpu" in results["devices"])
+    return stem + ("_smoke" if results["config"]["name"] == "smoke" else "")
+
+
+def write_all(results, out_dir, chart=True):
+    """Write the JSON, Markdown and (unless ``chart`` is False) PNG files; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(results)
+    paths = [out / f"{stem}.json", out / f"{stem}.md"]
+    paths[0].write_text(json.dumps(results, indent=1) + "\n")
+    paths[1].write_text(markdown(results))
+    if chart:
+        from .chart import draw
+        paths.append(draw(results, out / f"{stem}.png"))
+    return paths
+
+
+def _n(v, fmt="{:.1f}"):
+    return "–" if v is None else fmt.format(v)
+
+
+def _mem(row, name):
+    m = (row.get("memory") or {}).get(name) or {}
+    return m.get("peak_mib")
+
+
+def _target(row):
+    t = TARGETS.get((row["step"], row["device"]))
+    if t is None:
+        return ""
+    if row["ratio"] is None:
+        return f"≤ {t}x: not measured"
+    return f"≤ {t}x: {'met' if row['ratio'] <= t else 'not met'}"
+
+
+def machine_line(results):
+    m = results["machine"]
+    parts = [f"{m.get('cpu')} ({m.get('cores')} cores)", f"Python {m.get('python')}",
+             f"NumPy {m.get('numpy')} ({m.get('blas') or 'BLAS unknown'})"]
+    if m.get("torch"):
+        parts.append(f"PyTorch {m['torch']}")
+    if results["frameworks"].get("chainer"):
+        parts.append(f"Chainer {results['frameworks']['chainer']}")
+    if m.get("gpu"):
+        parts.append(f"GPU {m['gpu']} (CuPy {m.get('cupy')})")
+    return ", ".join(parts)
+
+
+def steps_table(results):
+    rows = results["steps"]
+    if not rows:
+        return ""
+    chainer = any(r.get("chainer_ms") for r in rows)
+    head = ["step", "batch", "device", "tinynet ms", "PyTorch ms", "tinynet / PyTorch", "target"]
+    head += ["Chainer ms", "tinynet / Chainer"] if chainer else []
+    head += ["peak MiB tinynet", "peak MiB PyTorch"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["title"], str(r["batch"]), r["device"], _n(r["tinynet_ms"]), _n(r["torch_ms"]),
+                 _n(r["ratio"], "{:.2f}x"), _target(r)]
+        if chainer:
+            cells += [_n(r.get("chainer_ms")), _n(r.get("chainer_ratio"), "{:.2f}x")]
+        cells += [_n(_mem(r, "tinynet"), "{:.0f}"), _n(_mem(r, "torch"), "{:.0f}")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def kernels_table(results, backend):
+    recs = [r for r in results["kernels"] if r["backend"] == backend]
+    if not recs:
+        return ""
+    head = ["layer", "kernel", "shape", "tinynet ms", "GFLOP/s", "% of peak", "PyTorch ms",
+            "PyTorch GFLOP/s", "tinynet / PyTorch"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in recs:
+        ratio = r["ms"] / r["torch_ms"] if r.get("ms") and r.get("torch_ms") else None
+        share = r.get("peak_share")
+        cells = [r["layer"], r["kernel"], r["shape"], _n(r.get("ms"), "{:.2f}"),
+                 _n(r.get("gflops"), "{:.0f}"), _n(None if share is None else 100 * share, "{:.0f}%"),
+                 _n(r.get("torch_ms"), "{:.2f}"), _n(r.get("torch_gflops"), "{:.0f}"),
+                 _n(ratio, "{:.2f}x")]
+        if r.get("error"):
+            cells[3] = f"error: {r['error'][:60]}"
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+BACKEND_TITLES = {"numpy": "NumPy (CPU)", "cupy": "CuPy (GPU, tinynet's CUDA kernels)",
+                  "cupy-slices": "CuPy (GPU, generic slice loops: USE_CUDA_KERNELS = False)"}
+
+
+def markdown(results):
+    cfg = results["config"]
+    out = [f"# tinynet benchmarks: {machine_line(results)}", "",
+           f"{results['created']} · config `{cfg['name']}` · median of {cfg['repeats']} runs after "
+           f"{cfg['warmup']} warm-up · float32 · load average before/after: "
+           f"{results.get('load_before')} / {results.get('load_after')}", ""]
+    for dev, why in results["skipped"].items():
+        out += [f"{dev}: skipped ({why}).", ""]
+    if results["steps"]:
+        out += ["## Training steps", "",
+                "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
+                "real + fake, then a generator step). Frameworks take turns call by call. Peak "
+                "memory: extra resident memory during one step, in a fresh process (CPU), or the "
+                "allocator's high-water mark (GPU); see benchmarks/memory.py.", "",
+                steps_table(results)]
+    peaks = results.get("peak_gflops") or {}
+    if peaks:
+        out += ["GEMM peak (float32 square matmul): " + ", ".join(
+            f"{k} {_n(v, '{:.0f}')} GFLOP/s" for k, v in peaks.items()), ""]
+    for backend in ("numpy", "cupy", "cupy-slices"):
+        table = kernels_table(results, backend)
+        if table:
+            out += [f"## Kernels: {BACKEND_TITLES[backend]}", "", table]
+    return "\n".join(out)

@@ -1,0 +1,153 @@
+"""The whole benchmark run: kernels and training steps on each asked-for device, with PyTorch
+(and Chainer, when it imports) beside tinynet; returns one JSON-ready dict."""
+import datetime
+import os
+import statistics
+import time
+from dataclasses import asdict
+
+from tinynet import backend
+
+from . import memory
+from .common import array_module, chainer_or_none, torch_sync, torch_usable
+from .kernels import KernelBench
+from .steps import STEPS, step_batch
+from .timing import machine, synchronize, torch_or_none
+
+SCHEMA = 1
+
+
+def _load():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def available_devices(asked):
+    """(devices to measure, {device: reason skipped}) for --device cpu|gpu|all."""
+    wanted = ["cpu", "gpu"] if asked == "all" else [asked]
+    devices, skipped = [], {}
+    for d in wanted:
+        if d == "gpu" and not backend.gpu_available():
+            skipped["gpu"] = ("CuPy is not installed" if backend.cupy is None
+                              else "CuPy sees no CUDA device")
+        else:
+            devices.append(d)
+    return devices, skipped
+
+
+def time_interleaved(calls, repeats, warmup):
+    """{name: (fn, wait)} -> {name: median seconds}. The frameworks take turns call by call, so
+    a change in the machine's load touches each of them alike."""
+    for fn, wait in calls.values():
+        for _ in range(warmup):
+            fn()
+        wait()
+    times = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, (fn, wait) in calls.items():
+            t0 = time.perf_counter()
+            fn()
+            wait()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _guarded(make, errors, name):
+    try:
+        return make()
+    except Exception as e:  # a framework that cannot build the step is reported, not fatal
+        errors[name] = f"{type(e).__name__}: {e}"
+        return None
+
+
+def run_step(module, device, cfg, torch, chainer, log):
+    """Time one training step in every framework available on ``device``; memory too."""
+    batch = step_batch(module, cfg)
+    xp = array_module(device)
+    row = {"step": module.NAME, "title": module.TITLE, "batch": batch, "device": device}
+    errors, calls = {}, {}
+    fn = _guarded(lambda: module.make_tinynet(xp, batch), errors, "tinynet")
+    if fn is not None:
+        calls["tinynet"] = (fn, lambda: synchronize(xp))
+    if torch_usable(torch, device):
+        tfn = _guarded(lambda: module.make_torch(torch, device, batch), errors, "torch")
+        if tfn is not None:
+            calls["torch"] = (tfn, torch_sync(torch, device) or (lambda: None))
+    if chainer is not None and device == "cpu" and hasattr(module, "make_chainer"):
+        cfn = _guarded(lambda: module.make_chainer(chainer, batch), errors, "chainer")
+        if cfn is not None:
+            calls["chainer"] = (cfn, lambda: None)
+    try:
+        medians = time_interleaved(calls, cfg.repeats, cfg.warmup)
+    except Exception as e:
+        medians, errors["timing"] = {}, f"{type(e).__name__}: {e}"
+    for name in ("tinynet", "torch", "chainer"):
+        row[f"{name}_ms"] = medians[name] * 1e3 if name in medians else None
+    ours = row["tinynet_ms"]
+    row["ratio"] = ours / row["torch_ms"] if ours and row["torch_ms"] else None
+    row["chainer_ratio"] = ours / row["chainer_ms"] if ours and row["chainer_ms"] else None
+    if cfg.memory:
+        row["memory"] = step_memory(module, device, batch, calls, torch)
+    if errors:
+        row["errors"] = errors
+    log(f"  {module.NAME:<10} {device}: tinynet {_fmt(ours)} ms, PyTorch {_fmt(row['torch_ms'])} ms"
+        + (f", ratio {row['ratio']:.2f}x" if row["ratio"] else "")
+        + (f", Chainer {_fmt(row['chainer_ms'])} ms" if row["chainer_ms"] else "")
+        + (f"  errors: {errors}" if errors else ""))
+    return row
+
+
+def step_memory(module, device, batch, calls, torch):
+    out = {}
+    for name in calls:
+        try:
+            if device == "cpu":
+                out[name] = memory.cpu_peak(module.NAME, name, batch)
+            elif name == "tinynet":
+                out[name] = memory.gpu_peak_cupy(calls[name][0])
+            elif name == "torch":
+                out[name] = memory.gpu_peak_torch(torch, calls[name][0])
+        except Exception as e:
+            out[name] = {"error": f"{type(e).__name__}: {e}"}
+    return out
+
+
+def _fmt(v):
+    return "-" if v is None else f"{v:.1f}"
+
+
+def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=print):
+    """Measure everything asked for; returns the results dict (see report.py for its use)."""
+    devices, skipped = available_devices(device)
+    torch = torch_or_none()
+    chainer = chainer_or_none()
+    results = {
+        "schema": SCHEMA, "config": asdict(cfg), "machine": machine(),
+        "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "devices": devices, "skipped": skipped, "load_before": _load(),
+        "frameworks": {"torch": getattr(torch, "__version__", None),
+                       "chainer": getattr(chainer, "__version__", None)},
+        "peak_gflops": {}, "kernels": [], "steps": [],
+    }
+    for reason_device, reason in skipped.items():
+        log(f"{reason_device}: skipped ({reason})")
+    for dev in devices:
+        xp = array_module(dev)
+        torch_dev = ("cuda" if dev == "gpu" else "cpu") if torch_usable(torch, dev) else None
+        if "kernels" in parts:
+            log(f"kernels on {xp.__name__} ({cfg.name}, {cfg.repeats} repeats)...")
+            kernel_torch = torch_dev if cfg.torch_kernels else None
+            bench = KernelBench(xp, cfg, torch if kernel_torch else None, kernel_torch)
+            results["kernels"] += bench.run()
+            results["peak_gflops"][xp.__name__] = bench.peak_gflops
+            if kernel_torch:
+                results["peak_gflops"][f"torch-{torch_dev}"] = bench.records[0].get("torch_gflops")
+        if "steps" in parts:
+            log(f"training steps on {dev}:")
+            for name, module in STEPS.items():
+                if steps is None or name in steps:
+                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log))
+    results["load_after"] = _load()
+    return results

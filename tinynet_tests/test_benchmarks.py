@@ -1,0 +1,149 @@
+"""The benchmark suite (benchmarks/) in its smoke configuration: it runs, and its JSON, Markdown
+and chart are well-formed. No timing is asserted."""
+import json
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks import memory, report
+from benchmarks.__main__ import main, parse_args
+from benchmarks.config import SMOKE
+from benchmarks.kernels import CONVS, KernelBench
+from benchmarks.steps import STEPS
+from benchmarks.suite import time_interleaved
+from benchmarks.timing import machine_slug, torch_or_none
+from tinynet import backend
+
+TORCH = torch_or_none() is not None
+
+
+def positive(v):
+    return isinstance(v, float) and math.isfinite(v) and v > 0
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    results, paths = main(["--smoke", "--device", "cpu", "--repeats", "1", "--no-memory",
+                           "--no-torch-kernels", "--out", str(out)])
+    return results, paths
+
+
+def test_smoke_run_writes_json_markdown_and_chart(smoke):
+    results, paths = smoke
+    assert [p.suffix for p in paths] == [".json", ".md", ".png"]
+    assert all(p.name.startswith(machine_slug(results["machine"], False)) for p in paths)
+    assert json.loads(paths[0].read_text()) == json.loads(json.dumps(results))
+    assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md = paths[1].read_text()
+    assert "## Training steps" in md and "## Kernels: NumPy (CPU)" in md
+    assert md.count("| LeNet | 4 | cpu |") == 1
+
+
+def test_smoke_json_keys_and_step_times(smoke):
+    results, _ = smoke
+    assert {"schema", "config", "machine", "created", "devices", "skipped", "frameworks",
+            "peak_gflops", "kernels", "steps"} <= set(results)
+    assert results["config"]["name"] == "smoke" and results["config"]["repeats"] == 1
+    assert results["devices"] == ["cpu"]
+    assert [r["step"] for r in results["steps"]] == list(STEPS)
+    for row in results["steps"]:
+        assert row["device"] == "cpu" and "errors" not in row, row
+        assert positive(row["tinynet_ms"])
+        if TORCH:
+            assert positive(row["torch_ms"])
+            assert row["ratio"] == pytest.approx(row["tinynet_ms"] / row["torch_ms"])
+        else:
+            assert row["torch_ms"] is None and row["ratio"] is None
+
+
+def test_smoke_kernels_cover_the_lecture_layers(smoke):
+    results, _ = smoke
+    recs = results["kernels"]
+    assert all("error" not in r for r in recs), [r for r in recs if "error" in r]
+    kinds = {(r["layer"], r["kernel"]) for r in recs}
+    for layer in ("lenet.conv1", "lenet.conv2", "cifar.conv1", "cifar.conv2", "cifar.conv3",
+                  "cifar.conv4"):
+        for kernel in ("im2col", "col2im", "conv2d.forward", "conv2d.backward", "gemm"):
+            assert (layer, kernel) in kinds
+    for kernel in ("conv2d_transpose.forward", "conv2d_transpose.backward", "gemm"):
+        assert ("dcgan.deconv1", kernel) in kinds
+    for kernel in ("max_pool2d", "batch_norm", "softmax_cross_entropy"):
+        assert sum(k.startswith(kernel) for _, k in kinds) >= 2
+    for r in recs:
+        assert r["backend"] == "numpy" and positive(r["ms"]) and r["torch_ms"] is None, r
+        if r["kernel"] == "gemm" or r["kernel"].startswith("conv2d"):
+            assert positive(r["gflops"]) and positive(r["peak_share"])
+            assert r["gflops"] == pytest.approx(r["gflop"] * 1e3 / r["ms"])
+    assert positive(results["peak_gflops"]["numpy"])
+
+
+@pytest.mark.skipif(not TORCH, reason="PyTorch is not installed")
+def test_kernels_timed_in_pytorch_too():
+    bench = KernelBench(np, replace(SMOKE, repeats=1), torch_or_none(), "cpu")
+    bench.peak()
+    bench.conv(CONVS[1])
+    bench.deconv(gemm=False)
+    bench.pool("lenet.pool1", "lenet.conv1")
+    bench.softmax_ce()
+    assert len(bench.records) == 1 + 5 + 2 + 2 + 2
+    for r in bench.records:
+        assert "error" not in r and "torch_error" not in r, r
+        assert positive(r["ms"]) and positive(r["torch_ms"]), r
+        if "gflop" in r:
+            assert r["torch_gflops"] == pytest.approx(r["gflop"] * 1e3 / r["torch_ms"])
+
+
+def test_memory_of_one_step_in_a_fresh_process():
+    got = memory.cpu_peak("lenet", "tinynet", 4)
+    assert got.get("method") in ("rss_hwm", "ru_maxrss"), got
+    # LeNet's batch-4 activations and gradients are well over 0.5 MiB of float32 arrays.
+    assert got["numpy_peak_mib"] > 0.5 and got["peak_mib"] >= 0
+
+
+def test_memory_child_rejects_an_unknown_framework():
+    got = memory.cpu_peak("lenet", "jax", 4)
+    assert "unknown framework 'jax'" in got["error"]
+
+
+@pytest.mark.skipif(backend.gpu_available(), reason="a GPU is present: nothing to skip")
+def test_missing_gpu_is_a_clean_skip(tmp_path, capsys):
+    results, paths = main(["--smoke", "--device", "gpu", "--only", "steps", "--out", str(tmp_path)])
+    assert results["devices"] == [] and "gpu" in results["skipped"]
+    assert paths == [] and list(tmp_path.iterdir()) == []
+    assert "gpu: skipped" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--steps", "lenet,resnet"], "unknown step(s) resnet"),
+    (["--repeats", "0"], "--repeats must be at least 1"),
+    (["--device", "tpu"], "invalid choice: 'tpu'"),
+])
+def test_bad_arguments_are_named(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        parse_args(argv)
+    assert message in capsys.readouterr().err
+
+
+def test_time_interleaved_gives_each_framework_its_median():
+    calls, order = {}, []
+    for name in ("a", "b"):
+        calls[name] = (lambda n=name: order.append(n), lambda: None)
+    medians = time_interleaved(calls, repeats=3, warmup=1)
+    assert set(medians) == {"a", "b"} and all(v >= 0 for v in medians.values())
+    assert order == ["a", "b"] + ["a", "b"] * 3  # warm-ups, then turns call by call
+
+
+def test_markdown_marks_targets_met_and_missed():
+    row = {"step": "lenet", "title": "LeNet", "batch": 128, "device": "cpu", "tinynet_ms": 70.0,
+           "torch_ms": 50.0, "ratio": 1.4, "chainer_ms": None, "chainer_ratio": None}
+    results = {"machine": {"cpu": "Test CPU", "cores": 2}, "frameworks": {},
+               "config": {"name": "full", "repeats": 3, "warmup": 1}, "created": "now",
+               "skipped": {}, "devices": ["cpu"], "kernels": [],
+               "steps": [row, dict(row, step="cifar_deep", title="CIFAR", ratio=1.2)]}
+    md = report.markdown(results)
+    assert "| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met |" in md
+    assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met |" in md
+    assert report.file_stem(results) == "test-cpu-2c"
