@@ -1,0 +1,245 @@
+"""Losses for compile(): target checking, the stable fused forms, per-sample weights.
+
+A Loss turns the user's targets into the array the model trains on (``prepare``, on the host,
+once per fit or batch), and computes the batch loss from the model's output Tensor. Losses that
+follow a softmax or sigmoid (``fuses``) also take the logits (``from_logits``): the model then
+trains on the logits with the fused, numerically stable op, as Keras does internally, while
+predict() still returns probabilities.
+
+Weights (class_weight / sample_weight) scale each sample's loss; the batch loss is
+sum(w_i * loss_i) / (number of non-zero w_i), as in Keras.
+"""
+import numpy as np
+
+from . import functional as F
+from .autograd import Function
+from .backend import get_array_module
+
+EPSILON = 1e-7
+
+
+class Loss:
+    name = "loss"
+    fuses = None  # the activation whose logits from_logits takes
+
+    def prepare(self, y, output_shape, dtype):
+        """Validated targets (NumPy), shaped (N, *output_shape), of the model's dtype."""
+        y = np.asarray(y)
+        y = _match_shape(self.name, y, output_shape)
+        return y.astype(dtype, copy=False)
+
+    def __call__(self, pred, t, w=None):
+        raise NotImplementedError
+
+    def from_logits(self, z, t, w=None):
+        raise NotImplementedError(f"{self.name} has no logits form")
+
+    def get_config(self):
+        return self.name
+
+
+def _match_shape(name, y, output_shape):
+    want = tuple(output_shape)
+    if y.ndim == 0:
+        raise ValueError(f"{name}: targets must be an array with one row per sample, got a scalar")
+    if y.shape[1:] == want:
+        return y
+    if want == (1,) and y.ndim == 1:
+        return y.reshape(-1, 1)
+    raise ValueError(f"{name}: targets of shape {y.shape} do not match the model's output shape "
+                     f"(None, {', '.join(map(str, want))})")
+
+
+class _Clip(Function):
+    """clip(p, lo, hi) with the gradient passed only inside the range (like the engine's losses)."""
+
+    def forward(self, p):
+        self.inside = (p > EPSILON) & (p < 1 - EPSILON)
+        return get_array_module(p).clip(p, p.dtype.type(EPSILON), p.dtype.type(1 - EPSILON))
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
+def _abs(x):
+    return F.relu(x) + F.relu(-x)
+
+
+def _softplus(z):
+    """log(1 + exp(z)) without overflow: relu(z) + log(1 + exp(-|z|))."""
+    return F.relu(z) + (F.exp(-_abs(z)) + 1.0).log()
+
+
+def _per_sample_mean(x):
+    return x.reshape(x.shape[0], -1).mean(axis=1)
+
+
+def _weighted(per_sample, w):
+    return (per_sample * w).mean()
+
+
+class CategoricalCrossentropy(Loss):
+    """Targets one-hot (or probability) rows (N, K); output probabilities (N, K)."""
+    name = "categorical_crossentropy"
+    fuses = "softmax"
+
+    def prepare(self, y, output_shape, dtype):
+        y = np.asarray(y)
+        k = output_shape[-1]
+        if y.dtype.kind in "iub" and (y.ndim == 1 or y.shape[1:] == (1,)) and k > 1:
+            raise ValueError(
+                f"categorical_crossentropy: targets are integer class labels of shape {y.shape}, but "
+                f"this loss needs one-hot rows of shape ({len(y)}, {k}); one-hot encode them "
+                f"(np.eye({k}, dtype='float32')[y.ravel()]) or compile with "
+                f"loss='sparse_categorical_crossentropy'")
+        return super().prepare(y, output_shape, dtype)
+
+    def __call__(self, p, t, w=None):
+        if w is None:
+            return F.categorical_cross_entropy(p, t)
+        return _weighted(-(_Clip()(p).log() * t).reshape(p.shape[0], -1).sum(axis=1), w)
+
+    def from_logits(self, z, t, w=None):
+        if w is None:
+            return F.softmax_cross_entropy(z, t)
+        return _weighted(-(F.log_softmax(z, axis=-1) * t).sum(axis=1), w)
+
+
+class SparseCategoricalCrossentropy(CategoricalCrossentropy):
+    """Targets integer labels (N,) or (N, 1) in [0, K); turned into one-hot rows by prepare."""
+    name = "sparse_categorical_crossentropy"
+
+    def prepare(self, y, output_shape, dtype):
+        y = np.asarray(y)
+        k = output_shape[-1]
+        if len(output_shape) != 1:
+            raise ValueError(f"{self.name}: needs an output of shape (None, K), the model gives "
+                             f"(None, {', '.join(map(str, output_shape))})")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(f"{self.name}: targets must be integer labels of shape (N,) or (N, 1), "
+                             f"got shape {y.shape} (for one-hot rows use categorical_crossentropy)")
+        labels = y.astype(np.int64)
+        if y.dtype.kind not in "iub" and not np.array_equal(labels, y):
+            raise ValueError(f"{self.name}: targets must be integer labels, got non-integer values "
+                             f"of dtype {y.dtype}")
+        if labels.size and (labels.min() < 0 or labels.max() >= k):
+            raise ValueError(f"{self.name}: labels must be in [0, {k}) for {k} outputs, got range "
+                             f"[{labels.min()}, {labels.max()}]")
+        onehot = np.zeros((len(labels), k), dtype=dtype)
+        onehot[np.arange(len(labels)), labels] = 1
+        return onehot
+
+
+class BinaryCrossentropy(Loss):
+    """Targets in [0, 1] of the output's shape ((N,) accepted for one output); output
+    probabilities. The mean runs over every output element."""
+    name = "binary_crossentropy"
+    fuses = "sigmoid"
+
+    def prepare(self, y, output_shape, dtype):
+        y = np.asarray(y)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError(f"{self.name}: targets must lie in [0, 1], got range [{y.min()}, {y.max()}]")
+        return super().prepare(y, output_shape, dtype)
+
+    def __call__(self, p, t, w=None):
+        if w is None:
+            return F.binary_cross_entropy(p, t)
+        pc = _Clip()(p)
+        return _weighted(-_per_sample_mean(pc.log() * t + (1.0 - pc).log() * (1 - t)), w)
+
+    def from_logits(self, z, t, w=None):
+        if w is None:
+            return F.binary_cross_entropy_with_logits(z, t)
+        return _weighted(_per_sample_mean(_softplus(z) - z * t), w)
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+
+    def __call__(self, y, t, w=None):
+        if w is None:
+            return F.mean_squared_error(y, t)
+        d = y - t
+        return _weighted(_per_sample_mean(d * d), w)
+
+
+class MeanAbsoluteError(Loss):
+    name = "mean_absolute_error"
+
+    def __call__(self, y, t, w=None):
+        per_sample = _per_sample_mean(_abs(y - t))
+        return per_sample.mean() if w is None else _weighted(per_sample, w)
+
+
+class CustomLoss(Loss):
+    """A function ``fn(y_true, y_pred) -> scalar Tensor`` (Keras's argument order); y_true is a
+    raw array of the output's shape, y_pred the output Tensor. Not saved with the model."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, getattr(fn, "__name__", "custom_loss")
+
+    def __call__(self, pred, t, w=None):
+        if w is not None:
+            raise ValueError(f"{self.name}: a custom loss does not take class_weight / sample_weight")
+        return self.fn(t, pred)
+
+    def get_config(self):
+        raise ValueError(f"the custom loss {self.name!r} cannot be saved; load the model with "
+                         f"compile=False and compile it again")
+
+
+LOSSES = {
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+}
+
+
+def get(identifier):
+    """A Loss from a Keras name ('categorical_crossentropy', 'mse', ...), a Loss, or a function
+    fn(y_true, y_pred)."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, str):
+        cls = LOSSES.get(identifier.lower())
+        if cls is None:
+            raise ValueError(f"unknown loss {identifier!r}; known: {', '.join(sorted(LOSSES))}")
+        return cls()
+    if callable(identifier):
+        return CustomLoss(identifier)
+    raise TypeError(f"loss must be a name, a Loss or a function, got {type(identifier).__name__}")
+
+
+def sample_weights(y, prepared, class_weight=None, sample_weight=None):
+    """Per-sample weights (NumPy float32, normalised so non-zero weights average like Keras), or
+    None when neither class_weight nor sample_weight is given. ``y`` the user's targets,
+    ``prepared`` their prepared form (one-hot rows or binary columns)."""
+    if class_weight is None and sample_weight is None:
+        return None
+    n = len(prepared)
+    w = np.ones(n, dtype=np.float64)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if sw.shape != (n,):
+            raise ValueError(f"sample_weight has {sw.size} values for {n} samples")
+        w *= sw
+    if class_weight is not None:
+        classes = class_indices(prepared)
+        table = dict(class_weight)
+        w *= np.array([table.get(int(c), 1.0) for c in classes])
+    if (w < 0).any():
+        raise ValueError("class_weight / sample_weight must be non-negative")
+    nonzero = np.count_nonzero(w)
+    return (w * (n / max(nonzero, 1))).astype(np.float32)
+
+
+def class_indices(prepared):
+    """The class of each prepared target row: argmax of one-hot rows, rounding of binary ones."""
+    if prepared.ndim == 2 and prepared.shape[1] > 1:
+        return prepared.argmax(axis=1)
+    return np.rint(prepared.reshape(len(prepared), -1)[:, 0]).astype(np.int64)
