@@ -36,6 +36,9 @@ def parse_args(argv):
     p.add_argument("--no-torch-kernels", action="store_true",
                    help="time the kernels in tinynet only (the training steps still run in PyTorch)")
     p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
+    p.add_argument("--chainer-python", type=Path, default=None, metavar="PYTHON",
+                   help="an interpreter with Chainer 7.8 and NumPy < 2 that times Chainer's "
+                        "LeNet step when Chainer does not import here (see benchmarks/chainer_child.py)")
     args = p.parse_args(argv)
     if args.steps is not None:
         args.steps = [s.strip() for s in args.steps.split(",") if s.strip()]
@@ -54,7 +57,8 @@ def main(argv=None):
     cfg = make_config(smoke=args.smoke, repeats=args.repeats, memory=not args.no_memory,
                       torch_kernels=not args.no_torch_kernels)
     parts = ("kernels", "steps") if args.only is None else (args.only,)
-    results = run_suite(cfg, device=args.device, parts=parts, steps=args.steps)
+    results = run_suite(cfg, device=args.device, parts=parts, steps=args.steps,
+                        chainer_python=args.chainer_python)
     if not results["devices"]:
         print("nothing measured: no asked-for device is available; no files written")
         return results, []

@@ -237,18 +237,24 @@ class KernelBench:
         self.record(layer, f"{op}.backward", shape, bwd, t_bwd)
 
     def run(self):
-        """Every kernel, the GEMM peak first; returns the list of records."""
-        self.peak()
-        for spec in CONVS:
-            self.conv(spec)
-        self.deconv()
-        for layer, conv_name in POOLS:
-            self.pool(layer, conv_name)
+        """Every kernel, the GEMM peak first; returns the list of records. A layer whose set-up
+        fails is recorded with its error and the run goes on."""
         gb = self.cfg.gan_batch
-        self.batch_norm("dcgan.bn_dense", (gb, 6272))
-        self.batch_norm("dcgan.bn_conv", (gb, 64, 14, 14))
-        self.softmax_ce()
-        self.without_cuda_kernels()
+        sections = [("peak", self.peak)]
+        sections += [(spec[0], lambda spec=spec: self.conv(spec)) for spec in CONVS]
+        sections += [(DECONV[0], self.deconv)]
+        sections += [(layer, lambda a=(layer, conv): self.pool(*a)) for layer, conv in POOLS]
+        sections += [("dcgan.bn_dense", lambda: self.batch_norm("dcgan.bn_dense", (gb, 6272))),
+                     ("dcgan.bn_conv", lambda: self.batch_norm("dcgan.bn_conv", (gb, 64, 14, 14))),
+                     ("lenet.loss", self.softmax_ce),
+                     ("cupy-slices", self.without_cuda_kernels)]
+        for layer, section in sections:
+            try:
+                section()
+            except Exception as e:
+                self.records.append({"backend": self.backend, "layer": layer, "kernel": "set-up",
+                                     "shape": "", "ms": None, "torch_ms": None,
+                                     "error": f"{type(e).__name__}: {e}"})
         return self.records
 
     def without_cuda_kernels(self):

@@ -40,12 +40,15 @@ def _mem(row, name):
 
 
 def _target(row):
+    notes = []
     t = TARGETS.get((row["step"], row["device"]))
-    if t is None:
-        return ""
-    if row["ratio"] is None:
-        return f"≤ {t}x: not measured"
-    return f"≤ {t}x: {'met' if row['ratio'] <= t else 'not met'}"
+    if t is not None:
+        notes.append(f"≤ {t}x: " + ("not measured" if row["ratio"] is None
+                                     else "met" if row["ratio"] <= t else "not met"))
+    c = CHAINER_TARGET.get((row["step"], row["device"]))
+    if c is not None and row.get("chainer_ratio") is not None:
+        notes.append(f"Chainer ≤ {c:.2f}x: {'met' if row['chainer_ratio'] <= c else 'not met'}")
+    return "; ".join(notes)
 
 
 def machine_line(results):
@@ -56,6 +59,10 @@ def machine_line(results):
         parts.append(f"PyTorch {m['torch']}")
     if results["frameworks"].get("chainer"):
         parts.append(f"Chainer {results['frameworks']['chainer']}")
+    for env in {json.dumps(r["chainer_env"], sort_keys=True) for r in results["steps"]
+                if r.get("chainer_env")}:
+        env = json.loads(env)
+        parts.append(f"Chainer {env['chainer']} on NumPy {env['numpy']} (separate interpreter)")
     if m.get("gpu"):
         parts.append(f"GPU {m['gpu']} (CuPy {m.get('cupy')})")
     return ", ".join(parts)
@@ -115,7 +122,7 @@ def markdown(results):
     if results["steps"]:
         out += ["## Training steps", "",
                 "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
-                "real + fake, then a generator step). Frameworks take turns call by call. Peak "
+                "real + fake, then a generator step). Frameworks run in turns of blocks (A B, then B A). Peak "
                 "memory: extra resident memory during one step, in a fresh process (CPU), or the "
                 "allocator's high-water mark (GPU); see benchmarks/memory.py.", "",
                 steps_table(results)]

@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 from tinynet import backend
 
-from . import memory
+from . import chainer_child, memory
 from .common import array_module, chainer_or_none, torch_sync, torch_usable
 from .kernels import KernelBench
 from .steps import STEPS, step_batch
@@ -37,20 +37,29 @@ def available_devices(asked):
     return devices, skipped
 
 
-def time_interleaved(calls, repeats, warmup):
-    """{name: (fn, wait)} -> {name: median seconds}. The frameworks take turns call by call, so
-    a change in the machine's load touches each of them alike."""
-    for fn, wait in calls.values():
-        for _ in range(warmup):
-            fn()
-        wait()
+def time_in_turns(calls, repeats, warmup):
+    """{name: (fn, wait)} -> {name: median seconds}.
+
+    Each framework runs a block of calls alone (warm-up, then timed calls), in the order
+    A B ... then ... B A, half of the repeats in each pass: a drift of the machine's load touches
+    every framework alike, while no framework's timed calls follow another's directly (PyTorch's
+    and BLAS's idle worker threads and cold caches made call-by-call turns unfair).
+    """
+    first = (repeats + 1) // 2
     times = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, (fn, wait) in calls.items():
-            t0 = time.perf_counter()
-            fn()
+    for names, count in ((list(calls), first), (list(calls)[::-1], repeats - first)):
+        if count == 0:
+            continue
+        for name in names:
+            fn, wait = calls[name]
+            for _ in range(warmup):
+                fn()
             wait()
-            times[name].append(time.perf_counter() - t0)
+            for _ in range(count):
+                t0 = time.perf_counter()
+                fn()
+                wait()
+                times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -62,7 +71,7 @@ def _guarded(make, errors, name):
         return None
 
 
-def run_step(module, device, cfg, torch, chainer, log):
+def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
     """Time one training step in every framework available on ``device``; memory too."""
     batch = step_batch(module, cfg)
     xp = array_module(device)
@@ -80,11 +89,20 @@ def run_step(module, device, cfg, torch, chainer, log):
         if cfn is not None:
             calls["chainer"] = (cfn, lambda: None)
     try:
-        medians = time_interleaved(calls, cfg.repeats, cfg.warmup)
+        medians = time_in_turns(calls, cfg.repeats, cfg.warmup)
     except Exception as e:
         medians, errors["timing"] = {}, f"{type(e).__name__}: {e}"
     for name in ("tinynet", "torch", "chainer"):
         row[f"{name}_ms"] = medians[name] * 1e3 if name in medians else None
+    if (chainer is None and chainer_python and device == "cpu"
+            and hasattr(module, "make_chainer")):
+        got = chainer_child.time_in(chainer_python, batch, cfg.repeats, cfg.warmup)
+        if "error" in got:
+            errors["chainer"] = got["error"]
+        else:
+            row["chainer_ms"] = got["chainer_ms"]
+            row["chainer_env"] = dict(python=str(chainer_python), chainer=got["chainer"],
+                                      numpy=got["numpy"])
     ours = row["tinynet_ms"]
     row["ratio"] = ours / row["torch_ms"] if ours and row["torch_ms"] else None
     row["chainer_ratio"] = ours / row["chainer_ms"] if ours and row["chainer_ms"] else None
@@ -118,8 +136,10 @@ def _fmt(v):
     return "-" if v is None else f"{v:.1f}"
 
 
-def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=print):
-    """Measure everything asked for; returns the results dict (see report.py for its use)."""
+def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=print,
+              chainer_python=None):
+    """Measure everything asked for; returns the results dict (see report.py for its use).
+    ``chainer_python``: an interpreter with Chainer, used when Chainer does not import here."""
     devices, skipped = available_devices(device)
     torch = torch_or_none()
     chainer = chainer_or_none()
@@ -148,6 +168,7 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
             log(f"training steps on {dev}:")
             for name, module in STEPS.items():
                 if steps is None or name in steps:
-                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log))
+                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log,
+                                                     chainer_python))
     results["load_after"] = _load()
     return results

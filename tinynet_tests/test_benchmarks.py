@@ -12,7 +12,7 @@ from benchmarks.__main__ import main, parse_args
 from benchmarks.config import SMOKE
 from benchmarks.kernels import CONVS, KernelBench
 from benchmarks.steps import STEPS
-from benchmarks.suite import time_interleaved
+from benchmarks.suite import time_in_turns
 from benchmarks.timing import machine_slug, torch_or_none
 from tinynet import backend
 
@@ -127,23 +127,25 @@ def test_bad_arguments_are_named(argv, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_time_interleaved_gives_each_framework_its_median():
+def test_time_in_turns_gives_each_framework_its_median():
     calls, order = {}, []
     for name in ("a", "b"):
         calls[name] = (lambda n=name: order.append(n), lambda: None)
-    medians = time_interleaved(calls, repeats=3, warmup=1)
+    medians = time_in_turns(calls, repeats=3, warmup=1)
     assert set(medians) == {"a", "b"} and all(v >= 0 for v in medians.values())
-    assert order == ["a", "b"] + ["a", "b"] * 3  # warm-ups, then turns call by call
+    # blocks of warm-up + timed calls: a (1 + 2), b (1 + 2), then b (1 + 1), a (1 + 1)
+    assert "".join(order) == "aaa" + "bbb" + "bb" + "aa"
 
 
 def test_markdown_marks_targets_met_and_missed():
     row = {"step": "lenet", "title": "LeNet", "batch": 128, "device": "cpu", "tinynet_ms": 70.0,
-           "torch_ms": 50.0, "ratio": 1.4, "chainer_ms": None, "chainer_ratio": None}
+           "torch_ms": 50.0, "ratio": 1.4, "chainer_ms": 200.0, "chainer_ratio": 0.35}
     results = {"machine": {"cpu": "Test CPU", "cores": 2}, "frameworks": {},
                "config": {"name": "full", "repeats": 3, "warmup": 1}, "created": "now",
                "skipped": {}, "devices": ["cpu"], "kernels": [],
                "steps": [row, dict(row, step="cifar_deep", title="CIFAR", ratio=1.2)]}
     md = report.markdown(results)
-    assert "| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met |" in md
+    assert ("| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met; Chainer ≤ 0.33x: "
+            "not met | 200.0 | 0.35x |") in md
     assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met |" in md
     assert report.file_stem(results) == "test-cpu-2c"
