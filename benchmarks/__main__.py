@@ -57,15 +57,18 @@ def main(argv=None):
     cfg = make_config(smoke=args.smoke, repeats=args.repeats, memory=not args.no_memory,
                       torch_kernels=not args.no_torch_kernels)
     parts = ("kernels", "steps") if args.only is None else (args.only,)
+    written = []
+
+    def write(results):  # after each device, so a run cut short keeps what it measured
+        written[:] = write_all(results, args.out, chart=not args.no_chart)
+
     results = run_suite(cfg, device=args.device, parts=parts, steps=args.steps,
-                        chainer_python=args.chainer_python)
+                        chainer_python=args.chainer_python, on_device_done=write)
     if not results["devices"]:
         print("nothing measured: no asked-for device is available; no files written")
-        return results, []
-    paths = write_all(results, args.out, chart=not args.no_chart)
-    for path in paths:
+    for path in written:
         print(f"wrote {path}")
-    return results, paths
+    return results, list(written)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Results -> files: ``<machine>.json`` (everything), ``<machine>.md`` (the tables) and
-``<machine>.png`` (the chart), under the output folder."""
+``<machine>.png`` (the chart), under the output folder.
+
+    python -m benchmarks.report RESULTS.json ...   (re-render the .md and .png of saved runs)
+"""
 import json
 from pathlib import Path
 
@@ -69,7 +72,8 @@ def machine_line(results):
 
 
 def steps_table(results):
-    rows = results["steps"]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r["step"] for r in results["steps"]))}
+    rows = sorted(results["steps"], key=lambda r: (order[r["step"]], r["device"] != "cpu"))
     if not rows:
         return ""
     chainer = any(r.get("chainer_ms") for r in rows)
@@ -122,7 +126,8 @@ def markdown(results):
     if results["steps"]:
         out += ["## Training steps", "",
                 "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
-                "real + fake, then a generator step). Frameworks run in turns of blocks (A B, then B A). Peak "
+                "real + fake, then a generator step). Frameworks run in turns of blocks (A B, then B A); "
+                "the JSON also keeps each one's fastest call. Peak "
                 "memory: extra resident memory during one step, in a fresh process (CPU), or the "
                 "allocator's high-water mark (GPU); see benchmarks/memory.py.", "",
                 steps_table(results)]
@@ -135,3 +140,11 @@ def markdown(results):
         if table:
             out += [f"## Kernels: {BACKEND_TITLES[backend]}", "", table]
     return "\n".join(out)
+
+
+if __name__ == "__main__":  # re-render the Markdown and chart of a saved run
+    import sys
+    for name in sys.argv[1:]:
+        saved = json.loads(Path(name).read_text())
+        for path in write_all(saved, Path(name).parent):
+            print(f"wrote {path}")

@@ -26,7 +26,7 @@ def _load():
 
 def available_devices(asked):
     """(devices to measure, {device: reason skipped}) for --device cpu|gpu|all."""
-    wanted = ["cpu", "gpu"] if asked == "all" else [asked]
+    wanted = ["gpu", "cpu"] if asked == "all" else [asked]  # the GPU first: the scarcer machine
     devices, skipped = [], {}
     for d in wanted:
         if d == "gpu" and not backend.gpu_available():
@@ -38,7 +38,7 @@ def available_devices(asked):
 
 
 def time_in_turns(calls, repeats, warmup):
-    """{name: (fn, wait)} -> {name: median seconds}.
+    """{name: (fn, wait)} -> {name: [seconds of each timed call]}.
 
     Each framework runs a block of calls alone (warm-up, then timed calls), in the order
     A B ... then ... B A, half of the repeats in each pass: a drift of the machine's load touches
@@ -60,7 +60,7 @@ def time_in_turns(calls, repeats, warmup):
                 fn()
                 wait()
                 times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return times
 
 
 def _guarded(make, errors, name):
@@ -89,11 +89,13 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
         if cfn is not None:
             calls["chainer"] = (cfn, lambda: None)
     try:
-        medians = time_in_turns(calls, cfg.repeats, cfg.warmup)
+        times = time_in_turns(calls, cfg.repeats, cfg.warmup)
     except Exception as e:
-        medians, errors["timing"] = {}, f"{type(e).__name__}: {e}"
+        times, errors["timing"] = {}, f"{type(e).__name__}: {e}"
     for name in ("tinynet", "torch", "chainer"):
-        row[f"{name}_ms"] = medians[name] * 1e3 if name in medians else None
+        row[f"{name}_ms"] = statistics.median(times[name]) * 1e3 if name in times else None
+        if name in times:
+            row[f"{name}_min_ms"] = min(times[name]) * 1e3
     if (chainer is None and chainer_python and device == "cpu"
             and hasattr(module, "make_chainer")):
         got = chainer_child.time_in(chainer_python, batch, cfg.repeats, cfg.warmup)
@@ -137,9 +139,10 @@ def _fmt(v):
 
 
 def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=print,
-              chainer_python=None):
+              chainer_python=None, on_device_done=None):
     """Measure everything asked for; returns the results dict (see report.py for its use).
-    ``chainer_python``: an interpreter with Chainer, used when Chainer does not import here."""
+    ``chainer_python``: an interpreter with Chainer, used when Chainer does not import here.
+    ``on_device_done(results)`` is called after each device, with the results so far."""
     devices, skipped = available_devices(device)
     torch = torch_or_none()
     chainer = chainer_or_none()
@@ -170,5 +173,8 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
                 if steps is None or name in steps:
                     results["steps"].append(run_step(module, dev, cfg, torch, chainer, log,
                                                      chainer_python))
+        results["load_after"] = _load()
+        if on_device_done is not None:
+            on_device_done(results)
     results["load_after"] = _load()
     return results

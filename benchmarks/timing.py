@@ -69,7 +69,8 @@ def machine():
         info["torch"] = torch.__version__
     if backend.gpu_available():
         import cupy
-        info["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+        info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
         info["cupy"] = cupy.__version__
         info["cuda_runtime"] = cupy.cuda.runtime.runtimeGetVersion()
     return info
