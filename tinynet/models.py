@@ -82,7 +82,9 @@ class Sequential(Layer):
 
     def build(self, input_shape=None, dtype=None):
         """Build every layer from ``input_shape`` (one sample; default: the first layer's
-        ``input_shape``) in ``dtype`` (default float32; e.g. 'float64' for gradient checks)."""
+        ``input_shape``) in ``dtype`` (default float32; 'float64' for gradient checks converts
+        the weights of layers already built). ``Sequential(layers, dtype='float64')`` builds
+        float64 from the start."""
         if not self.layers:
             raise ValueError(f"{self.name}: add layers before building the model")
         first = self.layers[0]
@@ -399,7 +401,7 @@ class Sequential(Layer):
     def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode):
         names = self.metrics_names
         history = cbks.History()
-        all_callbacks = [history] + list(callbacks or [])
+        all_callbacks = list(callbacks or []) + [history]
         if verbose:
             all_callbacks.insert(0, cbks.ProgbarLogger(verbose))
         params = {"epochs": epochs, "steps": train.steps, "samples": train.samples, "verbose": verbose,

@@ -113,14 +113,13 @@ class Layer:
     def build(self, input_shape, dtype=None):
         """Check ``input_shape`` (one sample, no batch dim), compute the output shape, create the
         weights in ``dtype`` (default: the layer's dtype, else float32). Building again with the
-        same shape is a no-op; with another shape it is a ValueError."""
+        same shape only converts the weights to a new ``dtype``; another shape is a ValueError."""
         input_shape = _as_shape(input_shape, self.name)
         if self.built:
             if input_shape != self.input_shape:
                 raise self.shape_error(input_shape)
-            if dtype is not None and self.weights and np.dtype(dtype) != self.dtype:
-                raise ValueError(f"{self.describe()}: built with dtype {self.dtype}, cannot be used "
-                                 f"as {np.dtype(dtype)}")
+            if dtype is not None and np.dtype(dtype) != self.dtype:
+                self.cast(dtype)
             return self
         if self.declared_input_shape is not None and input_shape != self.declared_input_shape:
             raise ValueError(f"{self.describe()}: declared input_shape={shape_str(self.declared_input_shape)} "
@@ -240,6 +239,14 @@ class Layer:
 
     def count_params(self):
         return int(sum(w.size for w in self.weights))
+
+    def cast(self, dtype):
+        """Convert the weights to ``dtype`` (e.g. 'float64' for gradient checks), in place."""
+        self.dtype = np.dtype(dtype)
+        for w in self.weights:
+            w.data = w.data.astype(self.dtype)
+            w.grad = None
+        return self
 
     def to(self, device):
         """Move the weights to ``device`` ("cpu" or "gpu"), in place; returns self."""
