@@ -176,5 +176,5 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
         results["load_after"] = _load()
         if on_device_done is not None:
             on_device_done(results)
-    results["load_after"] = _load()
+    results.setdefault("load_after", _load())
     return results
