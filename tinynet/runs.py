@@ -1,0 +1,171 @@
+"""Training runs of the zoo's models: the data scaled for them, per-epoch timing, and the files a
+finished run leaves behind (used by ``tinynet train`` and the scripts in examples/).
+
+    (x, y), (x_test, y_test) = runs.load_images("cifar10")      # float32 (N, 3, 32, 32) in [0, 1]
+    timer = runs.EpochTimer()
+    history = model.fit(x, runs.one_hot(y), callbacks=[timer], ...)
+    metrics = runs.save_results("runs/cifar10-deep", model, history, x_test, y_test, "cifar10", timer)
+
+A run folder holds model.tnz, metrics.json (test loss and accuracy, the history, seconds per
+epoch, the machine), curves.png, misclassified.png and confusion.png.
+"""
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import plot
+from .backend import gpu_available
+from .callbacks import Callback
+
+CLASS_NAMES = {"mnist": tuple(str(d) for d in range(10)),
+               "cifar10": ("airplane", "automobile", "bird", "cat", "deer",
+                           "dog", "frog", "horse", "ship", "truck")}
+INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
+
+
+def _check_dataset(dataset, who):
+    if dataset not in CLASS_NAMES:
+        raise ValueError(f"{who}: unknown dataset {dataset!r}; known: {', '.join(CLASS_NAMES)}")
+
+
+def load_images(dataset, limit=None, path=None):
+    """``((x_train, y_train), (x_test, y_test))`` of ``dataset`` ('mnist' or 'cifar10'):
+    images float32 (N, C, H, W) scaled to [0, 1], labels int64 (N,). ``limit`` keeps the first
+    ``limit`` samples of each split (for quick trials and tests)."""
+    _check_dataset(dataset, "load_images")
+    from .datasets import cifar10, mnist
+    loader = mnist if dataset == "mnist" else cifar10
+    (x_train, y_train), (x_test, y_test) = loader.load_data(path)
+    if limit is not None:
+        if limit < 1:
+            raise ValueError(f"load_images: limit must be a positive number of samples, got {limit}")
+        x_train, y_train, x_test, y_test = x_train[:limit], y_train[:limit], x_test[:limit], y_test[:limit]
+
+    def scale(x):
+        x = x.reshape((len(x),) + INPUT_SHAPES[dataset])
+        return np.multiply(x, np.float32(1 / 255), dtype=np.float32)
+
+    return ((scale(x_train), y_train.reshape(-1).astype(np.int64)),
+            (scale(x_test), y_test.reshape(-1).astype(np.int64)))
+
+
+def one_hot(labels, classes=10):
+    """Class indices (N,) -> float32 one-hot rows (N, classes)."""
+    labels = np.asarray(labels).reshape(-1)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"one_hot: labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+class EpochTimer(Callback):
+    """Wall-clock seconds of each epoch: ``epoch_seconds`` (training and validation) and
+    ``train_seconds`` (up to the last batch's end, without validation); ``total`` for the fit."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch_seconds, self.train_seconds, self.total = [], [], 0.0
+        self._fit_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = self._last_batch = time.perf_counter()
+
+    def on_batch_end(self, batch, logs=None):
+        self._last_batch = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._start)
+        self.train_seconds.append(self._last_batch - self._start)
+
+    def on_train_end(self, logs=None):
+        self.total = time.perf_counter() - self._fit_start
+
+
+def machine_info(device="cpu"):
+    """CPU model, cores, NumPy version, load averages (and the GPU's name when ``device`` is gpu)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": os.cpu_count(), "numpy": np.__version__,
+            "python": platform.python_version(), "device": device}
+    if hasattr(os, "getloadavg"):
+        info["load_average"] = [round(v, 2) for v in os.getloadavg()]
+    if device == "gpu" and gpu_available():
+        import cupy
+        info["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
+    return info
+
+
+def save_results(out_dir, model, history, x_test, y_test, dataset, timer=None, info=None,
+                 batch_size=500):
+    """Evaluate ``model`` on the test set and write the run's files into ``out_dir``:
+    model.tnz, metrics.json, curves.png (accuracy and loss per epoch), misclassified.png (test
+    images with true and predicted labels), confusion.png. x_test (N, C, H, W) float in [0, 1],
+    y_test (N,) class indices. Returns the metrics dict written to metrics.json."""
+    _check_dataset(dataset, "save_results")
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    names = CLASS_NAMES[dataset]
+    loss, acc = model.evaluate(x_test, one_hot(y_test, len(names)), batch_size=batch_size, verbose=0)
+    predicted = model.predict(x_test, batch_size=batch_size).argmax(axis=1)
+    model.save(out / "model.tnz")
+    hist = {k: [float(v) for v in vals] for k, vals in plot._history_dict(history).items()}
+    metrics = {"model": model.name, "dataset": dataset, "params": int(model.count_params()),
+               "epochs": len(next(iter(hist.values()), [])), "test_loss": float(loss),
+               "test_accuracy": float(acc), "test_samples": int(len(y_test)), "history": hist,
+               **(info or {})}
+    if timer is not None:
+        metrics.update(fit_seconds=round(timer.total, 1),
+                       epoch_seconds=[round(s, 1) for s in timer.epoch_seconds],
+                       train_seconds=[round(s, 1) for s in timer.train_seconds],
+                       seconds_per_epoch=round(float(np.mean(timer.epoch_seconds)), 1)
+                       if timer.epoch_seconds else None)
+    metrics["machine"] = {**machine_info(getattr(model, "device", "cpu")), **metrics.get("machine", {})}
+    title = f"{model.name} on {dataset}: test accuracy {acc:.2%}"
+    for fname, fig in (("curves.png", lambda: plot.plot_history(history, title=title)),
+                       ("misclassified.png", lambda: plot.plot_misclassified(x_test, y_test, predicted, names)),
+                       ("confusion.png", lambda: plot.plot_confusion_matrix(y_test, predicted, names))):
+        figure = fig()
+        figure.savefig(out / fname, dpi=100)
+        plt.close(figure)
+    with open(out / "metrics.json", "w") as f:
+        json.dump(metrics, f, indent=1)
+    return metrics
+
+
+def example_parser(doc, epochs, batch_size, out):
+    """The command-line options shared by the scripts in examples/ (their defaults are the
+    lecture's run): --epochs, --batch-size, --device, --out, --seed, --limit, --verbose."""
+    import argparse
+    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+    p.add_argument("--epochs", type=int, default=epochs, help=f"default {epochs}")
+    p.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--out", default=out, help=f"folder for the results (default {out})")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
+    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                   help="1: live progress bar; 2: one line per epoch (for log files)")
+    return p
+
+
+def start(args):
+    """Seed tinynet and check the device; returns the info dict for :func:`save_results`."""
+    from .backend import seed
+    if args.device == "gpu" and not gpu_available():
+        raise SystemExit("--device gpu: no CUDA GPU is available (install CuPy, e.g. "
+                         "pip install cupy-cuda13x, on a machine with an NVIDIA GPU)")
+    seed(args.seed)
+    return {"seed": args.seed, "batch_size": args.batch_size, "limit": args.limit,
+            "machine": {"load_average_start": [round(v, 2) for v in os.getloadavg()]}
+            if hasattr(os, "getloadavg") else {}}
