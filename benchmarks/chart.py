@@ -81,6 +81,6 @@ def draw(results, path):
     fig.suptitle(f"tinynet vs PyTorch: {m.get('cpu')} ({m.get('cores')} cores)"
                  + (f", {m['gpu']}" if m.get("gpu") and "gpu" in results["devices"] else ""),
                  fontsize=11)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / sum(rows)))  # room for the title
     fig.savefig(path, dpi=110)
     return path

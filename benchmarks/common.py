@@ -85,3 +85,10 @@ def labels(xp, seed, n, classes=10):
 def torch_sync(torch, device):
     """The function that waits for ``device``'s queued work (a no-op on the CPU)."""
     return torch.cuda.synchronize if device == "gpu" else None
+
+
+def strict_float32(torch):
+    """Keep PyTorch's CUDA convolutions and matmuls in float32 arithmetic, as tinynet's are:
+    cuDNN would otherwise use TF32 tensor cores (10-bit mantissa) for float32 convolutions."""
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False

@@ -67,11 +67,13 @@ class KernelBench:
         return self.xp.asarray(self.rng.standard_normal(shape, dtype=np.float32))
 
     def time_ms(self, fn):
-        return 1e3 * median_time(fn, self.cfg.repeats, self.cfg.warmup, xp=self.xp)
+        return 1e3 * median_time(fn, self.cfg.repeats, self.cfg.warmup, xp=self.xp,
+                                 settle=self.cfg.settle_s)
 
     def time_torch_ms(self, fn):
         sync = self.torch.cuda.synchronize if self.torch_dev == "cuda" else None
-        return 1e3 * median_time(fn, self.cfg.repeats, self.cfg.warmup, sync=sync)
+        return 1e3 * median_time(fn, self.cfg.repeats, self.cfg.warmup, sync=sync,
+                                 settle=self.cfg.settle_s)
 
     def tt(self, a, grad=False):
         """A PyTorch tensor with the contents of array ``a`` on the matching device."""

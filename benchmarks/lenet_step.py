@@ -13,8 +13,8 @@ import numpy as np
 import tinynet as tn
 from tinynet import functional as F
 
-from .common import (LR, Params, array_module, chainer_or_none, data, labels, torch_device,
-                     torch_sync, torch_usable)
+from .common import (LR, Params, array_module, chainer_or_none, data, labels, strict_float32,
+                     torch_device, torch_sync, torch_usable)
 from .timing import machine, median_time, torch_or_none
 
 BATCH = 128
@@ -114,6 +114,7 @@ def time_torch(device="cpu", repeats=20):
     torch = torch_or_none()
     if not torch_usable(torch, device):
         return None
+    strict_float32(torch)
     return median_time(make_torch(torch, device), repeats=repeats, warmup=3,
                        sync=torch_sync(torch, device))
 

@@ -120,7 +120,9 @@ def markdown(results):
     out = [f"# tinynet benchmarks: {machine_line(results)}", "",
            f"{results['created']} · config `{cfg['name']}` · median of {cfg['repeats']} runs after "
            f"{cfg['warmup']} warm-up · float32 · load average before/after: "
-           f"{results.get('load_before')} / {results.get('load_after')}", ""]
+           f"{results.get('load_before')} / {results.get('load_after')}"
+           + (" · PyTorch without TF32" if results["frameworks"].get("torch_tf32") is False else ""),
+           ""]
     for dev, why in results["skipped"].items():
         out += [f"{dev}: skipped ({why}).", ""]
     if results["steps"]:

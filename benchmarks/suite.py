@@ -9,7 +9,7 @@ from dataclasses import asdict
 from tinynet import backend
 
 from . import chainer_child, memory
-from .common import array_module, chainer_or_none, torch_sync, torch_usable
+from .common import array_module, chainer_or_none, strict_float32, torch_sync, torch_usable
 from .kernels import KernelBench
 from .steps import STEPS, step_batch
 from .timing import machine, synchronize, torch_or_none
@@ -37,7 +37,7 @@ def available_devices(asked):
     return devices, skipped
 
 
-def time_in_turns(calls, repeats, warmup):
+def time_in_turns(calls, repeats, warmup, settle=0.0):
     """{name: (fn, wait)} -> {name: [seconds of each timed call]}.
 
     Each framework runs a block of calls alone (warm-up, then timed calls), in the order
@@ -52,6 +52,7 @@ def time_in_turns(calls, repeats, warmup):
             continue
         for name in names:
             fn, wait = calls[name]
+            time.sleep(settle)
             for _ in range(warmup):
                 fn()
             wait()
@@ -89,7 +90,7 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
         if cfn is not None:
             calls["chainer"] = (cfn, lambda: None)
     try:
-        times = time_in_turns(calls, cfg.repeats, cfg.warmup)
+        times = time_in_turns(calls, cfg.repeats, cfg.warmup, cfg.settle_s)
     except Exception as e:
         times, errors["timing"] = {}, f"{type(e).__name__}: {e}"
     for name in ("tinynet", "torch", "chainer"):
@@ -145,12 +146,15 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
     ``on_device_done(results)`` is called after each device, with the results so far."""
     devices, skipped = available_devices(device)
     torch = torch_or_none()
+    if torch is not None:
+        strict_float32(torch)
     chainer = chainer_or_none()
     results = {
         "schema": SCHEMA, "config": asdict(cfg), "machine": machine(),
         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "devices": devices, "skipped": skipped, "load_before": _load(),
         "frameworks": {"torch": getattr(torch, "__version__", None),
+                       "torch_tf32": False if torch is not None else None,
                        "chainer": getattr(chainer, "__version__", None)},
         "peak_gflops": {}, "kernels": [], "steps": [],
     }

@@ -11,8 +11,9 @@ def synchronize(xp):
         xp.cuda.Device().synchronize()
 
 
-def time_calls(fn, repeats=10, warmup=2, xp=None, sync=None):
-    """Wall times of ``repeats`` calls of fn() in seconds, after ``warmup`` untimed calls.
+def time_calls(fn, repeats=10, warmup=2, xp=None, sync=None, settle=0.0):
+    """Wall times of ``repeats`` calls of fn() in seconds, after ``warmup`` untimed calls
+    (and a pause of ``settle`` seconds before them).
 
     The device work of each call is waited for: ``xp`` cupy synchronises the current CUDA
     device, ``sync`` is any other waiting function (e.g. ``torch.cuda.synchronize``).
@@ -22,6 +23,8 @@ def time_calls(fn, repeats=10, warmup=2, xp=None, sync=None):
         if sync is not None:
             sync()
 
+    if settle:
+        time.sleep(settle)
     for _ in range(warmup):
         fn()
     wait()
@@ -34,9 +37,9 @@ def time_calls(fn, repeats=10, warmup=2, xp=None, sync=None):
     return times
 
 
-def median_time(fn, repeats=10, warmup=2, xp=None, sync=None):
+def median_time(fn, repeats=10, warmup=2, xp=None, sync=None, settle=0.0):
     """Median wall time of fn() in seconds, after ``warmup`` untimed calls."""
-    return statistics.median(time_calls(fn, repeats, warmup, xp, sync))
+    return statistics.median(time_calls(fn, repeats, warmup, xp, sync, settle))
 
 
 def torch_or_none():
