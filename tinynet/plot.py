@@ -59,9 +59,9 @@ def _history_dict(history):
     return history.history if hasattr(history, "history") else dict(history)
 
 
-def plot_history(history, metrics=("acc", "loss"), figsize=None, title=None):
+def plot_history(history, metrics=("acc", "loss"), figsize=None, title=None, val_label="validation"):
     """Training curves: one panel per metric (default accuracy and loss), the training value and,
-    when logged, the validation one (``val_<metric>``) per epoch.
+    when logged, the validation one (``val_<metric>``, labelled ``val_label``) per epoch.
 
     history: a History (``model.fit``'s return) or its ``.history`` dict of per-epoch lists.
     Returns the Figure."""
@@ -77,7 +77,7 @@ def plot_history(history, metrics=("acc", "loss"), figsize=None, title=None):
         ax.plot(epochs, hist[name], "o-", ms=3, label="train")
         if f"val_{name}" in hist:
             ax.plot(range(1, len(hist[f"val_{name}"]) + 1), hist[f"val_{name}"], "o-", ms=3,
-                    label="validation")
+                    label=val_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel({"acc": "accuracy"}.get(name, name))
         ax.grid(alpha=0.3)

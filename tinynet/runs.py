@@ -130,8 +130,9 @@ def save_results(out_dir, model, history, x_test, y_test, dataset, timer=None, i
                        seconds_per_epoch=round(float(np.mean(timer.epoch_seconds)), 1)
                        if timer.epoch_seconds else None)
     metrics["machine"] = {**machine_info(getattr(model, "device", "cpu")), **metrics.get("machine", {})}
+    val_label = f"validation ({metrics['validation']})" if "validation" in metrics else "validation"
     title = f"{model.name} on {dataset}: test accuracy {acc:.2%}"
-    for fname, fig in (("curves.png", lambda: plot.plot_history(history, title=title)),
+    for fname, fig in (("curves.png", lambda: plot.plot_history(history, title=title, val_label=val_label)),
                        ("misclassified.png", lambda: plot.plot_misclassified(x_test, y_test, predicted, names)),
                        ("confusion.png", lambda: plot.plot_confusion_matrix(y_test, predicted, names))):
         figure = fig()

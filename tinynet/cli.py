@@ -1,0 +1,227 @@
+"""The ``tinynet`` command.
+
+    tinynet train lenet|cifar10-cnn|cifar10-deep [--augment] [--epochs N] [--batch-size N]
+                  [--device cpu|gpu] [--out DIR] [--seed N]
+    tinynet evaluate MODEL_FILE [--dataset mnist|cifar10]
+    tinynet bench [...]          the benchmark suite (benchmarks/ of a source checkout)
+
+Each subcommand is registered with :func:`subcommand`: a ``configure(parser)`` function adding
+its options and a ``run(args)`` function returning the exit status, e.g.
+
+    @subcommand("gan", "train the lecture's GAN", configure=_gan_options)
+    def _gan(args): ...
+"""
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, NamedTuple, Optional
+
+
+class Subcommand(NamedTuple):
+    help: str
+    configure: Optional[Callable]   # None: run(argv) gets the remaining arguments unparsed
+    run: Callable
+
+
+SUBCOMMANDS = {}
+
+
+def subcommand(name, help, configure=None):
+    """Register the decorated ``run`` as ``tinynet <name>``. With ``configure=None`` the
+    subcommand parses its own arguments: ``run`` gets the list of strings after ``name``."""
+    def register(run):
+        SUBCOMMANDS[name] = Subcommand(help, configure, run)
+        return run
+    return register
+
+
+class CommandError(Exception):
+    """A user error: printed as ``tinynet <command>: <message>`` with exit status 1."""
+
+
+# ----- train -----
+class Recipe(NamedTuple):
+    dataset: str
+    optimizer: str
+    epochs: int
+    batch_size: int = 128
+
+
+# The lecture's settings: Adam for LeNet, RMSprop for the CIFAR-10 nets, 20% held out.
+RECIPES = {"lenet": Recipe("mnist", "adam", 20),
+           "cifar10-cnn": Recipe("cifar10", "rmsprop", 20),
+           "cifar10-deep": Recipe("cifar10", "rmsprop", 40)}
+AUGMENT_EPOCHS = 50
+# The lecture's augmentation (ImageDataGenerator arguments).
+AUGMENTATION = dict(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, zoom_range=0.2,
+                    horizontal_flip=True, fill_mode="nearest")
+
+
+def _train_options(p):
+    p.add_argument("model", choices=list(RECIPES), help="which of the lecture's models")
+    p.add_argument("--augment", action="store_true",
+                   help="CIFAR-10 only: train through ImageDataGenerator (rotations up to 40 degrees, "
+                        "shifts and zoom up to 20%%, horizontal flips) on all 50,000 images, validating on the test set (default "
+                        f"{AUGMENT_EPOCHS} epochs)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="default: the lecture's (lenet 20, cifar10-cnn 20, cifar10-deep 40)")
+    p.add_argument("--batch-size", type=int, default=None, help="default 128")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default runs/<model>)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                   help="1: live progress bar; 2: one line per epoch (for log files)")
+    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+
+
+@subcommand("train", "train one of the lecture's models and save the model, metrics and figures",
+            _train_options)
+def _train(args):
+    from . import runs, zoo
+    recipe = RECIPES[args.model]
+    if args.augment and recipe.dataset != "cifar10":
+        raise CommandError(f"--augment is for the CIFAR-10 models, not {args.model}")
+    epochs = args.epochs or (AUGMENT_EPOCHS if args.augment else recipe.epochs)
+    args.batch_size = args.batch_size or recipe.batch_size
+    if epochs < 1 or args.batch_size < 1:
+        raise CommandError(f"--epochs and --batch-size must be positive, got {epochs} and {args.batch_size}")
+    out = args.out or Path("runs") / (args.model + ("-augment" if args.augment else ""))
+    info = runs.start(args)
+    (x, y), (x_test, y_test) = runs.load_images(recipe.dataset, args.limit)
+
+    model = zoo.get(args.model).to(args.device)
+    model.compile(optimizer=recipe.optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    timer = runs.EpochTimer()
+    if args.augment:
+        from .preprocessing import ImageDataGenerator
+        batches = ImageDataGenerator(**AUGMENTATION).flow(x, runs.one_hot(y), batch_size=args.batch_size,
+                                                          seed=args.seed, background=True)
+        history = model.fit(batches, epochs=epochs, validation_data=(x_test, runs.one_hot(y_test)),
+                            verbose=args.verbose, callbacks=[timer])
+        info.update(augmentation=AUGMENTATION, validation="test set")
+    else:
+        history = model.fit(x, runs.one_hot(y), batch_size=args.batch_size, epochs=epochs,
+                            validation_split=0.2, verbose=args.verbose, callbacks=[timer])
+        info.update(validation_split=0.2)
+    info.update(optimizer=recipe.optimizer, command="tinynet " + " ".join(sys.argv[1:]))
+    metrics = runs.save_results(out, model, history, x_test, y_test, recipe.dataset, timer, info)
+    print(f"{args.model}: test accuracy {metrics['test_accuracy']:.4f}, test loss "
+          f"{metrics['test_loss']:.4f} after {epochs} epochs ({metrics['seconds_per_epoch']} s/epoch); "
+          f"model, metrics.json and figures in {out}")
+    return 0
+
+
+# ----- evaluate -----
+def _evaluate_options(p):
+    p.add_argument("model_file", type=Path, metavar="MODEL_FILE", help="a model saved by tinynet (.tnz)")
+    p.add_argument("--dataset", choices=["mnist", "cifar10"], default=None,
+                   help="test set to use (default: chosen from the model's input shape)")
+    p.add_argument("--batch-size", type=int, default=500)
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+
+
+@subcommand("evaluate", "test loss and accuracy of a saved model on the MNIST or CIFAR-10 test set",
+            _evaluate_options)
+def _evaluate(args):
+    from . import runs
+    from .backend import gpu_available
+    from .models import load_model
+    from .saving import ModelFileError
+    if not args.model_file.is_file():
+        raise CommandError(f"{args.model_file}: no such file")
+    try:
+        model = load_model(args.model_file)
+    except ModelFileError as e:
+        raise CommandError(str(e)) from None
+    dataset = args.dataset
+    if dataset is None:
+        dataset = next((d for d, s in runs.INPUT_SHAPES.items() if s == tuple(model.input_shape)), None)
+        if dataset is None:
+            raise CommandError(f"{args.model_file}: input shape {tuple(model.input_shape)} is neither "
+                               f"MNIST's {runs.INPUT_SHAPES['mnist']} nor CIFAR-10's "
+                               f"{runs.INPUT_SHAPES['cifar10']}")
+    elif tuple(model.input_shape) != runs.INPUT_SHAPES[dataset]:
+        raise CommandError(f"{args.model_file}: the model takes input {tuple(model.input_shape)}, "
+                           f"{dataset} images are {runs.INPUT_SHAPES[dataset]}")
+    if args.device == "gpu":
+        if not gpu_available():
+            raise CommandError("--device gpu: no CUDA GPU is available")
+        model.to("gpu")
+    if model.loss is None:
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    _, (x_test, y_test) = runs.load_images(dataset, args.limit)
+    values = model.evaluate(x_test, runs.one_hot(y_test, len(runs.CLASS_NAMES[dataset])),
+                            batch_size=args.batch_size, verbose=0)
+    values = values if isinstance(values, list) else [values]
+    shown = ", ".join(f"{'accuracy' if k == 'acc' else k} {v:.4f}" for k, v in zip(model.metrics_names, values))
+    print(f"{args.model_file}: {shown} on {len(y_test)} {dataset} test images")
+    return 0
+
+
+# ----- bench -----
+@subcommand("bench", "run the benchmark suite (benchmarks/ of a tinynet source checkout; "
+                     "'tinynet bench --help' for its options)")
+def _bench(argv):
+    main = _benchmarks_main()
+    main(argv)
+    return 0
+
+
+def _benchmarks_main():
+    """``benchmarks.__main__.main``, importing the benchmarks/ folder of the checkout this tinynet
+    comes from (or of the current folder) when it is not already importable."""
+    try:
+        from benchmarks.__main__ import main
+        return main
+    except ModuleNotFoundError as e:
+        if e.name not in ("benchmarks", "benchmarks.__main__"):
+            raise
+    for root in (Path(__file__).resolve().parent.parent, Path.cwd()):
+        if (root / "benchmarks" / "__main__.py").is_file():
+            sys.path.insert(0, str(root))
+            from benchmarks.__main__ import main
+            return main
+    raise CommandError("the benchmarks/ folder is not importable: it is part of a tinynet source "
+                       "checkout, not of the installed package. Run 'tinynet bench' (or 'python -m "
+                       "benchmarks') from the root of a checkout, e.g. after 'git clone' and "
+                       "'pip install -e .'")
+
+
+# ----- the command -----
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tinynet", description="tinynet: train and evaluate the lecture's models, run the benchmarks.",
+        epilog="'tinynet <command> --help' describes each command's options.")
+    from . import __version__
+    parser.add_argument("--version", action="version", version=f"tinynet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, cmd in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=cmd.help, description=cmd.help, add_help=cmd.configure is not None)
+        if cmd.configure is not None:
+            cmd.configure(p)
+    return parser
+
+
+def main(argv=None):
+    """Run ``tinynet`` with ``argv`` (default sys.argv[1:]); returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        if argv and argv[0] in SUBCOMMANDS and SUBCOMMANDS[argv[0]].configure is None:
+            return SUBCOMMANDS[argv[0]].run(argv[1:])
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return 2
+        return SUBCOMMANDS[args.command].run(args)
+    except CommandError as e:
+        print(f"tinynet {argv[0] if argv else ''}: {e}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as e:  # a dataset that is missing and cannot be downloaded
+        print(f"tinynet {argv[0] if argv else ''}: {e}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
