@@ -121,8 +121,12 @@ def markdown(results):
            f"{results['created']} · config `{cfg['name']}` · median of {cfg['repeats']} runs after "
            f"{cfg['warmup']} warm-up · float32 · load average before/after: "
            f"{results.get('load_before')} / {results.get('load_after')}"
-           + (" · PyTorch without TF32" if results["frameworks"].get("torch_tf32") is False else ""),
+           + {False: " · PyTorch CUDA in strict float32 (TF32 off)",
+              True: " · PyTorch CUDA with its default TF32 convolutions (cuDNN)"}.get(
+               results["frameworks"].get("torch_tf32"), ""),
            ""]
+    if results.get("note"):
+        out += [f"Note: {results['note']}.", ""]
     for dev, why in results["skipped"].items():
         out += [f"{dev}: skipped ({why}).", ""]
     if results["steps"]:
