@@ -130,10 +130,11 @@ class ProgbarLogger(Callback):
             if k in logs and not k.startswith("val_"):
                 self.sums[k] = self.sums.get(k, 0.0) + logs[k] * size
         if self.bar is not None:
-            self.bar.update(step)
-            if self.bar.n == self.bar.total or time.perf_counter() - self.bar.last_print_t >= self.bar.mininterval:
+            # format the running values only when tqdm is about to redraw (it times with time.time)
+            if time.time() - self.bar.last_print_t >= self.bar.mininterval or self.seen >= self.target:
                 self.bar.set_postfix_str(" - ".join(f"{k}: {format_value(s / self.count)}"
                                                     for k, s in self.sums.items()), refresh=False)
+            self.bar.update(step)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}

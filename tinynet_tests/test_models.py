@@ -515,3 +515,19 @@ def test_mnist_2000_images_well_above_chance(mnist_small):
     loss, acc = model.evaluate(xt, onehot(yt, 10), verbose=0)
     assert acc > 0.85, f"test accuracy {acc:.3f} after 5 epochs on 2,000 images"
     assert seconds < 20
+
+
+def test_fit_generator_with_image_data_generator_flow():
+    """The lecture's fit_generator(datagen.flow(...)): steps from len(), background loader closed."""
+    from tinynet.preprocessing import ImageDataGenerator
+    rng = np.random.default_rng(0)
+    x = rng.random((48, 1, 8, 8)).astype("float32")
+    y = onehot((x[:, 0, :4].mean(axis=(1, 2)) > x[:, 0, 4:].mean(axis=(1, 2))).astype(int), 2)
+    tn.seed(0)
+    model = Sequential([Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
+                        MaxPooling2D(2), Flatten(), Dense(2, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    flow = ImageDataGenerator(width_shift_range=0.1).flow(x, y, batch_size=16, seed=0, background=True)
+    h = model.fit_generator(flow, epochs=2, validation_data=(x, y), verbose=0)
+    assert len(h.history["loss"]) == 2 and flow.source.total_batches_seen == 6
+    assert not flow.running  # fit closed the background loader
