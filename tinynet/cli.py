@@ -168,16 +168,16 @@ def _bench(argv):
     return 0
 
 
-def _benchmarks_main():
+def _benchmarks_main(roots=None):
     """``benchmarks.__main__.main``, importing the benchmarks/ folder of the checkout this tinynet
-    comes from (or of the current folder) when it is not already importable."""
+    comes from (or of the current folder; or of ``roots``) when it is not already importable."""
     try:
         from benchmarks.__main__ import main
         return main
     except ModuleNotFoundError as e:
         if e.name not in ("benchmarks", "benchmarks.__main__"):
             raise
-    for root in (Path(__file__).resolve().parent.parent, Path.cwd()):
+    for root in roots if roots is not None else (Path(__file__).resolve().parent.parent, Path.cwd()):
         if (root / "benchmarks" / "__main__.py").is_file():
             sys.path.insert(0, str(root))
             from benchmarks.__main__ import main

@@ -1,0 +1,108 @@
+"""The tinynet command: help, train (one short epoch on real data), evaluate, bench, errors."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tinynet import cli
+
+DATA = os.environ.get("TINYNET_DATA")
+MNIST = Path(DATA or "/nonexistent") / "mnist" / "t10k-images-idx3-ubyte.gz"
+needs_mnist = pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA to a folder "
+                                                              "with mnist/*.gz")
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--help"])
+    assert exit.value.code == 0
+    out = capsys.readouterr().out
+    for name in ("train", "evaluate", "bench"):
+        assert name in out
+
+
+def test_help_from_a_fresh_interpreter():
+    done = subprocess.run([sys.executable, "-m", "tinynet.cli", "train", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0
+    for option in ("lenet", "cifar10-cnn", "cifar10-deep", "--augment", "--epochs", "--batch-size",
+                   "--device", "--out", "--seed"):
+        assert option in done.stdout
+    assert "--limit" not in done.stdout  # hidden, for tests
+
+
+def test_no_command_prints_help(capsys):
+    assert cli.main([]) == 2
+    assert "usage: tinynet" in capsys.readouterr().out
+
+
+def test_unknown_model_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["train", "resnet"])
+    assert exit.value.code == 2
+    assert "invalid choice: 'resnet'" in capsys.readouterr().err
+
+
+def test_augment_is_for_cifar_only(capsys):
+    assert cli.main(["train", "lenet", "--augment"]) == 1
+    assert "--augment is for the CIFAR-10 models, not lenet" in capsys.readouterr().err
+
+
+def test_evaluate_missing_and_corrupt_files(tmp_path, capsys):
+    assert cli.main(["evaluate", str(tmp_path / "none.tnz")]) == 1
+    assert "none.tnz: no such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.tnz"
+    bad.write_bytes(b"not a zip file at all")
+    assert cli.main(["evaluate", str(bad)]) == 1
+    assert str(bad) in capsys.readouterr().err
+
+
+@needs_mnist
+def test_train_one_epoch_then_evaluate(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(["train", "lenet", "--epochs", "1", "--limit", "256", "--batch-size", "64",
+                     "--out", str(out), "--verbose", "0", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("model.tnz", "metrics.json", "curves.png", "misclassified.png", "confusion.png"):
+        assert (out / name).is_file(), name
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 1 and metrics["test_samples"] == 256 and metrics["seed"] == 3
+    assert metrics["batch_size"] == 64 and metrics["optimizer"] == "adam"
+    assert len(metrics["history"]["val_acc"]) == 1 and len(metrics["epoch_seconds"]) == 1
+    assert f"test accuracy {metrics['test_accuracy']:.4f}" in printed
+
+    assert cli.main(["evaluate", str(out / "model.tnz"), "--limit", "256"]) == 0
+    line = capsys.readouterr().out
+    assert f"accuracy {metrics['test_accuracy']:.4f} on 256 mnist test images" in line
+    assert cli.main(["evaluate", str(out / "model.tnz"), "--dataset", "cifar10"]) == 1
+    assert "(1, 28, 28)" in capsys.readouterr().err
+
+
+def test_bench_passes_its_arguments_through(monkeypatch):
+    import benchmarks.__main__ as bench
+    seen = []
+    monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv))
+    assert cli.main(["bench", "--smoke", "--device", "cpu"]) == 0
+    assert seen == [["--smoke", "--device", "cpu"]]
+
+
+def test_bench_outside_a_checkout_says_so(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "benchmarks", None)  # import benchmarks fails
+    monkeypatch.setitem(sys.modules, "benchmarks.__main__", None)
+    with pytest.raises(cli.CommandError, match="benchmarks/ folder is not importable.*checkout"):
+        cli._benchmarks_main(roots=[tmp_path])
+
+
+def test_subcommand_registry(monkeypatch, capsys):
+    monkeypatch.setattr(cli, "SUBCOMMANDS", dict(cli.SUBCOMMANDS))
+
+    @cli.subcommand("hello", "say hello", lambda p: p.add_argument("--name", default="x"))
+    def hello(args):
+        print(f"hello {args.name}")
+        return 0
+
+    assert cli.main(["hello", "--name", "tinynet"]) == 0
+    assert capsys.readouterr().out == "hello tinynet\n"
