@@ -5,6 +5,7 @@
     forest = RandomForest(n_estimators=100, n_jobs=2, random_state=0).fit(X, y)
 """
 from .criteria import entropy, gini, information_gain
+from .forest import RandomForest
 from .tree import DecisionTree
 
-__all__ = ["DecisionTree", "entropy", "gini", "information_gain"]
+__all__ = ["DecisionTree", "RandomForest", "entropy", "gini", "information_gain"]

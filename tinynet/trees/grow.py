@@ -9,7 +9,7 @@ A node whose sampled features cannot split it tries a fresh sample once, then al
 import numpy as np
 
 from .criteria import impurity
-from .split_dense import SplitResult, best_splits_dense, child_term
+from .split_dense import SplitResult, best_splits_dense, child_term, histogram
 from . import split_sorted
 
 LEAF, NUMERIC, CATEGORICAL, ONE_VS_REST = 0, 1, 2, 3
@@ -31,9 +31,21 @@ class TreeData:
         self.is_categorical = np.asarray(is_categorical, dtype=bool)
         self.has_missing = np.asarray(has_missing, dtype=bool)
         self.code_span = self.n_codes + self.has_missing
+        self.useful = np.flatnonzero(self.code_span >= 2)  # a constant column never splits
         self.categorical_split = categorical_split
         # small numeric nodes may use the sort-based search when no feature needs special codes
         self.sortable = not (self.is_categorical.any() or self.has_missing.any())
+        self._rows = None
+
+    @property
+    def rows(self):
+        """Sample-major codes (n + 1, d); the extra last row holds the largest code everywhere."""
+        if self._rows is None:
+            d, n = self.codes.shape
+            self._rows = np.empty((n + 1, d), dtype=self.codes.dtype)
+            self._rows[:n] = self.codes.T
+            self._rows[n] = np.iinfo(self.codes.dtype).max
+        return self._rows
 
 
 class Params:
@@ -124,72 +136,109 @@ class _Records:
     """Node table under construction: nodes are appended per level, splits filled in later."""
 
     def __init__(self):
-        self.values, self.depths = [], []
+        self.values, self.depths, self.trees = [], [], []
         self.n = 0
         self.split = {k: [] for k in ("node", "kind", "feature", "threshold", "missing_left",
                                       "decrease")}
         self.links = {k: [] for k in ("parent", "slot", "child")}
 
-    def add(self, values, depths):
+    def add(self, values, depths, trees):
         ids = np.arange(self.n, self.n + len(values))
         self.values.append(values)
         self.depths.append(depths)
+        self.trees.append(trees)
         self.n += len(values)
         return ids
 
-    def finish(self, data):
+    def _table(self, data):
         n = self.n
         cat = lambda k, dt: np.concatenate(self.split[k]).astype(dt) if self.split[k] else np.zeros(0, dt)
         node = cat("node", np.int64)
-        kind = np.zeros(n, dtype=np.int8)
-        feature = np.full(n, -1, dtype=np.int32)
-        threshold = np.zeros(n, dtype=np.int32)
-        missing_left = np.zeros(n, dtype=bool)
-        decrease = np.zeros(n)
-        kind[node] = cat("kind", np.int8)
-        feature[node] = cat("feature", np.int32)
-        threshold[node] = cat("threshold", np.int32)
-        missing_left[node] = cat("missing_left", bool)
-        decrease[node] = cat("decrease", np.float64)
-        left = np.full(n, -1, dtype=np.int32)
-        right = np.full(n, -1, dtype=np.int32)
-        branch_start = np.full(n, -1, dtype=np.int32)
+        t = {"kind": np.zeros(n, dtype=np.int8), "feature": np.full(n, -1, dtype=np.int32),
+             "threshold": np.zeros(n, dtype=np.int32), "missing_left": np.zeros(n, dtype=bool),
+             "decrease": np.zeros(n), "left": np.full(n, -1, dtype=np.int32),
+             "right": np.full(n, -1, dtype=np.int32), "slot_child": None}
+        for k in ("kind", "feature", "threshold", "missing_left", "decrease"):
+            t[k][node] = cat(k, t[k].dtype)
+        t["value"] = np.concatenate(self.values)
+        t["depth"] = np.concatenate(self.depths).astype(np.int32)
         if self.links["parent"]:
-            parent = np.concatenate(self.links["parent"])
-            slot = np.concatenate(self.links["slot"])
-            child = np.concatenate(self.links["child"])
-            numeric = kind[parent] != CATEGORICAL
-            left[parent[numeric & (slot == 0)]] = child[numeric & (slot == 0)]
-            right[parent[numeric & (slot == 1)]] = child[numeric & (slot == 1)]
-            catnodes = np.flatnonzero(kind == CATEGORICAL)
-            width = data.n_codes[feature[catnodes]] + 1
-            branch_start[catnodes] = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int32)
+            parent, slot, child = (np.concatenate(self.links[k]) for k in ("parent", "slot", "child"))
+            binary = t["kind"][parent] != CATEGORICAL
+            t["left"][parent[binary & (slot == 0)]] = child[binary & (slot == 0)]
+            t["right"][parent[binary & (slot == 1)]] = child[binary & (slot == 1)]
+            t["slot_child"] = (parent[~binary], slot[~binary], child[~binary])
+        return t
+
+    def finish(self, data, n_trees):
+        """Split the table into one :class:`Tree` per tree, with node ids local to each tree."""
+        t = self._table(data)
+        tree_of = np.concatenate(self.trees)
+        local = np.zeros(self.n, dtype=np.int64)
+        out = []
+        for k in range(n_trees):
+            ids = np.flatnonzero(tree_of == k)
+            local[ids] = np.arange(len(ids))
+            arrays = {f: t[f][ids] for f in ("kind", "feature", "threshold", "missing_left",
+                                             "decrease", "value", "depth")}
+            for f in ("left", "right"):
+                c = t[f][ids]
+                arrays[f] = np.where(c >= 0, local[c], -1).astype(np.int32)
+            cat = np.flatnonzero(arrays["kind"] == CATEGORICAL)
+            width = data.n_codes[arrays["feature"][cat]] + 1
+            start = np.full(len(ids), -1, dtype=np.int32)
+            start[cat] = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int32)
             branches = np.full(int(width.sum()), -1, dtype=np.int32)
-            c = ~numeric
-            branches[branch_start[parent[c]] + slot[c]] = child[c]
-        else:
-            branches = np.zeros(0, dtype=np.int32)
-        return Tree(kind=kind, feature=feature, threshold=threshold, missing_left=missing_left,
-                    left=left, right=right, branch_start=branch_start,
-                    value=np.concatenate(self.values), decrease=decrease,
-                    depth=np.concatenate(self.depths).astype(np.int32), branches=branches)
+            if t["slot_child"] is not None and len(cat):
+                parent, slot, child = t["slot_child"]
+                mine = tree_of[parent] == k
+                branches[start[local[parent[mine]]] + slot[mine]] = local[child[mine]]
+            arrays["branch_start"], arrays["branches"] = start, branches
+            out.append(Tree(**arrays))
+        return out
+
+
+def _choose_all(rngs, tree_of, rows, pool, m):
+    """Candidate features (from ``pool``) for the nodes ``rows``, each tree drawing from its own
+    generator."""
+    d = len(pool)
+    F = np.empty((len(rows), min(m, d)), dtype=np.int64)
+    owner = tree_of[rows]
+    for k, rng in enumerate(rngs):
+        mine = np.flatnonzero(owner == k)
+        if len(mine):
+            F[mine] = pool[choose_features(rng, len(mine), d, m)]
+    return F
 
 
 def grow_tree(data, params, weights, rng):
     """Grow one tree on ``data`` with per-sample ``weights`` (n,) (0 = left out); -> :class:`Tree`."""
+    return grow_trees(data, params, [weights], [rng])[0]
+
+
+def grow_trees(data, params, weights, rngs):
+    """Grow len(rngs) trees at once, level by level; tree k sees ``weights[k]`` (n,) and draws
+    its features from ``rngs[k]``. The trees are exactly those grown one at a time."""
     C = data.n_classes
-    d = data.codes.shape[0]
+    pool = data.useful
+    d = len(pool)
     m = params.max_features
-    idx = np.flatnonzero(weights > 0)
-    wv = weights[idx].astype(np.float64)
+    T = len(rngs)
+    picked = [np.flatnonzero(w > 0) for w in weights]
+    idx = np.concatenate(picked)
+    wv = np.concatenate([w[p] for w, p in zip(weights, picked)]).astype(np.float64)
+    if np.all(wv == np.floor(wv)) and wv.sum() < 2.0 ** 40:  # integer arithmetic: exact and faster
+        wv = wv.astype(np.int64)
+    integral = wv.dtype.kind == "i"
     yv = data.y[idx]
-    node_of = np.zeros(len(idx), dtype=np.int64)
+    node_of = np.repeat(np.arange(T), [len(p) for p in picked])
     rec = _Records()
-    counts = np.bincount(yv, weights=wv, minlength=C)[None, :]
-    total = counts.sum()
-    open_ids = rec.add(counts, np.zeros(1, dtype=np.int64))
-    depth = np.zeros(1, dtype=np.int64)
-    tries = np.zeros(1, dtype=np.int64)
+    counts = histogram(node_of * C + yv, wv, T * C, integral).reshape(T, C)
+    totals = counts.sum(axis=1)
+    tree_of = np.arange(T)
+    open_ids = rec.add(counts, np.zeros(T, dtype=np.int64), tree_of)
+    depth = np.zeros(T, dtype=np.int64)
+    tries = np.zeros(T, dtype=np.int64)
     while len(open_ids):
         nk = counts.sum(axis=1)
         can = ((impurity(counts, params.criterion) > 1e-12) & (nk >= params.min_samples_split)
@@ -198,16 +247,16 @@ def grow_tree(data, params, weights, rng):
             keep = can[node_of]
             idx, wv, yv = idx[keep], wv[keep], yv[keep]
             node_of = (np.cumsum(can) - 1)[node_of[keep]]
-            open_ids, counts, depth, tries = open_ids[can], counts[can], depth[can], tries[can]
+            open_ids, counts, depth, tries, tree_of = (a[can] for a in (open_ids, counts, depth, tries, tree_of))
         K = len(open_ids)
-        if K == 0:
+        if K == 0 or d == 0:
             break
         result = SplitResult(K)
         every = tries >= 2
         for group in (~every, every):
             if group.any():
                 rows = np.flatnonzero(group)
-                F = choose_features(rng, len(rows), d, d if group is every else m)
+                F = _choose_all(rngs, tree_of, rows, pool, d if group is every else m)
                 if len(rows) == K:
                     find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows)
                 else:
@@ -216,7 +265,7 @@ def grow_tree(data, params, weights, rng):
                     find_splits(data, params, idx[sel], local[node_of[sel]], yv[sel], wv[sel],
                                 counts[group], F, result, rows)
         decrease = result.score - child_term(counts, counts.sum(axis=1), params.criterion)
-        split = result.found & (decrease >= params.min_impurity_decrease * total - 1e-12)
+        split = result.found & (decrease >= params.min_impurity_decrease * totals[tree_of] - 1e-12)
         retry = ~result.found & (m < d) & (tries < 2)
         # --- record the splits, send samples to the children ---
         s = np.flatnonzero(split)
@@ -233,10 +282,9 @@ def grow_tree(data, params, weights, rng):
         where = np.full(K, -1, dtype=np.int64)
         where[s] = np.arange(len(s))
         w_of = where[node_of]
-        moving = w_of >= 0
-        ms = np.flatnonzero(moving)
+        ms = np.flatnonzero(w_of >= 0)
         ns = w_of[ms]
-        f_s = result.feature[s][ns]
+        f_s = feat[ns]
         v = data.codes.reshape(-1).take(f_s * data.codes.shape[1] + idx[ms]).astype(np.int64)
         cat_s = data.is_categorical[f_s]
         thr_s = result.threshold[s][ns]
@@ -270,11 +318,11 @@ def grow_tree(data, params, weights, rng):
         idx, wv, yv, new_index = idx[alive], wv[alive], yv[alive], new_index[alive]
         order = _stable_order(new_index, n_children + len(r))
         idx, wv, yv, node_of = idx[order], wv[order], yv[order], new_index[order]
-        child_counts = np.bincount(node_of[node_of < n_children] * C + yv[node_of < n_children],
-                                   weights=wv[node_of < n_children],
-                                   minlength=n_children * C).reshape(n_children, C)
+        kids = node_of < n_children
+        child_counts = histogram(node_of[kids] * C + yv[kids], wv[kids], n_children * C,
+                                 integral).reshape(n_children, C)
         parent = s[pos // width]
-        child_ids = rec.add(child_counts, depth[parent] + 1)
+        child_ids = rec.add(child_counts, depth[parent] + 1, tree_of[parent])
         rec.links["parent"].append(open_ids[parent])
         rec.links["slot"].append(pos % width)
         rec.links["child"].append(child_ids)
@@ -282,4 +330,5 @@ def grow_tree(data, params, weights, rng):
         counts = np.concatenate([child_counts, counts[r]])
         depth = np.concatenate([depth[parent] + 1, depth[r]])
         tries = np.concatenate([np.zeros(n_children, dtype=np.int64), tries[r] + 1])
-    return rec.finish(data)
+        tree_of = np.concatenate([tree_of[parent], tree_of[r]])
+    return rec.finish(data, T)

@@ -1,19 +1,20 @@
 """Best splits from dense class-count histograms, for many (node, feature) pairs at once.
 
-One ``np.bincount`` builds the histogram H[pair, code, class] of every candidate pair of a group
-of nodes; a cumulative sum over the codes gives the class counts left of every threshold at once.
-Numeric features get the best binary split "code <= b" (missing values, if any, sent to the side
-that scores better); categorical features get one ID3 branch per code (missing is a branch), or
-with ``categorical_split='binary'`` the best "code == b" against the rest (a tree on one-hot columns).
+One ``np.bincount`` builds the histogram H[pair, class, code] of every candidate pair of a group
+of nodes; one cumulative sum over the codes gives the class counts left of every threshold at
+once. Numeric features get the best binary split "code <= b" (missing values, if any, sent to
+the side that scores better); categorical features get one ID3 branch per code (missing is a
+branch), or with ``categorical_split='binary'`` the best "code == b" against the rest (what a tree
+on one-hot columns does).
 
-Scores: a split's score is sum over its children of ``child_term``; the total impurity decrease is
-``score - child_term(parent)`` (weighted by the number of samples). Higher is better.
+Scores: a split's score is the sum over its children of :func:`child_term`; the total (weighted)
+impurity decrease is ``score - child_term(parent)``. Higher is better.
 """
 import numpy as np
 
 from .criteria import sum_xlogx
 
-CELL_BUDGET = 1 << 22  # histogram cells per chunk of nodes (32 MiB of float64)
+CELL_BUDGET = 1 << 18
 
 
 def child_term(counts, n, criterion):
@@ -24,8 +25,32 @@ def child_term(counts, n, criterion):
     return sum_xlogx(counts) - np.where(n > 0, n * np.log2(safe), 0.0)
 
 
+def row_cumsum(a):
+    """Inclusive cumulative sum along the last axis, as one flat cumsum (fast) minus row offsets.
+
+    Integer input stays integer (exact, and NumPy's integer cumsum is several times faster)."""
+    flat = np.cumsum(a.reshape(-1)).reshape(a.shape)
+    ends = flat[..., -1].reshape(-1)
+    offsets = np.zeros(ends.shape, dtype=flat.dtype)
+    offsets[1:] = ends[:-1]
+    flat -= offsets.reshape(a.shape[:-1])[..., None]
+    return flat
+
+
+def histogram(key, weights, size, integral):
+    """np.bincount of key with weights; integer counts (int64) when the weights are integers."""
+    if weights is None:
+        return np.bincount(key, minlength=size)
+    h = np.bincount(key, weights=weights, minlength=size)
+    if not integral:
+        return h
+    out = np.empty(h.shape, dtype=np.int64)
+    np.copyto(out, h, casting="unsafe")  # much faster than astype(int64) in NumPy 2.4
+    return out
+
+
 class SplitResult:
-    """Best split per node: score, feature, threshold code, missing_left, found (all (K,))."""
+    """Best split per node: score, feature, threshold code, missing_left; found = finite score."""
 
     def __init__(self, k):
         self.score = np.full(k, -np.inf)
@@ -47,88 +72,141 @@ class SplitResult:
 
 
 def _numeric(H, T, miss, msl, criterion):
-    """H (P, B, C) with the missing-code rows already removed into miss (P, C) or None."""
-    hn = H.sum(axis=2)
-    L = np.cumsum(H, axis=1)
-    nL = np.cumsum(hn, axis=1)
+    """H (P, C, B) class-by-code counts without the missing code; T (P, C) node totals;
+    miss (P, C) missing-value counts or None -> best score, code, missing_left per pair."""
+    P, C, B = H.shape
+    hn = H.sum(axis=1)
+    L = row_cumsum(H)
+    nL = row_cumsum(hn)
     known = T if miss is None else T - miss
     nk = known.sum(axis=1)[:, None]
-    R = known[:, None, :] - L
-    nR = nk - nL
     occupied = hn > 0
-    best = np.full(H.shape[0], -np.inf)
-    thr = np.zeros(H.shape[0], dtype=np.int64)
-    mleft = np.zeros(H.shape[0], dtype=bool)
-    options = [(False, None)] if miss is None else [(False, miss), (True, miss)]
-    for missing_left, m in options:
-        if m is None:
-            Lc, nLc, Rc, nRc = L, nL, R, nR
-        elif missing_left:
-            Lc, nLc, Rc, nRc = L + m[:, None], nL + m.sum(1)[:, None], R, nR
-        else:
-            Lc, nLc, Rc, nRc = L, nL, R + m[:, None], nR + m.sum(1)[:, None]
+    if criterion == "gini":
+        SL = np.einsum("pcb,pcb->pb", L, L)
+        LK = np.einsum("pc,pcb->pb", known, L)
+        SK = np.einsum("pc,pc->p", known, known)[:, None]
+    else:
+        xL = sum_xlogx(L.transpose(0, 2, 1))
+        xR = sum_xlogx((known[:, :, None] - L).transpose(0, 2, 1))
+    options = [None] if miss is None else [False, True]
+    best = np.full(P, -np.inf)
+    thr = np.zeros(P, dtype=np.int64)
+    mleft = np.zeros(P, dtype=bool)
+    for missing_left in options:
+        nm = 0.0 if miss is None else miss.sum(axis=1)[:, None]
+        nLc = nL + nm if missing_left else nL
+        nRc = nk - nL + (nm if missing_left is False else 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if criterion == "gini":
+                SLc, SRc = SL, SK - 2.0 * LK + SL
+                if missing_left is not None:
+                    LM = np.einsum("pc,pcb->pb", miss, L)
+                    SM = np.einsum("pc,pc->p", miss, miss)[:, None]
+                    KM = np.einsum("pc,pc->p", known, miss)[:, None]
+                    if missing_left:
+                        SLc = SL + 2.0 * LM + SM
+                    else:
+                        SRc = SRc + 2.0 * (KM - LM) + SM
+                s = SLc / nLc + SRc / nRc
+            else:
+                if missing_left is None:
+                    xl, xr = xL, xR
+                elif missing_left:
+                    xl, xr = sum_xlogx((L + miss[:, :, None]).transpose(0, 2, 1)), xR
+                else:
+                    xl, xr = xL, sum_xlogx((known[:, :, None] - L + miss[:, :, None]).transpose(0, 2, 1))
+                s = xl - nLc * np.log2(nLc) + xr - nRc * np.log2(nRc)
         valid = occupied & (nLc >= msl) & (nRc >= msl) & (nLc > 0) & (nRc > 0)
-        s = child_term(Lc, nLc, criterion) + child_term(Rc, nRc, criterion)
         s = np.where(valid, s, -np.inf)
         b = np.argmax(s, axis=1)
-        sb = s[np.arange(len(b)), b]
+        sb = s[np.arange(P), b]
         better = sb > best
-        best[better], thr[better], mleft[better] = sb[better], b[better], missing_left
+        best[better], thr[better], mleft[better] = sb[better], b[better], bool(missing_left)
     return best, thr, mleft
 
 
 def _multiway(H, msl, criterion):
-    hn = H.sum(axis=2)
+    Hb = H.transpose(0, 2, 1)
+    hn = Hb.sum(axis=2)
     nonempty = hn > 0
     valid = (nonempty.sum(axis=1) >= 2) & ~np.any(nonempty & (hn < msl), axis=1)
-    s = child_term(H, hn, criterion).sum(axis=1)
+    s = child_term(Hb, hn, criterion).sum(axis=1)
     return np.where(valid, s, -np.inf)
 
 
 def _one_vs_rest(H, T, msl, criterion):
     """Best 'code == b' vs 'code != b' split of each pair: (score (P,), code (P,))."""
-    hn = H.sum(axis=2)
+    Hb = H.transpose(0, 2, 1)
+    hn = Hb.sum(axis=2)
     n = T.sum(axis=1)[:, None]
-    R = T[:, None, :] - H
+    R = T[:, None, :] - Hb
     valid = (hn >= msl) & (n - hn >= msl) & (hn > 0) & (n - hn > 0)
-    s = np.where(valid, child_term(H, hn, criterion) + child_term(R, n - hn, criterion), -np.inf)
+    s = np.where(valid, child_term(Hb, hn, criterion) + child_term(R, n - hn, criterion), -np.inf)
     b = np.argmax(s, axis=1)
     return s[np.arange(len(b)), b], b
+
+
+def _by_class_count(idx, node_of, yv, wv, F, counts, rows):
+    """Reorder nodes (and their samples) by how many classes they hold, so that chunks of nodes
+    can drop the classes none of them has. Returns the reordered arrays, local class codes of the
+    samples and the local class counts (K, C)."""
+    present = counts > 0
+    cl = present.sum(axis=1)
+    local = np.cumsum(present, axis=1) - 1
+    K, C = counts.shape
+    order = np.argsort(cl, kind="stable")
+    if np.any(order != np.arange(K)):
+        rank = np.empty(K, dtype=np.int64)
+        rank[order] = np.arange(K)
+        node_of = rank[node_of]
+        s = np.argsort(node_of.astype(np.uint16) if K < 65536 else node_of, kind="stable")
+        idx, node_of, yv, wv = idx[s], node_of[s], yv[s], wv[s]
+        F, counts, present, local, cl, rows = (a[order] for a in (F, counts, present, local, cl, rows))
+    yl = local.reshape(-1)[node_of * C + yv]
+    Tl = np.zeros_like(counts)
+    r, c = np.nonzero(present)
+    Tl[r, local[r, c]] = counts[r, c]
+    return idx, node_of, yl, wv, F, Tl, cl, rows
 
 
 def best_splits_dense(data, idx, node_of, F, yv, wv, counts, msl, criterion, result, rows):
     """Evaluate the pairs (node k, feature F[k, j]) of a group of nodes; update ``result[rows]``.
 
     idx, node_of, yv, wv: (n_g,) samples of the group, grouped by node_of in 0..K-1; F: (K, m)
-    feature ids; counts: (K, C) class counts per node. ``data`` is the tree's TreeData.
+    feature ids; counts: (K, C) class counts per node; data: the tree's TreeData.
     """
+    idx, node_of, yv, wv, F, counts, cl, rows = _by_class_count(idx, node_of, yv, wv, F, counts, rows)
     K, m = F.shape
-    C = counts.shape[1]
     n = data.codes.shape[1]
     flat = data.codes.reshape(-1)
-    B = int(data.code_span[F].max())
-    per_node = m * B * C
-    step = max(1, CELL_BUDGET // per_node)
-    bounds = np.searchsorted(node_of, np.arange(0, K + step, step))
-    for c0 in range(0, K, step):
-        c1 = min(K, c0 + step)
-        s0, s1 = bounds[c0 // step], bounds[c0 // step + 1]
+    span = data.code_span[F].max(axis=1)
+    integral = counts.dtype.kind == "i"
+    unit = integral and bool(np.all(wv == 1))
+    c0 = 0
+    while c0 < K:
+        c1 = min(K, c0 + max(1, CELL_BUDGET // (m * int(span[c0]) * int(cl[c0]))))
+        C, B = int(cl[c1 - 1]), int(span[c0:c1].max())
+        s0, s1 = np.searchsorted(node_of, [c0, c1])
         Kc = c1 - c0
         nid = node_of[s0:s1] - c0
         Fc = F[c0:c1]
-        V = flat.take(Fc[nid].T * n + idx[s0:s1])                      # (m, n_c) codes
-        key = ((np.arange(m)[:, None] * Kc + nid) * B + V) * C + yv[s0:s1]
-        H = np.bincount(key.ravel(), weights=np.tile(wv[s0:s1], m),
-                        minlength=m * Kc * B * C).reshape(m * Kc, B, C)
+        gi = Fc.T[:, nid]                                               # (m, n_c) features
+        gi *= n
+        gi += idx[s0:s1]
+        V = flat.take(gi)                                               # (m, n_c) codes
+        key = np.add.outer(np.arange(m) * (Kc * C), nid * C + yv[s0:s1])
+        key *= B
+        key += V
+        H = histogram(key.reshape(-1), None if unit else np.tile(wv[s0:s1], m),
+                      m * Kc * C * B, integral).reshape(m * Kc, C, B)
         feats = Fc.T.ravel()                                            # pair p = j*Kc + k
-        T = np.tile(counts[c0:c1], (m, 1))
+        T = np.tile(counts[c0:c1, :C], (m, 1))
         score = np.full(m * Kc, -np.inf)
         thr = np.zeros(m * Kc, dtype=np.int64)
         mleft = np.zeros(m * Kc, dtype=bool)
         cat = data.is_categorical[feats]
         if cat.any() and data.categorical_split == "binary":
             score[cat], thr[cat] = _one_vs_rest(H[cat], T[cat], msl, criterion)
-            mleft[cat] = False
         elif cat.any():
             score[cat] = _multiway(H[cat], msl, criterion)
         num = ~cat
@@ -138,14 +216,15 @@ def best_splits_dense(data, idx, node_of, F, yv, wv, counts, msl, criterion, res
             miss = None
             withm = data.has_missing[fn]
             if withm.any():
-                miss = np.zeros((len(fn), C))
+                miss = np.zeros((len(fn), C), dtype=H.dtype)
                 r = np.flatnonzero(withm)
                 code = data.n_codes[fn[r]]
-                miss[r] = Hn[r, code]
-                Hn[r, code] = 0.0
+                miss[r] = Hn[r, :, code]
+                Hn[r, :, code] = 0
             score[num], thr[num], mleft[num] = _numeric(Hn, T[num], miss, msl, criterion)
         score = score.reshape(m, Kc)
         j = np.argmax(score, axis=0)
         k = np.arange(Kc)
         p = j * Kc + k
         result.take_better(rows[c0:c1], score[j, k], feats[p], thr[p], mleft[p])
+        c0 = c1

@@ -1,3 +1,128 @@
-"""placeholder"""
+"""Best numeric splits of small nodes by sorting, without a class-by-bin histogram.
+
+A node with n samples has at most n distinct codes per feature, so a dense histogram over ~256
+codes and C classes wastes work when n is small. Here each (node, feature) pair becomes one row
+of length S (the next power of two >= n, padded), all rows are sorted at once
+(``np.sort(axis=-1)`` on packed ``code * S + slot`` keys), and the impurity of every threshold
+follows from running sums along the sorted rows. Moving a sample of class c and weight w to the
+left side changes sum_c L_c^2 by w * (2 r + w), where r is the weight of class c already on the
+left; r comes from a second row sort by (class, position). So no array has a class axis.
+Used only for numeric features without missing values (:attr:`TreeData.sortable`).
+"""
+import numpy as np
+
+from .split_dense import row_cumsum
+
+MAX_ROW = 1024  # nodes up to this many samples may be sorted
+SLOT_BUDGET = 1 << 17  # (node, feature, position) slots per call: keeps the work in cache
+DENSE_CELL, DENSE_ENTRY, SORTED_SLOT = 3.0, 8.0, 30.0  # rough costs (ns) for choosing the method
+
+
+def _row_length(sizes):
+    return np.maximum(2, 1 << np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64))
+
+
 def eligible(data, sizes, m, C):
-    return None
+    """(K,) bool: nodes whose split search is cheaper sorted than with dense histograms."""
+    B = int(data.code_span.max())
+    sorted_cost = _row_length(sizes) * SORTED_SLOT
+    dense_cost = sizes * DENSE_ENTRY + B * C * DENSE_CELL
+    return (sizes <= MAX_ROW) & (sorted_cost < dense_cost)
+
+
+def _xlogx(x):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, x * np.log2(x), 0.0)
+
+
+def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
+    """Best split of each node of one bucket (all sizes <= S) -> score, feature, threshold."""
+    K, m = F.shape
+    C = counts.shape[1]
+    rows = data.rows
+    n, d = rows.shape[0] - 1, rows.shape[1]
+    sh = int(S - 1).bit_length()
+    cols = np.arange(S)
+    real = cols[None, :] < sizes[:, None]                                 # (K, S)
+    slot_of = np.where(real, starts[:, None] + cols[None, :], 0)
+    sample = np.where(real, idx[slot_of], n)                              # pads read the last row
+    sy = yv[slot_of]
+    sw = np.where(real, wv[slot_of], 0).astype(counts.dtype)
+    top = (256 if rows.dtype == np.uint8 else 65536) << sh
+    dt = np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16) else np.int32 if top < (1 << 31) else np.int64
+    gi = F[:, :, None] + sample[:, None, :] * d
+    keys = rows.reshape(-1).take(gi).astype(dt)                           # (K, m, S) codes
+    keys <<= sh
+    keys |= cols.astype(dt)
+    keys.sort(axis=2)                                                     # pads stay last
+    slot = (keys & ((1 << sh) - 1)).astype(np.int64)
+    slot += (np.arange(K) * S)[:, None, None]                             # flat (node, slot)
+    v = keys >> sh                                                        # (K, m, S) sorted codes
+    y = sy.reshape(-1)[slot]
+    w = sw.reshape(-1)[slot]
+    # r: weight of the same class earlier in the row, from a row sort by (class, position)
+    ydt = np.int16 if ((C + 1) << sh) <= (1 << 15) else np.int32
+    k2 = y.astype(ydt)
+    k2 <<= sh
+    k2 |= cols.astype(ydt)
+    k2.sort(axis=2)
+    pos2 = (k2 & ((1 << sh) - 1)).astype(np.int64)
+    pos2 += (np.arange(K * m) * S).reshape(K, m, 1)                       # flat (row, position)
+    w2 = w.reshape(-1)[pos2]
+    before = row_cumsum(w2)
+    before -= w2
+    kc = (np.arange(K) * C)[:, None, None]
+    below = (np.cumsum(counts, axis=1) - counts).reshape(-1)              # weight of lower classes
+    k2 >>= sh
+    before -= below[k2 + kc]
+    r = np.empty_like(before)
+    r.reshape(-1)[pos2] = before
+    Ty = counts.reshape(-1)[y + kc]
+    nL = row_cumsum(w)
+    N = counts.sum(axis=1)[:, None, None]
+    nR = N - nL
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if criterion == "gini":
+            r *= 2
+            r += w
+            r *= w
+            SL = row_cumsum(r)
+            Ty *= w
+            LT = row_cumsum(Ty)
+            ST = np.einsum("kc,kc->k", counts, counts)[:, None, None]
+            LT *= -2
+            LT += ST
+            LT += SL                                                      # sum of squares, right
+            score = SL / nL
+            score += LT / nR
+        else:
+            xl = row_cumsum(_xlogx(r + w) - _xlogx(r))
+            rest = Ty - r
+            xr = _xlogx(counts).sum(axis=1)[:, None, None] + row_cumsum(_xlogx(rest - w) - _xlogx(rest))
+            score = xl - nL * np.log2(nL) + xr - nR * np.log2(nR)
+    valid = np.empty(v.shape, dtype=bool)
+    np.not_equal(v[:, :, :-1], v[:, :, 1:], out=valid[:, :, :-1])
+    valid[:, :, -1] = False
+    valid &= (cols[None, :] + 1 < sizes[:, None])[:, None, :]
+    if msl > 1:
+        valid &= (nL >= msl) & (nR >= msl)
+    score[~valid] = -np.inf
+    score = score.reshape(K, -1)
+    best = np.argmax(score, axis=1)
+    j, i = np.divmod(best, S)
+    k = np.arange(K)
+    return score[k, best], F[k, j], v[k, j, i]
+
+
+def best_splits_sorted(data, idx, node_of, F, yv, wv, counts, sizes, msl, criterion, result, rows):
+    """Like :func:`.split_dense.best_splits_dense`, for small nodes of numeric features."""
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    S_of = _row_length(sizes)
+    for S in np.unique(S_of):
+        bucket = np.flatnonzero(S_of == S)
+        step = max(1, SLOT_BUDGET // (int(S) * F.shape[1]))
+        for c in range(0, len(bucket), step):
+            b = bucket[c:c + step]
+            score, feat, thr = _bucket(data, idx, yv, wv, starts[b], sizes[b], F[b], counts[b],
+                                       int(S), msl, criterion)
+            result.take_better(rows[b], score, feat, thr, np.zeros(len(b), dtype=bool))
