@@ -60,6 +60,7 @@ class TreeModel:
     def _prepare(self, X, y, feature_names, target_name, sample_weight, where):
         """Fit the encoder and code y -> TreeData and sample weights (n,)."""
         self._check_params(where)
+        self.fitted_ = False
         cols, _ = as_columns(X, where)
         n = len(cols[0])
         y = np.asarray(y)
@@ -94,7 +95,7 @@ class TreeModel:
         return data, w
 
     def _check_fitted(self, where):
-        if not hasattr(self, "classes_"):
+        if not getattr(self, "fitted_", False):
             raise RuntimeError(f"{type(self).__name__}.{where}: the model is not fitted yet; call fit(X, y) first")
 
     def _codes(self, X, where):
@@ -111,6 +112,7 @@ class TreeModel:
 
     def predict(self, X):
         """Class labels (n,), the most probable class of :meth:`predict_proba`."""
+        self._check_fitted("predict")
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 

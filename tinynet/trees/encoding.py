@@ -99,6 +99,8 @@ class FeatureEncoder:
     """
 
     def __init__(self, max_bins=256, categorical_features="auto"):
+        """categorical_features: 'auto' (columns of strings are categorical) or a list of column
+        names / indices that are categorical too."""
         if not isinstance(max_bins, numbers.Integral) or not 2 <= max_bins <= 65534:
             raise ValueError(f"FeatureEncoder: max_bins must be an int in [2, 65534], got {max_bins!r}")
         self.max_bins = int(max_bins)
@@ -107,7 +109,10 @@ class FeatureEncoder:
     def _declared(self, names, d, where):
         cf = self.categorical_features
         if cf is None or (isinstance(cf, str) and cf == "auto"):
-            return np.zeros(d, dtype=bool), cf is not None
+            return np.zeros(d, dtype=bool)
+        if isinstance(cf, str):
+            raise ValueError(f"{where}: categorical_features must be 'auto' or a list of column names "
+                             f"or indices, got {cf!r}")
         declared = np.zeros(d, dtype=bool)
         for item in cf:
             if isinstance(item, str):
@@ -120,7 +125,7 @@ class FeatureEncoder:
             else:
                 raise ValueError(f"{where}: categorical_features entries must be column names or "
                                  f"indices in [0, {d}), got {item!r}")
-        return declared, False
+        return declared
 
     def fit(self, X, feature_names=None, where="FeatureEncoder.fit"):
         cols, names = as_columns(X, where)
@@ -130,7 +135,7 @@ class FeatureEncoder:
             if len(names) != d:
                 raise ValueError(f"{where}: {len(names)} feature_names for {d} columns")
         self.feature_names_ = names if names is not None else [f"x{j}" for j in range(d)]
-        declared, auto = self._declared(self.feature_names_, d, where)
+        declared = self._declared(self.feature_names_, d, where)
         self.is_categorical_ = np.zeros(d, dtype=bool)
         self.categories_, self.thresholds_ = [], []
         self.n_codes_ = np.zeros(d, dtype=np.int64)
@@ -138,7 +143,7 @@ class FeatureEncoder:
         for j, col in enumerate(cols):
             missing = _missing_mask(col)
             known = col[~missing]
-            categorical = declared[j] or (auto and col.dtype.kind not in "biuf" and not _all_numbers(known))
+            categorical = declared[j] or (col.dtype.kind not in "biuf" and not _all_numbers(known))
             self.is_categorical_[j] = categorical
             self.has_missing_[j] = missing.any()
             if categorical:

@@ -174,6 +174,7 @@ class RandomForest(TreeModel):
         else:
             trees, oob_sum, oob_cnt = _grow_many(*args)
         self.estimators_ = trees
+        self.fitted_ = True
         if self.oob_score:
             seen = oob_cnt > 0
             proba = np.full_like(oob_sum, np.nan)

@@ -28,7 +28,10 @@ def child_term(counts, n, criterion):
 def row_cumsum(a):
     """Inclusive cumulative sum along the last axis, as one flat cumsum (fast) minus row offsets.
 
-    Integer input stays integer (exact, and NumPy's integer cumsum is several times faster)."""
+    Integer input stays integer (exact, and NumPy's integer cumsum is several times faster).
+    Floats are summed row by row, so a row's sums never depend on the rows before it."""
+    if a.dtype.kind == "f":
+        return np.cumsum(a, axis=-1)
     flat = np.cumsum(a.reshape(-1)).reshape(a.shape)
     ends = flat[..., -1].reshape(-1)
     offsets = np.zeros(ends.shape, dtype=flat.dtype)

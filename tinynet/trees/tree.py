@@ -56,6 +56,7 @@ class DecisionTree(TreeModel):
         data, w = self._prepare(X, y, feature_names, target_name, sample_weight, "DecisionTree.fit")
         params = self._params(data.codes.shape[0], "DecisionTree.fit")
         self.tree_ = grow_tree(data, params, w, np.random.default_rng(self.random_state))
+        self.fitted_ = True
         return self
 
     def predict_proba(self, X):

@@ -1,0 +1,211 @@
+"""Decision trees: impurity on hand-computed cases, Quinlan's golf tree, rules, edge cases."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tinynet.trees import DecisionTree, entropy, gini, information_gain
+
+GOLF = [  # Quinlan's "play tennis" table (the same rows as categorical/golf.txt)
+    ("Sunny", "Hot", "High", "Weak", "No"), ("Sunny", "Hot", "High", "Strong", "No"),
+    ("Overcast", "Hot", "High", "Weak", "Yes"), ("Rain", "Mild", "High", "Weak", "Yes"),
+    ("Rain", "Cool", "Normal", "Weak", "Yes"), ("Rain", "Cool", "Normal", "Strong", "No"),
+    ("Overcast", "Cool", "Normal", "Strong", "Yes"), ("Sunny", "Mild", "High", "Weak", "No"),
+    ("Sunny", "Cool", "Normal", "Weak", "Yes"), ("Rain", "Mild", "Normal", "Weak", "Yes"),
+    ("Sunny", "Mild", "Normal", "Strong", "Yes"), ("Overcast", "Mild", "High", "Strong", "Yes"),
+    ("Overcast", "Hot", "Normal", "Weak", "Yes"), ("Rain", "Mild", "High", "Strong", "No"),
+]
+GOLF_NAMES = ["Outlook", "Temp.", "Humidity", "Wind"]
+
+
+def golf():
+    rows = np.array(GOLF, dtype=object)
+    return rows[:, :4], rows[:, 4].astype(str)
+
+
+def golf_tree(**kw):
+    X, y = golf()
+    return DecisionTree(**kw).fit(X, y, feature_names=GOLF_NAMES, target_name="Decision")
+
+
+# ---------------------------------------------------------------- impurity by hand
+
+def test_entropy_and_gini_hand_computed():
+    assert entropy([9, 5]) == pytest.approx(-(9 / 14) * np.log2(9 / 14) - (5 / 14) * np.log2(5 / 14))
+    assert entropy([9, 5]) == pytest.approx(0.940286, abs=1e-6)
+    assert entropy([7, 7]) == pytest.approx(1.0)
+    assert entropy([4, 4, 4, 4]) == pytest.approx(2.0)
+    assert entropy([14, 0]) == 0.0 and entropy([0, 0]) == 0.0
+    assert gini([9, 5]) == pytest.approx(1 - (81 + 25) / 196)
+    assert gini([1, 1, 1]) == pytest.approx(2 / 3)
+    np.testing.assert_allclose(entropy([[1, 1], [3, 0]]), [1.0, 0.0])
+
+
+def test_information_gain_of_the_golf_attributes():
+    # Quinlan (1986): Outlook 0.246, Humidity 0.151, Wind 0.048, Temperature 0.029
+    assert information_gain([9, 5], [[2, 3], [4, 0], [3, 2]]) == pytest.approx(0.2467, abs=1e-4)
+    assert information_gain([9, 5], [[3, 4], [6, 1]]) == pytest.approx(0.1518, abs=1e-4)
+    assert information_gain([9, 5], [[6, 2], [3, 3]]) == pytest.approx(0.0481, abs=1e-4)
+    assert information_gain([9, 5], [[2, 2], [4, 2], [3, 1]]) == pytest.approx(0.0292, abs=1e-4)
+    assert information_gain([2, 2], [[2, 0], [0, 2]], criterion="gini") == pytest.approx(0.5)
+
+
+def test_impurity_helpers_reject_bad_counts():
+    with pytest.raises(ValueError, match="children .* do not add up"):
+        information_gain([9, 5], [[2, 3], [4, 0]])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        entropy([3, -1])
+    with pytest.raises(ValueError, match="criterion must be one of"):
+        information_gain([1, 1], [[1, 0], [0, 1]], criterion="log")
+
+
+# ---------------------------------------------------------------- golf: Quinlan's tree
+
+def test_golf_tree_is_quinlans():
+    t = golf_tree()
+    assert t.export_rules().splitlines() == [
+        "IF Outlook = Overcast THEN Decision = Yes",
+        "IF Outlook = Rain AND Wind = Strong THEN Decision = No",
+        "IF Outlook = Rain AND Wind = Weak THEN Decision = Yes",
+        "IF Outlook = Sunny AND Humidity = High THEN Decision = No",
+        "IF Outlook = Sunny AND Humidity = Normal THEN Decision = Yes",
+    ]
+    assert t.depth == 2 and t.n_leaves == 5
+    assert t.feature_names_[t.tree_.feature[0]] == "Outlook"
+    X, y = golf()
+    assert t.score(X, y) == 1.0
+    imp = t.feature_importances_
+    assert imp[1] == 0 and imp.sum() == pytest.approx(1.0)
+    # the root's impurity decrease is 14 * information gain (weighted, in bits)
+    assert t.tree_.decrease[0] == pytest.approx(14 * 0.2467, abs=2e-3)
+
+
+def test_golf_text_and_counts():
+    t = golf_tree()
+    text = t.export_text().splitlines()
+    assert text[0] == "Outlook = Overcast: Yes (4)"
+    assert "|   Humidity = High: No (3)" in text
+    assert t.export_rules(show_counts=True).splitlines()[0].endswith("(4/4)")
+
+
+def test_unseen_category_goes_to_the_node_majority():
+    t = golf_tree()
+    proba = t.predict_proba(np.array([["Foggy", "Hot", "High", "Weak"],
+                                      ["Sunny", "Hot", "Medium", "Weak"]], dtype=object))
+    np.testing.assert_allclose(proba, [[5 / 14, 9 / 14], [3 / 5, 2 / 5]])  # root, then 'Sunny'
+    assert t.predict([["Sunny", None, "High", None]]).tolist() == ["No"]
+
+
+# ---------------------------------------------------------------- numeric and mixed data
+
+def test_numeric_thresholds_and_merged_intervals():
+    x = np.arange(10.0)
+    y = np.array(["a"] * 3 + ["b"] * 4 + ["a"] * 3)
+    t = DecisionTree().fit(x[:, None], y, feature_names=["age"], target_name="label")
+    rules = t.export_rules()
+    assert "IF 2.5 < age <= 6.5 THEN label = b" in rules.splitlines()
+    assert t.predict([[2.4], [2.6], [6.4], [6.6]]).tolist() == ["a", "b", "b", "a"]
+
+
+def test_mixed_columns_and_declared_categorical():
+    X = np.array([[1.0, "red"], [2.0, "red"], [3.0, "blue"], [4.0, "blue"]], dtype=object)
+    y = np.array([0, 0, 1, 1])
+    t = DecisionTree().fit(X, y)
+    assert t.encoder_.is_categorical_.tolist() == [False, True]
+    assert t.score(X, y) == 1.0
+    d = DecisionTree(categorical_features=[0]).fit(X, y)
+    assert d.encoder_.is_categorical_.tolist() == [True, True]
+
+
+def test_missing_values_fit_and_predict():
+    X = np.array([[1.0], [2.0], [np.nan], [8.0], [9.0], [np.nan]])
+    y = np.array([0, 0, 1, 1, 1, 1])
+    t = DecisionTree().fit(X, y)
+    assert t.score(X, y) == 1.0  # missing values learned to go with the high values
+    assert t.predict([[np.nan], [1.5], [8.5]]).tolist() == [1, 0, 1]
+    assert "or missing" in t.export_rules()
+    c = DecisionTree().fit(np.array([["a"], ["a"], [None], ["b"]], dtype=object), [0, 0, 1, 1])
+    assert "x0 is missing" in c.export_rules()
+    # a column that never had missing values sends them to the heavier child
+    u = DecisionTree().fit(np.array([[1.0], [2.0], [3.0], [10.0]]), [0, 0, 0, 1])
+    assert u.predict([[np.nan]]).tolist() == [0]
+
+
+def test_binary_categorical_split_is_one_value_against_the_rest():
+    t = golf_tree(categorical_split="binary")
+    rules = t.export_rules()
+    assert rules.splitlines()[0] == "IF Outlook = Overcast THEN Decision = Yes"
+    assert "Outlook != Overcast" in rules
+    X, y = golf()
+    assert t.score(X, y) == 1.0
+
+
+# ---------------------------------------------------------------- edge cases and errors
+
+def test_single_class_and_single_value_column():
+    t = DecisionTree().fit([[1], [2], [3]], ["x", "x", "x"])
+    assert t.n_leaves == 1 and t.depth == 0
+    assert t.predict([[5]]).tolist() == ["x"] and t.predict_proba([[5]]).tolist() == [[1.0]]
+    assert t.export_rules() == "IF TRUE THEN class = x"
+    c = DecisionTree().fit([[7, 0], [7, 1], [7, 0], [7, 1]], [0, 1, 0, 1])
+    assert c.feature_importances_.tolist() == [0.0, 1.0]
+    same = DecisionTree().fit([[1], [1]], [0, 1])  # identical rows, different labels
+    assert same.n_leaves == 1 and same.predict_proba([[1]]).tolist() == [[0.5, 0.5]]
+
+
+def test_clear_errors():
+    with pytest.raises(ValueError, match="X has 3 rows but y has 2 labels"):
+        DecisionTree().fit([[1], [2], [3]], [0, 1])
+    with pytest.raises(ValueError, match="reshape\\(-1, 1\\)"):
+        DecisionTree().fit([1, 2, 3], [0, 1, 0])
+    with pytest.raises(ValueError, match="no rows"):
+        DecisionTree().fit(np.zeros((0, 2)), [])
+    with pytest.raises(ValueError, match="missing labels"):
+        DecisionTree().fit([[1], [2]], np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match="max_depth must be an int >= 0"):
+        DecisionTree(max_depth=-1).fit([[1], [2]], [0, 1])
+    with pytest.raises(ValueError, match="max_features"):
+        DecisionTree(max_features="half").fit([[1], [2]], [0, 1])
+    with pytest.raises(RuntimeError, match="not fitted"):
+        DecisionTree().predict([[1]])
+    t = DecisionTree().fit([[1, 2], [3, 4]], [0, 1])
+    with pytest.raises(ValueError, match="X has 3 features, but the model was fitted on 2"):
+        t.predict([[1, 2, 3]])
+    with pytest.raises(ValueError, match="feature_names"):
+        DecisionTree().fit([[1, 2]], [0], feature_names=["a"])
+
+
+def test_limits_are_respected():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0).astype(int)
+    t = DecisionTree(max_depth=3).fit(X, y)
+    assert t.depth <= 3
+    leaf = DecisionTree(min_samples_leaf=7).fit(X, y)
+    leaves = leaf.tree_.kind == 0
+    assert leaf.tree_.value[leaves].sum(axis=1).min() >= 7
+    small = DecisionTree(min_impurity_decrease=0.05).fit(X, y)
+    assert small.n_leaves < DecisionTree().fit(X, y).n_leaves
+
+
+def test_sample_weight_zero_is_like_dropping_the_row():
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 5, size=(60, 3)).astype(float)
+    y = rng.integers(0, 2, size=60)
+    w = np.ones(60)
+    w[::3] = 0
+    a = DecisionTree(criterion="gini").fit(X, y, sample_weight=w)
+    b = DecisionTree(criterion="gini").fit(X[w > 0], y[w > 0])
+    np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
+
+
+@given(st.integers(1, 40), st.integers(1, 4), st.integers(1, 4), st.integers(0, 10**6))
+def test_predict_proba_rows_sum_to_one(n, d, n_classes, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, size=(n, d)) + rng.random((n, d)) * (seed % 2)
+    y = rng.integers(0, n_classes, size=n)
+    t = DecisionTree(criterion=("gini", "entropy")[seed % 2], max_features=max(1, d // 2),
+                     random_state=seed).fit(X, y)
+    p = t.predict_proba(rng.normal(size=(7, d)) * 3)
+    assert p.shape == (7, len(np.unique(y)))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert t.score(X, y) == 1.0 or len({tuple(r) for r in X}) < n  # pure leaves unless duplicates

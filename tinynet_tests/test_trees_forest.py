@@ -1,0 +1,170 @@
+"""Split search against brute force, the two search methods and batched growth against each
+other, and the random forest: determinism, n_jobs, out-of-bag score, importances."""
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from tinynet.trees import DecisionTree, RandomForest, split_sorted
+from tinynet.trees.criteria import impurity
+from tinynet.trees.grow import Params, TreeData, grow_tree, grow_trees
+
+
+def brute_force_best(X, y, w, criterion):
+    """Largest weighted impurity decrease of any 'x_j <= t' split (exhaustive, plain loops)."""
+    classes = np.unique(y)
+    counts = lambda m: np.array([w[m & (y == c)].sum() for c in classes])
+    parent = counts(np.ones(len(y), bool))
+    base = parent.sum() * impurity(parent, criterion)
+    best = -np.inf
+    for j in range(X.shape[1]):
+        values = np.unique(X[:, j])
+        for t in (values[:-1] + values[1:]) / 2:
+            left, right = counts(X[:, j] <= t), counts(X[:, j] > t)
+            dec = base - left.sum() * impurity(left, criterion) - right.sum() * impurity(right, criterion)
+            best = max(best, dec)
+    return best
+
+
+def numeric_data(seed, n, d, k):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 6, size=(n, d)).astype(float) + (rng.random((n, d)) < 0.2) * rng.random((n, d))
+    y = rng.integers(0, k, size=n)
+    return X, y, rng.integers(1, 4, size=n).astype(float)
+
+
+@pytest.fixture(params=["dense", "sorted"])
+def method(request, monkeypatch):
+    if request.param == "dense":
+        monkeypatch.setattr(split_sorted, "eligible", lambda data, sizes, m, C: None)
+    else:
+        monkeypatch.setattr(split_sorted, "eligible", lambda data, sizes, m, C: sizes <= 1024)
+    return request.param
+
+
+@given(st.integers(0, 10**6), st.integers(2, 60), st.integers(1, 4), st.integers(2, 4))
+def test_root_split_matches_brute_force(seed, n, d, k):
+    X, y, w = numeric_data(seed, n, d, k)
+    for method in ("dense", "sorted"):
+        orig = split_sorted.eligible
+        split_sorted.eligible = (lambda *a: None) if method == "dense" else (lambda data, s, m, C: s <= 1024)
+        try:
+            for criterion in ("gini", "entropy"):
+                t = DecisionTree(criterion=criterion, max_depth=1).fit(X, y, sample_weight=w)
+                best = brute_force_best(X, y, w, criterion)
+                got = t.tree_.decrease[0] if t.tree_.kind[0] else -np.inf
+                if np.isfinite(best) and len(np.unique(y)) > 1:
+                    assert got == pytest.approx(best, rel=1e-9, abs=1e-9), (method, criterion)
+                else:
+                    assert t.n_leaves == 1
+        finally:
+            split_sorted.eligible = orig
+
+
+def test_dense_and_sorted_search_grow_the_same_tree():
+    X, y, _ = numeric_data(3, 400, 6, 3)
+    trees = []
+    for force in (None, lambda data, sizes, m, C: sizes <= 1024):
+        orig = split_sorted.eligible
+        split_sorted.eligible = force or (lambda *a: None)
+        try:
+            trees.append(DecisionTree(criterion="gini", max_features=3, random_state=5).fit(X, y).tree_)
+        finally:
+            split_sorted.eligible = orig
+    a, b = trees
+    for f in ("kind", "feature", "threshold", "left", "right"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_batched_growth_equals_one_tree_at_a_time():
+    X, y, _ = numeric_data(4, 300, 5, 3)
+    f = DecisionTree(max_features=2)
+    data, w = f._prepare(X, y, None, None, None, "test")
+    params = f._params(data.codes.shape[0], "test")
+    rng = np.random.default_rng(0)
+    weights = [np.bincount(rng.integers(0, 300, 300), minlength=300).astype(float) for _ in range(3)]
+    together = grow_trees(data, params, weights, [np.random.default_rng(s) for s in range(3)])
+    for s, (wk, t) in enumerate(zip(weights, together)):
+        alone = grow_tree(data, params, wk, np.random.default_rng(s))
+        for field in t.FIELDS:  # the float score may differ in the last bit, nothing else
+            check = np.testing.assert_allclose if field == "decrease" else np.testing.assert_array_equal
+            check(getattr(t, field), getattr(alone, field))
+
+
+def test_categorical_multiway_root_is_the_best_information_gain():
+    rng = np.random.default_rng(6)
+    X = rng.choice(["a", "b", "c", "d"], size=(80, 3)).astype(object)
+    y = np.where((X[:, 1] == "a") | (X[:, 1] == "b"), "yes", "no")
+    flip = rng.random(80) < 0.15
+    y[flip] = np.where(y[flip] == "yes", "no", "yes")
+    t = DecisionTree().fit(X, y)
+    assert t.feature_names_[t.tree_.feature[0]] == "x1"
+    kids = t.tree_.branches[t.tree_.branch_start[0]:t.tree_.branch_start[0] + 5]
+    assert (kids >= 0).sum() == 4  # one branch per value (no missing branch)
+
+
+# ---------------------------------------------------------------- the forest
+
+def blobs(seed=0, n=400):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    X = rng.normal(size=(n, 6))
+    X[:, :2] += 2.5 * np.stack([np.cos(y * 2.1), np.sin(y * 2.1)], axis=1)
+    return X, y
+
+
+def test_forest_is_deterministic_and_independent_of_n_jobs():
+    X, y = blobs()
+    a = RandomForest(12, random_state=3).fit(X, y)
+    b = RandomForest(12, random_state=3, n_jobs=2).fit(X, y)
+    c = RandomForest(12, random_state=4).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
+
+
+def test_forest_soft_vote_oob_and_importances():
+    X, y = blobs(1)
+    f = RandomForest(25, oob_score=True, random_state=0).fit(X, y)
+    p = f.predict_proba(X)
+    np.testing.assert_allclose(p, np.mean([_tree_proba(f, t, X) for t in f.estimators_], axis=0))
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert 0.85 < f.oob_score_ <= 1.0
+    seen = ~np.isnan(f.oob_decision_function_[:, 0])
+    np.testing.assert_allclose(f.oob_decision_function_[seen].sum(axis=1), 1.0)
+    imp = f.feature_importances_
+    assert imp.sum() == pytest.approx(1.0) and set(np.argsort(imp)[-2:]) == {0, 1}
+    Xt, yt = blobs(2)
+    assert f.score(Xt, yt) > 0.85
+
+
+def _tree_proba(forest, tree, X):
+    from tinynet.trees.base import tree_proba
+    return tree_proba(tree, forest.encoder_.transform(X), forest.encoder_.n_codes_)
+
+
+def test_forest_without_bootstrap_and_errors():
+    X, y = blobs(3, 120)
+    f = RandomForest(3, bootstrap=False, max_features=None, random_state=0).fit(X, y)
+    t = DecisionTree(criterion="gini").fit(X, y)
+    np.testing.assert_allclose(f.predict_proba(X), t.predict_proba(X))  # three identical trees
+    with pytest.raises(ValueError, match="oob_score=True needs bootstrap=True"):
+        RandomForest(3, bootstrap=False, oob_score=True).fit(X, y)
+    with pytest.raises(ValueError, match="n_estimators must be an int >= 1"):
+        RandomForest(0).fit(X, y)
+    with pytest.raises(ValueError, match="n_jobs"):
+        RandomForest(2, n_jobs=0).fit(X, y)
+
+
+def test_forest_on_categorical_data():
+    rng = np.random.default_rng(7)
+    X = rng.choice(["lo", "mid", "hi"], size=(200, 4)).astype(object)
+    y = ((X[:, 0] == "hi") | (X[:, 2] == "lo")).astype(int)
+    for split in ("multiway", "binary"):
+        f = RandomForest(10, categorical_split=split, random_state=0).fit(X, y)
+        assert f.score(X, y) == 1.0
+
+
+def test_params_roundtrip_through_worker_processes():
+    X, y = blobs(5, 200)
+    f = RandomForest(4, max_depth=2, n_jobs=2, random_state=1).fit(X, y)
+    assert max(t.max_depth for t in f.estimators_) <= 2
+    assert all(isinstance(t.value, np.ndarray) and t.value.shape[1] == 3 for t in f.estimators_)
