@@ -56,7 +56,7 @@ def legacy_kwargs(kwargs, renames, notes):
         if old in kwargs:
             value = kwargs.pop(old)
             if new in kwargs:
-                raise TypeError(f"got both {old!r} (Keras 1) and {new!r}")
+                raise TypeError(f"got both {old!r} (Keras 1) and {new!r} (Keras 2); give one")
             notes.append(f"{old}= -> {new}=")
             kwargs[new] = value
     return kwargs
