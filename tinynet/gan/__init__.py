@@ -1,0 +1,27 @@
+"""Generative adversarial networks on tinynet: the lecture's GAN and a DCGAN forging MNIST, the
+keras-adversarial API, quality measures, latent arithmetic and class-conditional generation.
+
+    from tinynet.gan import GAN, dcgan_generator, dcgan_discriminator
+    gan = GAN(dcgan_generator(), dcgan_discriminator(), latent_dim=100).compile()
+    gan.fit(x_train, epochs=5, batch_size=128)      # x scaled to [-1, 1], (N, 1, 28, 28)
+    images = gan.generate(100)
+
+Modules: models (the players), trainer (GAN, ConditionalGAN), adversarial (AdversarialModel,
+simple_gan, gan_targets, ...), callbacks (SampleGrid, LossRecorder, TextLog), metrics
+(digit classifier, confident share, class shares, Fréchet distance), latent (sampling,
+interpolation, arithmetic), experiments (the runs behind the examples and ``tinynet gan``).
+"""
+from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
+                          ImageGridCallback, gan_targets, normal_latent_sampling, simple_gan,
+                          uniform_latent_sampling)
+from .callbacks import LossRecorder, SampleGrid, TextLog
+from .latent import arithmetic, interpolate, sample_latent
+from .models import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
+                     discriminator_model, generator_model)
+from .trainer import DIGIT_NAMES, GAN, ConditionalGAN
+
+__all__ = ["GAN", "ConditionalGAN", "DIGIT_NAMES", "AdversarialModel", "AdversarialOptimizerSimultaneous",
+           "AdversarialOptimizerAlternating", "ImageGridCallback", "simple_gan", "gan_targets",
+           "normal_latent_sampling", "uniform_latent_sampling", "SampleGrid", "LossRecorder", "TextLog",
+           "generator_model", "discriminator_model", "dcgan_generator", "dcgan_discriminator",
+           "conditional_generator", "conditional_discriminator", "sample_latent", "interpolate", "arithmetic"]

@@ -1,0 +1,92 @@
+"""Callbacks for GAN.fit: sample grids from a fixed z, per-batch loss records, a plain-text log.
+
+    grid = SampleGrid("out/samples-epoch{epoch:03d}.png", steps=(50, 200))
+    losses = LossRecorder()
+    gan.fit(x, epochs=5, callbacks=[grid, losses, TextLog("out/train.log")])
+    tinynet.plot.plot_gan_losses(losses)
+"""
+import json
+import os
+import time
+
+import numpy as np
+
+from ..callbacks import Callback
+
+
+class SampleGrid(Callback):
+    """Save a grid of images generated from one fixed set of z (drawn once from ``seed``, so
+    every picture shows the same latent points) after every epoch, and after the global batch
+    numbers in ``steps`` (the lecture's "after a few iterations"). ``path`` may use {epoch};
+    ``step_path`` may use {step}. A conditional GAN gets one class per row (row i shows class
+    i mod num_classes), labelled with the class names. ``saved`` lists the files written."""
+
+    def __init__(self, path="samples-epoch{epoch:03d}.png", n=100, nrow=10, seed=1234, steps=(),
+                 step_path=None, title="epoch {epoch}", every=1):
+        super().__init__()
+        self.path, self.n, self.nrow, self.seed = os.fspath(path), int(n), int(nrow), seed
+        self.steps = set(int(s) for s in steps)
+        self.step_path = step_path or os.path.join(os.path.dirname(self.path), "samples-step{step:05d}.png")
+        self.title, self.every = title, int(every)
+        self.saved, self.step = [], 0
+
+    def on_train_begin(self, logs=None):
+        rng = np.random.default_rng(self.seed)
+        self.z = self.model.sample_z(self.n, rng)
+        k = self.model.num_classes
+        self.labels = None if k is None else (np.arange(self.n) // self.nrow) % k
+
+    def _save(self, path, title):
+        from ..plot import save_sample_grid
+        images = self.model.generate(z=self.z, labels=self.labels)
+        names = None
+        if self.labels is not None:
+            names = [self.model.class_names[self.labels[i * self.nrow]] for i in range(len(self.labels) // self.nrow)]
+        save_sample_grid(images, path, nrow=self.nrow, title=title, row_labels=names)
+        self.saved.append(path)
+
+    def on_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step in self.steps:
+            self._save(self.step_path.format(step=self.step), f"after {self.step} iterations")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self._save(self.path.format(epoch=epoch + 1), self.title.format(epoch=epoch + 1))
+
+
+class LossRecorder(Callback):
+    """Every batch's logs: ``steps`` (global batch numbers from 1) and ``values[name]`` lists
+    (NaN where a batch lacks the value, e.g. g_loss between generator steps when d_steps > 1).
+    ``keys`` maps each recorded name to the log key it reads (default: d_loss, g_loss, d_acc as
+    logged by GAN.fit; for an AdversarialModel e.g. {"d_loss": "discriminator_loss",
+    "g_loss": "generator_yfake_loss"})."""
+
+    def __init__(self, keys=None):
+        super().__init__()
+        self.keys = dict(keys) if keys is not None else {k: k for k in ("d_loss", "g_loss", "d_acc")}
+        self.steps, self.values = [], {k: [] for k in self.keys}
+
+    def on_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.steps.append(len(self.steps) + 1)
+        for name, key in self.keys.items():
+            self.values[name].append(float(logs.get(key, np.nan)))
+
+
+class TextLog(Callback):
+    """Append one JSON line per epoch (epoch number, its logs, wall time since training began)
+    to ``path``."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = os.fspath(path)
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, **{k: round(float(v), 6) for k, v in (logs or {}).items()},
+               "elapsed": round(time.perf_counter() - self.start, 2)}
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")

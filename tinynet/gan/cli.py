@@ -1,0 +1,103 @@
+"""``tinynet gan lecture|dcgan|conditional|arithmetic`` and the examples' command lines.
+
+    tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
+    tinynet gan arithmetic --generator runs/gan/dcgan/generator.tnz --out runs/gan/arithmetic
+"""
+import argparse
+import sys
+
+EXPERIMENTS = {
+    "lecture": "the lecture's generator_model / discriminator_model, trained through the "
+               "keras-adversarial API (simple_gan, AdversarialModel) as in keras-dcgan",
+    "dcgan": "the DCGAN pair (Radford et al.) trained with tinynet.gan.GAN",
+    "conditional": "a class-conditional DCGAN: the digit (or its name) chooses what is drawn",
+    "arithmetic": "vector arithmetic in a trained DCGAN's latent space (thick/thin, slant), measured",
+}
+DEFAULT_EPOCHS = {"lecture": 5, "dcgan": 5, "conditional": 5, "arithmetic": 5}
+
+
+def configure(p, experiment=None):
+    """Add the options of one experiment (or, with experiment=None, the positional choice)."""
+    if experiment is None:
+        p.add_argument("experiment", choices=list(EXPERIMENTS), help="; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()))
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default 5)")
+    p.add_argument("--out", default=None, help="folder for every output (default runs/gan/<experiment>)")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--limit", type=int, default=None, help="train on the first N images only (quick runs)")
+    p.add_argument("--steps-per-epoch", type=int, default=None, help="at most this many batches per epoch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
+                   help="1: live progress bar; 2: one line per epoch (for log files)")
+    p.add_argument("--latent", choices=["normal", "uniform"], default="normal",
+                   help="z distribution of the DCGANs (the lecture's GAN always uses uniform [-1, 1])")
+    p.add_argument("--n-eval", type=int, default=5000, help="generated samples measured (per class: / 10)")
+    p.add_argument("--classifier", default=None,
+                   help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
+                        "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)")
+    if experiment in (None, "arithmetic"):
+        p.add_argument("--generator", default=None,
+                       help="arithmetic: a trained DCGAN generator (.tnz); default: train one first")
+        p.add_argument("--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction")
+        p.add_argument("--group", type=int, default=3, help="arithmetic: samples averaged per group")
+    return p
+
+
+def run(args):
+    """Run the chosen experiment; print its headline figures; return the exit status."""
+    from ..backend import gpu_available
+    from . import experiments, metrics
+    name = args.experiment
+    if args.device == "gpu" and not gpu_available():
+        print("tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)", file=sys.stderr)
+        return 1
+    epochs = args.epochs if args.epochs is not None else DEFAULT_EPOCHS[name]
+    if epochs < 1 or args.batch_size < 2:
+        print(f"tinynet gan: --epochs must be >= 1 and --batch-size >= 2, got {epochs} and {args.batch_size}",
+              file=sys.stderr)
+        return 1
+    out = args.out or f"runs/gan/{name}"
+    clf = metrics.digit_classifier(args.classifier, device=args.device, verbose=args.verbose)
+    common = dict(out=out, device=args.device, seed=args.seed, verbose=args.verbose, classifier=clf)
+    train = dict(epochs=epochs, batch_size=args.batch_size, limit=args.limit)
+    if name == "dcgan":
+        r = experiments.run_dcgan(latent=args.latent, n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch,
+                                  **train, **common)
+    elif name == "lecture":
+        r = experiments.run_lecture(n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common)
+    elif name == "conditional":
+        r = experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
+                                        steps_per_epoch=args.steps_per_epoch, **train, **common)
+    else:
+        r = experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
+                                              attr_group=args.group, base_group=args.group, **train, **common)
+    print(summary(name, r, out))
+    return 0
+
+
+def summary(name, r, out):
+    """One paragraph of headline figures from a results dict."""
+    if name == "arithmetic":
+        parts = [f"{a}: moved {r[a]['moved_rate']:.1%} (beyond control {r[a]['moved_vs_control_rate']:.1%}, "
+                 f"control alone {r[a]['control_moved_rate']:.1%}), same digit {r[a]['same_digit_rate']:.1%} "
+                 f"over {r[a]['cases']} cases" for a in ("ink", "slant")]
+        return f"latent arithmetic: {'; '.join(parts)}. Figures and results.json in {out}"
+    q = r["quality"]
+    text = (f"{name}: {r['epochs']} epochs, {r['seconds_per_epoch'][-1] if r['seconds_per_epoch'] else '?'} s/epoch; "
+            f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
+            f"smallest digit share {q['min_class_share']:.1%}, Fréchet distance {q['fid']:.2f} "
+            f"(real halves {q['fid_real_halves']:.2f})")
+    if "requested_digit_share" in q:
+        text += f", requested digit read back in {q['requested_digit_share']:.1%}"
+    return text + f". Figures and results.json in {out}"
+
+
+def example_main(experiment, argv=None):
+    """The command line of examples/<experiment>.py: the options of ``tinynet gan <experiment>``."""
+    p = argparse.ArgumentParser(description=EXPERIMENTS[experiment])
+    configure(p, experiment)
+    args = p.parse_args(argv)
+    args.experiment = experiment
+    if experiment != "arithmetic":
+        args.generator, args.trials, args.group = None, 3, 3
+    return run(args)
