@@ -4,6 +4,7 @@
                   [--device cpu|gpu] [--out DIR] [--seed N]
     tinynet evaluate MODEL_FILE [--dataset mnist|cifar10]
     tinynet bench [...]          the benchmark suite (benchmarks/ of a source checkout)
+    tinynet gan lecture|dcgan|conditional|arithmetic [--epochs N] [--out DIR] [--device cpu|gpu]
 
 Each subcommand is registered with :func:`subcommand`: a ``configure(parser)`` function adding
 its options and a ``run(args)`` function returning the exit status, e.g.
@@ -186,6 +187,19 @@ def _benchmarks_main(roots=None):
                        "checkout, not of the installed package. Run 'tinynet bench' (or 'python -m "
                        "benchmarks') from the root of a checkout, e.g. after 'git clone' and "
                        "'pip install -e .'")
+
+
+# ----- gan -----
+def _gan_options(p):
+    from .gan.cli import configure
+    configure(p)
+
+
+@subcommand("gan", "train and measure a GAN on MNIST: lecture, dcgan, conditional, or latent arithmetic",
+            _gan_options)
+def _gan(args):
+    from .gan.cli import run
+    return run(args)
 
 
 # ----- the command -----
