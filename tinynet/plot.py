@@ -66,6 +66,7 @@ def plot_history(history, metrics=("acc", "loss"), figsize=None, title=None, val
     history: a History (``model.fit``'s return) or its ``.history`` dict of per-epoch lists.
     Returns the Figure."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     hist = _history_dict(history)
     shown = [m for m in metrics if m in hist]
     if not shown:
@@ -79,6 +80,7 @@ def plot_history(history, metrics=("acc", "loss"), figsize=None, title=None, val
             ax.plot(range(1, len(hist[f"val_{name}"]) + 1), hist[f"val_{name}"], "o-", ms=3,
                     label=val_label)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel({"acc": "accuracy"}.get(name, name))
         ax.grid(alpha=0.3)
         ax.legend()
