@@ -349,3 +349,17 @@ def test_conditional_gan_takes_labels_and_digit_names(tmp_path):
         cgan.fit(x, epochs=1, batch_size=8, verbose=0)
     with pytest.raises(ValueError, match="labels must be in 0..9"):
         cgan.fit(x, y + 5, epochs=1, batch_size=8, verbose=0)
+
+
+def test_time_budget_stops_training_early():
+    from tinynet.gan import TimeBudget
+    tn.seed(0)
+    gan = GAN(*dense_pair(), latent_dim=4).compile()
+    budget, rec = TimeBudget(1e-9), LossRecorder()
+    h = gan.fit(real_batch(32, (1, 4, 4)), epochs=3, batch_size=4, verbose=0, callbacks=[budget, rec])
+    assert budget.stopped_early and len(rec.steps) == 1 and len(h.history["d_loss"]) == 1
+    roomy = TimeBudget(3600)
+    gan.fit(real_batch(32, (1, 4, 4)), epochs=2, batch_size=4, verbose=0, callbacks=[roomy])
+    assert not roomy.stopped_early
+    with pytest.raises(ValueError, match="positive"):
+        TimeBudget(0)

@@ -220,3 +220,18 @@ def test_run_dcgan_writes_its_outputs(tmp_path, mnist_and_classifier):
     q = saved["quality"]
     assert 0 <= q["confident_share"] <= 1 and len(q["class_shares"]) == 10 and q["fid"] > q["fid_real_halves"]
     assert r["quality"] == q
+
+
+@needs_mnist
+def test_tinynet_gan_command(tmp_path, capsys, mnist_and_classifier):
+    from tinynet.cli import main
+    path = tmp_path / "clf.tnz"
+    mnist_and_classifier[0].save(path)
+    status = main(["gan", "dcgan", "--limit", "32", "--batch-size", "16", "--epochs", "1", "--n-eval", "100",
+                   "--classifier", str(path), "--out", str(tmp_path / "out"), "--verbose", "0",
+                   "--models-dir", str(tmp_path / "models")])
+    assert status == 0
+    assert "samples confident" in capsys.readouterr().out
+    assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "models" / "generator.tnz").exists()
+    assert not (tmp_path / "out" / "generator.tnz").exists()
+    assert main(["gan", "dcgan", "--epochs", "0", "--classifier", str(path)]) == 1

@@ -14,7 +14,7 @@ interpolation, arithmetic), experiments (the runs behind the examples and ``tiny
 from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
                           ImageGridCallback, gan_targets, normal_latent_sampling, simple_gan,
                           uniform_latent_sampling)
-from .callbacks import LossRecorder, SampleGrid, TextLog
+from .callbacks import LossRecorder, SampleGrid, TextLog, TimeBudget
 from .latent import arithmetic, interpolate, sample_latent
 from .models import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
@@ -22,6 +22,6 @@ from .trainer import DIGIT_NAMES, GAN, ConditionalGAN
 
 __all__ = ["GAN", "ConditionalGAN", "DIGIT_NAMES", "AdversarialModel", "AdversarialOptimizerSimultaneous",
            "AdversarialOptimizerAlternating", "ImageGridCallback", "simple_gan", "gan_targets",
-           "normal_latent_sampling", "uniform_latent_sampling", "SampleGrid", "LossRecorder", "TextLog",
+           "normal_latent_sampling", "uniform_latent_sampling", "SampleGrid", "LossRecorder", "TextLog", "TimeBudget",
            "generator_model", "discriminator_model", "dcgan_generator", "dcgan_discriminator",
            "conditional_generator", "conditional_discriminator", "sample_latent", "interpolate", "arithmetic"]

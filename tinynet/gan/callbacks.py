@@ -90,3 +90,33 @@ class TextLog(Callback):
                "elapsed": round(time.perf_counter() - self.start, 2)}
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
+
+
+class TimeBudget(Callback):
+    """Stop training when ``seconds`` of wall time are spent: at an epoch's end when another
+    epoch (as long as the slowest so far) would not fit, or after any batch once the budget is
+    gone. ``stopped_early`` tells whether it cut the run short."""
+
+    def __init__(self, seconds):
+        super().__init__()
+        if seconds <= 0:
+            raise ValueError(f"TimeBudget: seconds must be positive, got {seconds}")
+        self.seconds = float(seconds)
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        self.start = self.epoch_start = time.perf_counter()
+        self.longest = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.start > self.seconds:
+            self.model.stop_training = self.stopped_early = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.epoch_start)
+        if now - self.start + self.longest > self.seconds:
+            self.model.stop_training = self.stopped_early = True

@@ -1,4 +1,4 @@
-"""``tinynet gan lecture|dcgan|conditional|arithmetic`` and the examples' command lines.
+"""``tinynet gan lecture|dcgan|conditional|arithmetic|all`` and the examples' command lines.
 
     tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
     tinynet gan arithmetic --generator runs/gan/dcgan/generator.tnz --out runs/gan/arithmetic
@@ -12,8 +12,11 @@ EXPERIMENTS = {
     "dcgan": "the DCGAN pair (Radford et al.) trained with tinynet.gan.GAN",
     "conditional": "a class-conditional DCGAN: the digit (or its name) chooses what is drawn",
     "arithmetic": "vector arithmetic in a trained DCGAN's latent space (thick/thin, slant), measured",
+    "all": "dcgan, then arithmetic on its generator, conditional and lecture, in one process "
+           "(one CuPy start-up; --max-minutes bounds each training), into OUT/<experiment>",
 }
-DEFAULT_EPOCHS = {"lecture": 5, "dcgan": 5, "conditional": 5, "arithmetic": 5}
+DEFAULT_EPOCHS = {"lecture": 5, "dcgan": 5, "conditional": 5, "arithmetic": 5, "all": 5}
+ORDER = ("dcgan", "arithmetic", "conditional", "lecture")
 
 
 def configure(p, experiment=None):
@@ -32,10 +35,15 @@ def configure(p, experiment=None):
     p.add_argument("--latent", choices=["normal", "uniform"], default="normal",
                    help="z distribution of the DCGANs (the lecture's GAN always uses uniform [-1, 1])")
     p.add_argument("--n-eval", type=int, default=5000, help="generated samples measured (per class: / 10)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="stop each training when another epoch would not fit in this many minutes")
+    p.add_argument("--models-dir", default=None,
+                   help="where the trained models (.tnz) go (default: --out); keep them out of a folder "
+                        "that is copied back when they are not needed")
     p.add_argument("--classifier", default=None,
                    help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
                         "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)")
-    if experiment in (None, "arithmetic"):
+    if experiment in (None, "arithmetic", "all"):
         p.add_argument("--generator", default=None,
                        help="arithmetic: a trained DCGAN generator (.tnz); default: train one first")
         p.add_argument("--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction")
@@ -46,7 +54,7 @@ def configure(p, experiment=None):
 def run(args):
     """Run the chosen experiment; print its headline figures; return the exit status."""
     from ..backend import gpu_available
-    from . import experiments, metrics
+    from . import metrics
     name = args.experiment
     if args.device == "gpu" and not gpu_available():
         print("tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)", file=sys.stderr)
@@ -56,23 +64,51 @@ def run(args):
         print(f"tinynet gan: --epochs must be >= 1 and --batch-size >= 2, got {epochs} and {args.batch_size}",
               file=sys.stderr)
         return 1
-    out = args.out or f"runs/gan/{name}"
+    out = args.out or ("runs/gan" if name == "all" else f"runs/gan/{name}")
     clf = metrics.digit_classifier(args.classifier, device=args.device, verbose=args.verbose)
+    if name != "all":
+        r = _run_one(name, args, epochs, out, args.models_dir, clf)
+        print(summary(name, r, out))
+        return 0
+    import json
+    import os
+    import traceback
+    lines, failed, dcgan_models = {}, [], None
+    for step in ORDER:
+        sub = os.path.join(out, step)
+        models = os.path.join(args.models_dir, step) if args.models_dir else None
+        if step == "arithmetic" and dcgan_models is not None and args.generator is None:
+            args.generator = os.path.join(dcgan_models, "generator.tnz")
+        try:
+            r = _run_one(step, args, epochs, sub, models, clf)
+            lines[step] = summary(step, r, sub)
+        except Exception as e:  # one failed experiment must not cost the others their run
+            traceback.print_exc()
+            lines[step] = f"{step}: failed: {type(e).__name__}: {e}"
+            failed.append(step)
+        if step == "dcgan":
+            dcgan_models = models or sub
+        print(lines[step], flush=True)
+        with open(os.path.join(out, "summary.json"), "w") as f:
+            json.dump(lines, f, indent=2)
+    return 1 if failed else 0
+
+
+def _run_one(name, args, epochs, out, models_dir, clf):
+    from . import experiments
     common = dict(out=out, device=args.device, seed=args.seed, verbose=args.verbose, classifier=clf)
-    train = dict(epochs=epochs, batch_size=args.batch_size, limit=args.limit)
+    train = dict(epochs=epochs, batch_size=args.batch_size, limit=args.limit, models_dir=models_dir,
+                 max_seconds=args.max_minutes * 60 if args.max_minutes else None)
     if name == "dcgan":
-        r = experiments.run_dcgan(latent=args.latent, n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch,
-                                  **train, **common)
-    elif name == "lecture":
-        r = experiments.run_lecture(n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common)
-    elif name == "conditional":
-        r = experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
-                                        steps_per_epoch=args.steps_per_epoch, **train, **common)
-    else:
-        r = experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
-                                              attr_group=args.group, base_group=args.group, **train, **common)
-    print(summary(name, r, out))
-    return 0
+        return experiments.run_dcgan(latent=args.latent, n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch,
+                                     **train, **common)
+    if name == "lecture":
+        return experiments.run_lecture(n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common)
+    if name == "conditional":
+        return experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
+                                           steps_per_epoch=args.steps_per_epoch, **train, **common)
+    return experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
+                                             attr_group=args.group, base_group=args.group, **train, **common)
 
 
 def summary(name, r, out):
@@ -98,6 +134,6 @@ def example_main(experiment, argv=None):
     configure(p, experiment)
     args = p.parse_args(argv)
     args.experiment = experiment
-    if experiment != "arithmetic":
+    if experiment not in ("arithmetic", "all"):
         args.generator, args.trials, args.group = None, 3, 3
     return run(args)

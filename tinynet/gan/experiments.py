@@ -21,7 +21,7 @@ from ..datasets import mnist
 from . import metrics
 from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, ImageGridCallback, gan_targets,
                           simple_gan, uniform_latent_sampling)
-from .callbacks import LossRecorder, SampleGrid, TextLog
+from .callbacks import LossRecorder, SampleGrid, TextLog, TimeBudget
 from .latent import ATTRIBUTES, arithmetic_study, interpolate, sample_latent
 from .models import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
@@ -92,6 +92,10 @@ def _quality(classifier, generated01, out, title, n_real=None):
     return report
 
 
+def _budget(max_seconds):
+    return [TimeBudget(max_seconds)] if max_seconds else []
+
+
 def _environment(device):
     return {"device": device, "numpy": np.__version__,
             "cupy": getattr(backend.cupy, "__version__", None) if device == "gpu" else None}
@@ -108,7 +112,7 @@ def _interpolation_strips(generate, latent_dim, distribution, rows=4, steps=10, 
 # ----- DCGAN -----
 def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device="cpu", latent="normal",
               d_steps=1, label_smoothing=0.0, n_eval=5000, seed=0, verbose=1, steps_per_epoch=None,
-              classifier=None):
+              classifier=None, max_seconds=None, models_dir=None):
     """Train the DCGAN pair on MNIST (the first ``limit`` training images) and measure it.
     Writes samples-epochNNN.png, samples-stepNNNNN.png, samples-final.png, losses.png,
     interpolation.png, class-histogram.png, results.json, train.log, generator.tnz,
@@ -121,10 +125,11 @@ def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(50, 200))
     losses = LossRecorder()
     start = time.perf_counter()
+    budget = _budget(max_seconds)
     history = gan.fit(x, epochs=epochs, batch_size=batch_size, verbose=verbose,
-                      callbacks=[grid, losses, TextLog(log)], steps_per_epoch=steps_per_epoch)
+                      callbacks=[grid, losses, TextLog(log)] + budget, steps_per_epoch=steps_per_epoch)
     train_seconds = time.perf_counter() - start
-    gan.save(out)
+    gan.save(models_dir or out)
     save_gan_losses(losses, os.path.join(out, "losses.png"), title="DCGAN on MNIST")
     save_sample_grid(gan.generate(100, rng=np.random.default_rng(seed + 1)),
                      os.path.join(out, "samples-final.png"), title=f"DCGAN after {len(history.epoch)} epochs")
@@ -138,6 +143,7 @@ def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device
         "model": "dcgan", "epochs": len(history.epoch), "batch_size": batch_size, "train_images": len(x),
         "latent": latent, "d_steps": d_steps, "label_smoothing": label_smoothing,
         "train_seconds": round(train_seconds, 1), **_timing(history, steps),
+        "epochs_requested": epochs, "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": history.history, "quality": quality,
         "targets": TARGETS["dcgan"],
         "targets_met": bool(quality["confident_share"] >= 0.9 and quality["min_class_share"] >= 0.05),
@@ -149,7 +155,7 @@ def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device
 
 # ----- the lecture's GAN, trained through the keras-adversarial API -----
 def run_lecture(out="runs/gan/lecture", epochs=5, batch_size=128, limit=None, device="cpu", n_eval=5000,
-                seed=0, verbose=1, steps_per_epoch=None, classifier=None):
+                seed=0, verbose=1, steps_per_epoch=None, classifier=None, max_seconds=None, models_dir=None):
     """The lecture's generator_model / discriminator_model trained as in keras-dcgan (z uniform in
     [-1, 1], SGD lr 5e-4 momentum 0.9 Nesterov for both, the discriminator's turn first), written
     with keras-adversarial's simple_gan / AdversarialModel. Same outputs as run_dcgan."""
@@ -175,11 +181,13 @@ def run_lecture(out="runs/gan/lecture", epochs=5, batch_size=128, limit=None, de
     grid = ImageGridCallback(os.path.join(out, "samples-epoch{:03d}.png"), generator_sampler)
     losses = LossRecorder({"d_loss": "discriminator_loss", "g_loss": "generator_yfake_loss"})
     start = time.perf_counter()
+    budget = _budget(max_seconds)
     history = model.fit(x, gan_targets(len(x)), batch_size=batch_size, epochs=epochs, verbose=verbose,
-                        callbacks=[grid, losses, TextLog(log)], steps_per_epoch=steps_per_epoch)
+                        callbacks=[grid, losses, TextLog(log)] + budget, steps_per_epoch=steps_per_epoch)
     train_seconds = time.perf_counter() - start
-    generator.save(os.path.join(out, "generator.tnz"))
-    discriminator.save(os.path.join(out, "discriminator.tnz"))
+    os.makedirs(models_dir or out, exist_ok=True)
+    generator.save(os.path.join(models_dir or out, "generator.tnz"))
+    discriminator.save(os.path.join(models_dir or out, "discriminator.tnz"))
     save_gan_losses(losses, os.path.join(out, "losses.png"),
                     title="the lecture's GAN (D: sum of its two BCE terms; G: -log D(G(z)))")
 
@@ -197,6 +205,7 @@ def run_lecture(out="runs/gan/lecture", epochs=5, batch_size=128, limit=None, de
         "model": "lecture", "epochs": len(history.epoch), "batch_size": batch_size, "train_images": len(x),
         "latent": "uniform", "optimizer": "SGD(lr=5e-4, momentum=0.9, nesterov=True) for both players",
         "train_seconds": round(train_seconds, 1), **_timing(history, steps),
+        "epochs_requested": epochs, "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": history.history, "quality": quality, **_environment(device),
     }
     _write_json(out, "results.json", results)
@@ -205,7 +214,8 @@ def run_lecture(out="runs/gan/lecture", epochs=5, batch_size=128, limit=None, de
 
 # ----- class-conditional DCGAN -----
 def run_conditional(out="runs/gan/conditional", epochs=5, batch_size=128, limit=None, device="cpu",
-                    n_per_class=500, seed=0, verbose=1, steps_per_epoch=None, classifier=None):
+                    n_per_class=500, seed=0, verbose=1, steps_per_epoch=None, classifier=None,
+                    max_seconds=None, models_dir=None):
     """A conditional DCGAN: the label (or the digit's name) chooses the digit drawn. Measures the
     share of samples the classifier reads as the requested digit, per class and overall.
     Writes samples per epoch (one row per digit, labelled with its name), conditional-final.png,
@@ -218,10 +228,11 @@ def run_conditional(out="runs/gan/conditional", epochs=5, batch_size=128, limit=
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(200,))
     losses = LossRecorder()
     start = time.perf_counter()
+    budget = _budget(max_seconds)
     history = cgan.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=verbose,
-                       callbacks=[grid, losses, TextLog(log)], steps_per_epoch=steps_per_epoch)
+                       callbacks=[grid, losses, TextLog(log)] + budget, steps_per_epoch=steps_per_epoch)
     train_seconds = time.perf_counter() - start
-    cgan.save(out)
+    cgan.save(models_dir or out)
     save_gan_losses(losses, os.path.join(out, "losses.png"), title="conditional DCGAN on MNIST")
     words = list(cgan.class_names)
     rng = np.random.default_rng(seed + 1)
@@ -246,6 +257,7 @@ def run_conditional(out="runs/gan/conditional", epochs=5, batch_size=128, limit=
     results = {
         "model": "conditional_dcgan", "epochs": len(history.epoch), "batch_size": batch_size,
         "train_images": len(x), "train_seconds": round(train_seconds, 1), **_timing(history, steps),
+        "epochs_requested": epochs, "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": history.history, "quality": quality, "targets": TARGETS["conditional"],
         "targets_met": bool(quality["requested_digit_share"] >= 0.9), **_environment(device),
     }
@@ -285,7 +297,7 @@ def _figure_row(study, generate, a, b, sign, rng, latent_dim, distribution):
 
 def run_latent_arithmetic(out="runs/gan/arithmetic", generator=None, epochs=5, batch_size=128, limit=None,
                           device="cpu", latent="normal", n_pool=10000, trials=3, attr_group=3, base_group=3,
-                          seed=0, verbose=1, classifier=None):
+                          seed=0, verbose=1, classifier=None, max_seconds=None, models_dir=None):
     """Vector arithmetic in the DCGAN's latent space, measured (see latent.arithmetic_study) for
     stroke thickness (ink) and slant. ``generator``: a trained DCGAN generator (model or .tnz
     path; its z distribution is ``latent``); without one a DCGAN is trained first (run_dcgan into
@@ -296,8 +308,9 @@ def run_latent_arithmetic(out="runs/gan/arithmetic", generator=None, epochs=5, b
     backend.seed(seed)
     if generator is None:
         run_dcgan(os.path.join(out, "dcgan"), epochs=epochs, batch_size=batch_size, limit=limit, device=device,
-                  latent=latent, seed=seed, verbose=verbose, classifier=classifier)
-        generator = os.path.join(out, "dcgan", "generator.tnz")
+                  latent=latent, seed=seed, verbose=verbose, classifier=classifier, max_seconds=max_seconds,
+                  models_dir=models_dir)
+        generator = os.path.join(models_dir or os.path.join(out, "dcgan"), "generator.tnz")
     g = load_model(generator, compile=False) if isinstance(generator, (str, os.PathLike)) else generator
     g.to(device)
     latent_dim = g.input_shape[0]
