@@ -13,7 +13,7 @@ from . import functional  # installs the Tensor operators
 __version__ = "0.1.0"
 
 _SUBMODULES = ("functional", "gradcheck", "initializers", "layers", "optimizers", "models",
-               "callbacks", "datasets", "preprocessing", "zoo", "trees", "plot", "gan", "cli")
+               "callbacks", "datasets", "preprocessing", "zoo", "trees", "plot", "gan", "cli", "utils")
 
 
 def __getattr__(name):
