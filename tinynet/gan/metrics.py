@@ -88,7 +88,7 @@ def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False
     if verbose:
         print(f"digit_classifier: test accuracy {acc:.4f}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
+    model.save(path, include_optimizer=False)
     return model
 
 
