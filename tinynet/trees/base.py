@@ -74,8 +74,7 @@ class TreeModel:
         if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O" and any(v is None for v in y):
             raise ValueError(f"{where}: y has missing labels (None/NaN); drop those rows first")
         self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
-        self.encoder_.fit(X, feature_names, where)
-        codes = self.encoder_.transform(X, where)
+        codes = self.encoder_.fit_transform(X, feature_names, where)
         self.classes_, yc = np.unique(y, return_inverse=True)
         self.n_features_in_ = len(self.encoder_.n_codes_)
         self.feature_names_ = list(self.encoder_.feature_names_)

@@ -36,7 +36,7 @@ def as_columns(X, where):
             raise ValueError(f"{where}: expected X of shape (n_samples, n_features), got shape "
                              f"{arr.shape}{hint}")
         n = arr.shape[0]
-        cols = [arr[:, j] for j in range(arr.shape[1])]
+        cols = list(np.ascontiguousarray(arr.T))  # one transpose; every column is then contiguous
     if n == 0:
         raise ValueError(f"{where}: X has no rows")
     if not cols:
@@ -76,17 +76,27 @@ def _small_uint(col):
 
 
 def _bin_edges(x, max_bins):
-    """Thresholds between the bins of the known values x (1-D, no NaN)."""
+    """Thresholds between the bins of the known values x (1-D, no NaN).
+
+    At most max_bins distinct values: one bin each. Otherwise a value holding more than 1/max_bins
+    of the samples gets a bin of its own and the other values share the remaining bins in equal
+    parts of their samples (so a column that is 80 % zeros still gets fine bins elsewhere)."""
     if _small_uint(x):
-        u = np.flatnonzero(np.bincount(x)).astype(np.float64)
+        cnt = np.bincount(x)
+        u = np.flatnonzero(cnt)
+        cnt, u = cnt[u], u.astype(np.float64)
     else:
-        u = np.unique(x)
+        u, cnt = np.unique(x, return_counts=True)
     if len(u) <= max_bins:
         return (u[:-1] + u[1:]) / 2.0
-    s = np.sort(x)
-    cuts = s[(np.arange(1, max_bins) * len(s)) // max_bins]
-    k = np.unique(np.searchsorted(u, cuts))
-    k = k[k < len(u) - 1]
+    heavy = np.flatnonzero(cnt * max_bins > len(x))
+    light = np.cumsum(np.where(cnt * max_bins > len(x), 0, cnt))
+    for parts in range(max_bins - 1 - 2 * len(heavy), 0, -1):
+        cuts = np.searchsorted(light, light[-1] * np.arange(1, parts) / parts)
+        k = np.unique(np.concatenate([cuts, heavy - 1, heavy]))
+        k = k[(k >= 0) & (k < len(u) - 1)]
+        if len(k) <= max_bins - 1:
+            break
     return (u[k] + u[k + 1]) / 2.0
 
 
@@ -129,6 +139,14 @@ class FeatureEncoder:
 
     def fit(self, X, feature_names=None, where="FeatureEncoder.fit"):
         cols, names = as_columns(X, where)
+        return self._fit_columns(cols, names, feature_names, where)
+
+    def fit_transform(self, X, feature_names=None, where="FeatureEncoder.fit_transform"):
+        """fit then transform, reading X once."""
+        cols, names = as_columns(X, where)
+        return self._fit_columns(cols, names, feature_names, where)._transform_columns(cols, where)
+
+    def _fit_columns(self, cols, names, feature_names, where):
         d = len(cols)
         if feature_names is not None:
             names = [str(f) for f in feature_names]
@@ -165,15 +183,23 @@ class FeatureEncoder:
 
     def transform(self, X, where="transform"):
         """Code a table like the training one -> feature-major codes (d, n), uint8 or uint16."""
-        cols, _ = as_columns(X, where)
+        return self._transform_columns(as_columns(X, where)[0], where)
+
+    def _transform_columns(self, cols, where):
         d = len(self.n_codes_)
         if len(cols) != d:
             raise ValueError(f"{where}: X has {len(cols)} features, but the model was fitted on {d}")
-        codes = np.empty((d, len(cols[0])), dtype=np.uint16)
+        # the largest code a column can get: missing (n_codes) or unseen (n_codes + 1)
+        top = max(int(self.n_codes_[j]) + (1 if self.is_categorical_[j] else 0 if not _small_uint(c) else -1)
+                  for j, c in enumerate(cols))
+        codes = np.empty((d, len(cols[0])), dtype=np.uint8 if top < 256 else np.uint16)
         for j, col in enumerate(cols):
             if _small_uint(col) and not self.is_categorical_[j]:  # a lookup table per column
                 lut = np.searchsorted(self.thresholds_[j], np.arange(np.iinfo(col.dtype).max + 1))
-                codes[j] = lut[col]
+                if len(self.thresholds_[j]) == lut[-1] == len(lut) - 1:  # every value has its bin
+                    codes[j] = col
+                else:
+                    lut.astype(codes.dtype).take(col, out=codes[j])
                 continue
             missing = _missing_mask(col)
             if self.is_categorical_[j]:
@@ -186,4 +212,4 @@ class FeatureEncoder:
                 x = _to_float(col, missing, where, self.feature_names_[j])
                 c = np.searchsorted(self.thresholds_[j], x, side="left")
             codes[j] = np.where(missing, self.n_codes_[j], c)
-        return codes.astype(np.uint8) if codes.max() < 256 else codes
+        return codes

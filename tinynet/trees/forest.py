@@ -22,16 +22,18 @@ from .grow import Tree, grow_trees
 BATCH = 5  # trees grown together (same trees as one at a time, fewer NumPy calls per tree)
 
 
-def _grow_many(data, params, seeds, bootstrap, sample_weight, oob):
-    """Grow one tree per seed -> (trees, oob probability sums (n, C) or None, oob counts (n,))."""
+def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
+    """Grow one tree per seed -> (trees, oob probability sums (n, C) or None, oob counts (n,)).
+    Each bootstrap sample is ``draws`` draws with replacement (default n)."""
     n = len(data.y)
+    draws = n if draws is None else draws
     trees = []
     oob_sum = np.zeros((n, data.n_classes)) if oob else None
     oob_cnt = np.zeros(n, dtype=np.int64)
     for b in range(0, len(seeds), BATCH):
         rngs = [np.random.default_rng(s) for s in seeds[b:b + BATCH]]
         if bootstrap:
-            ws = [np.bincount(rng.integers(0, n, n), minlength=n) * sample_weight for rng in rngs]
+            ws = [np.bincount(rng.integers(0, n, draws), minlength=n) * sample_weight for rng in rngs]
         else:
             ws = [sample_weight.copy() for _ in rngs]
         grown = grow_trees(data, params, ws, rngs)
@@ -83,14 +85,14 @@ def _worker(conn, *args):
     conn.close()
 
 
-def _grow_parallel(n_jobs, data, params, seeds, bootstrap, sample_weight, oob):
+def _grow_parallel(n_jobs, data, params, seeds, bootstrap, sample_weight, oob, draws):
     ctx = multiprocessing.get_context("fork")
     parts = [list(range(j, len(seeds), n_jobs)) for j in range(n_jobs)]
     procs = []
     for part in parts:
         recv, send = ctx.Pipe(duplex=False)
         p = ctx.Process(target=_worker, args=(send, data, params, [seeds[i] for i in part],
-                                              bootstrap, sample_weight, oob), daemon=True)
+                                              bootstrap, sample_weight, oob, draws), daemon=True)
         p.start()
         send.close()
         procs.append((p, recv))
@@ -132,7 +134,7 @@ class RandomForest(TreeModel):
 
     def __init__(self, n_estimators=100, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features="sqrt", min_impurity_decrease=0.0, bootstrap=True,
-                 oob_score=False, n_jobs=None, random_state=None, max_bins=256,
+                 oob_score=False, n_jobs=None, random_state=None, max_samples=None, max_bins=256,
                  categorical_features="auto", categorical_split="multiway"):
         self.n_estimators = n_estimators
         self.criterion = criterion
@@ -145,6 +147,7 @@ class RandomForest(TreeModel):
         self.oob_score = oob_score
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.max_samples = max_samples
         self.max_bins = max_bins
         self.categorical_features = categorical_features
         self.categorical_split = categorical_split
@@ -157,6 +160,16 @@ class RandomForest(TreeModel):
             return os.cpu_count() or 1 if j == -1 else j
         raise ValueError(f"{where}: n_jobs must be None, -1 or an int >= 1, got {j!r}")
 
+    def _draws(self, n, where):
+        ms = self.max_samples
+        if ms is None:
+            return n
+        if isinstance(ms, int) and not isinstance(ms, bool) and 1 <= ms:
+            return ms
+        if isinstance(ms, float) and 0 < ms <= 1:
+            return max(1, int(round(ms * n)))
+        raise ValueError(f"{where}: max_samples must be None, an int >= 1 or a float in (0, 1], got {ms!r}")
+
     def fit(self, X, y, feature_names=None, target_name=None, sample_weight=None):
         """Grow n_estimators trees on X (n, d), y (n,)."""
         where = "RandomForest.fit"
@@ -168,7 +181,7 @@ class RandomForest(TreeModel):
         data, w = self._prepare(X, y, feature_names, target_name, sample_weight, where)
         params = self._params(data.codes.shape[0], where)
         seeds = np.random.SeedSequence(self.random_state).spawn(self.n_estimators)
-        args = (data, params, seeds, self.bootstrap, w, self.oob_score)
+        args = (data, params, seeds, self.bootstrap, w, self.oob_score, self._draws(len(data.y), where))
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             trees, oob_sum, oob_cnt = _grow_parallel(jobs, *args)
         else:

@@ -18,8 +18,14 @@ SLOT_BUDGET = 1 << 17  # (node, feature, position) slots per call: keeps the wor
 DENSE_CELL, DENSE_ENTRY, SORTED_SLOT = 3.0, 8.0, 30.0  # rough costs (ns) for choosing the method
 
 
+STEPS = 4  # row lengths per octave: 2 -> 16, 24, 32, 48, 64, ... (less padding, more calls)
+
+
 def _row_length(sizes):
-    return np.maximum(2, 1 << np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64))
+    """Padded row length for each node size: the next of 2^k * (1 + i / STEPS), at least 2."""
+    p = 1 << np.floor(np.log2(np.maximum(sizes, 1))).astype(np.int64)
+    step = np.maximum(p // STEPS, 1)
+    return np.maximum(2, -(-sizes // step) * step)
 
 
 def eligible(data, sizes, m, C):
@@ -39,25 +45,33 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     """Best split of each node of one bucket (all sizes <= S) -> score, feature, threshold."""
     K, m = F.shape
     C = counts.shape[1]
-    rows = data.rows
-    n, d = rows.shape[0] - 1, rows.shape[1]
     sh = int(S - 1).bit_length()
+    mask = (1 << sh) - 1
     cols = np.arange(S)
     real = cols[None, :] < sizes[:, None]                                 # (K, S)
     slot_of = np.where(real, starts[:, None] + cols[None, :], 0)
-    sample = np.where(real, idx[slot_of], n)                              # pads read the last row
     sy = yv[slot_of]
     sw = np.where(real, wv[slot_of], 0).astype(counts.dtype)
-    top = (256 if rows.dtype == np.uint8 else 65536) << sh
+    top = (256 if data.codes.dtype == np.uint8 else 65536) << sh
     dt = np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16) else np.int32 if top < (1 << 31) else np.int64
-    gi = F[:, :, None] + sample[:, None, :] * d
+    rows = data.rows  # sample-major: fewer cache lines per node than feature-major here
+    sample = np.where(real, idx[slot_of], rows.shape[0] - 1)              # pads read the last row
+    gi = F[:, :, None] + sample[:, None, :] * rows.shape[1]
     keys = rows.reshape(-1).take(gi).astype(dt)                           # (K, m, S) codes
     keys <<= sh
     keys |= cols.astype(dt)
     keys.sort(axis=2)                                                     # pads stay last
-    slot = (keys & ((1 << sh) - 1)).astype(np.int64)
-    slot += (np.arange(K) * S)[:, None, None]                             # flat (node, slot)
-    v = keys >> sh                                                        # (K, m, S) sorted codes
+    # drop the (node, feature) rows whose feature is constant on the node: nothing to split
+    flat_rows = keys.reshape(K * m, S)
+    last = flat_rows[np.arange(K * m), np.repeat(sizes - 1, m)].reshape(K, m) >> sh
+    rk, rj = np.nonzero((keys[:, :, 0] >> sh) != last)
+    R = len(rk)
+    if R == 0:
+        return np.full(K, -np.inf), F[:, 0], np.zeros(K, dtype=np.int64)
+    keys = keys[rk, rj]                                                   # (R, S)
+    slot = (keys & mask).astype(np.int64)
+    slot += (rk * S)[:, None]                                             # flat (node, slot)
+    v = keys >> sh                                                        # (R, S) sorted codes
     y = sy.reshape(-1)[slot]
     w = sw.reshape(-1)[slot]
     # r: weight of the same class earlier in the row, from a row sort by (class, position)
@@ -65,13 +79,13 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     k2 = y.astype(ydt)
     k2 <<= sh
     k2 |= cols.astype(ydt)
-    k2.sort(axis=2)
-    pos2 = (k2 & ((1 << sh) - 1)).astype(np.int64)
-    pos2 += (np.arange(K * m) * S).reshape(K, m, 1)                       # flat (row, position)
+    k2.sort(axis=1)
+    pos2 = (k2 & mask).astype(np.int64)
+    pos2 += (np.arange(R) * S)[:, None]                                   # flat (row, position)
     w2 = w.reshape(-1)[pos2]
     before = row_cumsum(w2)
     before -= w2
-    kc = (np.arange(K) * C)[:, None, None]
+    kc = (rk * C)[:, None]
     below = (np.cumsum(counts, axis=1) - counts).reshape(-1)              # weight of lower classes
     k2 >>= sh
     before -= below[k2 + kc]
@@ -79,7 +93,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     r.reshape(-1)[pos2] = before
     Ty = counts.reshape(-1)[y + kc]
     nL = row_cumsum(w)
-    N = counts.sum(axis=1)[:, None, None]
+    N = counts.sum(axis=1)[rk][:, None]
     nR = N - nL
     with np.errstate(divide="ignore", invalid="ignore"):
         if criterion == "gini":
@@ -89,7 +103,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
             SL = row_cumsum(r)
             Ty *= w
             LT = row_cumsum(Ty)
-            ST = np.einsum("kc,kc->k", counts, counts)[:, None, None]
+            ST = np.einsum("kc,kc->k", counts, counts)[rk][:, None]
             LT *= -2
             LT += ST
             LT += SL                                                      # sum of squares, right
@@ -98,20 +112,27 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
         else:
             xl = row_cumsum(_xlogx(r + w) - _xlogx(r))
             rest = Ty - r
-            xr = _xlogx(counts).sum(axis=1)[:, None, None] + row_cumsum(_xlogx(rest - w) - _xlogx(rest))
+            xr = _xlogx(counts).sum(axis=1)[rk][:, None] + row_cumsum(_xlogx(rest - w) - _xlogx(rest))
             score = xl - nL * np.log2(nL) + xr - nR * np.log2(nR)
     valid = np.empty(v.shape, dtype=bool)
-    np.not_equal(v[:, :, :-1], v[:, :, 1:], out=valid[:, :, :-1])
-    valid[:, :, -1] = False
-    valid &= (cols[None, :] + 1 < sizes[:, None])[:, None, :]
+    np.not_equal(v[:, :-1], v[:, 1:], out=valid[:, :-1])
+    valid[:, -1] = False
+    valid &= cols[None, :] + 1 < sizes[rk][:, None]
     if msl > 1:
         valid &= (nL >= msl) & (nR >= msl)
     score[~valid] = -np.inf
-    score = score.reshape(K, -1)
-    best = np.argmax(score, axis=1)
-    j, i = np.divmod(best, S)
-    k = np.arange(K)
-    return score[k, best], F[k, j], v[k, j, i]
+    i = np.argmax(score, axis=1)
+    row_best = score[np.arange(R), i]
+    best = np.full(K, -np.inf)
+    np.maximum.at(best, rk, row_best)
+    win = np.flatnonzero((row_best == best[rk]) & np.isfinite(row_best))
+    nodes, first = np.unique(rk[win], return_index=True)                 # lowest feature slot wins
+    win = win[first]
+    feat = F[:, 0].copy()
+    thr = np.zeros(K, dtype=np.int64)
+    feat[nodes] = F[rk[win], rj[win]]
+    thr[nodes] = v[win, i[win]]
+    return best, feat, thr
 
 
 def best_splits_sorted(data, idx, node_of, F, yv, wv, counts, sizes, msl, criterion, result, rows):
