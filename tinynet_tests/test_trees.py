@@ -125,6 +125,9 @@ def test_missing_values_fit_and_predict():
     assert "or missing" in t.export_rules()
     c = DecisionTree().fit(np.array([["a"], ["a"], [None], ["b"]], dtype=object), [0, 0, 1, 1])
     assert "x0 is missing" in c.export_rules()
+    k = DecisionTree().fit(np.array([[1.0], [1.0], [np.nan], [np.nan]]), [0, 0, 1, 1])
+    assert k.export_rules().splitlines() == ["IF x0 is not missing THEN class = 0",
+                                             "IF x0 is missing THEN class = 1"]
     # a column that never had missing values sends them to the heavier child
     u = DecisionTree().fit(np.array([[1.0], [2.0], [3.0], [10.0]]), [0, 0, 0, 1])
     assert u.predict([[np.nan]]).tolist() == [0]

@@ -41,6 +41,8 @@ class _Describer:
         if t.kind[node] == ONE_VS_REST:
             c = int(t.threshold[node])
             return [(int(t.left[node]), ("cat", f, c)), (int(t.right[node]), ("not", f, c))]
+        if t.threshold[node] >= len(self.enc.thresholds_[f]):  # every known value goes left
+            return [(int(t.left[node]), ("known", f)), (int(t.right[node]), ("missing", f))]
         thr = self.threshold(node)
         miss = bool(self.enc.has_missing_[f])
         ml = bool(t.missing_left[node])
@@ -50,6 +52,8 @@ class _Describer:
     def condition(self, cond):
         if cond[0] == "cat":
             return self.category(cond[1], cond[2])
+        if cond[0] in ("known", "missing"):
+            return f"{self.name(cond[1])} is {'not ' if cond[0] == 'known' else ''}missing"
         if cond[0] == "not":
             text = self.category(cond[1], cond[2])
             return text.replace(" is missing", " is not missing").replace(" = ", " != ", 1)

@@ -79,6 +79,17 @@ def _numeric(H, T, miss, msl, criterion):
     miss (P, C) missing-value counts or None -> best score, code, missing_left per pair."""
     P, C, B = H.shape
     hn = H.sum(axis=1)
+    keep = (hn > 0).sum(axis=1) >= 2  # a feature constant on the node cannot split it...
+    if miss is not None:
+        keep |= miss.sum(axis=1) > 0  # ...unless "missing or not" can
+    if keep.mean() < 0.9:
+        best = np.full(P, -np.inf)
+        thr = np.zeros(P, dtype=np.int64)
+        mleft = np.zeros(P, dtype=bool)
+        if keep.any():
+            best[keep], thr[keep], mleft[keep] = _numeric(
+                H[keep], T[keep], None if miss is None else miss[keep], msl, criterion)
+        return best, thr, mleft
     L = row_cumsum(H)
     nL = row_cumsum(hn)
     known = T if miss is None else T - miss

@@ -103,7 +103,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
             SL = row_cumsum(r)
             Ty *= w
             LT = row_cumsum(Ty)
-            ST = np.einsum("kc,kc->k", counts, counts)[rk][:, None]
+            ST = (counts * counts).sum(axis=1)[rk][:, None]
             LT *= -2
             LT += ST
             LT += SL                                                      # sum of squares, right
@@ -123,11 +123,13 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     score[~valid] = -np.inf
     i = np.argmax(score, axis=1)
     row_best = score[np.arange(R), i]
+    starts = np.flatnonzero(np.diff(rk, prepend=-1))                      # rows come grouped by node
     best = np.full(K, -np.inf)
-    np.maximum.at(best, rk, row_best)
+    best[rk[starts]] = np.maximum.reduceat(row_best, starts)
     win = np.flatnonzero((row_best == best[rk]) & np.isfinite(row_best))
-    nodes, first = np.unique(rk[win], return_index=True)                 # lowest feature slot wins
+    first = np.flatnonzero(np.diff(rk[win], prepend=-1))                  # lowest feature slot wins
     win = win[first]
+    nodes = rk[win]
     feat = F[:, 0].copy()
     thr = np.zeros(K, dtype=np.int64)
     feat[nodes] = F[rk[win], rj[win]]
