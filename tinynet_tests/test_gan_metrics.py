@@ -235,3 +235,30 @@ def test_tinynet_gan_command(tmp_path, capsys, mnist_and_classifier):
     assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "models" / "generator.tnz").exists()
     assert not (tmp_path / "out" / "generator.tnz").exists()
     assert main(["gan", "dcgan", "--epochs", "0", "--classifier", str(path)]) == 1
+
+
+def test_run_latent_arithmetic_pipeline(tmp_path):
+    """The whole arithmetic run on a random generator and a random, very confident 'classifier'
+    (fixed functions of z and of the image): files, both recipes, rates in range."""
+    from tinynet.gan.experiments import run_latent_arithmetic
+    from tinynet.layers import Reshape
+    tn.seed(0)
+    g = Sequential([Dense(784, activation="tanh", input_shape=(16,)), Reshape((1, 28, 28))])
+    g.build()
+    g.weights[0].data *= 3
+    g.save(tmp_path / "g.tnz")
+    clf = Sequential([Flatten(input_shape=(1, 28, 28)), Dense(10, activation="softmax")])
+    clf.build()
+    kernel, bias = clf.weights
+    kernel.data *= 40
+    bias.data[:] = -0.5 * kernel.data.sum(axis=0)  # logits = kernel^T (x - 0.5): balanced classes
+    r = run_latent_arithmetic(str(tmp_path / "out"), generator=str(tmp_path / "g.tnz"), n_pool=3000, trials=1,
+                              attr_group=3, verbose=0, classifier=clf)
+    for attribute in ("ink", "slant"):
+        for recipe in ("vector", "radford"):
+            assert (tmp_path / "out" / f"arithmetic-{attribute}-{recipe}.png").stat().st_size > 1000
+            v = r[attribute][recipe]
+            assert v["cases"] == 90 * 2 and all(0 <= v[k] <= 1 for k in ("moved_rate", "same_digit_rate"))
+    assert r["ink"]["vector"]["base_group"] == 1 and r["ink"]["radford"]["attr_group"] == 3
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["targets_met"] == r["targets_met"]

@@ -47,7 +47,8 @@ def configure(p, experiment=None):
         p.add_argument("--generator", default=None,
                        help="arithmetic: a trained DCGAN generator (.tnz); default: train one first")
         p.add_argument("--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction")
-        p.add_argument("--group", type=int, default=3, help="arithmetic: samples averaged per group")
+        p.add_argument("--group", type=int, default=10,
+                       help="arithmetic: samples averaged per attribute group in the 'vector' recipe")
     return p
 
 
@@ -108,16 +109,17 @@ def _run_one(name, args, epochs, out, models_dir, clf):
         return experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
                                            steps_per_epoch=args.steps_per_epoch, **train, **common)
     return experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
-                                             attr_group=args.group, base_group=args.group, **train, **common)
+                                             attr_group=args.group, **train, **common)
 
 
 def summary(name, r, out):
     """One paragraph of headline figures from a results dict."""
     if name == "arithmetic":
-        parts = [f"{a}: moved {r[a]['moved_rate']:.1%} (beyond control {r[a]['moved_vs_control_rate']:.1%}, "
-                 f"control alone {r[a]['control_moved_rate']:.1%}), same digit {r[a]['same_digit_rate']:.1%} "
-                 f"over {r[a]['cases']} cases" for a in ("ink", "slant")]
-        return f"latent arithmetic: {'; '.join(parts)}. Figures and results.json in {out}"
+        parts = [f"{a}/{recipe}: moved {v['moved_rate']:.1%} (beyond control {v['moved_vs_control_rate']:.1%}; "
+                 f"control alone {v['control_moved_rate']:.1%}), same digit {v['same_digit_rate']:.1%}"
+                 for a in ("ink", "slant") for recipe, v in r[a].items()]
+        return (f"latent arithmetic over {r['ink']['vector']['cases']} cases each: {'; '.join(parts)}. "
+                f"Figures and results.json in {out}")
     q = r["quality"]
     text = (f"{name}: {r['epochs']} epochs, {r['seconds_per_epoch'][-1] if r['seconds_per_epoch'] else '?'} s/epoch; "
             f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
@@ -135,5 +137,5 @@ def example_main(experiment, argv=None):
     args = p.parse_args(argv)
     args.experiment = experiment
     if experiment not in ("arithmetic", "all"):
-        args.generator, args.trials, args.group = None, 3, 3
+        args.generator, args.trials, args.group = None, 3, 10
     return run(args)

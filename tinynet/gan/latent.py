@@ -92,9 +92,16 @@ def slant(images):
 ATTRIBUTES = {"ink": (ink, "thick", "thin"), "slant": (slant, "right-leaning", "left-leaning")}
 
 
+def make_pool(generate, classify, latent_dim, distribution="normal", n=10000, seed=0):
+    """Generated samples to draw the arithmetic's groups from: {"z", "images", "probs"}."""
+    z = sample_latent(n, latent_dim, distribution, np.random.default_rng(seed))
+    images = generate(z)
+    return {"z": z, "images": images, "probs": classify(images)}
+
+
 def arithmetic_study(generate, classify, latent_dim, attribute="ink", distribution="normal",
                      n_pool=10000, attr_group=3, base_group=3, trials=3, quantile=0.25,
-                     confidence=0.9, seed=0, digits=range(10)):
+                     confidence=0.9, seed=0, digits=range(10), pool=None):
     """Measure "z(high a) - z(low a) + z(low b) is a high b" over many digit pairs.
 
     generate(z (N, latent_dim)) -> images (N, 1, H, W) in [0, 1]; classify(images) -> class
@@ -111,12 +118,15 @@ def arithmetic_study(generate, classify, latent_dim, attribute="ink", distributi
     digit" when the classifier reads b. As a control, each case is repeated with the attribute
     vector replaced by the difference of two random groups of digit a (same sizes, no attribute
     selection): ``moved_vs_control`` counts results beyond their control in the intended direction.
+    With base_group=1 the base is one sample: an attribute vector (a difference of group means)
+    added to individual z. ``pool``: a make_pool result to reuse (else one of n_pool is made).
     Returns a dict of rates, counts and per-case arrays (for figures)."""
     fn, high_name, low_name = ATTRIBUTES[attribute]
-    rng = np.random.default_rng(seed)
-    z = sample_latent(n_pool, latent_dim, distribution, rng)
-    images = generate(z)
-    probs = classify(images)
+    if pool is None:
+        pool = make_pool(generate, classify, latent_dim, distribution, n_pool, seed)
+    rng = np.random.default_rng(seed + 1)
+    z, images, probs = pool["z"], pool["images"], pool["probs"]
+    n_pool = len(z)
     labels, conf, attr = probs.argmax(1), probs.max(1), fn(images)
     groups = {}
     for d in digits:
@@ -164,5 +174,6 @@ def arithmetic_study(generate, classify, latent_dim, attribute="ink", distributi
         "mean_change": float((sign * (res_attr - base_attr)).mean()),
         "mean_change_control": float((sign * (ctrl_attr - base_attr)).mean()),
         "_pool": {"z": z, "images": images, "attr": attr, "labels": labels, "confident": conf >= confidence},
+        "_groups": groups,
         "_cases": cases, "_results": res_images,
     }
