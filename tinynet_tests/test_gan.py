@@ -318,6 +318,9 @@ def test_tiny_gan_run_end_to_end(tmp_path):
     assert all((tmp_path / n).stat().st_size > 500 for n in ("e1.png", "e2.png", "samples-step00001.png"))
     assert len(rec.steps) == 10 and np.isfinite(rec.values["g_loss"]).all()
     assert set(h.history) == {"d_loss", "g_loss", "d_acc", "time"} and len(h.history["d_loss"]) == 2
+    only_second = SampleGrid(str(tmp_path / "s{epoch}.png"), n=4, nrow=2, epochs=(2,))
+    gan.fit(real_batch(16), epochs=2, batch_size=8, verbose=0, callbacks=[only_second])
+    assert [p.split("/")[-1] for p in only_second.saved] == ["s2.png"]
     lines = [json.loads(s) for s in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in lines] == [1, 2]
     z = gan.sample_z(5, np.random.default_rng(0))

@@ -19,15 +19,17 @@ class SampleGrid(Callback):
     every picture shows the same latent points) after every epoch, and after the global batch
     numbers in ``steps`` (the lecture's "after a few iterations"). ``path`` may use {epoch};
     ``step_path`` may use {step}. A conditional GAN gets one class per row (row i shows class
-    i mod num_classes), labelled with the class names. ``saved`` lists the files written."""
+    i mod num_classes), labelled with the class names. ``epochs``: the epoch numbers (from 1)
+    to save, default all. ``saved`` lists the files written."""
 
     def __init__(self, path="samples-epoch{epoch:03d}.png", n=100, nrow=10, seed=1234, steps=(),
-                 step_path=None, title="epoch {epoch}", every=1):
+                 step_path=None, title="epoch {epoch}", epochs=None):
         super().__init__()
         self.path, self.n, self.nrow, self.seed = os.fspath(path), int(n), int(nrow), seed
         self.steps = set(int(s) for s in steps)
         self.step_path = step_path or os.path.join(os.path.dirname(self.path), "samples-step{step:05d}.png")
-        self.title, self.every = title, int(every)
+        self.title = title
+        self.epochs = None if epochs is None else set(int(e) for e in epochs)
         self.saved, self.step = [], 0
 
     def on_train_begin(self, logs=None):
@@ -51,7 +53,7 @@ class SampleGrid(Callback):
             self._save(self.step_path.format(step=self.step), f"after {self.step} iterations")
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
+        if self.epochs is None or epoch + 1 in self.epochs:
             self._save(self.path.format(epoch=epoch + 1), self.title.format(epoch=epoch + 1))
 
 

@@ -27,6 +27,7 @@ from .models import (conditional_discriminator, conditional_generator, dcgan_dis
                      discriminator_model, generator_model)
 from .trainer import GAN, ConditionalGAN
 
+GRID_EPOCHS = (1, 2, 3, 5, 10, 15, 20, 30, 40, 50)  # sample grids kept (and samples-final.png at the end)
 TARGETS = {"dcgan": {"confident_share": 0.9, "every_digit_at_least": 0.05},
            "conditional": {"requested_digit_share": 0.9},
            "arithmetic": {"moved_rate": 0.8, "same_digit_rate": 0.8}}
@@ -122,7 +123,7 @@ def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device
     x, _ = load_mnist("train", limit)
     gan = GAN(dcgan_generator(), dcgan_discriminator(), latent_dim=100, latent=latent)
     gan.compile(d_steps=d_steps, label_smoothing=label_smoothing).to(device)
-    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(50, 200))
+    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(50, 200), epochs=GRID_EPOCHS)
     losses = LossRecorder()
     start = time.perf_counter()
     budget = _budget(max_seconds)
@@ -225,7 +226,7 @@ def run_conditional(out="runs/gan/conditional", epochs=5, batch_size=128, limit=
     x, y = load_mnist("train", limit)
     cgan = ConditionalGAN(conditional_generator(), conditional_discriminator(), latent_dim=100)
     cgan.compile().to(device)
-    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(200,))
+    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(200,), epochs=GRID_EPOCHS)
     losses = LossRecorder()
     start = time.perf_counter()
     budget = _budget(max_seconds)
