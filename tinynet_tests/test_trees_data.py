@@ -89,3 +89,23 @@ def test_forest_on_an_mnist_subset():
     (x, y), (xt, yt) = mnist.load_data()
     f = RandomForest(10, n_jobs=2, random_state=0).fit(x[:3000].reshape(3000, -1), y[:3000])
     assert f.score(xt[:1000].reshape(1000, -1), yt[:1000]) > 0.85
+
+
+def _example(name):
+    import importlib.util
+    path = Path(__file__).resolve().parent.parent / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_run(tmp_path, capsys):
+    need("categorical/mushroom.data")
+    need("mnist/train-images-idx3-ubyte.gz")
+    _example("trees_id3").main(["--dataset", "car", "--rules", "3"])
+    out = capsys.readouterr().out
+    assert "IF Outlook = Overcast THEN Decision = Yes" in out and "car (binary splits)" in out
+    _example("trees_forest_mnist").main(["--trees", "4", "--limit", "1500", "--jobs", "1",
+                                         "--out", str(tmp_path)])
+    assert "test accuracy" in capsys.readouterr().out and (tmp_path / "importances.png").is_file()

@@ -160,6 +160,27 @@ def _one_vs_rest(H, T, msl, criterion):
     return s[np.arange(len(b)), b], b
 
 
+def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
+    """H[j*K + k, class, code] for the pairs (node k, feature F[k, j]) -> (m*K, C, B).
+
+    One feature slot at a time, so that every temporary of the n_c samples stays in cache."""
+    K, m = F.shape
+    cells = K * C * B
+    H = np.empty((m, cells), dtype=np.int64 if integral else np.float64)
+    base = nid * (C * B) + y * B                                        # (n_c,) cell of code 0
+    Fn = F * n
+    for j in range(m):
+        gi = Fn[:, j].take(nid)
+        gi += idx
+        key = flat.take(gi)                                             # codes
+        key = key + base
+        if w is None:
+            H[j] = np.bincount(key, minlength=cells)
+        else:
+            np.copyto(H[j], np.bincount(key, weights=w, minlength=cells), casting="unsafe")
+    return H.reshape(m * K, C, B)
+
+
 def _by_class_count(idx, node_of, yv, wv, F, counts, rows):
     """Reorder nodes (and their samples) by how many classes they hold, so that chunks of nodes
     can drop the classes none of them has. Returns the reordered arrays, local class codes of the
@@ -204,15 +225,8 @@ def best_splits_dense(data, idx, node_of, F, yv, wv, counts, msl, criterion, res
         Kc = c1 - c0
         nid = node_of[s0:s1] - c0
         Fc = F[c0:c1]
-        gi = Fc.T[:, nid]                                               # (m, n_c) features
-        gi *= n
-        gi += idx[s0:s1]
-        V = flat.take(gi)                                               # (m, n_c) codes
-        key = np.add.outer(np.arange(m) * (Kc * C), nid * C + yv[s0:s1])
-        key *= B
-        key += V
-        H = histogram(key.reshape(-1), None if unit else np.tile(wv[s0:s1], m),
-                      m * Kc * C * B, integral).reshape(m * Kc, C, B)
+        H = _histograms(flat, n, idx[s0:s1], nid, yv[s0:s1], None if unit else wv[s0:s1],
+                        Fc, C, B, integral)
         feats = Fc.T.ravel()                                            # pair p = j*Kc + k
         T = np.tile(counts[c0:c1, :C], (m, 1))
         score = np.full(m * Kc, -np.inf)
