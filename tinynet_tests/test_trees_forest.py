@@ -32,21 +32,12 @@ def numeric_data(seed, n, d, k):
     return X, y, rng.integers(1, 4, size=n).astype(float)
 
 
-@pytest.fixture(params=["dense", "sorted"])
-def method(request, monkeypatch):
-    if request.param == "dense":
-        monkeypatch.setattr(split_sorted, "eligible", lambda data, sizes, m, C: None)
-    else:
-        monkeypatch.setattr(split_sorted, "eligible", lambda data, sizes, m, C: sizes <= 1024)
-    return request.param
-
-
 @given(st.integers(0, 10**6), st.integers(2, 60), st.integers(1, 4), st.integers(2, 4))
 def test_root_split_matches_brute_force(seed, n, d, k):
     X, y, w = numeric_data(seed, n, d, k)
     for method in ("dense", "sorted"):
         orig = split_sorted.eligible
-        split_sorted.eligible = (lambda *a: None) if method == "dense" else (lambda data, s, m, C: s <= 1024)
+        split_sorted.eligible = (lambda *a: None) if method == "dense" else (lambda data, s, counts: s <= 1024)
         try:
             for criterion in ("gini", "entropy"):
                 t = DecisionTree(criterion=criterion, max_depth=1).fit(X, y, sample_weight=w)
@@ -63,7 +54,7 @@ def test_root_split_matches_brute_force(seed, n, d, k):
 def test_dense_and_sorted_search_grow_the_same_tree():
     X, y, _ = numeric_data(3, 400, 6, 3)
     trees = []
-    for force in (None, lambda data, sizes, m, C: sizes <= 1024):
+    for force in (None, lambda data, sizes, counts: sizes <= 1024):
         orig = split_sorted.eligible
         split_sorted.eligible = force or (lambda *a: None)
         try:

@@ -114,7 +114,7 @@ def _stable_order(keys, top):
 def find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows):
     """Best split of each node in ``rows`` (positions in ``result``) from the candidates F."""
     sizes = np.bincount(node_of, minlength=len(F))
-    small = split_sorted.eligible(data, sizes, F.shape[1], counts.shape[1]) if data.sortable else None
+    small = split_sorted.eligible(data, sizes, counts) if data.sortable else None
     if small is None or not small.any():
         best_splits_dense(data, idx, node_of, F, yv, wv, counts, params.min_samples_leaf,
                           params.criterion, result, rows)
@@ -295,13 +295,9 @@ def grow_trees(data, params, weights, rngs):
         else:
             slot = np.where(cat_s, v != thr_s, slot)
         slot = slot.astype(np.int64)
-        # a numeric node that saw no missing value sends future ones to its heavier child
-        w_ms = wv[ms]
-        n_miss = np.bincount(ns, weights=w_ms * miss_s, minlength=len(s))
-        w_right = np.bincount(ns, weights=w_ms * (slot == 1), minlength=len(s))
-        w_left = np.bincount(ns, weights=w_ms, minlength=len(s)) - w_right
-        rec.split["missing_left"].append(np.where(is_cat | (n_miss > 0), result.missing_left[s],
-                                                  w_left >= w_right))
+        saw_missing = np.zeros(len(s), dtype=bool)
+        if miss_s.any():
+            saw_missing[ns[miss_s]] = True
         key = ns * width + slot
         present = np.bincount(key, minlength=len(s) * width) > 0
         pos = np.flatnonzero(present)
@@ -314,13 +310,19 @@ def grow_trees(data, params, weights, rngs):
         rmap[r] = n_children + np.arange(len(r))
         in_retry = rmap[node_of] >= 0
         new_index[in_retry] = rmap[node_of[in_retry]]
-        alive = new_index >= 0
-        idx, wv, yv, new_index = idx[alive], wv[alive], yv[alive], new_index[alive]
-        order = _stable_order(new_index, n_children + len(r))
+        alive = int(np.count_nonzero(new_index >= 0))
+        new_index[new_index < 0] = n_children + len(r)                 # sorts last, then dropped
+        order = _stable_order(new_index, n_children + len(r) + 1)[:alive]
         idx, wv, yv, node_of = idx[order], wv[order], yv[order], new_index[order]
         kids = node_of < n_children
         child_counts = histogram(node_of[kids] * C + yv[kids], wv[kids], n_children * C,
                                  integral).reshape(n_children, C)
+        # a numeric node that saw no missing value sends future ones to its heavier child
+        heavy = np.zeros((len(s), 2))
+        binary = pos % width < 2
+        heavy[(pos // width)[binary], (pos % width)[binary]] = child_counts[binary].sum(axis=1)
+        rec.split["missing_left"].append(np.where(is_cat | saw_missing, result.missing_left[s],
+                                                  heavy[:, 0] >= heavy[:, 1]))
         parent = s[pos // width]
         child_ids = rec.add(child_counts, depth[parent] + 1, tree_of[parent])
         rec.links["parent"].append(open_ids[parent])

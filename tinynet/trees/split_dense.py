@@ -169,6 +169,8 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     H = np.empty((m, cells), dtype=np.int64 if integral else np.float64)
     base = nid * (C * B) + y * B                                        # (n_c,) cell of code 0
     Fn = F * n
+    if w is not None:
+        w = w.astype(np.float64)  # bincount would convert it for every slot
     for j in range(m):
         gi = Fn[:, j].take(nid)
         gi += idx

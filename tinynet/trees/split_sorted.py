@@ -13,11 +13,11 @@ import numpy as np
 
 from .split_dense import row_cumsum
 
-MAX_ROW = 1024  # nodes up to this many samples may be sorted
+MAX_ROW = 2048  # nodes up to this many samples may be sorted
 SLOT_BUDGET = 1 << 17  # (node, feature, position) slots per call: keeps the work in cache
-DENSE_CELL, DENSE_ENTRY, SORTED_SLOT = 3.0, 8.0, 30.0  # rough costs (ns) for choosing the method
-
-
+# rough costs per node (microseconds, for MNIST-like data on one core), to choose the method:
+# sorted ~ SORTED_SLOT * row length; dense ~ DENSE_NODE + DENSE_ENTRY * n + DENSE_CELL * codes * classes
+SORTED_SLOT, DENSE_NODE, DENSE_ENTRY, DENSE_CELL = 1.35, 150.0, 0.3, 0.25
 STEPS = 4  # row lengths per octave: 2 -> 16, 24, 32, 48, 64, ... (less padding, more calls)
 
 
@@ -28,11 +28,12 @@ def _row_length(sizes):
     return np.maximum(2, -(-sizes // step) * step)
 
 
-def eligible(data, sizes, m, C):
+def eligible(data, sizes, counts):
     """(K,) bool: nodes whose split search is cheaper sorted than with dense histograms."""
     B = int(data.code_span.max())
+    classes = (counts > 0).sum(axis=1)
     sorted_cost = _row_length(sizes) * SORTED_SLOT
-    dense_cost = sizes * DENSE_ENTRY + B * C * DENSE_CELL
+    dense_cost = DENSE_NODE + sizes * DENSE_ENTRY + B * classes * DENSE_CELL
     return (sizes <= MAX_ROW) & (sorted_cost < dense_cost)
 
 
@@ -52,6 +53,10 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     slot_of = np.where(real, starts[:, None] + cols[None, :], 0)
     sy = yv[slot_of]
     sw = np.where(real, wv[slot_of], 0).astype(counts.dtype)
+    ydt = np.int16 if ((C + 1) << sh) <= (1 << 15) else np.int32
+    sky = sy.astype(ydt) << sh                                            # class, shifted for keys
+    kC = (np.arange(K) * C)[:, None]
+    sTy = counts.reshape(-1)[sy + kC]                                     # weight of own class
     top = (256 if data.codes.dtype == np.uint8 else 65536) << sh
     dt = np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16) else np.int32 if top < (1 << 31) else np.int64
     rows = data.rows  # sample-major: fewer cache lines per node than feature-major here
@@ -72,12 +77,9 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     slot = (keys & mask).astype(np.int64)
     slot += (rk * S)[:, None]                                             # flat (node, slot)
     v = keys >> sh                                                        # (R, S) sorted codes
-    y = sy.reshape(-1)[slot]
     w = sw.reshape(-1)[slot]
     # r: weight of the same class earlier in the row, from a row sort by (class, position)
-    ydt = np.int16 if ((C + 1) << sh) <= (1 << 15) else np.int32
-    k2 = y.astype(ydt)
-    k2 <<= sh
+    k2 = sky.reshape(-1)[slot]
     k2 |= cols.astype(ydt)
     k2.sort(axis=1)
     pos2 = (k2 & mask).astype(np.int64)
@@ -91,7 +93,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     before -= below[k2 + kc]
     r = np.empty_like(before)
     r.reshape(-1)[pos2] = before
-    Ty = counts.reshape(-1)[y + kc]
+    Ty = sTy.reshape(-1)[slot]
     nL = row_cumsum(w)
     N = counts.sum(axis=1)[rk][:, None]
     nR = N - nL
