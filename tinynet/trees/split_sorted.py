@@ -125,11 +125,12 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     score[~valid] = -np.inf
     i = np.argmax(score, axis=1)
     row_best = score[np.arange(R), i]
-    starts = np.flatnonzero(np.diff(rk, prepend=-1))                      # rows come grouped by node
+    starts = np.flatnonzero(np.concatenate([[True], rk[1:] != rk[:-1]]))  # rows grouped by node
     best = np.full(K, -np.inf)
     best[rk[starts]] = np.maximum.reduceat(row_best, starts)
     win = np.flatnonzero((row_best == best[rk]) & np.isfinite(row_best))
-    first = np.flatnonzero(np.diff(rk[win], prepend=-1))                  # lowest feature slot wins
+    rw = rk[win]
+    first = np.flatnonzero(np.concatenate([[True], rw[1:] != rw[:-1]]))   # lowest feature slot wins
     win = win[first]
     nodes = rk[win]
     feat = F[:, 0].copy()
