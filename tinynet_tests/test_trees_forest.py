@@ -6,7 +6,7 @@ from hypothesis import given, strategies as st
 
 from tinynet.trees import DecisionTree, RandomForest, split_sorted
 from tinynet.trees.criteria import impurity
-from tinynet.trees.grow import Params, TreeData, grow_tree, grow_trees
+from tinynet.trees.grow import grow_tree, grow_trees
 
 
 def brute_force_best(X, y, w, criterion):

@@ -5,7 +5,7 @@ import numpy as np
 
 from .criteria import check_criterion
 from .encoding import FeatureEncoder, as_columns
-from .grow import CATEGORICAL, LEAF, NUMERIC, ONE_VS_REST, Params, TreeData
+from .core import CATEGORICAL, LEAF, NUMERIC, ONE_VS_REST, Params, TreeData
 
 
 def _check_int(value, name, where, low, allow_none=False):

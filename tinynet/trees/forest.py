@@ -17,7 +17,8 @@ import os
 import numpy as np
 
 from .base import TreeModel, importances, tree_proba
-from .grow import Tree, grow_trees
+from .core import Tree
+from .grow import grow_trees
 
 BATCH = 5  # trees grown together (same trees as one at a time, fewer NumPy calls per tree)
 

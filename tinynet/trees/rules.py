@@ -8,7 +8,7 @@ takes missing values says so (``income <= 2000 or missing``) when the feature ha
 """
 import numpy as np
 
-from .grow import CATEGORICAL, LEAF, ONE_VS_REST
+from .core import CATEGORICAL, LEAF, ONE_VS_REST
 
 
 def _fmt(x):

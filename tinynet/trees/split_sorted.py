@@ -2,7 +2,7 @@
 
 A node with n samples has at most n distinct codes per feature, so a dense histogram over ~256
 codes and C classes wastes work when n is small. Here each (node, feature) pair becomes one row
-of length S (the next power of two >= n, padded), all rows are sorted at once
+of length S (n rounded up to a quarter octave, padded), all rows are sorted at once
 (``np.sort(axis=-1)`` on packed ``code * S + slot`` keys), and the impurity of every threshold
 follows from running sums along the sorted rows. Moving a sample of class c and weight w to the
 left side changes sum_c L_c^2 by w * (2 r + w), where r is the weight of class c already on the
@@ -16,7 +16,8 @@ from .split_dense import row_cumsum
 MAX_ROW = 2048  # nodes up to this many samples may be sorted
 SLOT_BUDGET = 1 << 17  # (node, feature, position) slots per call: keeps the work in cache
 # rough costs per node (microseconds, for MNIST-like data on one core), to choose the method:
-# sorted ~ SORTED_SLOT * row length; dense ~ DENSE_NODE + DENSE_ENTRY * n + DENSE_CELL * codes * classes
+# sorted ~ SORTED_SLOT * row length,
+# dense ~ DENSE_NODE + DENSE_ENTRY * n + DENSE_CELL * codes * classes present
 SORTED_SLOT, DENSE_NODE, DENSE_ENTRY, DENSE_CELL = 1.35, 150.0, 0.3, 0.25
 STEPS = 4  # row lengths per octave: 2 -> 16, 24, 32, 48, 64, ... (less padding, more calls)
 
@@ -58,7 +59,8 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     kC = (np.arange(K) * C)[:, None]
     sTy = counts.reshape(-1)[sy + kC]                                     # weight of own class
     top = (256 if data.codes.dtype == np.uint8 else 65536) << sh
-    dt = np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16) else np.int32 if top < (1 << 31) else np.int64
+    dt = (np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16)
+          else np.int32 if top < (1 << 31) else np.int64)
     rows = data.rows  # sample-major: fewer cache lines per node than feature-major here
     sample = np.where(real, idx[slot_of], rows.shape[0] - 1)              # pads read the last row
     gi = F[:, :, None] + sample[:, None, :] * rows.shape[1]
@@ -114,7 +116,8 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
         else:
             xl = row_cumsum(_xlogx(r + w) - _xlogx(r))
             rest = Ty - r
-            xr = _xlogx(counts).sum(axis=1)[rk][:, None] + row_cumsum(_xlogx(rest - w) - _xlogx(rest))
+            xr = (_xlogx(counts).sum(axis=1)[rk][:, None]
+                  + row_cumsum(_xlogx(rest - w) - _xlogx(rest)))
             score = xl - nL * np.log2(nL) + xr - nR * np.log2(nR)
     valid = np.empty(v.shape, dtype=bool)
     np.not_equal(v[:, :-1], v[:, 1:], out=valid[:, :-1])
