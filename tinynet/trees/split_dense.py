@@ -1,8 +1,8 @@
 """Best splits from dense class-count histograms, for many (node, feature) pairs at once.
 
-One ``np.bincount`` builds the histogram H[pair, class, code] of every candidate pair of a group
-of nodes; one cumulative sum over the codes gives the class counts left of every threshold at
-once. Numeric features get the best binary split "code <= b" (missing values, if any, sent to
+One ``np.bincount`` per feature slot builds the histograms H[pair, class, code] of a chunk of
+nodes (classes absent from every node of the chunk are left out); one cumulative sum over the
+codes gives the class counts left of every threshold at once. Numeric features get the best binary split "code <= b" (missing values, if any, sent to
 the side that scores better); categorical features get one ID3 branch per code (missing is a
 branch), or with ``categorical_split='binary'`` the best "code == b" against the rest (what a tree
 on one-hot columns does).
@@ -14,7 +14,7 @@ import numpy as np
 
 from .criteria import sum_xlogx
 
-CELL_BUDGET = 1 << 18
+CELL_BUDGET = 1 << 18  # histogram cells per chunk of nodes
 
 
 def child_term(counts, n, criterion):
