@@ -82,9 +82,17 @@ def test_op_on_gpu_matches_numpy(name):
     fn, arrays = CASES[name]
     y_cpu, g_cpu = _run(fn, arrays, "cpu")
     y_gpu, g_gpu = _run(fn, arrays, "gpu")
-    np.testing.assert_allclose(y_gpu, y_cpu, rtol=1e-4, atol=1e-5, err_msg=f"{name} forward")
+    _assert_close(y_gpu, y_cpu, f"{name} forward")
     for i, (a, b) in enumerate(zip(g_gpu, g_cpu)):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5, err_msg=f"{name} grad of input {i}")
+        _assert_close(a, b, f"{name} grad of input {i}")
+
+
+def _assert_close(actual, desired, msg):
+    """float32: rtol 1e-4, with an absolute floor scaled to the array's magnitude, since an
+    element that is a near-cancelling sum of many large float32 terms (a weight gradient sums
+    N*oh*ow products) carries an absolute error proportional to those terms, not to itself."""
+    scale = max(1.0, float(np.abs(desired).max()) if desired.size else 1.0)
+    np.testing.assert_allclose(actual, desired, rtol=1e-4, atol=1e-5 * scale, err_msg=msg)
 
 
 def test_dropout_on_gpu_is_inverted_and_seeded():
