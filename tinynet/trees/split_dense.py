@@ -15,6 +15,7 @@ import numpy as np
 from .criteria import sum_xlogx
 
 CELL_BUDGET = 1 << 18  # histogram cells per chunk of nodes
+SPARSE_RATIO = 0.5  # more cells than this many per sample: np.add.at instead of np.bincount
 
 
 def child_term(counts, n, criterion):
@@ -166,17 +167,20 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     One feature slot at a time, so that every temporary of the n_c samples stays in cache."""
     K, m = F.shape
     cells = K * C * B
-    H = np.empty((m, cells), dtype=np.int64 if integral else np.float64)
+    sparse = integral and cells > SPARSE_RATIO * len(idx)  # scattered adds beat a full bincount
+    H = (np.zeros if sparse else np.empty)((m, cells), dtype=np.int64 if integral else np.float64)
     base = nid * (C * B) + y * B                                        # (n_c,) cell of code 0
     Fn = F * n
-    if w is not None:
+    if w is not None and not sparse:
         w = w.astype(np.float64)  # bincount would convert it for every slot
     for j in range(m):
         gi = Fn[:, j].take(nid)
         gi += idx
         key = flat.take(gi)                                             # codes
         key = key + base
-        if w is None:
+        if sparse:
+            np.add.at(H[j], key, 1 if w is None else w)
+        elif w is None:
             H[j] = np.bincount(key, minlength=cells)
         else:
             np.copyto(H[j], np.bincount(key, weights=w, minlength=cells), casting="unsafe")
