@@ -184,6 +184,8 @@ class RandomForest(TreeModel):
         seeds = np.random.SeedSequence(self.random_state).spawn(self.n_estimators)
         args = (data, params, seeds, self.bootstrap, w, self.oob_score, self._draws(len(data.y), where))
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+            if data.sortable:
+                data.rows  # built once here, shared by the forked workers
             trees, oob_sum, oob_cnt = _grow_parallel(jobs, *args)
         else:
             trees, oob_sum, oob_cnt = _grow_many(*args)
