@@ -44,7 +44,8 @@ def main(argv=None):
               f"{t.feature_names_[int(np.argmax(t.feature_importances_))]}")
         if split == "multiway":
             rules = t.export_rules(show_counts=True).splitlines()
-            print("\n".join(rules[:args.rules]) + (f"\n... {len(rules) - args.rules} more" if len(rules) > args.rules else ""))
+            more = len(rules) - args.rules
+            print("\n".join(rules[:args.rules]) + (f"\n... {more} more" if more > 0 else ""))
             print()
 
 

@@ -201,6 +201,18 @@ def test_sample_weight_zero_is_like_dropping_the_row():
     np.testing.assert_allclose(a.predict_proba(X), b.predict_proba(X))
 
 
+def test_class_weight_balanced_shifts_the_vote_to_the_rare_class():
+    X = np.zeros((10, 1))
+    y = np.array([0] * 9 + [1])
+    assert DecisionTree().fit(X, y).predict_proba([[0]]).tolist() == [[0.9, 0.1]]
+    p = DecisionTree(class_weight="balanced").fit(X, y).predict_proba([[0]])
+    np.testing.assert_allclose(p, [[0.5, 0.5]])
+    q = DecisionTree(class_weight={1: 4.0}).fit(X, y).predict_proba([[0]])
+    np.testing.assert_allclose(q, [[9 / 13, 4 / 13]])
+    with pytest.raises(ValueError, match="class_weight names classes not in y"):
+        DecisionTree(class_weight={7: 1.0}).fit(X, y)
+
+
 @given(st.integers(1, 40), st.integers(1, 4), st.integers(1, 4), st.integers(0, 10**6))
 def test_predict_proba_rows_sum_to_one(n, d, n_classes, seed):
     rng = np.random.default_rng(seed)

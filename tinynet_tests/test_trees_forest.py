@@ -37,7 +37,8 @@ def test_root_split_matches_brute_force(seed, n, d, k):
     X, y, w = numeric_data(seed, n, d, k)
     for method in ("dense", "sorted"):
         orig = split_sorted.eligible
-        split_sorted.eligible = (lambda *a: None) if method == "dense" else (lambda data, s, counts: s <= 1024)
+        split_sorted.eligible = ((lambda *a: None) if method == "dense"
+                                 else (lambda data, s, counts: s <= 1024))
         try:
             for criterion in ("gini", "entropy"):
                 t = DecisionTree(criterion=criterion, max_depth=1).fit(X, y, sample_weight=w)

@@ -78,7 +78,9 @@ class TreeModel:
         self.classes_, yc = np.unique(y, return_inverse=True)
         self.n_features_in_ = len(self.encoder_.n_codes_)
         self.feature_names_ = list(self.encoder_.feature_names_)
-        self.target_name_ = str(target_name if target_name is not None else getattr(y, "name", None) or "class")
+        if target_name is None:
+            target_name = getattr(y, "name", None) or "class"
+        self.target_name_ = str(target_name)
         if sample_weight is None:
             w = np.ones(n)
         else:
@@ -88,14 +90,30 @@ class TreeModel:
                                  f"got shape {w.shape}")
             if not w.any():
                 raise ValueError(f"{where}: sample_weight is zero everywhere")
+        w = w * self._class_weights(yc, where)[yc]
         enc = self.encoder_
         data = TreeData(codes, yc, len(self.classes_), enc.n_codes_, enc.is_categorical_,
                         enc.has_missing_, self.categorical_split)
         return data, w
 
+    def _class_weights(self, yc, where):
+        """Weight per class code: 1, 'balanced' (n / (C * count)) or a {label: weight} dict."""
+        cw, C = self.class_weight, len(self.classes_)
+        if cw is None:
+            return np.ones(C)
+        if isinstance(cw, str) and cw == "balanced":
+            return len(yc) / (C * np.bincount(yc, minlength=C))
+        if isinstance(cw, dict):
+            unknown = [k for k in cw if k not in set(self.classes_.tolist())]
+            if unknown:
+                raise ValueError(f"{where}: class_weight names classes not in y: {unknown}")
+            return np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+        raise ValueError(f"{where}: class_weight must be None, 'balanced' or a dict, got {cw!r}")
+
     def _check_fitted(self, where):
         if not getattr(self, "fitted_", False):
-            raise RuntimeError(f"{type(self).__name__}.{where}: the model is not fitted yet; call fit(X, y) first")
+            raise RuntimeError(f"{type(self).__name__}.{where}: the model is not fitted yet; "
+                               f"call fit(X, y) first")
 
     def _codes(self, X, where):
         self._check_fitted(where)

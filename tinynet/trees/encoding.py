@@ -170,7 +170,8 @@ class FeatureEncoder:
                 self.thresholds_.append(None)
                 self.n_codes_[j] = len(cats)
             else:
-                x = col if _small_uint(col) else _to_float(col, missing, where, self.feature_names_[j])[~missing]
+                x = col if _small_uint(col) else \
+                    _to_float(col, missing, where, self.feature_names_[j])[~missing]
                 edges = _bin_edges(x, self.max_bins)
                 self.categories_.append(None)
                 self.thresholds_.append(edges)

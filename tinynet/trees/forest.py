@@ -128,7 +128,8 @@ class RandomForest(TreeModel):
     'log2', int, fraction). bootstrap: each tree sees n draws with replacement (else all samples).
     oob_score: compute ``oob_score_`` (accuracy of each sample's vote by the trees that did not see
     it) and ``oob_decision_function_`` (n, C). n_jobs: worker processes (None: 1, -1: all cores).
-    criterion defaults to 'gini' like scikit-learn; the other parameters are DecisionTree's.
+    criterion defaults to 'gini' like scikit-learn; the other parameters (class_weight too) are
+    DecisionTree's.
 
     Fitted: estimators_ (list of flat trees), classes_, feature_importances_, oob_score_.
     """
@@ -136,7 +137,7 @@ class RandomForest(TreeModel):
     def __init__(self, n_estimators=100, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features="sqrt", min_impurity_decrease=0.0, bootstrap=True,
                  oob_score=False, n_jobs=None, random_state=None, max_samples=None, max_bins=256,
-                 categorical_features="auto", categorical_split="multiway"):
+                 categorical_features="auto", categorical_split="multiway", class_weight=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -152,6 +153,7 @@ class RandomForest(TreeModel):
         self.max_bins = max_bins
         self.categorical_features = categorical_features
         self.categorical_split = categorical_split
+        self.class_weight = class_weight
 
     def _jobs(self, where):
         j = self.n_jobs
@@ -174,10 +176,12 @@ class RandomForest(TreeModel):
     def fit(self, X, y, feature_names=None, target_name=None, sample_weight=None):
         """Grow n_estimators trees on X (n, d), y (n,)."""
         where = "RandomForest.fit"
-        if not isinstance(self.n_estimators, int) or isinstance(self.n_estimators, bool) or self.n_estimators < 1:
+        ne = self.n_estimators
+        if not isinstance(ne, int) or isinstance(ne, bool) or ne < 1:
             raise ValueError(f"{where}: n_estimators must be an int >= 1, got {self.n_estimators!r}")
         if self.oob_score and not self.bootstrap:
-            raise ValueError(f"{where}: oob_score=True needs bootstrap=True (no sample is out of bag otherwise)")
+            raise ValueError(f"{where}: oob_score=True needs bootstrap=True (no sample is out of "
+                             f"bag otherwise)")
         jobs = min(self._jobs(where), self.n_estimators)
         data, w = self._prepare(X, y, feature_names, target_name, sample_weight, where)
         params = self._params(data.codes.shape[0], where)
@@ -196,7 +200,8 @@ class RandomForest(TreeModel):
             proba = np.full_like(oob_sum, np.nan)
             proba[seen] = oob_sum[seen] / oob_cnt[seen, None]
             self.oob_decision_function_ = proba
-            self.oob_score_ = float(np.mean(np.argmax(proba[seen], axis=1) == data.y[seen])) if seen.any() else float("nan")
+            hits = np.argmax(proba[seen], axis=1) == data.y[seen]
+            self.oob_score_ = float(np.mean(hits)) if seen.any() else float("nan")
         return self
 
     def predict_proba(self, X):

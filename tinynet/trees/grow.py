@@ -168,7 +168,8 @@ def grow_trees(data, params, weights, rngs):
             keep = can[node_of]
             idx, wv, yv = idx[keep], wv[keep], yv[keep]
             node_of = (np.cumsum(can) - 1)[node_of[keep]]
-            open_ids, counts, depth, tries, tree_of = (a[can] for a in (open_ids, counts, depth, tries, tree_of))
+            open_ids, counts, depth, tries, tree_of = (
+                a[can] for a in (open_ids, counts, depth, tries, tree_of))
         K = len(open_ids)
         if K == 0 or d == 0:
             break

@@ -2,10 +2,11 @@
 
 One ``np.bincount`` per feature slot builds the histograms H[pair, class, code] of a chunk of
 nodes (classes absent from every node of the chunk are left out); one cumulative sum over the
-codes gives the class counts left of every threshold at once. Numeric features get the best binary split "code <= b" (missing values, if any, sent to
-the side that scores better); categorical features get one ID3 branch per code (missing is a
-branch), or with ``categorical_split='binary'`` the best "code == b" against the rest (what a tree
-on one-hot columns does).
+codes gives the class counts left of every threshold at once. Numeric features get the best
+binary split "code <= b" (missing values, if any, sent to the side that scores better);
+categorical features get one ID3 branch per code (missing is a branch), or with
+``categorical_split='binary'`` the best "code == b" against the rest (what a tree on one-hot
+columns does).
 
 Scores: a split's score is the sum over its children of :func:`child_term`; the total (weighted)
 impurity decrease is ``score - child_term(parent)``. Higher is better.

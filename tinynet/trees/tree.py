@@ -31,7 +31,9 @@ class DecisionTree(TreeModel):
     categorical_features: 'auto' (string columns), or a list of column names / indices.
     categorical_split: 'multiway' (ID3: one branch per value) or 'binary' (one value against the
     rest, what a tree on one-hot columns does; often more accurate on small sets).
-    random_state: seed for the feature draws.
+    class_weight: None, 'balanced' (weights n / (C * class count), for imbalanced data such as
+    fraud) or a {label: weight} dict; multiplies sample_weight. random_state: seed for the
+    feature draws.
 
     Fitted: classes_, feature_names_, target_name_, n_features_in_, tree_ (flat arrays),
     feature_importances_, depth, n_leaves.
@@ -39,7 +41,8 @@ class DecisionTree(TreeModel):
 
     def __init__(self, criterion="entropy", max_depth=None, min_samples_split=2, min_samples_leaf=1,
                  max_features=None, min_impurity_decrease=0.0, max_bins=256,
-                 categorical_features="auto", categorical_split="multiway", random_state=None):
+                 categorical_features="auto", categorical_split="multiway", class_weight=None,
+                 random_state=None):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -49,6 +52,7 @@ class DecisionTree(TreeModel):
         self.max_bins = max_bins
         self.categorical_features = categorical_features
         self.categorical_split = categorical_split
+        self.class_weight = class_weight
         self.random_state = random_state
 
     def fit(self, X, y, feature_names=None, target_name=None, sample_weight=None):
