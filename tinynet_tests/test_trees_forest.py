@@ -9,8 +9,9 @@ from tinynet.trees.criteria import impurity
 from tinynet.trees.grow import grow_tree, grow_trees
 
 
-def brute_force_best(X, y, w, criterion):
-    """Largest weighted impurity decrease of any 'x_j <= t' split (exhaustive, plain loops)."""
+def brute_force_best(X, y, w, criterion, msl=1):
+    """Largest weighted impurity decrease of any 'x_j <= t' split with at least msl weight on
+    each side (exhaustive, plain loops)."""
     classes = np.unique(y)
     counts = lambda m: np.array([w[m & (y == c)].sum() for c in classes])
     parent = counts(np.ones(len(y), bool))
@@ -20,6 +21,8 @@ def brute_force_best(X, y, w, criterion):
         values = np.unique(X[:, j])
         for t in (values[:-1] + values[1:]) / 2:
             left, right = counts(X[:, j] <= t), counts(X[:, j] > t)
+            if min(left.sum(), right.sum()) < msl:
+                continue
             dec = base - left.sum() * impurity(left, criterion) - right.sum() * impurity(right, criterion)
             best = max(best, dec)
     return best
@@ -32,8 +35,9 @@ def numeric_data(seed, n, d, k):
     return X, y, rng.integers(1, 4, size=n).astype(float)
 
 
-@given(st.integers(0, 10**6), st.integers(2, 60), st.integers(1, 4), st.integers(2, 4))
-def test_root_split_matches_brute_force(seed, n, d, k):
+@given(st.integers(0, 10**6), st.integers(2, 60), st.integers(1, 4), st.integers(2, 4),
+       st.sampled_from([1, 1, 4, 15]))
+def test_root_split_matches_brute_force(seed, n, d, k, msl):
     X, y, w = numeric_data(seed, n, d, k)
     for method in ("dense", "sorted"):
         orig = split_sorted.eligible
@@ -41,15 +45,27 @@ def test_root_split_matches_brute_force(seed, n, d, k):
                                  else (lambda data, s, counts: s <= 1024))
         try:
             for criterion in ("gini", "entropy"):
-                t = DecisionTree(criterion=criterion, max_depth=1).fit(X, y, sample_weight=w)
-                best = brute_force_best(X, y, w, criterion)
+                t = DecisionTree(criterion=criterion, max_depth=1, min_samples_leaf=msl)
+                t.fit(X, y, sample_weight=w)
+                best = brute_force_best(X, y, w, criterion, msl)
                 got = t.tree_.decrease[0] if t.tree_.kind[0] else -np.inf
-                if np.isfinite(best) and len(np.unique(y)) > 1:
+                if np.isfinite(best) and len(np.unique(y)) > 1 and w.sum() >= 2 * msl:
                     assert got == pytest.approx(best, rel=1e-9, abs=1e-9), (method, criterion)
                 else:
                     assert t.n_leaves == 1
         finally:
             split_sorted.eligible = orig
+
+
+def test_no_split_when_min_samples_leaf_rules_every_threshold_out(monkeypatch):
+    X = np.zeros((40, 2))
+    X[0] = 1.0  # the only thresholds leave one sample on one side
+    y = np.arange(40) % 2
+    for force in (lambda data, sizes, counts: None, lambda data, sizes, counts: sizes <= 1024):
+        monkeypatch.setattr(split_sorted, "eligible", force)
+        t = DecisionTree(criterion="gini", min_samples_leaf=5).fit(X, y)
+        assert t.n_leaves == 1
+        assert DecisionTree(criterion="gini", min_samples_leaf=1).fit(X, y).n_leaves == 2
 
 
 def test_dense_and_sorted_search_grow_the_same_tree():

@@ -134,7 +134,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     win = np.flatnonzero((row_best == best[rk]) & np.isfinite(row_best))
     rw = rk[win]
     first = np.flatnonzero(np.concatenate([[True], rw[1:] != rw[:-1]]))   # lowest feature slot wins
-    win = win[first]
+    win = win[first[:len(win)]]
     nodes = rk[win]
     feat = F[:, 0].copy()
     thr = np.zeros(K, dtype=np.int64)
