@@ -23,8 +23,9 @@ class TreeData:
         self.code_span = self.n_codes + self.has_missing
         self.useful = np.flatnonzero(self.code_span >= 2)  # a constant column never splits
         self.categorical_split = categorical_split
-        # small numeric nodes may use the sort-based search when no feature needs special codes
-        self.sortable = not (self.is_categorical.any() or self.has_missing.any())
+        # the sort-based search handles numeric features without missing values only
+        self.special = self.is_categorical | self.has_missing
+        self.sortable = not self.special.all()
         self._rows = None
 
     @property

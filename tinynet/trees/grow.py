@@ -36,6 +36,8 @@ def find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows):
     """Best split of each node in ``rows`` (positions in ``result``) from the candidates F."""
     sizes = np.bincount(node_of, minlength=len(F))
     small = split_sorted.eligible(data, sizes, counts) if data.sortable else None
+    if small is not None:
+        small = small & ~data.special[F].any(axis=1)
     if small is None or not small.any():
         best_splits_dense(data, idx, node_of, F, yv, wv, counts, params.min_samples_leaf,
                           params.criterion, result, rows)

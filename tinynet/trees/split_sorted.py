@@ -7,7 +7,7 @@ of length S (n rounded up to a quarter octave, padded), all rows are sorted at o
 follows from running sums along the sorted rows. Moving a sample of class c and weight w to the
 left side changes sum_c L_c^2 by w * (2 r + w), where r is the weight of class c already on the
 left; r comes from a second row sort by (class, position). So no array has a class axis.
-Used only for numeric features without missing values (:attr:`TreeData.sortable`).
+Used only for nodes whose candidate features are all numeric without missing values.
 """
 import numpy as np
 
