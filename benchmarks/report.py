@@ -139,7 +139,7 @@ def markdown(results):
                 steps_table(results)]
     peaks = results.get("peak_gflops") or {}
     if peaks:
-        out += ["GEMM peak (float32 square matmul): " + ", ".join(
+        out += ["GEMM peak (float32 square matmul, fastest of the repeats): " + ", ".join(
             f"{k} {_n(v, '{:.0f}')} GFLOP/s" for k, v in peaks.items()), ""]
     for backend in ("numpy", "cupy", "cupy-slices"):
         table = kernels_table(results, backend)

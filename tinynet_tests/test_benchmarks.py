@@ -74,9 +74,12 @@ def test_smoke_kernels_cover_the_lecture_layers(smoke):
         assert sum(k.startswith(kernel) for _, k in kinds) >= 2
     for r in recs:
         assert r["backend"] == "numpy" and positive(r["ms"]) and r["torch_ms"] is None, r
+        assert 0 < r["min_ms"] <= r["ms"]
         if r["kernel"] == "gemm" or r["kernel"].startswith("conv2d"):
             assert positive(r["gflops"]) and positive(r["peak_share"])
             assert r["gflops"] == pytest.approx(r["gflop"] * 1e3 / r["ms"])
+    peak = next(r for r in recs if r["layer"] == "peak")
+    assert peak["ms"] == peak["min_ms"] and peak["peak_share"] == 1.0  # the fastest call
     assert positive(results["peak_gflops"]["numpy"])
 
 
