@@ -146,8 +146,11 @@ class Tensor:
             if backend.device_of(gy) != self.device:
                 raise TypeError(f"backward: gy is on {backend.device_of(gy)} but the output is on "
                                 f"{self.device}; move gy with tinynet.to_device")
+            if gy.dtype != self.dtype:
+                raise TypeError(f"backward: gy has dtype {gy.dtype} but the output has dtype "
+                                f"{self.dtype}; convert gy (e.g. gy.astype('{self.dtype}'))")
         if self.creator is None:
-            _accumulate_leaf(self, gy, set())
+            _accumulate_leaf(self, gy, {id(gy)})  # the caller's array is not the leaf's to keep
             return
         run_backward(self, gy, retain_graph)
 
@@ -157,12 +160,14 @@ def _accumulate_leaf(t, g, given=None):
     a read-only broadcast, an array already handed to another leaf) is copied on first store,
     so every leaf owns its ``.grad``."""
     if t.grad is not None:
-        t.grad = t.grad + g
-        return
-    if given is not None:
-        if g.base is not None or not getattr(g.flags, "writeable", True) or id(g) in given:
+        g = t.grad + g
+    elif given is not None:
+        if (not hasattr(g, "base") or g.base is not None
+                or not getattr(g.flags, "writeable", True) or id(g) in given):
             g = g.copy()
         given.add(id(g))
+    if g.ndim == 0 and not isinstance(g, type(t.data)):  # NumPy turns 0-d results into scalars
+        g = backend.get_array_module(t.data).asarray(g, dtype=t.data.dtype)
     t.grad = g
 
 
@@ -196,7 +201,7 @@ def run_backward(output, gy, retain_graph=False):
     root = output.creator
     grads = {id(root): [None] * len(root.outputs)}
     grads[id(root)][output._index] = gy
-    given = set()
+    given = {id(gy)}
     for fn in _topological_order(root):
         gys = grads.pop(id(fn), None)
         if gys is None:

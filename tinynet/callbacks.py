@@ -320,7 +320,7 @@ class LearningRateScheduler(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         opt = self.model.optimizer
         try:
-            lr = self.schedule(epoch, opt.current_lr())
+            lr = self.schedule(epoch, opt.base_lr())
         except TypeError:
             lr = self.schedule(epoch)
         opt.lr = float(lr)
@@ -362,7 +362,7 @@ class ReduceLROnPlateau(Callback):
         self.wait += 1
         if self.wait >= self.patience and self.cooldown_left == 0:
             opt = self.model.optimizer
-            old = opt.current_lr()
+            old = opt.base_lr()
             new = max(old * self.factor, self.min_lr)
             if new < old:
                 opt.lr = new

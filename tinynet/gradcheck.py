@@ -52,6 +52,9 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     y = fn(*tensors)
     if not isinstance(y, Tensor):
         raise TypeError(f"check_grad: fn must return a Tensor, got {type(y).__name__}")
+    if y.dtype != numpy.float64:
+        raise GradcheckError(f"check_grad: fn returned dtype {y.dtype}; a float64 check needs "
+                             f"float64 all the way through")
     xp = get_array_module(y.data)
     gy = numpy.random.default_rng(seed).standard_normal(y.shape)
     y.backward(xp.asarray(gy, dtype=y.dtype))
@@ -61,8 +64,11 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         a = numpy.zeros(t.shape) if analytic[i] is None else asnumpy(analytic[i])
         if a.shape != t.shape:
             raise GradcheckError(f"input {i}: gradient has shape {a.shape}, expected {t.shape}")
+        if a.dtype != numpy.float64:
+            raise GradcheckError(f"input {i}: gradient has dtype {a.dtype}, expected float64")
         n = numerical_grad(fn, with_no_graph, xp.asarray(gy), i, eps)
         err = numpy.abs(a - n) - (atol + rtol * numpy.abs(n))
+        err = numpy.where(numpy.isnan(err), numpy.inf, err)  # a NaN gradient never passes
         if err.size and err.max() > 0:
             worst = numpy.unravel_index(int(err.argmax()), err.shape)
             name = f" ({tensors[i].name})" if tensors[i].name else ""

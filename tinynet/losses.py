@@ -184,7 +184,8 @@ class CustomLoss(Loss):
     def __call__(self, pred, t, w=None):
         if w is not None:
             raise ValueError(f"{self.name}: a custom loss does not take class_weight / sample_weight")
-        return self.fn(t, pred)
+        value = self.fn(t, pred)
+        return value if value.ndim == 0 else value.mean()  # per-sample values: the batch mean
 
     def get_config(self):
         raise ValueError(f"the custom loss {self.name!r} cannot be saved; load the model with "

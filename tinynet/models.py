@@ -348,6 +348,8 @@ class Sequential(Layer):
                 train = _IteratorData(self, x, steps_per_epoch, samples_per_epoch, class_weight)
                 count_mode = "steps" if train.samples is None else "samples"
             else:
+                if validation_data is not None:
+                    validation_split = 0.0  # Keras: validation_data overrides validation_split
                 train, val_from_split = self._array_data(x, y, batch_size, shuffle, validation_split,
                                                          class_weight, sample_weight)
                 validation_data = val_from_split or validation_data

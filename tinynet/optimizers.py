@@ -101,9 +101,14 @@ class Optimizer:
 
     learning_rate = lr
 
+    def base_lr(self):
+        """The learning rate before ``decay`` (a schedule evaluated at the current step): what
+        Keras callbacks read and write as ``optimizer.lr``."""
+        return float(self._lr(self.iterations)) if callable(self._lr) else self._lr
+
     def current_lr(self):
         """The learning rate the next step uses (schedule and decay applied)."""
-        lr = float(self._lr(self.iterations)) if callable(self._lr) else self._lr
+        lr = self.base_lr()
         if self.decay:
             lr /= 1 + self.decay * self.iterations
         return lr

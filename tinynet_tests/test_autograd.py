@@ -165,3 +165,37 @@ def test_each_leaf_owns_its_gradient_array():
     c.sum().backward()                    # Sum's gradient is a read-only broadcast view
     c.grad += 1
     np.testing.assert_array_equal(c.grad, np.full((2, 3), 2.0))
+
+
+def test_constants_adopt_the_tensor_dtype_and_tensors_never_mix_float_dtypes():
+    x = tn.Tensor(np.ones(3, np.float32), requires_grad=True)
+    y = x * np.array([1.0, 2.0, 3.0])          # a float64 constant array
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    with pytest.raises(TypeError, match="Mul: operands have dtypes float32 and float64"):
+        x * tn.Tensor(np.ones(3))
+    with pytest.raises(TypeError, match="gy has dtype float64 but the output has dtype float32"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_gradient_never_aliases_the_callers_upstream_array():
+    x = tn.Tensor(np.ones(3), requires_grad=True)
+    g = np.full(3, 2.0)
+    (x + 0.0).backward(g)
+    assert x.grad is not g
+    g[:] = 0
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_zero_dim_gradients_are_arrays():
+    x = tn.Tensor(np.array(2.0), requires_grad=True)
+    (x * x).backward()
+    assert isinstance(x.grad, np.ndarray) and x.grad.shape == () and x.grad == 4.0
+
+
+def test_reduction_axis_out_of_range_is_an_error():
+    x = tn.Tensor(np.ones((2, 3)))
+    for op in ("sum", "mean", "max"):
+        with pytest.raises(ValueError, match=f"{op}: axis 2 is out of range"):
+            getattr(x, op)(axis=2)

@@ -244,3 +244,33 @@ def test_gradient_norm_plots(tmp_path):
         plot.plot_gradient_norms(sig, stat="speed")
     with pytest.raises(ValueError, match="recorded nothing"):
         plot.plot_gradient_norms(cb.GradientStats())
+
+
+def test_lr_scheduler_reads_the_base_rate_so_decay_does_not_compound():
+    from tinynet.callbacks import LearningRateScheduler
+    from tinynet.optimizers import SGD
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+    tn.seed(0)
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile(SGD(lr=0.1, decay=0.5), "mse")
+    seen = []
+    sched = LearningRateScheduler(lambda epoch, lr: seen.append(lr) or lr)
+    x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[sched])
+    assert seen == [0.1, 0.1, 0.1]                      # the base rate, untouched by decay
+    np.testing.assert_allclose(model.optimizer.current_lr(), 0.1 / (1 + 0.5 * 3))
+
+
+def test_validation_data_overrides_validation_split():
+    from tinynet.layers import Dense
+    from tinynet.models import Sequential
+    tn.seed(0)
+    model = Sequential([Dense(1, input_shape=(2,))])
+    model.compile("sgd", "mse")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(8, 2)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
+    vx, vy = rng.normal(size=(5, 2)).astype("float32"), rng.normal(size=(5, 1)).astype("float32")
+    h = model.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_split=0.5,
+                  validation_data=(vx, vy), shuffle=False)
+    np.testing.assert_allclose(h.history["val_loss"][0], model.evaluate(vx, vy, verbose=0), rtol=1e-5)

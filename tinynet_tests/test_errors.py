@@ -61,3 +61,28 @@ def test_broadcast_mismatch_names_the_op():
 def test_batch_norm_parameter_shape():
     with pytest.raises(ValueError, match=r"batch_norm: gamma must have shape \(3,\)"):
         F.batch_norm(T(np.ones((2, 3))), T(np.ones(4)), T(np.zeros(3)), np.zeros(3), np.ones(3))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), stride=0), "stride must be >= 1, got 0"),
+    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), padding=-1), "padding must be >= 0, got -1"),
+    (lambda x: F.max_pool2d(x, 2, stride=(1, 0)), r"stride must be >= 1, got \(1, 0\)"),
+    (lambda x: F.upsample2d(x, 0), "scale must be >= 1, got 0"),
+    (lambda x: F.conv2d_transpose(x, T(np.ones((1, 1, 2, 2))), stride=-2), "stride must be >= 1"),
+])
+def test_strides_paddings_and_scales_are_validated(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(T(np.ones((1, 1, 4, 4))))
+
+
+def test_linear_dtype_mismatch():
+    with pytest.raises(TypeError, match="linear: dtypes differ: x float32, w float64"):
+        F.linear(T(np.ones((2, 3), np.float32)), T(np.ones((3, 4))))
+
+
+def test_batch_norm_accepts_a_batch_of_one_row_and_requires_gamma():
+    rm, rv = np.zeros(3), np.ones(3)
+    y = F.batch_norm(T(np.ones((1, 3))), T(np.ones(3)), T(np.zeros(3)), rm, rv, training=True)
+    np.testing.assert_array_equal(y.data, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"batch_norm: gamma is required"):
+        F.batch_norm(T(np.ones((2, 3))), None, T(np.zeros(3)), rm, rv)

@@ -64,3 +64,16 @@ def test_inputs_are_not_modified():
     x = np.arange(4.0)
     check_grad(lambda x: x * 2, [x])
     np.testing.assert_array_equal(x, np.arange(4.0))
+
+
+class NaNGradient(tn.Function):
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, gy):
+        return gy * np.nan
+
+
+def test_a_nan_gradient_never_passes():
+    with pytest.raises(GradcheckError, match="backward gives nan"):
+        check_grad(lambda x: NaNGradient()(x), [np.ones(3)])

@@ -13,13 +13,20 @@ from ..backend import get_array_module, is_gpu_array, parallel_over_batch
 from . import cuda_kernels
 
 
-def pair(v, name="value"):
-    """An int or a pair of ints -> a pair of ints."""
+def pair(v, name="value", minimum=None):
+    """An int or a pair of ints -> a pair of ints, each at least ``minimum`` (by default 1 for
+    strides, kernels and scales, 0 for paddings)."""
+    if minimum is None:
+        minimum = 0 if "padding" in name else 1
     if isinstance(v, (tuple, list)):
         if len(v) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        return int(v[0]), int(v[1])
-    return int(v), int(v)
+        result = int(v[0]), int(v[1])
+    else:
+        result = int(v), int(v)
+    if min(result) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
+    return result
 
 
 def out_size(n, k, s, p):

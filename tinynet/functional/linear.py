@@ -7,6 +7,9 @@ class Linear(Function):
         if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
             raise ValueError(f"linear: x must be (N, in) and w (in, out); got x {x.shape} with "
                              f"w {w.shape}")
+        if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
+            raise TypeError(f"linear: dtypes differ: x {x.dtype}, w {w.dtype}"
+                            + (f", b {b.dtype}" if b is not None else ""))
         if b is not None and b.shape != (w.shape[1],):
             raise ValueError(f"linear: b must have shape ({w.shape[1]},), got {b.shape}")
         self.x, self.w, self.has_b = x, w, b is not None

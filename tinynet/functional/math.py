@@ -29,6 +29,9 @@ def _broadcast_shapes(op, a, b):
 
 class _Binary(Function):
     def forward(self, a, b):
+        if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
+            raise TypeError(f"{type(self).__name__}: operands have dtypes {a.dtype} and {b.dtype}; "
+                            f"convert one explicitly (ops never change dtype silently)")
         if a.shape != b.shape:
             _broadcast_shapes(type(self).__name__, a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -138,10 +141,13 @@ class MatMul(Function):
         return ga, gb
 
 
-def _normalize_axis(axis, ndim):
+def _normalize_axis(axis, ndim, op="reduction"):
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for an array of {ndim} dimensions")
     return tuple(a % ndim for a in axes)
 
 
@@ -157,7 +163,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, type(self).__name__.lower())
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -183,7 +189,7 @@ class Max(Function):
 
     def forward(self, x):
         self.x = x
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = _normalize_axis(self.axis, x.ndim, "max")
         self.y = x.max(axis=self.axes, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(
             tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
@@ -262,9 +268,15 @@ def _pair(a, b):
 
 
 def _scalar_like(value, like):
+    """A constant operand (Python number, list or array) in the dtype of the tensor it meets,
+    when that tensor is floating point: constants never change a tensor's dtype."""
     xp = get_array_module(like)
-    if isinstance(value, (int, float, bool)) and like.dtype.kind == "f":
-        return xp.asarray(value, dtype=like.dtype)
+    if like.dtype.kind == "f":
+        if isinstance(value, (int, float, bool)) or not hasattr(value, "dtype"):
+            return xp.asarray(value, dtype=like.dtype)
+        if value.dtype != like.dtype and value.dtype.kind in "fiub":
+            return value.astype(like.dtype)
+        return value
     return value if hasattr(value, "shape") else xp.asarray(value)
 
 

@@ -22,17 +22,16 @@ class BatchNorm(Function):
         C = x.shape[1]
         for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", self.running_mean),
                         ("running_var", self.running_var)):
-            if a is not None and a.shape != (C,):
+            if a is None:
+                raise ValueError(f"batch_norm: {name} is required (an array of shape ({C},))")
+            if a.shape != (C,):
                 raise ValueError(f"batch_norm: {name} must have shape ({C},) for x of shape "
                                  f"{x.shape}, got {a.shape}")
         xp = get_array_module(x)
         self.axes = (0,) if x.ndim == 2 else (0, 2, 3)
         bshape = (1, C) if x.ndim == 2 else (1, C, 1, 1)
         if self.training:
-            n = x.size // C
-            if n < 2:
-                raise ValueError(f"batch_norm: training needs more than one value per channel, "
-                                 f"got x of shape {x.shape}")
+            n = x.size // C  # n == 1 (a batch of one (N, C) row) gives xhat = 0, as in Keras
             mean = x.mean(axis=self.axes)
             xc = x - mean.reshape(bshape)
             var = (xc * xc).mean(axis=self.axes)
@@ -40,7 +39,7 @@ class BatchNorm(Function):
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
             self.running_var *= m
-            self.running_var += (1 - m) * var * (n / (n - 1))
+            self.running_var += (1 - m) * var * (n / max(n - 1, 1))
         else:
             xc = x - self.running_mean.reshape(bshape)
             var = self.running_var
