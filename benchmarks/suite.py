@@ -163,6 +163,13 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
     for dev in devices:
         xp = array_module(dev)
         torch_dev = ("cuda" if dev == "gpu" else "cpu") if torch_usable(torch, dev) else None
+        # the headline figures first, while the machine is as it was when the run began
+        if "steps" in parts:
+            log(f"training steps on {dev}:")
+            for name, module in STEPS.items():
+                if steps is None or name in steps:
+                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log,
+                                                     chainer_python))
         if "kernels" in parts:
             log(f"kernels on {xp.__name__} ({cfg.name}, {cfg.repeats} repeats)...")
             kernel_torch = torch_dev if cfg.torch_kernels else None
@@ -171,12 +178,6 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
             results["peak_gflops"][xp.__name__] = bench.peak_gflops
             if kernel_torch:
                 results["peak_gflops"][f"torch-{torch_dev}"] = bench.records[0].get("torch_gflops")
-        if "steps" in parts:
-            log(f"training steps on {dev}:")
-            for name, module in STEPS.items():
-                if steps is None or name in steps:
-                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log,
-                                                     chainer_python))
         results["load_after"] = _load()
         if on_device_done is not None:
             on_device_done(results)
