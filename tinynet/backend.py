@@ -5,7 +5,6 @@ both. Devices are named ``"cpu"`` and ``"gpu"``. Random numbers come from one se
 backend (:func:`seed`, :func:`rng`).
 """
 import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
@@ -115,32 +114,3 @@ def _tune_malloc():
 
 
 MALLOC_TUNED = _tune_malloc()
-
-
-# ----- CPU parallelism for memory-bound NumPy loops -----
-# BLAS already uses every core for GEMMs, but NumPy's copies and elementwise loops use one.
-# Ops with big strided copies (im2col, col2im, pooling) split them over the batch axis into
-# disjoint slices, one per core; each thread writes its own slice, so results are identical to
-# the serial loop. NumPy releases the GIL inside these copies. TINYNET_NUM_THREADS=1 disables it.
-_pool = None
-PARALLEL_MIN_ELEMENTS = 1 << 17
-
-
-def num_threads():
-    return max(1, int(os.environ.get("TINYNET_NUM_THREADS", os.cpu_count() or 1)))
-
-
-def parallel_over_batch(fn, n, size):
-    """Call fn(slice) for contiguous slices covering range(n), in parallel on the CPU when the
-    work (``size`` elements) is big enough; serially otherwise."""
-    global _pool
-    k = min(num_threads(), n)
-    if k < 2 or size < PARALLEL_MIN_ELEMENTS:
-        fn(slice(0, n))
-        return
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=num_threads(), thread_name_prefix="tinynet")
-    bounds = [n * i // k for i in range(k + 1)]
-    futures = [_pool.submit(fn, slice(bounds[i], bounds[i + 1])) for i in range(k)]
-    for f in futures:
-        f.result()

@@ -7,9 +7,7 @@ output already laid out (C_out, N, oh, ow), and ops return it as an (N, C_out, o
 convolution reads its input without a transposing copy.
 """
 from ..autograd import Function
-import numpy
-
-from ..backend import get_array_module, is_gpu_array, parallel_over_batch
+from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
 
 
@@ -70,11 +68,8 @@ def im2col(x, kh, kw, stride=1, padding=0):
     xt = to_channel_major(x, ph, pw)
     col = get_array_module(x).empty((C, kh, kw, N, oh, ow), dtype=x.dtype)
 
-    def fill(batch):
-        for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-            col[:, i, j, batch] = xt[:, batch, rows, cols]
-
-    _run_over_batch(fill, x, N, col.size)
+    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
+        col[:, i, j] = xt[:, :, rows, cols]
     return col.reshape(C * kh * kw, N * oh * ow)
 
 
@@ -89,22 +84,12 @@ def col2im(col, x_shape, kh, kw, stride=1, padding=0):
     col = col.reshape(C, kh, kw, N, oh, ow)
     out = get_array_module(col).zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
 
-    def add(batch):
-        for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-            out[:, batch, rows, cols] += col[:, i, j, batch]
-
-    _run_over_batch(add, col, N, col.size)
+    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
+        out[:, :, rows, cols] += col[:, i, j]
     return out[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
 
 
 USE_CUDA_KERNELS = True
-
-
-def _run_over_batch(fn, like, n, size):
-    if get_array_module(like) is numpy:
-        parallel_over_batch(fn, n, size)
-    else:
-        fn(slice(None))
 
 
 def _use_cuda_kernels(a):
