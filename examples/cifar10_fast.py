@@ -1,10 +1,14 @@
 """CIFAR-10 to 80%+ test accuracy in under 30 minutes of training on a 2-core CPU: a small
 VGG-style net with BatchNormalization (zoo.cifar10_fast), SGD with Nesterov momentum and weight
 decay under a one-cycle learning rate (linear warm-up to the peak, linear decay to zero), and
-random flips and shifts of up to 4 pixels made in a background thread. Batch 128; the test set is
-the validation data of the curves (it chooses nothing).
+random flips and shifts of up to 4 pixels made in a background thread. Batch 128, 5 epochs; the
+test set is the validation data of the curves (it chooses nothing). Measured: 83.6% test accuracy
+after 19.2 minutes (2-core AMD EPYC shared with other jobs, single-threaded BLAS).
 
-    TINYNET_DATA=/path/to/data python examples/cifar10_fast.py [--epochs 10] [--widths 32,64,128]
+    TINYNET_DATA=/path/to/data python examples/cifar10_fast.py [--epochs 5] [--widths 32,64,128]
+
+On a CPU shared with other jobs, OPENBLAS_NUM_THREADS=1 TINYNET_NUM_THREADS=1 ran each step about
+twice as fast as the default of one thread per core (threads waiting on busy cores).
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
@@ -28,7 +32,7 @@ class OneCycle(Schedule):
 
 
 def main(argv=None):
-    p = runs.example_parser(__doc__, epochs=10, batch_size=128, out="runs/cifar10_fast")
+    p = runs.example_parser(__doc__, epochs=5, batch_size=128, out="runs/cifar10_fast")
     p.add_argument("--widths", default="32,64,128", help="filters of the three stages (default 32,64,128)")
     p.add_argument("--lr", type=float, default=0.2, help="peak learning rate (default 0.2)")
     p.add_argument("--weight-decay", type=float, default=5e-4, help="default 5e-4")
