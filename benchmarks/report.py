@@ -125,6 +125,11 @@ def markdown(results):
               True: " · PyTorch CUDA with its default TF32 convolutions (cuDNN)"}.get(
                results["frameworks"].get("torch_tf32"), ""),
            ""]
+    git = results.get("git")
+    if git:
+        out += [f"tinynet at commit {git['commit']}"
+                + (" with uncommitted changes to tinynet/ or benchmarks/" if git["modified"] else "")
+                + ".", ""]
     if results.get("note"):
         out += [f"Note: {results['note']}.", ""]
     for dev, why in results["skipped"].items():

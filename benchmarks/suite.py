@@ -3,8 +3,10 @@
 import datetime
 import os
 import statistics
+import subprocess
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 from tinynet import backend
 
@@ -22,6 +24,22 @@ def _load():
         return [round(v, 2) for v in os.getloadavg()]
     except OSError:
         return None
+
+
+def _git_state():
+    """The commit of the checkout and whether tinynet/ or benchmarks/ differ from it (None when
+    this is not a git checkout)."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
+                              capture_output=True, timeout=10, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                  "tinynet", "benchmarks"],
+                                 cwd=root, text=True, capture_output=True, timeout=10,
+                                 check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head, "modified": bool(changed)}
 
 
 def available_devices(asked):
@@ -152,7 +170,7 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
     results = {
         "schema": SCHEMA, "config": asdict(cfg), "machine": machine(),
         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "devices": devices, "skipped": skipped, "load_before": _load(),
+        "git": _git_state(), "devices": devices, "skipped": skipped, "load_before": _load(),
         "frameworks": {"torch": getattr(torch, "__version__", None),
                        "torch_tf32": False if torch is not None else None,
                        "chainer": getattr(chainer, "__version__", None)},
