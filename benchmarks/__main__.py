@@ -18,7 +18,8 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m benchmarks",
+                                description=" ".join(__doc__.split("\n\n")[0].split()))
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes and 2 repeats: checks that everything runs (seconds)")
     p.add_argument("--device", choices=["cpu", "gpu", "all"], default="all",
