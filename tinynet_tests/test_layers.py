@@ -14,20 +14,7 @@ from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Co
                             UpSampling2D, ZeroPadding2D, functional_call, reset_names)
 
 from . import reference
-
-
-def normal(shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape)
-
-
-def away_from_zero(shape, seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.1, 2.0, size=shape)
-
-
-def distinct(shape, seed=0):
-    n = int(np.prod(shape))
-    return np.random.default_rng(seed).permutation(n).reshape(shape) * 0.01 - n * 0.005
+from .arrays import away_from_zero, distinct, normal
 
 
 def check_layer(layer, x, training=True, reseed=False):
