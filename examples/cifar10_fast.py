@@ -7,7 +7,7 @@ after 19.2 minutes (2-core AMD EPYC shared with other jobs, single-threaded BLAS
 
     TINYNET_DATA=/path/to/data python examples/cifar10_fast.py [--epochs 5] [--widths 32,64,128]
 
-On a CPU shared with other jobs, OPENBLAS_NUM_THREADS=1 TINYNET_NUM_THREADS=1 ran each step about
+On a CPU shared with other jobs, OPENBLAS_NUM_THREADS=1 ran each step about
 twice as fast as the default of one thread per core (threads waiting on busy cores).
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.

@@ -93,8 +93,8 @@ def machine_info(device="cpu"):
         pass
     info = {"cpu": cpu, "cores": os.cpu_count(), "numpy": np.__version__,
             "python": platform.python_version(), "device": device,
-            "threads": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                                                   "TINYNET_NUM_THREADS") if k in os.environ}}
+            "threads": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
+                        if k in os.environ}}
     if hasattr(os, "getloadavg"):
         info["load_average"] = [round(v, 2) for v in os.getloadavg()]
     if device == "gpu" and gpu_available():
