@@ -257,14 +257,20 @@ class Adam(Optimizer):
             xp = get_array_module(p)
             xp.maximum(slots["vhat"], v, out=slots["vhat"])
             v = slots["vhat"]
-        denom = get_array_module(p).sqrt(v)
-        denom += self.epsilon
-        step = m / denom
-        step *= lr_t
-        p -= step
+        _adaptive_step(p, m, v, self.epsilon, lr_t)
 
     def hyperparameters(self):
         return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+
+
+
+def _adaptive_step(p, direction, second_moment, epsilon, lr):
+    """p -= lr * direction / (sqrt(second_moment) + epsilon), in place (Adam, RMSprop, Adagrad)."""
+    denom = get_array_module(p).sqrt(second_moment)
+    denom += epsilon
+    step = direction / denom
+    step *= lr
+    p -= step
 
 
 class RMSprop(Optimizer):
@@ -282,11 +288,7 @@ class RMSprop(Optimizer):
         a = slots["accumulator"]
         a *= self.rho
         a += (1 - self.rho) * (g * g)
-        denom = get_array_module(p).sqrt(a)
-        denom += self.epsilon
-        step = g / denom
-        step *= lr
-        p -= step
+        _adaptive_step(p, g, a, self.epsilon, lr)
 
     def hyperparameters(self):
         return {"rho": self.rho, "epsilon": self.epsilon}
@@ -305,11 +307,7 @@ class Adagrad(Optimizer):
     def update(self, p, g, slots, lr):
         a = slots["accumulator"]
         a += g * g
-        denom = get_array_module(p).sqrt(a)
-        denom += self.epsilon
-        step = g / denom
-        step *= lr
-        p -= step
+        _adaptive_step(p, g, a, self.epsilon, lr)
 
     def hyperparameters(self):
         return {"epsilon": self.epsilon}
