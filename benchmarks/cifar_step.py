@@ -7,7 +7,7 @@ flatten (64*7*7), dense 512 + relu, dropout 0.5, dense 10, softmax cross-entropy
 import tinynet as tn
 from tinynet import functional as F
 
-from .common import LR, Params, clear_grads, data, labels, sgd, torch_device
+from .common import LR, Params, clear_grads, data, labels, sgd, torch_classifier_step
 
 BATCH = 128
 NAME = "cifar_deep"
@@ -51,22 +51,11 @@ def make_tinynet(xp, batch=BATCH, seed=0):
 
 def make_torch(torch, device="cpu", batch=BATCH, seed=0):
     torch.manual_seed(seed)
-    dev = torch_device(device)
     nn = torch.nn
     model = nn.Sequential(
         nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
         nn.MaxPool2d(2), nn.Dropout(0.25),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(),
         nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Flatten(), nn.Linear(3136, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10)).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    x = torch.rand(batch, 3, 32, 32, device=dev)
-    t = torch.randint(0, 10, (batch,), device=dev)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), t).backward()
-        opt.step()
-
-    return step
+        nn.Flatten(), nn.Linear(3136, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10))
+    return torch_classifier_step(torch, model, (3, 32, 32), batch, device)

@@ -92,3 +92,20 @@ def strict_float32(torch):
     cuDNN would otherwise use TF32 tensor cores (10-bit mantissa) for float32 convolutions."""
     torch.backends.cudnn.allow_tf32 = False
     torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def torch_classifier_step(torch, model, input_shape, batch, device, lr=LR):
+    """A PyTorch SGD step of ``model`` on random images and labels (the peer of tinynet's steps)."""
+    dev = torch_device(device)
+    model = model.to(dev)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    x = torch.rand(batch, *input_shape, device=dev)
+    t = torch.randint(0, 10, (batch,), device=dev)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), t).backward()
+        opt.step()
+
+    return step

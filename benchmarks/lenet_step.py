@@ -14,7 +14,7 @@ import tinynet as tn
 from tinynet import functional as F
 
 from .common import (LR, Params, array_module, chainer_or_none, data, labels, strict_float32,
-                     torch_device, torch_sync, torch_usable)
+                     torch_classifier_step, torch_sync, torch_usable)
 from .timing import machine, median_time, torch_or_none
 
 BATCH = 128
@@ -55,22 +55,11 @@ def make_tinynet(xp, batch=BATCH, seed=0):
 
 def make_torch(torch, device="cpu", batch=BATCH, seed=0):
     torch.manual_seed(seed)
-    dev = torch_device(device)
     nn = torch.nn
     model = nn.Sequential(nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(20, 50, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(2450, 500), nn.ReLU(), nn.Linear(500, 10)).to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
-    x = torch.rand(batch, 1, 28, 28, device=dev)
-    t = torch.randint(0, 10, (batch,), device=dev)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(x), t).backward()
-        opt.step()
-
-    return step
+                          nn.Flatten(), nn.Linear(2450, 500), nn.ReLU(), nn.Linear(500, 10))
+    return torch_classifier_step(torch, model, (1, 28, 28), batch, device)
 
 
 def make_chainer(chainer, batch=BATCH, seed=0):
