@@ -83,6 +83,55 @@ class EpochTimer(Callback):
         self.total = time.perf_counter() - self._fit_start
 
 
+class RunCheckpoint(Callback):
+    """After every epoch, save the model with its optimizer state to ``out/checkpoint.tnz`` and the
+    run so far (per-epoch logs, epoch times) to ``out/checkpoint.json``, so that a long run cut
+    off can go on from its last finished epoch (:func:`resume`).
+
+    Passed to :func:`save_results` it serves as both the history and the timer of the whole run,
+    earlier sessions included. Put it after the :class:`EpochTimer` in the callback list."""
+
+    def __init__(self, out_dir, timer, previous=None):
+        super().__init__()
+        self.dir, self.timer = Path(out_dir), timer
+        state = previous or {}
+        self.history = {k: list(v) for k, v in state.get("history", {}).items()}
+        self.epoch_seconds = list(state.get("epoch_seconds", []))
+        self.train_seconds = list(state.get("train_seconds", []))
+        self.total = float(state.get("fit_seconds", 0.0))
+        self.sessions = int(state.get("sessions", 0)) + 1
+
+    @property
+    def epochs_done(self):
+        return len(self.epoch_seconds)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.epoch_seconds.append(self.timer.epoch_seconds[-1])
+        self.train_seconds.append(self.timer.train_seconds[-1])
+        self.total += self.timer.epoch_seconds[-1]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.model.save(self.dir / "checkpoint.tnz")
+        state = {"epochs": epoch + 1, "history": self.history, "epoch_seconds": self.epoch_seconds,
+                 "train_seconds": self.train_seconds, "fit_seconds": self.total,
+                 "sessions": self.sessions}
+        tmp = self.dir / "checkpoint.json.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.dir / "checkpoint.json")
+
+
+def resume(out_dir):
+    """The model and state saved by :class:`RunCheckpoint` in ``out_dir``, as ``(model, state)``
+    (``state["epochs"]`` epochs done), or ``(None, None)`` when there is no checkpoint."""
+    from .models import load_model
+    out = Path(out_dir)
+    if not (out / "checkpoint.json").exists() or not (out / "checkpoint.tnz").exists():
+        return None, None
+    state = json.loads((out / "checkpoint.json").read_text())
+    return load_model(out / "checkpoint.tnz"), state
+
+
 def machine_info(device="cpu"):
     """CPU model, cores, NumPy version, load averages (and the GPU's name when ``device`` is gpu)."""
     cpu = platform.processor() or platform.machine()
@@ -145,9 +194,10 @@ def save_results(out_dir, model, history, x_test, y_test, dataset, timer=None, i
     return metrics
 
 
-def example_parser(doc, epochs, batch_size, out):
+def example_parser(doc, epochs, batch_size, out, resumable=False):
     """The command-line options shared by the scripts in examples/ (their defaults are the
-    lecture's run): --epochs, --batch-size, --device, --out, --seed, --limit, --verbose."""
+    lecture's run): --epochs, --batch-size, --device, --out, --seed, --limit, --verbose, and
+    --resume when ``resumable`` (long runs that save a :class:`RunCheckpoint` every epoch)."""
     import argparse
     p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
@@ -159,6 +209,9 @@ def example_parser(doc, epochs, batch_size, out):
     p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
     p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
                    help="1: live progress bar; 2: one line per epoch (for log files)")
+    if resumable:
+        p.add_argument("--resume", action="store_true",
+                       help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any")
     return p
 
 

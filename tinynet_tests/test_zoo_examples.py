@@ -52,3 +52,15 @@ def test_example_runs_and_writes_its_results(name, dataset, extra, tmp_path):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     model = load_model(out / "model.tnz")
     assert model.count_params() == metrics["params"]
+
+
+def test_cifar10_deep_resumes_after_its_last_saved_epoch(tmp_path):
+    if not FILES["cifar10"].is_file():
+        pytest.skip("needs real cifar10: set TINYNET_DATA to a folder with cifar10/cifar-10-batches-bin")
+    out, common = tmp_path / "deep", ["--limit", "40", "--batch-size", "20", "--verbose", "0"]
+    script = example("cifar10_deep")
+    script.main([*common, "--epochs", "1", "--out", str(out)])
+    script.main([*common, "--epochs", "2", "--out", str(out), "--resume"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["sessions"] == 2 and len(metrics["epoch_seconds"]) == 2
+    assert json.loads((out / "checkpoint.json").read_text())["epochs"] == 2

@@ -83,3 +83,30 @@ def test_example_parser_defaults():
     args = runs.example_parser("Title line.\nmore", epochs=7, batch_size=32, out="runs/x").parse_args([])
     assert (args.epochs, args.batch_size, args.out, args.device, args.seed, args.limit) == (
         7, 32, "runs/x", "cpu", 0, None)
+
+
+def test_run_checkpoint_resume_continues_weights_history_and_times(tmp_path, rng):
+    x = rng.random((40, 1, 4, 4), dtype=np.float32)
+    y = runs.one_hot(np.arange(40) % 10)
+    assert runs.resume(tmp_path) == (None, None)
+    model, timer = tiny_model(), runs.EpochTimer()
+    ckpt = runs.RunCheckpoint(tmp_path, timer)
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[timer, ckpt])
+    expected = [w.copy() for w in model.get_weights()]
+
+    again, state = runs.resume(tmp_path)
+    assert state["epochs"] == 2 and state["sessions"] == 1
+    for w, e in zip(again.get_weights(), expected):
+        np.testing.assert_array_equal(w, e)
+    timer2 = runs.EpochTimer()
+    ckpt2 = runs.RunCheckpoint(tmp_path, timer2, state)
+    assert ckpt2.epochs_done == 2
+    again.fit(x, y, batch_size=8, epochs=3, initial_epoch=2, verbose=0, callbacks=[timer2, ckpt2])
+    assert len(ckpt2.history["loss"]) == len(ckpt2.epoch_seconds) == 3 and ckpt2.sessions == 2
+    assert ckpt2.history["loss"][:2] == ckpt.history["loss"]
+    assert ckpt2.total == pytest.approx(sum(ckpt2.epoch_seconds))
+
+
+def test_resume_flag_only_where_a_script_supports_it():
+    assert not hasattr(runs.example_parser("T.", 1, 1, "o").parse_args([]), "resume")
+    assert runs.example_parser("T.", 1, 1, "o", resumable=True).parse_args(["--resume"]).resume
