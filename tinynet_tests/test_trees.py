@@ -224,3 +224,16 @@ def test_predict_proba_rows_sum_to_one(n, d, n_classes, seed):
     assert p.shape == (7, len(np.unique(y)))
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
     assert t.score(X, y) == 1.0 or len({tuple(r) for r in X}) < n  # pure leaves unless duplicates
+
+
+@given(st.lists(st.integers(0, 255), min_size=1, max_size=300), st.integers(2, 64))
+def test_binning_of_small_integers_equals_binning_of_the_same_floats(values, max_bins):
+    from tinynet.trees.encoding import FeatureEncoder
+    col = np.array(values, dtype=np.uint8)[:, None]
+    enc = FeatureEncoder(max_bins).fit(col)
+    codes = enc.transform(col)
+    np.testing.assert_array_equal(codes, FeatureEncoder(max_bins).fit(col.astype(float)).transform(
+        col.astype(float)))
+    assert enc.n_codes_[0] <= max_bins and codes.max() < enc.n_codes_[0]
+    order = np.argsort(col[:, 0], kind="stable")
+    assert np.all(np.diff(codes[0, order].astype(int)) >= 0)  # bins keep the order of the values

@@ -199,6 +199,9 @@ class FeatureEncoder:
                 lut = np.searchsorted(self.thresholds_[j], np.arange(np.iinfo(col.dtype).max + 1))
                 if len(self.thresholds_[j]) == lut[-1] == len(lut) - 1:  # every value has its bin
                     codes[j] = col
+                elif col.dtype == codes.dtype == np.uint8:  # bytes.translate: a C byte lookup
+                    codes[j] = np.frombuffer(col.tobytes().translate(lut.astype(np.uint8).tobytes()),
+                                             dtype=np.uint8)
                 else:
                     lut.astype(codes.dtype).take(col, out=codes[j])
                 continue

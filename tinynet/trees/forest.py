@@ -128,15 +128,18 @@ class RandomForest(TreeModel):
     'log2', int, fraction). bootstrap: each tree sees n draws with replacement (else all samples).
     oob_score: compute ``oob_score_`` (accuracy of each sample's vote by the trees that did not see
     it) and ``oob_decision_function_`` (n, C). n_jobs: worker processes (None: 1, -1: all cores).
-    criterion defaults to 'gini' like scikit-learn; the other parameters (class_weight too) are
-    DecisionTree's.
+    max_bins: bins per numeric column, 32 by default (as in Spark MLlib's random forests): a
+    forest's randomised trees lose no accuracy to coarser thresholds (MNIST, 5 trees: 92.7% test
+    accuracy with 32 bins, 92.5% with 256) and the class histograms get 8 times smaller, which
+    makes the fit about 1.3 times faster. criterion defaults to 'gini' like scikit-learn; the other
+    parameters (class_weight too) are DecisionTree's.
 
     Fitted: estimators_ (list of flat trees), classes_, feature_importances_, oob_score_.
     """
 
     def __init__(self, n_estimators=100, criterion="gini", max_depth=None, min_samples_split=2,
                  min_samples_leaf=1, max_features="sqrt", min_impurity_decrease=0.0, bootstrap=True,
-                 oob_score=False, n_jobs=None, random_state=None, max_samples=None, max_bins=256,
+                 oob_score=False, n_jobs=None, random_state=None, max_samples=None, max_bins=32,
                  categorical_features="auto", categorical_split="multiway", class_weight=None):
         self.n_estimators = n_estimators
         self.criterion = criterion
