@@ -15,18 +15,15 @@ from tinynet.optimizers import RMSprop
 from tinynet.preprocessing import ImageDataGenerator
 
 
-def learning_rate(epoch):
-    return 1e-3 if epoch < 30 else 3e-4 if epoch < 40 else 1e-4
-
-
 def main(argv=None):
-    args = runs.example_parser(__doc__, epochs=50, batch_size=128, out="runs/cifar10_augment",
-                               resumable=True).parse_args(argv)
+    args = runs.example_parser(__doc__, epochs=runs.AUGMENT_EPOCHS, batch_size=128,
+                               out="runs/cifar10_augment", resumable=True).parse_args(argv)
     info = runs.start(args)
     (x_train, y_train), (x_test, y_test) = runs.load_images("cifar10", args.limit)
 
-    datagen = ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
-                                 zoom_range=0.2, horizontal_flip=True, fill_mode="nearest")
+    # rotation_range=40, width_shift_range=0.2, height_shift_range=0.2, zoom_range=0.2,
+    # horizontal_flip=True, fill_mode="nearest"
+    datagen = ImageDataGenerator(**runs.CIFAR10_AUGMENTATION)
     model, state = runs.resume(args.out) if args.resume else (None, None)
     if model is None:
         model = zoo.cifar10_deep()
@@ -40,7 +37,7 @@ def main(argv=None):
     with datagen.flow(x_train, runs.one_hot(y_train), batch_size=args.batch_size,
                       seed=args.seed + checkpoint.epochs_done, background=True) as batches:
         model.fit(batches, epochs=args.epochs, initial_epoch=checkpoint.epochs_done, verbose=args.verbose,
-                  callbacks=[LearningRateScheduler(learning_rate), timer, checkpoint],
+                  callbacks=[LearningRateScheduler(runs.augment_learning_rate), timer, checkpoint],
                   validation_data=(x_test, runs.one_hot(y_test)))
 
     metrics = runs.save_results(args.out, model, checkpoint.history, x_test, y_test, "cifar10", checkpoint,

@@ -81,6 +81,23 @@ def test_train_one_epoch_then_evaluate(tmp_path, capsys):
     assert "(1, 28, 28)" in capsys.readouterr().err
 
 
+
+@needs_mnist
+def test_train_resume_goes_on_from_the_checkpoint(tmp_path, capsys):
+    out = tmp_path / "run"
+    common = ["train", "lenet", "--limit", "128", "--batch-size", "64", "--out", str(out), "--verbose", "0"]
+    assert cli.main([*common, "--epochs", "1"]) == 0
+    first = json.loads((out / "checkpoint.json").read_text())
+    assert cli.main([*common, "--epochs", "2", "--resume"]) == 0
+    assert "resuming after epoch 1" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["sessions"] == 2
+    assert metrics["history"]["loss"][0] == first["history"]["loss"][0]
+    # a checkpoint of another model is refused, not trained on
+    assert cli.main(["train", "cifar10-cnn", "--limit", "8", "--out", str(out), "--resume",
+                     "--verbose", "0"]) == 1
+    assert "holds a model for input (1, 28, 28), not cifar10-cnn" in capsys.readouterr().err
+
 def test_bench_passes_its_arguments_through(monkeypatch):
     import benchmarks.__main__ as bench
     seen = []
