@@ -237,3 +237,14 @@ def test_binning_of_small_integers_equals_binning_of_the_same_floats(values, max
     assert enc.n_codes_[0] <= max_bins and codes.max() < enc.n_codes_[0]
     order = np.argsort(col[:, 0], kind="stable")
     assert np.all(np.diff(codes[0, order].astype(int)) >= 0)  # bins keep the order of the values
+
+
+# ---------------------------------------------------------------- review: edge cases found later
+
+def test_score_takes_a_column_of_labels_like_fit():
+    X = np.arange(10.0)[:, None]
+    y = np.array([0] * 5 + [1] * 5)
+    t = DecisionTree().fit(X, y[:, None])
+    assert t.score(X, y[:, None]) == t.score(X, y) == 1.0
+    with pytest.raises(ValueError, match="score: expected y of shape"):
+        t.score(X, np.zeros((10, 2)))

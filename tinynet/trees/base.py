@@ -36,6 +36,16 @@ def resolve_max_features(max_features, d, where):
                      f"float in (0, 1], got {max_features!r}")
 
 
+def _as_labels(y, where):
+    """y (n,) or (n, 1) -> (n,)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        return y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{where}: expected y of shape (n_samples,), got shape {y.shape}")
+    return y
+
+
 class TreeModel:
     """Base of the estimators: parameters, coding of X / y, prediction from fitted trees."""
 
@@ -63,12 +73,7 @@ class TreeModel:
         self.fitted_ = False
         cols, _ = as_columns(X, where)
         n = len(cols[0])
-        y = np.asarray(y)
-        if y.ndim != 1:
-            if y.ndim == 2 and y.shape[1] == 1:
-                y = y[:, 0]
-            else:
-                raise ValueError(f"{where}: expected y of shape (n_samples,), got shape {y.shape}")
+        y = _as_labels(y, where)
         if len(y) != n:
             raise ValueError(f"{where}: X has {n} rows but y has {len(y)} labels")
         if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O" and any(v is None for v in y):
@@ -120,8 +125,8 @@ class TreeModel:
         return self.encoder_.transform(X, f"{type(self).__name__}.{where}")
 
     def score(self, X, y):
-        """Accuracy of predict(X) against y."""
-        y = np.asarray(y)
+        """Accuracy of predict(X) against y (n,) or (n, 1)."""
+        y = _as_labels(y, f"{type(self).__name__}.score")
         pred = self.predict(X)
         if len(y) != len(pred):
             raise ValueError(f"{type(self).__name__}.score: X has {len(pred)} rows but y has {len(y)} labels")
