@@ -248,3 +248,13 @@ def test_score_takes_a_column_of_labels_like_fit():
     assert t.score(X, y[:, None]) == t.score(X, y) == 1.0
     with pytest.raises(ValueError, match="score: expected y of shape"):
         t.score(X, np.zeros((10, 2)))
+
+
+def test_rows_as_python_lists_keep_their_numeric_columns():
+    # np.asarray would turn [["Sunny", 85], ...] into strings only; the numbers must stay numeric
+    X = [["Sunny", 85], ["Sunny", 80], ["Rain", 70], ["Rain", 65], ["Sunny", 72], ["Rain", 96]]
+    y = ["No", "No", "Yes", "Yes", "Yes", "No"]
+    t = DecisionTree().fit(X, y, feature_names=["Outlook", "Temp"])
+    assert t.encoder_.is_categorical_.tolist() == [True, False]
+    assert t.score(X, y) == 1.0
+    assert t.predict([["Sunny", 99], ["Rain", 60]]).tolist() == ["No", "Yes"]  # values never seen

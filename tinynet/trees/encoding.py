@@ -31,6 +31,8 @@ def as_columns(X, where):
             arr = np.asarray(X)
         except ValueError as e:  # ragged rows
             raise ValueError(f"{where}: X must be a 2-D table (n_samples, n_features): {e}") from None
+        if arr.dtype.kind in "US" and not isinstance(X, np.ndarray):
+            arr = np.asarray(X, dtype=object)  # rows like ["Sunny", 85]: keep the numbers numbers
         if arr.ndim != 2:
             hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
             raise ValueError(f"{where}: expected X of shape (n_samples, n_features), got shape "
