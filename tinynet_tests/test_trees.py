@@ -258,3 +258,61 @@ def test_rows_as_python_lists_keep_their_numeric_columns():
     assert t.encoder_.is_categorical_.tolist() == [True, False]
     assert t.score(X, y) == 1.0
     assert t.predict([["Sunny", 99], ["Rain", 60]]).tolist() == ["No", "Yes"]  # values never seen
+
+
+def _rule_holds(condition, row, names):
+    """Evaluate one condition of export_rules on a row of floats (NaN = missing). Accepted forms:
+    'x <= t', 'x > t', 'a < x <= b', each optionally as '(... or missing)', 'x is [not ]missing'."""
+    import re
+    if condition.startswith("("):
+        assert condition.endswith(" or missing)"), condition
+        inner = condition[1:-len(" or missing)")]
+        name = next(tok for tok in inner.split(" ") if tok in names)
+        return bool(np.isnan(row[names.index(name)])) or _rule_holds(inner, row, names)
+    assert " or missing" not in condition, f"unbracketed 'or missing' in {condition!r}"
+    m = re.fullmatch(r"(\S+) is (not )?missing", condition)
+    if m:
+        return bool(np.isnan(row[names.index(m.group(1))])) != bool(m.group(2))
+    m = re.fullmatch(r"(\S+) < (\S+) <= (\S+)", condition)
+    if m:
+        x = row[names.index(m.group(2))]
+        return float(m.group(1)) < x <= float(m.group(3))
+    name, op, t = condition.split(" ")
+    x = row[names.index(name)]
+    return x <= float(t) if op == "<=" else x > float(t)
+
+
+def _rule_classes(rules, X, names):
+    """For each row of X: the class of the one rule whose conditions all hold."""
+    out = []
+    for row in X:
+        hits = []
+        for line in rules.splitlines():
+            body, label = line[len("IF "):].split(" THEN class = ")
+            conds = [] if body == "TRUE" else body.split(" AND ")
+            if all(_rule_holds(c, row, names) for c in conds):
+                hits.append(label)
+        assert len(hits) == 1, (row, hits)
+        out.append(hits[0])
+    return out
+
+
+def test_rule_thresholds_are_printed_precisely_enough_to_reproduce_the_tree():
+    X = np.array([[1234567.0], [1234568.0], [0.1], [0.2], [5.1], [5.3]])
+    y = np.array([0, 1, 0, 1, 0, 1])
+    t = DecisionTree().fit(X, y)
+    rules = t.export_rules()
+    assert "1234567.5" in rules and "1.23457e+06" not in rules and "5.2" in rules
+    assert _rule_classes(rules, X, ["x0"]) == [str(c) for c in t.predict(X)]
+
+
+@given(st.integers(0, 10**6), st.integers(10, 60), st.sampled_from([1.0, 1e-7, 1e7]),
+       st.booleans())
+def test_rules_classify_the_training_rows_like_predict(seed, n, scale, with_missing):
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(size=(n, 3)) * 4) * scale + 1e9 * (scale == 1e7)
+    if with_missing:
+        X[rng.random((n, 3)) < 0.25] = np.nan
+    y = rng.integers(0, 2, size=n)
+    t = DecisionTree(max_depth=4).fit(X, y)
+    assert _rule_classes(t.export_rules(), X, t.feature_names_) == [str(c) for c in t.predict(X)]

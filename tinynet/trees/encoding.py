@@ -78,7 +78,8 @@ def _small_uint(col):
 
 
 def _bin_edges(x, max_bins):
-    """Thresholds between the bins of the known values x (1-D, no NaN).
+    """Thresholds between the bins of the known values x (1-D, no NaN) -> (thresholds, the
+    training values just below and just above each threshold), three float arrays (k,).
 
     At most max_bins distinct values: one bin each. Otherwise a value holding more than 1/max_bins
     of the samples gets a bin of its own and the other values share the remaining bins in equal
@@ -90,7 +91,7 @@ def _bin_edges(x, max_bins):
     else:
         u, cnt = np.unique(x, return_counts=True)
     if len(u) <= max_bins:
-        return (u[:-1] + u[1:]) / 2.0
+        return (u[:-1] + u[1:]) / 2.0, u[:-1], u[1:]
     heavy = np.flatnonzero(cnt * max_bins > len(x))
     light = np.cumsum(np.where(cnt * max_bins > len(x), 0, cnt))
     for parts in range(max_bins - 1 - 2 * len(heavy), 0, -1):
@@ -99,7 +100,7 @@ def _bin_edges(x, max_bins):
         k = k[(k >= 0) & (k < len(u) - 1)]
         if len(k) <= max_bins - 1:
             break
-    return (u[k] + u[k + 1]) / 2.0
+    return (u[k] + u[k + 1]) / 2.0, u[k], u[k + 1]
 
 
 class FeatureEncoder:
@@ -107,7 +108,9 @@ class FeatureEncoder:
 
     After :meth:`fit`: ``feature_names_`` (list of str), ``is_categorical_`` (bool (d,)),
     ``categories_`` (list: str array or None), ``thresholds_`` (list: float array or None),
-    ``n_codes_`` (int (d,), value codes per column), ``has_missing_`` (bool (d,), in training).
+    ``n_codes_`` (int (d,), value codes per column), ``has_missing_`` (bool (d,), in training),
+    ``neighbours_`` (list: None or a pair of float arrays like the thresholds: the training values
+    just below and just above each threshold).
     """
 
     def __init__(self, max_bins=256, categorical_features="auto"):
@@ -157,7 +160,7 @@ class FeatureEncoder:
         self.feature_names_ = names if names is not None else [f"x{j}" for j in range(d)]
         declared = self._declared(self.feature_names_, d, where)
         self.is_categorical_ = np.zeros(d, dtype=bool)
-        self.categories_, self.thresholds_ = [], []
+        self.categories_, self.thresholds_, self.neighbours_ = [], [], []
         self.n_codes_ = np.zeros(d, dtype=np.int64)
         self.has_missing_ = np.zeros(d, dtype=bool)
         for j, col in enumerate(cols):
@@ -170,13 +173,15 @@ class FeatureEncoder:
                 cats = np.unique(known.astype(str))
                 self.categories_.append(cats)
                 self.thresholds_.append(None)
+                self.neighbours_.append(None)
                 self.n_codes_[j] = len(cats)
             else:
                 x = col if _small_uint(col) else \
                     _to_float(col, missing, where, self.feature_names_[j])[~missing]
-                edges = _bin_edges(x, self.max_bins)
+                edges, below, above = _bin_edges(x, self.max_bins)
                 self.categories_.append(None)
                 self.thresholds_.append(edges)
+                self.neighbours_.append((below, above))
                 self.n_codes_[j] = len(edges) + 1
         if self.n_codes_.max() + 2 > np.iinfo(np.uint16).max:
             big = int(np.argmax(self.n_codes_))

@@ -4,7 +4,11 @@
 
 Numeric conditions on the same feature along a path are merged into one interval
 (``3.5 < age <= 40``). A missing value is written ``feature is missing``; a numeric side that also
-takes missing values says so (``income <= 2000 or missing``) when the feature had any in training.
+takes missing values says so in brackets (``(income <= 2000 or missing)``) when the feature had
+any in training and no other condition of the rule rules them out. Thresholds are printed with
+the fewest digits (at least 6 significant) that still fall between the training values on either
+side (``1234567.5``, not ``1.23457e+06``), so the rules split the training values exactly as the
+tree does.
 """
 import numpy as np
 
@@ -13,6 +17,17 @@ from .core import CATEGORICAL, LEAF, ONE_VS_REST
 
 def _fmt(x):
     return f"{x:.6g}"
+
+
+def _threshold(x, below, above):
+    """x as text, rounded to 6..17 significant digits but kept in [below, above) (the training
+    values on either side of the threshold x), so that 'v <= text' splits them like 'v <= x'."""
+    x = float(x)
+    for p in range(6, 18):
+        text = f"{x:.{p}g}"
+        if below <= float(text) < above:
+            return text
+    return repr(x)
 
 
 class _Describer:
@@ -27,11 +42,16 @@ class _Describer:
         return f"{self.name(f)} is missing" if code >= len(cats) else f"{self.name(f)} = {cats[code]}"
 
     def threshold(self, node):
+        """(value, text) of a numeric node's threshold."""
         t = self.tree
-        return float(self.enc.thresholds_[t.feature[node]][t.threshold[node]])
+        f, b = t.feature[node], t.threshold[node]
+        below, above = self.enc.neighbours_[f]
+        x = self.enc.thresholds_[f][b]
+        return float(x), _threshold(x, below[b], above[b])
 
     def children(self, node):
-        """[(child, condition)] with condition ('cat', f, code) or ('num', f, side, threshold)."""
+        """[(child, condition)]: ('cat' | 'not', f, code), ('known' | 'missing', f) or
+        ('num', f, side, (threshold, text), takes_missing)."""
         t = self.tree
         f = int(t.feature[node])
         if t.kind[node] == CATEGORICAL:
@@ -58,7 +78,7 @@ class _Describer:
             text = self.category(cond[1], cond[2])
             return text.replace(" is missing", " is not missing").replace(" = ", " != ", 1)
         _, f, side, thr, with_missing = cond
-        text = f"{self.name(f)} {side} {_fmt(thr)}"
+        text = f"{self.name(f)} {side} {thr[1]}"
         return text + " or missing" if with_missing else text
 
     def outcome(self, node):
@@ -67,33 +87,48 @@ class _Describer:
 
 
 def _merge(conds, describer):
-    """Merge numeric bounds per feature (first appearance order); keep categorical ones."""
-    out, bounds, order = [], {}, []
+    """Conditions of one path -> texts. The numeric bounds of a feature become one interval at
+    the feature's first numeric condition; missing values reach the leaf only if every condition
+    on the feature lets them through. Categorical conditions are kept as they are."""
+    bounds, order = {}, []
     for c in conds:
-        if c[0] == "num" and not c[4]:
-            f = c[1]
-            if f not in bounds:
-                bounds[f] = [None, None]
-                order.append(("b", f))
-            lo, hi = bounds[f]
-            if c[2] == ">":
-                bounds[f][0] = c[3] if lo is None else max(lo, c[3])
-            else:
-                bounds[f][1] = c[3] if hi is None else min(hi, c[3])
-        else:
+        if c[0] not in ("num", "known", "missing"):
             order.append(("c", c))
+            continue
+        f = c[1]
+        if f not in bounds:
+            bounds[f] = {"lo": None, "hi": None, "missing_ok": True, "only_missing": False}
+            order.append(("f", f))
+        b = bounds[f]
+        if c[0] == "known":
+            b["missing_ok"] = False
+        elif c[0] == "missing":
+            b["only_missing"] = True
+        else:
+            b["missing_ok"] &= bool(c[4])
+            if c[2] == ">":
+                b["lo"] = c[3] if b["lo"] is None else max(b["lo"], c[3])
+            else:
+                b["hi"] = c[3] if b["hi"] is None else min(b["hi"], c[3])
+    out = []
     for kind, item in order:
         if kind == "c":
             out.append(describer.condition(item))
             continue
-        lo, hi = bounds[item]
-        name = describer.name(item)
-        if lo is not None and hi is not None:
-            out.append(f"{_fmt(lo)} < {name} <= {_fmt(hi)}")
-        elif lo is not None:
-            out.append(f"{name} > {_fmt(lo)}")
+        b, name = bounds[item], describer.name(item)
+        lo, hi = b["lo"], b["hi"]
+        if b["only_missing"]:
+            out.append(f"{name} is missing")
+        elif lo is None and hi is None:
+            out.append(f"{name} is not missing")
         else:
-            out.append(f"{name} <= {_fmt(hi)}")
+            if lo is not None and hi is not None:
+                text = f"{lo[1]} < {name} <= {hi[1]}"
+            elif lo is not None:
+                text = f"{name} > {lo[1]}"
+            else:
+                text = f"{name} <= {hi[1]}"
+            out.append(f"({text} or missing)" if b["missing_ok"] else text)
     return out
 
 
