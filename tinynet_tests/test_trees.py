@@ -316,3 +316,14 @@ def test_rules_classify_the_training_rows_like_predict(seed, n, scale, with_miss
     y = rng.integers(0, 2, size=n)
     t = DecisionTree(max_depth=4).fit(X, y)
     assert _rule_classes(t.export_rules(), X, t.feature_names_) == [str(c) for c in t.predict(X)]
+
+
+@pytest.mark.parametrize("low, high", [(2.0, np.inf), (-np.inf, -1e308), (1e308, 1.7e308),
+                                       (7.3, np.nextafter(7.3, 8)), (2.0 ** 52 + 1, 2.0 ** 52 + 2)])
+def test_neighbouring_values_get_a_threshold_between_them(low, high):
+    # the midpoint (low + high) / 2 is inf, or rounds up to high: both values would share a bin
+    X = np.array([[-5.0], [low], [low], [high], [high]])
+    y = np.array([0, 0, 0, 1, 1])
+    t = DecisionTree().fit(X, y)
+    assert t.score(X, y) == 1.0
+    assert t.predict([[low], [high]]).tolist() == [0, 1]

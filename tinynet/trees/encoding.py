@@ -77,6 +77,15 @@ def _small_uint(col):
     return col.dtype.kind == "u" and col.dtype.itemsize <= 2
 
 
+def _midpoints(lo, hi):
+    """Thresholds t with lo <= t < hi for sorted distinct values lo < hi: (lo + hi) / 2 unless
+    that overflows or rounds up to hi (neighbouring floats, inf), then lo."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mid = (lo + hi) / 2.0
+        mid = np.where(np.isinf(mid) & np.isfinite(lo) & np.isfinite(hi), lo / 2.0 + hi / 2.0, mid)
+    return np.where(mid < hi, mid, lo)
+
+
 def _bin_edges(x, max_bins):
     """Thresholds between the bins of the known values x (1-D, no NaN) -> (thresholds, the
     training values just below and just above each threshold), three float arrays (k,).
@@ -91,7 +100,7 @@ def _bin_edges(x, max_bins):
     else:
         u, cnt = np.unique(x, return_counts=True)
     if len(u) <= max_bins:
-        return (u[:-1] + u[1:]) / 2.0, u[:-1], u[1:]
+        return _midpoints(u[:-1], u[1:]), u[:-1], u[1:]
     heavy = np.flatnonzero(cnt * max_bins > len(x))
     light = np.cumsum(np.where(cnt * max_bins > len(x), 0, cnt))
     for parts in range(max_bins - 1 - 2 * len(heavy), 0, -1):
@@ -100,7 +109,7 @@ def _bin_edges(x, max_bins):
         k = k[(k >= 0) & (k < len(u) - 1)]
         if len(k) <= max_bins - 1:
             break
-    return (u[k] + u[k + 1]) / 2.0, u[k], u[k + 1]
+    return _midpoints(u[k], u[k + 1]), u[k], u[k + 1]
 
 
 class FeatureEncoder:
