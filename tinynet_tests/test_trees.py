@@ -327,3 +327,19 @@ def test_neighbouring_values_get_a_threshold_between_them(low, high):
     t = DecisionTree().fit(X, y)
     assert t.score(X, y) == 1.0
     assert t.predict([[low], [high]]).tolist() == [0, 1]
+
+
+def test_bad_class_weights_and_unsortable_labels_are_clear_errors():
+    X, y = np.arange(6.0)[:, None], np.array([0, 0, 0, 1, 1, 1])
+    with pytest.raises(ValueError, match="class_weight must be finite and >= 0.*-1"):
+        DecisionTree(class_weight={0: -1.0}).fit(X, y)
+    with pytest.raises(ValueError, match="class_weight must be finite and >= 0"):
+        DecisionTree(class_weight={1: np.nan}).fit(X, y)
+    with pytest.raises(ValueError, match="zero everywhere"):
+        DecisionTree(class_weight={0: 0, 1: 0}).fit(X, y)
+    with pytest.raises(ValueError, match="zero everywhere"):
+        DecisionTree(class_weight={1: 0}).fit(X, y, sample_weight=[0, 0, 0, 1, 1, 1.0])
+    with pytest.raises(ValueError, match="DecisionTree.fit: y mixes labels that cannot be sorted"):
+        DecisionTree().fit(X, np.array([1, "a", 1, "a", 1, "a"], dtype=object))
+    with pytest.raises(ValueError, match="missing labels"):
+        DecisionTree().fit(X, np.array(["a", np.nan] * 3, dtype=object))

@@ -76,11 +76,16 @@ class TreeModel:
         y = _as_labels(y, where)
         if len(y) != n:
             raise ValueError(f"{where}: X has {n} rows but y has {len(y)} labels")
-        if y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O" and any(v is None for v in y):
+        if (y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O"
+                and any(v is None or isinstance(v, (float, np.floating)) and v != v for v in y)):
             raise ValueError(f"{where}: y has missing labels (None/NaN); drop those rows first")
         self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
         codes = self.encoder_.fit_transform(X, feature_names, where)
-        self.classes_, yc = np.unique(y, return_inverse=True)
+        try:
+            self.classes_, yc = np.unique(y, return_inverse=True)
+        except TypeError as e:
+            raise ValueError(f"{where}: y mixes labels that cannot be sorted ({e}); give labels of "
+                             f"one type, e.g. y.astype(str)") from None
         self.n_features_in_ = len(self.encoder_.n_codes_)
         self.feature_names_ = list(self.encoder_.feature_names_)
         if target_name is None:
@@ -96,6 +101,8 @@ class TreeModel:
             if not w.any():
                 raise ValueError(f"{where}: sample_weight is zero everywhere")
         w = w * self._class_weights(yc, where)[yc]
+        if not w.any():
+            raise ValueError(f"{where}: sample_weight times class_weight is zero everywhere")
         enc = self.encoder_
         data = TreeData(codes, yc, len(self.classes_), enc.n_codes_, enc.is_categorical_,
                         enc.has_missing_, self.categorical_split)
@@ -112,7 +119,10 @@ class TreeModel:
             unknown = [k for k in cw if k not in set(self.classes_.tolist())]
             if unknown:
                 raise ValueError(f"{where}: class_weight names classes not in y: {unknown}")
-            return np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+            cwa = np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+            if not np.all(np.isfinite(cwa) & (cwa >= 0)):
+                raise ValueError(f"{where}: class_weight must be finite and >= 0, got {cw!r}")
+            return cwa
         raise ValueError(f"{where}: class_weight must be None, 'balanced' or a dict, got {cw!r}")
 
     def _check_fitted(self, where):
