@@ -177,3 +177,14 @@ def test_params_roundtrip_through_worker_processes():
     f = RandomForest(4, max_depth=2, n_jobs=2, random_state=1).fit(X, y)
     assert max(t.max_depth for t in f.estimators_) <= 2
     assert all(isinstance(t.value, np.ndarray) and t.value.shape[1] == 3 for t in f.estimators_)
+
+
+def test_numpy_integer_parameters_are_accepted():
+    # e.g. values taken from np.arange in a parameter grid
+    X, y = blobs(6, 60)
+    a = RandomForest(np.int64(3), n_jobs=np.int64(1), max_samples=np.int64(30), random_state=0).fit(X, y)
+    b = RandomForest(3, n_jobs=1, max_samples=30, random_state=0).fit(X, y)
+    assert len(a.estimators_) == 3
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    with pytest.raises(ValueError, match="max_samples must be"):
+        RandomForest(2, max_samples=True).fit(X, y)

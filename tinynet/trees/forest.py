@@ -12,6 +12,7 @@ trees come back as .npz bytes through a pipe.
 import ctypes
 import io
 import multiprocessing
+import numbers
 import os
 
 import numpy as np
@@ -162,17 +163,17 @@ class RandomForest(TreeModel):
         j = self.n_jobs
         if j is None:
             return 1
-        if isinstance(j, int) and not isinstance(j, bool) and (j >= 1 or j == -1):
-            return os.cpu_count() or 1 if j == -1 else j
+        if isinstance(j, numbers.Integral) and not isinstance(j, bool) and (j >= 1 or j == -1):
+            return os.cpu_count() or 1 if j == -1 else int(j)
         raise ValueError(f"{where}: n_jobs must be None, -1 or an int >= 1, got {j!r}")
 
     def _draws(self, n, where):
         ms = self.max_samples
         if ms is None:
             return n
-        if isinstance(ms, int) and not isinstance(ms, bool) and 1 <= ms:
-            return ms
-        if isinstance(ms, float) and 0 < ms <= 1:
+        if isinstance(ms, numbers.Integral) and not isinstance(ms, bool) and 1 <= ms:
+            return int(ms)
+        if isinstance(ms, numbers.Real) and not isinstance(ms, (bool, numbers.Integral)) and 0 < ms <= 1:
             return max(1, int(round(ms * n)))
         raise ValueError(f"{where}: max_samples must be None, an int >= 1 or a float in (0, 1], got {ms!r}")
 
@@ -180,7 +181,7 @@ class RandomForest(TreeModel):
         """Grow n_estimators trees on X (n, d), y (n,)."""
         where = "RandomForest.fit"
         ne = self.n_estimators
-        if not isinstance(ne, int) or isinstance(ne, bool) or ne < 1:
+        if not isinstance(ne, numbers.Integral) or isinstance(ne, bool) or ne < 1:
             raise ValueError(f"{where}: n_estimators must be an int >= 1, got {self.n_estimators!r}")
         if self.oob_score and not self.bootstrap:
             raise ValueError(f"{where}: oob_score=True needs bootstrap=True (no sample is out of "
@@ -188,7 +189,7 @@ class RandomForest(TreeModel):
         jobs = min(self._jobs(where), self.n_estimators)
         data, w = self._prepare(X, y, feature_names, target_name, sample_weight, where)
         params = self._params(data.codes.shape[0], where)
-        seeds = np.random.SeedSequence(self.random_state).spawn(self.n_estimators)
+        seeds = np.random.SeedSequence(self.random_state).spawn(int(ne))
         args = (data, params, seeds, self.bootstrap, w, self.oob_score, self._draws(len(data.y), where))
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             if data.sortable:
