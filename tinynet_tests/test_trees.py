@@ -343,3 +343,18 @@ def test_bad_class_weights_and_unsortable_labels_are_clear_errors():
         DecisionTree().fit(X, np.array([1, "a", 1, "a", 1, "a"], dtype=object))
     with pytest.raises(ValueError, match="missing labels"):
         DecisionTree().fit(X, np.array(["a", np.nan] * 3, dtype=object))
+
+
+def test_declared_categorical_numbers_match_whatever_their_dtype():
+    # a code column read as ints in training and as floats later (e.g. a column with a NaN)
+    X = np.array([[1], [2], [3], [1], [2], [3]])
+    y = np.array(["a", "b", "b", "a", "b", "b"])
+    t = DecisionTree(categorical_features=[0]).fit(X, y)
+    assert t.encoder_.categories_[0].tolist() == ["1", "2", "3"]
+    assert t.predict(np.array([[1.0], [2.0], [np.nan]])).tolist() == ["a", "b", "b"]
+    assert t.predict(np.array([[1.0], [2]], dtype=object)).tolist() == ["a", "b"]
+    f = DecisionTree(categorical_features=[0]).fit(X.astype(float), y)
+    assert f.export_rules().splitlines()[0] == "IF x0 = 1 THEN class = a"
+    assert f.predict([[1], [3]]).tolist() == ["a", "b"]
+    h = DecisionTree(categorical_features=[0]).fit([[0.5], [1.5]], ["a", "b"])
+    assert h.predict([[0.5], [1.5]]).tolist() == ["a", "b"]

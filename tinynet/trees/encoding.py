@@ -3,7 +3,8 @@
 Each column is either
 
 * **categorical** -- strings (or any column declared categorical): one code per distinct value,
-  sorted as strings; values are compared as strings (``2`` and ``"2"`` are the same category);
+  sorted as strings; values are compared as strings (``2``, ``2.0`` and ``"2"`` are the same
+  category: whole floats are written as ints);
 * **numeric** -- numbers: binned once into at most ``max_bins`` bins. With at most ``max_bins``
   distinct values every value gets its own bin (exact, like scikit-learn); otherwise the bin edges
   are quantiles. Code ``b`` means ``thresholds[b-1] < x <= thresholds[b]``, so a split "code <= b"
@@ -71,6 +72,19 @@ def _to_float(col, missing, where, name):
     except (TypeError, ValueError):
         raise ValueError(f"{where}: numeric column {name!r} holds a value that is not a number") from None
     return out
+
+
+def _category_strings(col):
+    """A categorical column as strings; whole floats are written as ints (2.0 -> '2'), so a code
+    column matches whether it comes as ints or as floats."""
+    if col.dtype.kind == "f":
+        whole = np.isfinite(col) & (col == np.round(col)) & (np.abs(col) < 2.0 ** 63)
+        return np.where(whole, np.where(whole, col, 0).astype(np.int64).astype(str), col.astype(str))
+    if col.dtype.kind == "O":
+        return np.array([str(int(v)) if isinstance(v, (float, np.floating)) and np.isfinite(v)
+                         and float(v).is_integer() and abs(v) < 2.0 ** 63 else str(v) for v in col],
+                        dtype=str)
+    return col.astype(str)
 
 
 def _small_uint(col):
@@ -179,7 +193,7 @@ class FeatureEncoder:
             self.is_categorical_[j] = categorical
             self.has_missing_[j] = missing.any()
             if categorical:
-                cats = np.unique(known.astype(str))
+                cats = np.unique(_category_strings(known))
                 self.categories_.append(cats)
                 self.thresholds_.append(None)
                 self.neighbours_.append(None)
@@ -224,7 +238,7 @@ class FeatureEncoder:
             missing = _missing_mask(col)
             if self.is_categorical_[j]:
                 cats = self.categories_[j]
-                s = col.astype(str)
+                s = _category_strings(col)
                 pos = np.minimum(np.searchsorted(cats, s), max(len(cats) - 1, 0))
                 seen = (cats[pos] == s) if len(cats) else np.zeros(len(s), dtype=bool)
                 c = np.where(seen, pos, self.n_codes_[j] + 1)
