@@ -11,7 +11,8 @@ Missing values (None, NaN, '?', ''): in a categorical column "missing" is one mo
 own branch. In a numeric column the split is searched over the known values and the missing ones
 go to the side that scores better (if a node saw none, future ones follow its heavier child).
 At predict time a category (or a missing value) that no training sample brought to a node stops
-there and gets that node's class distribution, i.e. its majority class.
+there and gets that node's class distribution, i.e. its majority class; with
+categorical_split='binary' it goes with "the rest" of a 'value vs rest' split instead.
 """
 import numpy as np
 
@@ -25,7 +26,9 @@ class DecisionTree(TreeModel):
 
     criterion: 'entropy' (information gain; ID3's) or 'gini'. max_depth: None grows until the
     leaves are pure or too small to split. min_samples_split / min_samples_leaf: (weighted) sample
-    counts. max_features: features drawn at random per node (None: all; 'sqrt', 'log2', int,
+    counts, i.e. sums of sample_weight times class_weight (unlike scikit-learn, which counts rows:
+    weights scaled to sum to 1 leave a single leaf, and under 'balanced' weights a leaf of the
+    common class needs more than min_samples_leaf rows). max_features: features drawn at random per node (None: all; 'sqrt', 'log2', int,
     fraction). min_impurity_decrease: a split must lower the weighted impurity by this much, as in
     scikit-learn. max_bins: at most this many bins per numeric column (<= 256 keeps codes 1 byte).
     categorical_features: 'auto' (string columns), or a list of column names / indices.
