@@ -30,7 +30,8 @@ class DecisionTree(TreeModel):
     weights scaled to sum to 1 leave a single leaf, and under 'balanced' weights a leaf of the
     common class needs more than min_samples_leaf rows). max_features: features drawn at random
     per node (None: all; 'sqrt', 'log2', int, fraction). min_impurity_decrease: a split must
-    lower the weighted impurity by this much, as in scikit-learn. max_bins: at most this many bins per numeric column (<= 256 keeps codes 1 byte).
+    lower the weighted impurity by this much, as in scikit-learn. max_bins: at most this many
+    bins per numeric column (<= 256 keeps codes 1 byte).
     categorical_features: 'auto' (string columns), or a list of column names / indices.
     categorical_split: 'multiway' (ID3: one branch per value) or 'binary' (one value against the
     rest, what a tree on one-hot columns does; often more accurate on small sets).
