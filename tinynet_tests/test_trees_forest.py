@@ -188,3 +188,15 @@ def test_numpy_integer_parameters_are_accepted():
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
     with pytest.raises(ValueError, match="max_samples must be"):
         RandomForest(2, max_samples=True).fit(X, y)
+
+
+def test_out_of_bag_results_are_bit_identical_for_any_n_jobs():
+    # the workers' partial sums must not change the rounding of oob_decision_function_
+    rng = np.random.default_rng(5)
+    X = rng.choice(np.array(["a", "b", "c", None], dtype=object), size=(120, 4))
+    y = rng.integers(0, 3, size=120)
+    kw = dict(n_estimators=13, oob_score=True, random_state=2, max_samples=0.7)
+    a = RandomForest(**kw).fit(X, y)
+    b = RandomForest(n_jobs=2, **kw).fit(X, y)
+    np.testing.assert_array_equal(a.oob_decision_function_, b.oob_decision_function_)
+    assert a.oob_score_ == b.oob_score_

@@ -22,15 +22,19 @@ from .core import Tree
 from .grow import grow_trees
 
 BATCH = 5  # trees grown together (same trees as one at a time, fewer NumPy calls per tree)
+# out-of-bag probabilities are summed in units of 2**-40 as int64: exact, so the sums do not
+# depend on how the trees were split among worker processes (room for 2**23 trees)
+OOB_UNIT = 2.0 ** 40
 
 
 def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
-    """Grow one tree per seed -> (trees, oob probability sums (n, C) or None, oob counts (n,)).
+    """Grow one tree per seed -> (trees, oob probability sums (n, C) int64 in units of
+    1 / OOB_UNIT, or None, oob counts (n,)).
     Each bootstrap sample is ``draws`` draws with replacement (default n)."""
     n = len(data.y)
     draws = n if draws is None else draws
     trees = []
-    oob_sum = np.zeros((n, data.n_classes)) if oob else None
+    oob_sum = np.zeros((n, data.n_classes), dtype=np.int64) if oob else None
     oob_cnt = np.zeros(n, dtype=np.int64)
     for b in range(0, len(seeds), BATCH):
         rngs = [np.random.default_rng(s) for s in seeds[b:b + BATCH]]
@@ -43,7 +47,8 @@ def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
         for w, tree in zip(ws, grown):
             out = np.flatnonzero(w == 0)
             if oob and out.size:
-                oob_sum[out] += tree_proba(tree, data.codes[:, out], data.n_codes)
+                p = tree_proba(tree, data.codes[:, out], data.n_codes)
+                oob_sum[out] += np.rint(p * OOB_UNIT).astype(np.int64)
                 oob_cnt[out] += 1
     return trees, oob_sum, oob_cnt
 
@@ -99,7 +104,7 @@ def _grow_parallel(n_jobs, data, params, seeds, bootstrap, sample_weight, oob, d
         send.close()
         procs.append((p, recv))
     trees = [None] * len(seeds)
-    oob_sum = np.zeros((len(data.y), data.n_classes)) if oob else None
+    oob_sum = np.zeros((len(data.y), data.n_classes), dtype=np.int64) if oob else None
     oob_cnt = np.zeros(len(data.y), dtype=np.int64)
     errors = []
     for part, (p, recv) in zip(parts, procs):
@@ -201,8 +206,8 @@ class RandomForest(TreeModel):
         self.fitted_ = True
         if self.oob_score:
             seen = oob_cnt > 0
-            proba = np.full_like(oob_sum, np.nan)
-            proba[seen] = oob_sum[seen] / oob_cnt[seen, None]
+            proba = np.full(oob_sum.shape, np.nan)
+            proba[seen] = oob_sum[seen] / OOB_UNIT / oob_cnt[seen, None]
             self.oob_decision_function_ = proba
             hits = np.argmax(proba[seen], axis=1) == data.y[seen]
             self.oob_score_ = float(np.mean(hits)) if seen.any() else float("nan")
