@@ -121,4 +121,5 @@ def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch)
         results[fused] = backend.asnumpy(col), backend.asnumpy(img)
     np.testing.assert_array_equal(results[True][0], results[False][0])
     np.testing.assert_allclose(results[True][1], results[False][1], rtol=1e-6, atol=1e-6)
-    np.testing.assert_array_equal(results[False][0], F.im2col(x_np, kh, kw, stride, padding))
+    np.testing.assert_array_equal(results[False][0], F.im2col(x_np, kh, kw, stride, padding,
+                                                              batch_last=False))

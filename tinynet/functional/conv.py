@@ -1,14 +1,16 @@
 """Convolution by im2col + one GEMM, its exact adjoint (transposed convolution), and upsampling.
 
-Layout: the public API is channels-first (N, C, H, W). Inside, images are kept channel-major,
-(C, N, H, W) in memory: the GEMM ``W (C_out, C*kh*kw) @ col (C*kh*kw, N*oh*ow)`` then yields the
-output already laid out (C_out, N, oh, ow), and ops return it as an (N, C_out, oh, ow) *view*
-(a transpose, no copy). Elementwise ops and pooling preserve that memory order, so the next
-convolution reads its input without a transposing copy.
+Layout: the public API is channels-first (N, C, H, W). Inside, images are batch-last on NumPy,
+(C, H, W, N) in memory (see :mod:`.layout`), and (C, N, H, W) on CuPy: the GEMM
+``W (C_out, C*kh*kw) @ col (C*kh*kw, oh*ow*N)`` then yields the output already laid out
+(C_out, oh, ow, N), and ops return it as an (N, C_out, oh, ow) *view* (a transpose, no copy).
+Elementwise ops and pooling preserve that memory order, so the next convolution reads its input
+without a transposing copy.
 """
 from ..autograd import Function
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
+from .layout import from_columns, is_batch_last, new_images, prefers_batch_last, to_columns
 
 
 def pair(v, name="value", minimum=None):
@@ -32,14 +34,15 @@ def out_size(n, k, s, p):
     return (n + 2 * p - k) // s + 1
 
 
-def to_channel_major(x, ph=0, pw=0, fill=0):
-    """(N, C, H, W) -> (C, N, H + 2ph, W + 2pw), padding with ``fill``; a view when no padding."""
+def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
+    """(N, C, H, W) -> a (C, N, H + 2ph, W + 2pw) view, padded with ``fill``, whose memory is
+    (C, H, W, N) if ``batch_last``, else any order that x has (a view of x when no padding)."""
     xt = x.transpose(1, 0, 2, 3)
-    if ph == 0 and pw == 0:
+    if ph == 0 and pw == 0 and (not batch_last or is_batch_last(x)):
         return xt
-    xp = get_array_module(x)
     C, N, H, W = xt.shape
-    out = xp.empty((C, N, H + 2 * ph, W + 2 * pw), dtype=x.dtype)
+    out = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
+                     batch_last).transpose(1, 0, 2, 3)
     if ph:
         out[:, :, :ph] = fill
         out[:, :, H + ph:] = fill
@@ -50,6 +53,23 @@ def to_channel_major(x, ph=0, pw=0, fill=0):
     return out
 
 
+def _col_buffer(xp, C, kh, kw, N, oh, ow, dtype, batch_last):
+    """-> (the (C*kh*kw, N*oh*ow) matrix, its (C, kh, kw, N, oh, ow) view): columns ordered
+    (y, x, n) if batch_last, else (n, y, x)."""
+    if batch_last:
+        buf = xp.empty((C, kh, kw, oh, ow, N), dtype=dtype)
+        return buf.reshape(C * kh * kw, -1), buf.transpose(0, 1, 2, 5, 3, 4)
+    buf = xp.empty((C, kh, kw, N, oh, ow), dtype=dtype)
+    return buf.reshape(C * kh * kw, -1), buf
+
+
+def _col_view(col, C, kh, kw, N, oh, ow, batch_last):
+    """A (C*kh*kw, N*oh*ow) column matrix as its (C, kh, kw, N, oh, ow) view."""
+    if batch_last:
+        return col.reshape(C, kh, kw, oh, ow, N).transpose(0, 1, 2, 5, 3, 4)
+    return col.reshape(C, kh, kw, N, oh, ow)
+
+
 def windows(kh, kw, sh, sw, oh, ow):
     """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order."""
     for i in range(kh):
@@ -57,35 +77,38 @@ def windows(kh, kw, sh, sw, oh, ow):
             yield i, j, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
 
 
-def im2col(x, kh, kw, stride=1, padding=0):
-    """x (N, C, H, W) -> col (C*kh*kw, N*oh*ow): column (n, y, x) holds the padded input window
-    under output pixel (y, x) of image n, rows ordered (c, i, j) like w.reshape(C_out, -1)."""
+def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
+    """x (N, C, H, W) -> col (C*kh*kw, N*oh*ow): rows ordered (c, i, j) like w.reshape(C_out, -1);
+    the column of output pixel (y, x) of image n holds the padded input window under it. Columns
+    are ordered (y, x, n) when ``batch_last`` (the default on NumPy), else (n, y, x) (the default
+    on CuPy)."""
     (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
     N, C, H, W = x.shape
     oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-    if _use_cuda_kernels(x):
+    batch_last = prefers_batch_last(x) if batch_last is None else batch_last
+    if _use_cuda_kernels(x) and not batch_last:
         return cuda_kernels.im2col(x, kh, kw, sh, sw, ph, pw, oh, ow)
-    xt = to_channel_major(x, ph, pw)
-    col = get_array_module(x).empty((C, kh, kw, N, oh, ow), dtype=x.dtype)
-
+    xt = to_channel_major(x, ph, pw, batch_last=batch_last)
+    col, view = _col_buffer(get_array_module(x), C, kh, kw, N, oh, ow, x.dtype, batch_last)
     for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-        col[:, i, j] = xt[:, :, rows, cols]
-    return col.reshape(C * kh * kw, N * oh * ow)
+        view[:, i, j] = xt[:, :, rows, cols]
+    return col
 
 
-def col2im(col, x_shape, kh, kw, stride=1, padding=0):
-    """The adjoint of im2col: col (C*kh*kw, N*oh*ow) -> (N, C, H, W), summing overlapping
-    windows (a channel-major view)."""
+def col2im(col, x_shape, kh, kw, stride=1, padding=0, batch_last=None):
+    """The adjoint of im2col (same ``batch_last``): col (C*kh*kw, N*oh*ow) -> (N, C, H, W),
+    summing overlapping windows (a view in the layout of the columns)."""
     (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
     N, C, H, W = x_shape
     oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-    if _use_cuda_kernels(col):
+    batch_last = prefers_batch_last(col) if batch_last is None else batch_last
+    if _use_cuda_kernels(col) and not batch_last:
         return cuda_kernels.col2im(col, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow)
-    col = col.reshape(C, kh, kw, N, oh, ow)
-    out = get_array_module(col).zeros((C, N, H + 2 * ph, W + 2 * pw), dtype=col.dtype)
-
+    view = _col_view(col, C, kh, kw, N, oh, ow, batch_last)
+    out = new_images(get_array_module(col), (N, C, H + 2 * ph, W + 2 * pw), col.dtype, batch_last,
+                     fill=0).transpose(1, 0, 2, 3)
     for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-        out[:, :, rows, cols] += col[:, i, j]
+        out[:, :, rows, cols] += view[:, i, j]
     return out[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
 
 
@@ -129,22 +152,23 @@ class Conv2d(Function):
         if oh < 1 or ow < 1:
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
-        self.col = im2col(x, kh, kw, self.stride, self.padding)
+        self.batch_last = prefers_batch_last(x)
+        self.col = im2col(x, kh, kw, self.stride, self.padding, self.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         y = w.reshape(c_out, -1) @ self.col
         if b is not None:
             y += b[:, None]
-        return y.reshape(c_out, N, oh, ow).transpose(1, 0, 2, 3)
+        return from_columns(y, N, oh, ow, self.batch_last)
 
     def backward(self, gy):
         c_out, _, kh, kw = self.w.shape
-        gy_mat = gy.transpose(1, 0, 2, 3).reshape(c_out, -1)
+        gy_mat = to_columns(gy, self.batch_last)
         gw = (gy_mat @ self.col.T).reshape(self.w.shape) if self.needs_grad[1] else None
         gb = gy_mat.sum(axis=1) if self.has_b and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0]:
             gcol = self.w.reshape(c_out, -1).T @ gy_mat
-            gx = col2im(gcol, self.x_shape, kh, kw, self.stride, self.padding)
+            gx = col2im(gcol, self.x_shape, kh, kw, self.stride, self.padding, self.batch_last)
         return gx, gw, gb
 
 
@@ -168,10 +192,11 @@ class Conv2dTranspose(Function):
         if ho < 1 or wo < 1:
             raise ValueError(f"conv2d_transpose: padding {self.padding} leaves no output for "
                              f"x {x.shape} and w {w.shape}")
-        self.x_mat = x.transpose(1, 0, 2, 3).reshape(c_in, -1)
+        self.batch_last = prefers_batch_last(x)
+        self.x_mat = to_columns(x, self.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         col = w.reshape(c_in, -1).T @ self.x_mat
-        y = col2im(col, (N, c_out, ho, wo), kh, kw, self.stride, self.padding)
+        y = col2im(col, (N, c_out, ho, wo), kh, kw, self.stride, self.padding, self.batch_last)
         if b is not None:
             y += b[:, None, None]
         return y
@@ -179,11 +204,11 @@ class Conv2dTranspose(Function):
     def backward(self, gy):
         c_in, c_out, kh, kw = self.w.shape
         N, _, H, W = self.x_shape
-        gcol = im2col(gy, kh, kw, self.stride, self.padding)
+        gcol = im2col(gy, kh, kw, self.stride, self.padding, self.batch_last)
         gw = (self.x_mat @ gcol.T).reshape(self.w.shape) if self.needs_grad[1] else None
         gx = None
         if self.needs_grad[0]:
-            gx = (self.w.reshape(c_in, -1) @ gcol).reshape(c_in, N, H, W).transpose(1, 0, 2, 3)
+            gx = from_columns(self.w.reshape(c_in, -1) @ gcol, N, H, W, self.batch_last)
         gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 

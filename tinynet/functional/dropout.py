@@ -1,7 +1,7 @@
 """Inverted dropout: at training time zero each element with probability ``rate`` and scale the
 rest by 1 / (1 - rate), so inference is the identity."""
 from ..autograd import Function
-from ..backend import get_array_module, uniform
+from .layout import uniform_like
 
 
 class Dropout(Function):
@@ -11,8 +11,7 @@ class Dropout(Function):
         self.rate = rate
 
     def forward(self, x):
-        xp = get_array_module(x)
-        keep = uniform(xp, x.shape, x.dtype) >= x.dtype.type(self.rate)
+        keep = uniform_like(x) >= x.dtype.type(self.rate)
         self.mask = keep * x.dtype.type(1 / (1 - self.rate))
         return x * self.mask
 

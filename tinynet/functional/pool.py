@@ -1,11 +1,13 @@
 """2-D pooling over (N, C, H, W) as the elementwise max / mean of the kh*kw strided window slices.
 
 Working on whole strided slices (one NumPy call per kernel offset) keeps the memory order of the
-input, so the channel-major layout produced by conv2d flows through unchanged.
+input, so the layout produced by conv2d (batch-last on NumPy, see :mod:`.layout`) flows through
+unchanged, and a slice's innermost run is the batch.
 """
 from ..autograd import Function
 from ..backend import get_array_module
 from .conv import pair, out_size, windows
+from .layout import is_batch_last, new_images
 
 
 class _Pool2d(Function):
@@ -30,11 +32,11 @@ class _Pool2d(Function):
                              f"{H}x{W} (padding {self.padding}; x shape {x.shape})")
         self.x_shape = x.shape
         self.oh, self.ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-        if ph or pw:  # pad in x's memory order via an (N, C, ...) view of a padded buffer
-            xp = get_array_module(x)
+        self.batch_last = is_batch_last(x)
+        if ph or pw:  # pad in x's memory layout
             N, C = x.shape[:2]
-            padded = xp.full((C, N, H + 2 * ph, W + 2 * pw), self.fill, dtype=x.dtype)
-            padded = padded.transpose(1, 0, 2, 3)
+            padded = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
+                                self.batch_last, fill=self.fill)
             padded[:, :, ph:ph + H, pw:pw + W] = x
             x = padded
         return x
@@ -52,13 +54,12 @@ class _Pool2d(Function):
                 and self.ow * kw == W + 2 * pw)
 
     def _padded_zeros(self, like, empty=False):
-        """A gradient buffer for the padded input, in channel-major memory order; left
+        """A gradient buffer for the padded input, in the input's memory layout; left
         uninitialised when ``empty`` (the caller then writes every element)."""
-        xp = get_array_module(like)
         N, C, H, W = self.x_shape
         (ph, pw) = self.padding
-        make = xp.empty if empty else xp.zeros
-        return make((C, N, H + 2 * ph, W + 2 * pw), dtype=like.dtype).transpose(1, 0, 2, 3)
+        return new_images(get_array_module(like), (N, C, H + 2 * ph, W + 2 * pw), like.dtype,
+                          self.batch_last, fill=None if empty else 0)
 
     def _crop(self, gx):
         N, C, H, W = self.x_shape

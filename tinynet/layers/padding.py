@@ -3,6 +3,7 @@ import math
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ..functional.layout import new_images, prefers_batch_last
 from .base import Layer
 from .core import _channels_first
 
@@ -25,18 +26,17 @@ def conv_pads(padding, size, kernel, strides, who):
 
 class Pad2d(Function):
     """(N, C, H, W) -> (N, C, top + H + bottom, left + W + right), filled with ``value``.
-    The result keeps the channel-major memory order of conv outputs."""
+    The result is in the memory layout conv2d reads (batch-last on NumPy)."""
 
     def __init__(self, pads, value=0.0):
         (self.top, self.bottom), (self.left, self.right) = pads
         self.value = value
 
     def forward(self, x):
-        xp = get_array_module(x)
         N, C, H, W = x.shape
-        out = xp.empty((C, N, self.top + H + self.bottom, self.left + W + self.right), dtype=x.dtype)
-        out = out.transpose(1, 0, 2, 3)
-        out[...] = x.dtype.type(self.value)
+        shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
+        out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),
+                         fill=x.dtype.type(self.value))
         out[:, :, self.top:self.top + H, self.left:self.left + W] = x
         self.hw = H, W
         return out

@@ -1,0 +1,59 @@
+"""Memory layouts of image batches behind the channels-first (N, C, H, W) API.
+
+On NumPy, convolution and pooling keep images **batch-last**, (C, H, W, N) in memory: a window
+slice ``x[:, :, i:i + oh, j:j + ow]`` then reads runs of ow * N contiguous numbers instead of
+rows of ow, so the slice loops of im2col, col2im and pooling cost a few long copies rather than
+N * C * oh short ones. The CuPy kernels use (C, N, H, W) memory. Either way the arrays the ops
+return are (N, C, H, W) views; elementwise ops preserve the memory order (``order="K"``).
+"""
+import numpy as np
+
+from ..backend import get_array_module, is_gpu_array, uniform
+
+
+def prefers_batch_last(a):
+    """The layout conv2d and its friends make for ``a``'s backend: batch-last on NumPy."""
+    return not is_gpu_array(a)
+
+
+def is_batch_last(a):
+    """True when the batch axis of the (N, C, H, W) array ``a`` is innermost in memory."""
+    return a.ndim == 4 and a.shape[0] > 1 and a.strides[0] == a.itemsize
+
+
+def new_images(xp, shape, dtype, batch_last, fill=None):
+    """An (N, C, H, W) array in (C, H, W, N) memory if ``batch_last``, else (C, N, H, W);
+    uninitialised unless ``fill`` is given."""
+    N, C, H, W = shape
+    if batch_last:
+        a = xp.empty((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
+    else:
+        a = xp.empty((C, N, H, W), dtype=dtype).transpose(1, 0, 2, 3)
+    if fill is not None:
+        a[...] = fill
+    return a
+
+
+def to_columns(a, batch_last):
+    """(N, C, H, W) -> the (C, N*H*W) matrix a GEMM reads, columns ordered (h, w, n) if
+    ``batch_last``, else (n, h, w); a view when ``a`` is laid out that way."""
+    if batch_last:
+        return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+    return a.transpose(1, 0, 2, 3).reshape(a.shape[1], -1)
+
+
+def from_columns(m, N, H, W, batch_last):
+    """The inverse of :func:`to_columns`: (C, N*H*W) -> an (N, C, H, W) view."""
+    C = m.shape[0]
+    if batch_last:
+        return m.reshape(C, H, W, N).transpose(3, 0, 1, 2)
+    return m.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+
+
+def uniform_like(a):
+    """Uniform [0, 1) samples of ``a``'s shape and dtype, laid out in ``a``'s memory order (so an
+    elementwise product with ``a`` walks both arrays contiguously)."""
+    xp = get_array_module(a)
+    order = sorted(range(a.ndim), key=lambda k: -abs(a.strides[k]))  # outermost axis first
+    u = uniform(xp, tuple(a.shape[k] for k in order), a.dtype)
+    return u.transpose(tuple(int(k) for k in np.argsort(order)))

@@ -1,0 +1,90 @@
+"""Memory layouts behind the (N, C, H, W) API: batch-last columns and images on NumPy, the same
+numbers as the batch-major layout, and ops that keep (and follow) their input's layout."""
+import numpy as np
+from hypothesis import given, strategies as st
+
+import tinynet as tn
+from tinynet import functional as F
+from tinynet.functional.layout import from_columns, is_batch_last, to_columns, uniform_like
+
+from . import reference
+from .strategies import conv_geometry, pool_geometry
+
+
+def batch_last_copy(x):
+    """The same (N, C, H, W) values, in (C, H, W, N) memory."""
+    return np.ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
+
+
+@given(conv_geometry(), st.integers(2, 3))
+def test_batch_last_columns_are_the_batch_major_columns_reordered(g, N):
+    _, ci, _, H, W, kh, kw, stride, padding = g
+    x = np.random.default_rng(0).normal(size=(N, ci, H, W))
+    major = F.im2col(x, kh, kw, stride, padding, batch_last=False)
+    last = F.im2col(x, kh, kw, stride, padding, batch_last=True)
+    oh, ow = (H + 2 * padding[0] - kh) // stride[0] + 1, (W + 2 * padding[1] - kw) // stride[1] + 1
+    expected = major.reshape(-1, N, oh, ow).transpose(0, 2, 3, 1).reshape(major.shape)
+    np.testing.assert_array_equal(last, expected)
+    np.testing.assert_array_equal(F.im2col(batch_last_copy(x), kh, kw, stride, padding), last)
+
+
+@given(conv_geometry(), st.booleans())
+def test_col2im_is_the_adjoint_of_im2col_in_either_layout(g, batch_last):
+    N, ci, _, H, W, kh, kw, stride, padding = g
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(N, ci, H, W))
+    col = F.im2col(x, kh, kw, stride, padding, batch_last=batch_last)
+    c = rng.normal(size=col.shape)
+    back = F.col2im(c, x.shape, kh, kw, stride, padding, batch_last=batch_last)
+    np.testing.assert_allclose((col * c).sum(), (x * back).sum(), rtol=1e-10)
+
+
+def test_columns_round_trip_and_are_views_of_matching_memory():
+    x = batch_last_copy(np.random.default_rng(2).normal(size=(3, 4, 5, 6)))
+    m = to_columns(x, batch_last=True)
+    assert np.shares_memory(m, x) and m.shape == (4, 3 * 5 * 6)
+    np.testing.assert_array_equal(from_columns(m, 3, 5, 6, batch_last=True), x)
+    m2 = to_columns(x, batch_last=False)  # a copy, same numbers in (n, h, w) order
+    np.testing.assert_array_equal(from_columns(m2, 3, 5, 6, batch_last=False), x)
+
+
+def test_a_conv_relu_pool_conv_chain_stays_batch_last_and_is_right():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 3, 8, 8))  # plain (N, C, H, W) memory
+    w1, w2 = rng.normal(size=(5, 3, 3, 3)), rng.normal(size=(2, 5, 3, 3))
+    b1, b2 = rng.normal(size=5), rng.normal(size=2)
+    h1 = F.conv2d(tn.Tensor(x), tn.Tensor(w1), tn.Tensor(b1), padding=1)
+    h2 = F.max_pool2d(F.relu(h1), 2)
+    y = F.conv2d(h2, tn.Tensor(w2), tn.Tensor(b2))
+    assert all(is_batch_last(t.data) for t in (h1, h2, y))
+    r = reference.conv2d(x, w1, b1, (1, 1), (1, 1))
+    r = reference.pool2d(np.maximum(r, 0), (2, 2), (2, 2), (0, 0), "max")
+    np.testing.assert_allclose(y.data, reference.conv2d(r, w2, b2, (1, 1), (0, 0)), rtol=1e-10)
+
+
+@given(pool_geometry(), st.integers(2, 3))
+def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N):
+    _, C, H, W, kernel, stride, padding = g
+    x = np.random.default_rng(4).normal(size=(N, C, H, W))
+    gy = None
+    for mode, fn in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
+        grads = []
+        for data in (x, batch_last_copy(x)):
+            t = tn.Tensor(data, requires_grad=True)
+            y = fn(t, kernel, stride, padding)
+            np.testing.assert_allclose(y.data, reference.pool2d(x, kernel, stride, padding, mode),
+                                       rtol=1e-12, err_msg=mode)
+            gy = np.random.default_rng(5).normal(size=y.shape) if gy is None or gy.shape != y.shape else gy
+            y.backward(gy)
+            grads.append(t.grad)
+        np.testing.assert_array_equal(grads[0], grads[1], err_msg=mode)
+
+
+def test_uniform_like_and_dropout_follow_the_memory_order():
+    tn.seed(0)
+    x = batch_last_copy(np.ones((6, 2, 3, 4), np.float32))
+    u = uniform_like(x)
+    assert u.shape == x.shape and u.dtype == np.float32 and is_batch_last(u)
+    assert 0 <= u.min() and u.max() < 1
+    y = F.dropout(tn.Tensor(x), 0.5).data
+    assert is_batch_last(y) and set(np.unique(y)) <= {0.0, 2.0}
