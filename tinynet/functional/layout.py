@@ -21,6 +21,11 @@ def is_batch_last(a):
     return a.ndim == 4 and a.shape[0] > 1 and a.strides[0] == a.itemsize
 
 
+def memory_order(a):
+    """a's axes from outermost to innermost in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
+
+
 def new_images(xp, shape, dtype, batch_last, fill=None):
     """An (N, C, H, W) array in (C, H, W, N) memory if ``batch_last``, else (C, N, H, W);
     uninitialised unless ``fill`` is given."""
@@ -53,7 +58,6 @@ def from_columns(m, N, H, W, batch_last):
 def uniform_like(a):
     """Uniform [0, 1) samples of ``a``'s shape and dtype, laid out in ``a``'s memory order (so an
     elementwise product with ``a`` walks both arrays contiguously)."""
-    xp = get_array_module(a)
-    order = sorted(range(a.ndim), key=lambda k: -abs(a.strides[k]))  # outermost axis first
-    u = uniform(xp, tuple(a.shape[k] for k in order), a.dtype)
+    order = memory_order(a)
+    u = uniform(get_array_module(a), tuple(a.shape[k] for k in order), a.dtype)
     return u.transpose(tuple(int(k) for k in np.argsort(order)))

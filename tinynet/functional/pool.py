@@ -7,7 +7,7 @@ unchanged, and a slice's innermost run is the batch.
 from ..autograd import Function
 from ..backend import get_array_module
 from .conv import pair, out_size, windows
-from .layout import is_batch_last, new_images
+from .layout import is_batch_last, memory_order, new_images
 
 
 class _Pool2d(Function):
@@ -85,21 +85,37 @@ class MaxPool2d(_Pool2d):
 
     def backward(self, gy):
         # Walk the window offsets in order; each window's gradient goes to the first offset that
-        # holds its maximum and is then removed from ``rest``, so later ties receive nothing.
+        # holds its maximum: ``taken`` marks the windows already served, so later ties get nothing.
         xp = get_array_module(gy)
+        if memory_order(gy) != memory_order(self.y):  # work in the memory layout of x and y
+            gy = _copy_like(gy, self.y)
         tiled = self._tiles_exactly()
         gx = self._padded_zeros(gy, empty=tiled)
-        rest = gy.copy(order="K")
         slices = list(self._slices())
+        hit = xp.empty_like(self.y, dtype=bool)
+        taken = None
         for k, s in enumerate(slices):
-            share = rest * (self.x[s] == self.y)
+            xp.equal(self.x[s], self.y, out=hit)
+            if taken is not None:
+                xp.greater(hit, taken, out=hit)  # a maximum here, none at an earlier offset
             if tiled:
-                gx[s] = share
+                xp.multiply(gy, hit, out=gx[s])
             else:
-                gx[s] += share
-            if k < len(slices) - 1:
-                rest -= share
+                gx[s] += gy * hit
+            if k == len(slices) - 1:
+                break
+            if taken is None:
+                taken = hit.copy(order="K")
+            else:
+                xp.logical_or(taken, hit, out=taken)
         return self._crop(gx)
+
+
+def _copy_like(a, like):
+    """a's values in an array laid out in memory like ``like`` (same shape)."""
+    out = get_array_module(a).empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
 
 
 class AvgPool2d(_Pool2d):
