@@ -109,9 +109,13 @@ class KernelBench:
         return rec
 
     def backward_of(self, y):
-        """A callable running the backward of y's creating op once (graph kept), and gy."""
+        """A callable running the backward of y's creating op once (graph kept), and gy, laid out
+        in memory like y (as the ops of a network hand gradients back)."""
         fn = y.creator
-        gy = self.rand(*y.shape) if y.ndim else self.xp.ones((), dtype=y.dtype)
+        if not y.ndim:
+            return lambda: fn.backward(self.xp.ones((), dtype=y.dtype)), self.xp.ones((), dtype=y.dtype)
+        gy = self.xp.empty_like(y.data)
+        gy[...] = self.rand(*y.shape)
         return lambda: fn.backward(gy), gy
 
     def torch_backward(self, y, inputs, gy):
