@@ -88,3 +88,22 @@ def test_uniform_like_and_dropout_follow_the_memory_order():
     assert 0 <= u.min() and u.max() < 1
     y = F.dropout(tn.Tensor(x), 0.5).data
     assert is_batch_last(y) and set(np.unique(y)) <= {0.0, 2.0}
+
+
+@given(st.booleans(), st.integers(2, 4))
+def test_batch_norm_on_batch_last_input_matches_plain_memory(training, N):
+    rng = np.random.default_rng(6)
+    x = rng.normal(2.0, 3.0, size=(N, 3, 4, 5))
+    gamma, beta, gy = rng.normal(size=3), rng.normal(size=3), rng.normal(size=x.shape)
+    results = []
+    for data in (x, batch_last_copy(x)):
+        rm, rv = np.full(3, 0.5), np.full(3, 2.0)
+        t, g, b = tn.Tensor(data, requires_grad=True), tn.Tensor(gamma, requires_grad=True), \
+            tn.Tensor(beta, requires_grad=True)
+        y = F.batch_norm(t, g, b, rm, rv, training=training, momentum=0.9)
+        y.backward(gy)
+        results.append((y.data, t.grad, g.grad, b.grad, rm, rv))
+        if data is not x:
+            assert is_batch_last(y.data)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -17,9 +17,10 @@ class LeakyReLU(Function):
         self.alpha = alpha
 
     def forward(self, x):
-        xp = get_array_module(x)
-        one, alpha = xp.asarray(1, dtype=x.dtype), xp.asarray(self.alpha, dtype=x.dtype)
-        self.slope = xp.where(x > 0, one, alpha)
+        # slope = 1 where x > 0, else alpha; built with ufuncs, which keep x's memory layout
+        self.slope = (x > 0).astype(x.dtype)
+        self.slope *= x.dtype.type(1 - self.alpha)
+        self.slope += x.dtype.type(self.alpha)
         return x * self.slope
 
     def backward(self, gy):

@@ -61,3 +61,18 @@ def uniform_like(a):
     order = memory_order(a)
     u = uniform(get_array_module(a), tuple(a.shape[k] for k in order), a.dtype)
     return u.transpose(tuple(int(k) for k in np.argsort(order)))
+
+
+def channel_rows(x):
+    """For (N, C) or (N, C, H, W) arrays laid out like x: (to_rows, from_rows), where
+    ``to_rows(a)`` is the (C, M) matrix of each channel's values, its columns in one fixed order,
+    and ``from_rows`` maps a (C, M) result back to an array of x's shape. For x itself both are
+    views when the channel axis is outermost in memory (conv outputs on either backend);
+    otherwise (and for an array laid out differently) ``to_rows`` copies."""
+    C, order = x.shape[1], memory_order(x)
+    if not (x.ndim == 4 and order[0] == 1 and x.transpose(order).flags.c_contiguous):
+        order = (1,) + tuple(k for k in range(x.ndim) if k != 1)
+    shape = tuple(x.shape[k] for k in order)
+    back = tuple(int(k) for k in np.argsort(order))
+    return (lambda a: a.transpose(order).reshape(C, -1),
+            lambda r: r.reshape(shape).transpose(back))

@@ -1,6 +1,7 @@
 """Batch normalisation as one fused Function, for (N, C) and (N, C, H, W) inputs."""
 from ..autograd import Function
 from ..backend import get_array_module
+from .layout import channel_rows
 
 
 class BatchNorm(Function):
@@ -28,37 +29,42 @@ class BatchNorm(Function):
                 raise ValueError(f"batch_norm: {name} must have shape ({C},) for x of shape "
                                  f"{x.shape}, got {a.shape}")
         xp = get_array_module(x)
-        self.axes = (0,) if x.ndim == 2 else (0, 2, 3)
-        bshape = (1, C) if x.ndim == 2 else (1, C, 1, 1)
-        if self.training:
-            n = x.size // C  # n == 1 (a batch of one (N, C) row) gives xhat = 0, as in Keras
-            mean = x.mean(axis=self.axes)
-            xc = x - mean.reshape(bshape)
-            var = (xc * xc).mean(axis=self.axes)
+        self.to_rows, self.from_rows = channel_rows(x)
+        rows = self.to_rows(x)  # (C, M): each channel's values in one row
+        n = rows.shape[1]
+        if self.training:  # n == 1 (a batch of one (N, C) row) gives xhat = 0, as in Keras
+            mean = rows.mean(axis=1)
+            xc = rows - mean[:, None]
+            var = (xc * xc).mean(axis=1)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
             self.running_var *= m
             self.running_var += (1 - m) * var * (n / max(n - 1, 1))
         else:
-            xc = x - self.running_mean.reshape(bshape)
+            xc = rows - self.running_mean[:, None].astype(x.dtype, copy=False)
             var = self.running_var
         inv_std = (1 / xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
-        self.xhat = xc * inv_std.reshape(bshape)
-        self.inv_std, self.gamma, self.bshape = inv_std.reshape(bshape), gamma, bshape
-        return self.xhat * gamma.reshape(bshape) + beta.reshape(bshape)
+        xc *= inv_std[:, None]
+        self.xhat, self.inv_std, self.gamma = xc, inv_std, gamma
+        y = xc * gamma[:, None]
+        y += beta[:, None]
+        return self.from_rows(y)
 
     def backward(self, gy):
-        ggamma = (gy * self.xhat).sum(axis=self.axes)
-        gbeta = gy.sum(axis=self.axes)
-        g = gy * self.gamma.reshape(self.bshape)
-        if self.training:
-            n = gy.size // gy.shape[1]
-            gx = (g - (gbeta.reshape(self.bshape) * self.gamma.reshape(self.bshape)
-                       + self.xhat * (ggamma * self.gamma).reshape(self.bshape)) / n) * self.inv_std
-        else:
-            gx = g * self.inv_std
-        return gx, ggamma, gbeta
+        g = self.to_rows(gy)  # columns in the order of xhat's
+        n = g.shape[1]
+        gbeta = g.sum(axis=1)
+        ggamma = (g * self.xhat).sum(axis=1)
+        scale = (self.gamma * self.inv_std)[:, None]
+        if not self.training:
+            return self.from_rows(g * scale), ggamma, gbeta
+        gx = self.xhat * ggamma[:, None]
+        gx += gbeta[:, None]
+        gx *= gy.dtype.type(-1.0 / n)
+        gx += g
+        gx *= scale
+        return self.from_rows(gx), ggamma, gbeta
 
 
 def batch_norm(x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3):
