@@ -6,7 +6,7 @@ from ..backend import get_array_module
 class ReLU(Function):
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        return get_array_module(x).maximum(x, x.dtype.type(0))
 
     def backward(self, gy):
         return gy * self.mask
