@@ -11,6 +11,7 @@ from tinynet import cli
 
 DATA = os.environ.get("TINYNET_DATA")
 MNIST = Path(DATA or "/nonexistent") / "mnist" / "t10k-images-idx3-ubyte.gz"
+CIFAR = Path(DATA or "/nonexistent") / "cifar10" / "cifar-10-batches-bin" / "test_batch.bin"
 needs_mnist = pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA to a folder "
                                                               "with mnist/*.gz")
 
@@ -97,6 +98,19 @@ def test_train_resume_goes_on_from_the_checkpoint(tmp_path, capsys):
     assert cli.main(["train", "cifar10-cnn", "--limit", "8", "--out", str(out), "--resume",
                      "--verbose", "0"]) == 1
     assert "holds a model for input (1, 28, 28), not cifar10-cnn" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not CIFAR.is_file(), reason="needs real CIFAR-10: set TINYNET_DATA to a folder "
+                                                "with cifar10/cifar-10-batches-bin")
+def test_train_augment_uses_the_examples_recipe(tmp_path):
+    from tinynet import runs
+    out = tmp_path / "aug"
+    assert cli.main(["train", "cifar10-deep", "--augment", "--epochs", "1", "--limit", "32",
+                     "--batch-size", "16", "--out", str(out), "--verbose", "0"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["augmentation"] == runs.CIFAR10_AUGMENTATION
+    assert metrics["history"]["lr"] == [pytest.approx(runs.augment_learning_rate(0))]
+    assert metrics["validation"] == "test set" and metrics["epochs"] == 1
 
 def test_bench_passes_its_arguments_through(monkeypatch):
     import benchmarks.__main__ as bench
