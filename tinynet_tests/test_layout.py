@@ -107,3 +107,13 @@ def test_batch_norm_on_batch_last_input_matches_plain_memory(training, N):
             assert is_batch_last(y.data)
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_norm_after_a_cropping_transposed_conv_stays_batch_last():
+    rng = np.random.default_rng(7)
+    x = tn.Tensor(rng.normal(size=(3, 4, 5, 5)))
+    h = F.conv2d_transpose(x, tn.Tensor(rng.normal(size=(4, 2, 4, 4))), stride=2, padding=1)
+    assert is_batch_last(h.data) and not h.data.transpose(1, 2, 3, 0).flags.c_contiguous  # a crop
+    y = F.batch_norm(h, tn.Tensor(np.ones(2)), tn.Tensor(np.zeros(2)), np.zeros(2), np.ones(2))
+    assert is_batch_last(y.data)
+    np.testing.assert_allclose(y.data.mean(axis=(0, 2, 3)), 0, atol=1e-12)

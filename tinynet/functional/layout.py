@@ -30,11 +30,12 @@ def new_images(xp, shape, dtype, batch_last, fill=None):
     """An (N, C, H, W) array in (C, H, W, N) memory if ``batch_last``, else (C, N, H, W);
     uninitialised unless ``fill`` is given."""
     N, C, H, W = shape
+    make = xp.zeros if fill is not None and fill == 0 else xp.empty
     if batch_last:
-        a = xp.empty((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
+        a = make((C, H, W, N), dtype=dtype).transpose(3, 0, 1, 2)
     else:
-        a = xp.empty((C, N, H, W), dtype=dtype).transpose(1, 0, 2, 3)
-    if fill is not None:
+        a = make((C, N, H, W), dtype=dtype).transpose(1, 0, 2, 3)
+    if fill is not None and fill != 0:
         a[...] = fill
     return a
 
@@ -67,10 +68,11 @@ def channel_rows(x):
     """For (N, C) or (N, C, H, W) arrays laid out like x: (to_rows, from_rows), where
     ``to_rows(a)`` is the (C, M) matrix of each channel's values, its columns in one fixed order,
     and ``from_rows`` maps a (C, M) result back to an array of x's shape. For x itself both are
-    views when the channel axis is outermost in memory (conv outputs on either backend);
-    otherwise (and for an array laid out differently) ``to_rows`` copies."""
+    views when the channel axis is outermost in memory and x is not a crop (conv outputs on
+    either backend); from_rows keeps x's memory order whenever its channel axis is outermost.
+    Otherwise (and for an array laid out differently) ``to_rows`` copies."""
     C, order = x.shape[1], memory_order(x)
-    if not (x.ndim == 4 and order[0] == 1 and x.transpose(order).flags.c_contiguous):
+    if not (x.ndim == 4 and order[0] == 1):  # else: columns in memory order, even if x is a crop
         order = (1,) + tuple(k for k in range(x.ndim) if k != 1)
     shape = tuple(x.shape[k] for k in order)
     back = tuple(int(k) for k in np.argsort(order))
