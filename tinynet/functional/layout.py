@@ -26,6 +26,13 @@ def memory_order(a):
     return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
 
 
+def copy_like(a, like):
+    """a's values in a new array laid out in memory like ``like`` (same shape)."""
+    out = get_array_module(a).empty_like(like, dtype=a.dtype)
+    out[...] = a
+    return out
+
+
 def new_images(xp, shape, dtype, batch_last, fill=None):
     """An (N, C, H, W) array in (C, H, W, N) memory if ``batch_last``, else (C, N, H, W);
     uninitialised unless ``fill`` is given."""

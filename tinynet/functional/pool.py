@@ -7,7 +7,7 @@ unchanged, and a slice's innermost run is the batch.
 from ..autograd import Function
 from ..backend import get_array_module
 from .conv import pair, out_size, windows
-from .layout import is_batch_last, memory_order, new_images
+from .layout import copy_like, is_batch_last, memory_order, new_images
 
 
 class _Pool2d(Function):
@@ -88,7 +88,7 @@ class MaxPool2d(_Pool2d):
         # holds its maximum: ``taken`` marks the windows already served, so later ties get nothing.
         xp = get_array_module(gy)
         if memory_order(gy) != memory_order(self.y):  # work in the memory layout of x and y
-            gy = _copy_like(gy, self.y)
+            gy = copy_like(gy, self.y)
         tiled = self._tiles_exactly()
         gx = self._padded_zeros(gy, empty=tiled)
         slices = list(self._slices())
@@ -109,13 +109,6 @@ class MaxPool2d(_Pool2d):
             else:
                 xp.logical_or(taken, hit, out=taken)
         return self._crop(gx)
-
-
-def _copy_like(a, like):
-    """a's values in an array laid out in memory like ``like`` (same shape)."""
-    out = get_array_module(a).empty_like(like, dtype=a.dtype)
-    out[...] = a
-    return out
 
 
 class AvgPool2d(_Pool2d):
