@@ -366,3 +366,13 @@ def test_time_budget_stops_training_early():
     assert not roomy.stopped_early
     with pytest.raises(ValueError, match="positive"):
         TimeBudget(0)
+
+
+def test_dense_option_adds_infogans_hidden_layers():
+    g, d = dcgan_generator(8, 4, dense=32), dcgan_discriminator(width=4, dense=32)
+    assert [type(layer).__name__ for layer in g.layers[:3]] == ["Dense", "BatchNormalization", "Activation"]
+    assert g.layers[0].output_shape == (32,) and g.output_shape == (1, 28, 28)
+    assert [type(layer).__name__ for layer in d.layers[-4:]] == ["Dense", "BatchNormalization", "LeakyReLU", "Dense"]
+    assert d.layers[-4].output_shape == (32,) and d.output_shape == (1,)
+    plain = dcgan_generator(8, 4)
+    assert plain.layers[0].output_shape == (8 * 7 * 7,)

@@ -13,7 +13,7 @@ import tinynet as tn
 from tinynet.gan import metrics
 from tinynet.gan.latent import arithmetic, arithmetic_study, ink, interpolate, sample_latent, slant
 from tinynet.layers import Dense, Flatten
-from tinynet.models import Sequential
+from tinynet.models import Sequential, load_model
 
 
 def _has_mnist():
@@ -214,9 +214,10 @@ def test_run_dcgan_writes_its_outputs(tmp_path, mnist_and_classifier):
     clf = mnist_and_classifier[0]
     r = run_dcgan(str(tmp_path), epochs=1, batch_size=16, limit=32, n_eval=200, verbose=0, classifier=clf)
     for name in ("samples-epoch001.png", "samples-final.png", "losses.png", "interpolation.png",
-                 "class-histogram.png", "generator.tnz", "discriminator.tnz", "train.log"):
+                 "class-histogram.png", "generator.tnz", "generator_ema.tnz", "discriminator.tnz", "train.log"):
         assert (tmp_path / name).stat().st_size > 0, name
     saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["dense"] == 1024 and saved["ema_decay"] == 0.999 and saved["sampled_from"] == "generator_ema.tnz"
     assert saved["epochs"] == 1 and saved["iterations_per_epoch"] == 2 and saved["train_images"] == 32
     q = saved["quality"]
     assert 0 <= q["confident_share"] <= 1 and len(q["class_shares"]) == 10 and q["fid"] > q["fid_real_halves"]
@@ -236,6 +237,16 @@ def test_tinynet_gan_command(tmp_path, capsys, mnist_and_classifier):
     assert (tmp_path / "out" / "results.json").exists() and (tmp_path / "models" / "generator.tnz").exists()
     assert not (tmp_path / "out" / "generator.tnz").exists()
     assert main(["gan", "dcgan", "--epochs", "0", "--classifier", str(path)]) == 1
+    # the plain DCGAN pair, sampled from its trained weights
+    assert main(["gan", "dcgan", "--limit", "32", "--batch-size", "16", "--epochs", "1", "--n-eval", "100",
+                 "--classifier", str(path), "--out", str(tmp_path / "plain"), "--verbose", "0",
+                 "--dense", "0", "--ema-decay", "0"]) == 0
+    saved = json.loads((tmp_path / "plain" / "results.json").read_text())
+    assert saved["dense"] is None and saved["ema_decay"] is None and saved["sampled_from"] == "generator.tnz"
+    assert not (tmp_path / "plain" / "generator_ema.tnz").exists()
+    generator = load_model(tmp_path / "plain" / "generator.tnz", compile=False)
+    assert [type(layer).__name__ for layer in generator.layers[:2]] == ["Dense", "BatchNormalization"]
+    assert generator.layers[0].output_shape == (128 * 7 * 7,)
 
 
 def test_run_latent_arithmetic_pipeline(tmp_path):

@@ -43,6 +43,11 @@ def configure(p, experiment=None):
     p.add_argument("--classifier", default=None,
                    help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
                         "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)")
+    if experiment in (None, "dcgan", "arithmetic", "all"):
+        p.add_argument("--dense", type=int, default=1024,
+                       help="dcgan: width of the players' hidden dense layer (InfoGAN's pair); 0: none")
+        p.add_argument("--ema-decay", type=float, default=0.999,
+                       help="dcgan: sample from this moving average of the generator's weights; 0: off")
     if experiment in (None, "arithmetic", "all"):
         p.add_argument("--generator", default=None,
                        help="arithmetic: a trained DCGAN generator (.tnz); default: train one first")
@@ -74,12 +79,14 @@ def run(args):
     import json
     import os
     import traceback
+
+    from . import experiments
     lines, failed, dcgan_models = {}, [], None
     for step in ORDER:
         sub = os.path.join(out, step)
         models = os.path.join(args.models_dir, step) if args.models_dir else None
         if step == "arithmetic" and dcgan_models is not None and args.generator is None:
-            args.generator = os.path.join(dcgan_models, "generator.tnz")
+            args.generator = experiments.sampling_generator(dcgan_models)
         try:
             r = _run_one(step, args, epochs, sub, models, clf)
             lines[step] = summary(step, r, sub)
@@ -102,14 +109,15 @@ def _run_one(name, args, epochs, out, models_dir, clf):
                  max_seconds=args.max_minutes * 60 if args.max_minutes else None)
     if name == "dcgan":
         return experiments.run_dcgan(latent=args.latent, n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch,
-                                     **train, **common)
+                                     dense=args.dense, ema_decay=args.ema_decay, **train, **common)
     if name == "lecture":
         return experiments.run_lecture(n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common)
     if name == "conditional":
         return experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
                                            steps_per_epoch=args.steps_per_epoch, **train, **common)
     return experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
-                                             attr_group=args.group, **train, **common)
+                                             attr_group=args.group, dense=args.dense, ema_decay=args.ema_decay,
+                                             **train, **common)
 
 
 def summary(name, r, out):
@@ -138,4 +146,6 @@ def example_main(experiment, argv=None):
     args.experiment = experiment
     if experiment not in ("arithmetic", "all"):
         args.generator, args.trials, args.group = None, 3, 10
+    if experiment not in ("dcgan", "arithmetic", "all"):
+        args.dense, args.ema_decay = 1024, 0.999
     return run(args)

@@ -45,6 +45,13 @@ def load_mnist(split="train", limit=None, scale="tanh"):
     return x.astype(np.float32), y.astype(np.int64)
 
 
+def sampling_generator(directory):
+    """The generator file a GAN saved in ``directory`` draws its samples from: generator_ema.tnz
+    when it kept a weight average, else generator.tnz."""
+    ema = os.path.join(directory, "generator_ema.tnz")
+    return ema if os.path.isfile(ema) else os.path.join(directory, "generator.tnz")
+
+
 def _prepare(out, seed):
     os.makedirs(out, exist_ok=True)
     backend.seed(seed)
@@ -113,16 +120,19 @@ def _interpolation_strips(generate, latent_dim, distribution, rows=4, steps=10, 
 # ----- DCGAN -----
 def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device="cpu", latent="normal",
               d_steps=1, label_smoothing=0.0, n_eval=5000, seed=0, verbose=1, steps_per_epoch=None,
-              classifier=None, max_seconds=None, models_dir=None):
+              classifier=None, max_seconds=None, models_dir=None, dense=1024, ema_decay=0.999):
     """Train the DCGAN pair on MNIST (the first ``limit`` training images) and measure it.
-    Writes samples-epochNNN.png, samples-stepNNNNN.png, samples-final.png, losses.png,
-    interpolation.png, class-histogram.png, results.json, train.log, generator.tnz,
-    discriminator.tnz. Returns the results dict."""
+    dense: the width of the players' hidden fully connected layer (InfoGAN's MNIST pair; 0 or
+    None: none, the plain DCGAN pair); ema_decay: sample from the average of the generator's
+    weights (0 or None: from the trained weights). Writes samples-epochNNN.png,
+    samples-stepNNNNN.png, samples-final.png, losses.png, interpolation.png,
+    class-histogram.png, results.json, train.log, generator.tnz, discriminator.tnz (and
+    generator_ema.tnz). Returns the results dict."""
     from ..plot import save_gan_losses, save_interpolation, save_sample_grid
     log = _prepare(out, seed)
     x, _ = load_mnist("train", limit)
-    gan = GAN(dcgan_generator(), dcgan_discriminator(), latent_dim=100, latent=latent)
-    gan.compile(d_steps=d_steps, label_smoothing=label_smoothing).to(device)
+    gan = GAN(dcgan_generator(dense=dense), dcgan_discriminator(dense=dense), latent_dim=100, latent=latent)
+    gan.compile(d_steps=d_steps, label_smoothing=label_smoothing, ema_decay=ema_decay or None).to(device)
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), steps=(50, 200), epochs=GRID_EPOCHS)
     losses = LossRecorder()
     start = time.perf_counter()
@@ -143,6 +153,9 @@ def run_dcgan(out="runs/gan/dcgan", epochs=5, batch_size=128, limit=None, device
     results = {
         "model": "dcgan", "epochs": len(history.epoch), "batch_size": batch_size, "train_images": len(x),
         "latent": latent, "d_steps": d_steps, "label_smoothing": label_smoothing,
+        "dense": dense or None, "ema_decay": ema_decay or None,
+        "sampled_from": "generator_ema.tnz" if ema_decay else "generator.tnz",
+        "classifier": getattr(clf, "source_file", None),
         "train_seconds": round(train_seconds, 1), **_timing(history, steps),
         "epochs_requested": epochs, "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": history.history, "quality": quality,
@@ -300,7 +313,8 @@ def _figure_row(study, generate, a, b, sign, rng, latent_dim):
 
 def run_latent_arithmetic(out="runs/gan/arithmetic", generator=None, epochs=5, batch_size=128, limit=None,
                           device="cpu", latent="normal", n_pool=10000, trials=3, attr_group=10,
-                          seed=0, verbose=1, classifier=None, max_seconds=None, models_dir=None):
+                          seed=0, verbose=1, classifier=None, max_seconds=None, models_dir=None, dense=1024,
+                          ema_decay=0.999):
     """Vector arithmetic in the DCGAN's latent space, measured (see latent.arithmetic_study) for
     stroke thickness (ink) and slant, with two recipes: "vector" (mean of ``attr_group`` high
     minus mean of ``attr_group`` low, added to one z of the base digit) and "radford" (means of
@@ -315,8 +329,8 @@ def run_latent_arithmetic(out="runs/gan/arithmetic", generator=None, epochs=5, b
     if generator is None:
         run_dcgan(os.path.join(out, "dcgan"), epochs=epochs, batch_size=batch_size, limit=limit, device=device,
                   latent=latent, seed=seed, verbose=verbose, classifier=classifier, max_seconds=max_seconds,
-                  models_dir=models_dir)
-        generator = os.path.join(models_dir or os.path.join(out, "dcgan"), "generator.tnz")
+                  models_dir=models_dir, dense=dense, ema_decay=ema_decay)
+        generator = sampling_generator(models_dir or os.path.join(out, "dcgan"))
     g = load_model(generator, compile=False) if isinstance(generator, (str, os.PathLike)) else generator
     g.to(device)
     latent_dim = g.input_shape[0]

@@ -78,7 +78,9 @@ def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False
     path = Path(path) if path is not None else classifier_path()
     if path.is_file() and not retrain:
         try:
-            return load_model(path).to(device)
+            model = load_model(path).to(device)
+            model.source_file = str(path)
+            return model
         except ModelFileError as e:
             if verbose:
                 print(f"digit_classifier: {e}; training a new one")
@@ -89,6 +91,7 @@ def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False
         print(f"digit_classifier: test accuracy {acc:.4f}")
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save(path, include_optimizer=False)
+    model.source_file = str(path)
     return model
 
 

@@ -5,6 +5,7 @@ class-conditional DCGAN pair. Every builder returns an uncompiled Sequential, ch
     D = discriminator_model()      # images (N, 1, 28, 28)  -> P(real) (N, 1)
     G = dcgan_generator()          # z (N, 100)             -> images (N, 1, 28, 28), tanh
     D = dcgan_discriminator()      # images (N, 1, 28, 28)  -> P(real) (N, 1)
+    G, D = dcgan_generator(dense=1024), dcgan_discriminator(dense=1024)  # InfoGAN's MNIST pair
     G = conditional_generator()    # [z, onehot(label)] (N, 110)           -> images (N, 1, 28, 28)
     D = conditional_discriminator()  # [image, label planes] (N, 11, 28, 28) -> P(real) (N, 1)
 
@@ -65,12 +66,18 @@ def _init():
     return RandomNormal(0.0, 0.02)
 
 
-def dcgan_generator(latent_dim=LATENT_DIM, width=64, channels=1, name="dcgan_generator"):
-    """DCGAN generator for 28x28: Dense 2w*7*7, BN, ReLU, Reshape (2w, 7, 7), ConvTranspose w@4x4
-    stride 2 (14x14), BN, ReLU, ConvTranspose ``channels``@4x4 stride 2 (28x28), tanh.
-    z (N, latent_dim) -> (N, channels, 28, 28); w = ``width``."""
-    return Sequential([
-        Dense(2 * width * 7 * 7, use_bias=False, kernel_initializer=_init(), input_shape=(latent_dim,)),
+def dcgan_generator(latent_dim=LATENT_DIM, width=64, channels=1, dense=None, name="dcgan_generator"):
+    """DCGAN generator for 28x28: [Dense ``dense``, BN, ReLU,] Dense 2w*7*7, BN, ReLU, Reshape
+    (2w, 7, 7), ConvTranspose w@4x4 stride 2 (14x14), BN, ReLU, ConvTranspose ``channels``@4x4
+    stride 2 (28x28), tanh. z (N, latent_dim) -> (N, channels, 28, 28); w = ``width``.
+    ``dense=1024`` adds the hidden fully connected layer of InfoGAN's MNIST generator (Chen et al.)."""
+    head = [] if not dense else [
+        Dense(dense, use_bias=False, kernel_initializer=_init(), input_shape=(latent_dim,)),
+        BatchNormalization(momentum=0.9),
+        Activation("relu")]
+    first = {} if head else {"input_shape": (latent_dim,)}
+    return Sequential(head + [
+        Dense(2 * width * 7 * 7, use_bias=False, kernel_initializer=_init(), **first),
         BatchNormalization(momentum=0.9),
         Activation("relu"),
         Reshape((2 * width, 7, 7)),
@@ -82,18 +89,23 @@ def dcgan_generator(latent_dim=LATENT_DIM, width=64, channels=1, name="dcgan_gen
     ], name=name)
 
 
-def dcgan_discriminator(input_shape=IMAGE_SHAPE, width=64, name="dcgan_discriminator"):
+def dcgan_discriminator(input_shape=IMAGE_SHAPE, width=64, dense=None, name="dcgan_discriminator"):
     """DCGAN discriminator for 28x28: Conv w@4x4 stride 2 (14x14), LeakyReLU 0.2, Conv 2w@4x4
-    stride 2 (7x7), BN, LeakyReLU 0.2, Flatten, Dense 1 sigmoid. (N, *input_shape) -> (N, 1)."""
-    return Sequential([
+    stride 2 (7x7), BN, LeakyReLU 0.2, Flatten, [Dense ``dense``, BN, LeakyReLU 0.2,] Dense 1
+    sigmoid. (N, *input_shape) -> (N, 1). ``dense=1024``: InfoGAN's MNIST discriminator."""
+    layers = [
         Conv2D(width, 4, strides=2, padding="same", kernel_initializer=_init(), input_shape=input_shape),
         LeakyReLU(0.2),
         Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()),
         BatchNormalization(momentum=0.9),
         LeakyReLU(0.2),
-        Flatten(),
-        Dense(1, activation="sigmoid", kernel_initializer=_init()),
-    ], name=name)
+        Flatten()]
+    if dense:
+        layers += [Dense(dense, use_bias=False, kernel_initializer=_init()),
+                   BatchNormalization(momentum=0.9),
+                   LeakyReLU(0.2)]
+    layers.append(Dense(1, activation="sigmoid", kernel_initializer=_init()))
+    return Sequential(layers, name=name)
 
 
 def conditional_generator(latent_dim=LATENT_DIM, num_classes=NUM_CLASSES, width=64):

@@ -28,6 +28,7 @@ from .. import optimizers
 from ..autograd import Tensor, no_grad
 from ..backend import asnumpy, get_array_module, is_gpu_array, rng as backend_rng, to_device
 from ..models import Sequential
+from .ema import WeightAverage
 from .latent import check_distribution, sample_latent
 from .ops import concat_channels, label_planes, one_hot
 
@@ -56,7 +57,7 @@ class GAN:
         self.latent = check_distribution(latent, "GAN")
         self._check_shapes()
         self.g_optimizer = self.d_optimizer = None
-        self.d_steps, self.label_smoothing = 1, 0.0
+        self.d_steps, self.label_smoothing, self.ema = 1, 0.0, None
         self.device = generator.device
         self.stop_training, self.history = False, None
 
@@ -86,11 +87,13 @@ class GAN:
                              f"'sigmoid' (or none, for logits), got {d.output_activation!r}")
 
     # ----- set-up -----
-    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, d_steps=1, label_smoothing=0.0):
+    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, d_steps=1, label_smoothing=0.0,
+                ema_decay=None):
         """optimizer: for both players (each gets its own copy); g_optimizer / d_optimizer override
         it per player; default Adam(2e-4, beta_1=0.5). d_steps: discriminator steps per generator
         step (k in Goodfellow et al.). label_smoothing: real targets become 1 - label_smoothing
-        (one-sided smoothing, Salimans et al.)."""
+        (one-sided smoothing, Salimans et al.). ema_decay (e.g. 0.999): keep an exponential moving
+        average of the generator's weights (``self.ema``, see tinynet.gan.ema) and sample from it."""
         if not (isinstance(d_steps, int) and d_steps >= 1):
             raise ValueError(f"{type(self).__name__}.compile: d_steps must be an int >= 1, got {d_steps!r}")
         if not 0 <= label_smoothing < 0.5:
@@ -108,6 +111,7 @@ class GAN:
         if g_optimizer is not None and self.g_optimizer is self.d_optimizer:
             raise ValueError(f"{type(self).__name__}.compile: the players need separate optimizers")
         self.d_steps, self.label_smoothing = d_steps, float(label_smoothing)
+        self.ema = WeightAverage(self.generator, ema_decay) if ema_decay else None
         for opt in (self.g_optimizer, self.d_optimizer):
             opt.to(self.device)
         return self
@@ -119,6 +123,8 @@ class GAN:
         for opt in (self.g_optimizer, self.d_optimizer):
             if opt is not None:
                 opt.to(device)
+        if self.ema is not None:
+            self.ema.to(device)
         self.device = device
         return self
 
@@ -157,9 +163,23 @@ class GAN:
             a = a.astype(self.generator.dtype)
         return to_device(a, self.device)
 
+    @property
+    def sampler(self):
+        """The generator that ``generate`` draws from: the weight average when compiled with
+        ema_decay (its BatchNorm statistics refreshed on fresh z first), else the generator."""
+        if self.ema is None:
+            return self.generator
+        if self.ema.stale:
+            def make_input(k):
+                rng = np.random.default_rng(k)
+                return self._dev(self._g_input(self.sample_z(256, rng), self._sample_labels(256, rng)))
+            self.ema.refresh(make_input)
+        return self.ema.model
+
     def generate(self, n=None, z=None, labels=None, batch_size=500, rng=None):
         """Images (N, *image_shape) as a NumPy array in the generator's output range, made in
-        inference mode (BatchNorm moving statistics). Give n (fresh z) or z (N, latent_dim)."""
+        inference mode (BatchNorm moving statistics) by ``sampler``. Give n (fresh z) or z
+        (N, latent_dim)."""
         if z is None:
             if n is None:
                 raise ValueError(f"{type(self).__name__}.generate: give n or z")
@@ -170,7 +190,7 @@ class GAN:
                              f"got {z.shape}")
         labels = self._check_labels(labels, len(z), rng)
         g_in = self._g_input(z, labels)
-        return self.generator.predict(g_in, batch_size=batch_size)
+        return self.sampler.predict(g_in, batch_size=batch_size)
 
     def _check_labels(self, labels, n, rng=None):
         return None
@@ -241,6 +261,8 @@ class GAN:
             loss = forward()
             loss.backward()
             self.g_optimizer.step(g.trainable_weights)
+            if self.ema is not None:
+                self.ema.update()
         else:
             with no_grad():
                 loss = forward()
@@ -353,11 +375,14 @@ class GAN:
     # ----- files -----
     def save(self, directory):
         """Write generator.tnz and discriminator.tnz (architecture, weights, optimizer state)
-        into ``directory``."""
+        into ``directory``, and generator_ema.tnz (the weight average, ready to sample) when
+        compiled with ema_decay."""
         import os
         os.makedirs(directory, exist_ok=True)
         self.generator.save(os.path.join(directory, "generator.tnz"))
         self.discriminator.save(os.path.join(directory, "discriminator.tnz"))
+        if self.ema is not None:
+            self.sampler.save(os.path.join(directory, "generator_ema.tnz"), include_optimizer=False)
 
 
 class ConditionalGAN(GAN):
