@@ -265,12 +265,17 @@ def test_run_latent_arithmetic_pipeline(tmp_path):
     kernel.data *= 40
     bias.data[:] = -0.5 * kernel.data.sum(axis=0)  # logits = kernel^T (x - 0.5): balanced classes
     r = run_latent_arithmetic(str(tmp_path / "out"), generator=str(tmp_path / "g.tnz"), n_pool=3000, trials=1,
-                              attr_group=3, verbose=0, classifier=clf)
+                              attr_group=3, mean_group=4, verbose=0, classifier=clf)
     for attribute in ("ink", "slant"):
-        for recipe in ("vector", "radford"):
+        for recipe in ("vector", "radford", "means"):
             assert (tmp_path / "out" / f"arithmetic-{attribute}-{recipe}.png").stat().st_size > 1000
             v = r[attribute][recipe]
             assert v["cases"] == 90 * 2 and all(0 <= v[k] <= 1 for k in ("moved_rate", "same_digit_rate"))
     assert r["ink"]["vector"]["base_group"] == 1 and r["ink"]["radford"]["attr_group"] == 3
+    assert r["slant"]["means"]["attr_group"] == 4 and r["slant"]["means"]["base_group"] == 3
+    assert r["targets_met"] == any(r["targets_met_by_attribute"].values())
+    for attribute, met in r["targets_met_by_attribute"].items():
+        v = r[attribute]["means"]
+        assert met == (v["moved_rate"] >= 0.8 and v["same_digit_rate"] >= 0.8)
     saved = json.loads((tmp_path / "out" / "results.json").read_text())
     assert saved["targets_met"] == r["targets_met"]

@@ -54,6 +54,10 @@ def configure(p, experiment=None):
         p.add_argument("--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction")
         p.add_argument("--group", type=int, default=10,
                        help="arithmetic: samples averaged per attribute group in the 'vector' recipe")
+        p.add_argument("--mean-group", type=int, default=100,
+                       help="arithmetic: samples averaged per attribute group in the 'means' recipe")
+        p.add_argument("--pool", type=int, default=30000,
+                       help="arithmetic: generated samples the groups are drawn from")
     return p
 
 
@@ -116,7 +120,8 @@ def _run_one(name, args, epochs, out, models_dir, clf):
         return experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
                                            steps_per_epoch=args.steps_per_epoch, **train, **common)
     return experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
-                                             attr_group=args.group, dense=args.dense, ema_decay=args.ema_decay,
+                                             attr_group=args.group, mean_group=args.mean_group, n_pool=args.pool,
+                                             dense=args.dense, ema_decay=args.ema_decay,
                                              **train, **common)
 
 
@@ -145,7 +150,7 @@ def example_main(experiment, argv=None):
     args = p.parse_args(argv)
     args.experiment = experiment
     if experiment not in ("arithmetic", "all"):
-        args.generator, args.trials, args.group = None, 3, 10
+        args.generator, args.trials, args.group, args.mean_group, args.pool = None, 3, 10, 100, 30000
     if experiment not in ("dcgan", "arithmetic", "all"):
         args.dense, args.ema_decay = 1024, 0.999
     return run(args)
