@@ -1,7 +1,7 @@
 """``tinynet gan lecture|dcgan|conditional|arithmetic|all`` and the examples' command lines.
 
     tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
-    tinynet gan arithmetic --generator runs/gan/dcgan/generator.tnz --out runs/gan/arithmetic
+    tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
 """
 import argparse
 import sys
@@ -9,7 +9,8 @@ import sys
 EXPERIMENTS = {
     "lecture": "the lecture's generator_model / discriminator_model, trained through the "
                "keras-adversarial API (simple_gan, AdversarialModel) as in keras-dcgan",
-    "dcgan": "the DCGAN pair (Radford et al.) trained with tinynet.gan.GAN",
+    "dcgan": "the DCGAN pair (Radford et al., with InfoGAN's hidden dense layers) trained with "
+             "tinynet.gan.GAN, sampled from a moving average of its generator's weights",
     "conditional": "a class-conditional DCGAN: the digit (or its name) chooses what is drawn",
     "arithmetic": "vector arithmetic in a trained DCGAN's latent space (thick/thin, slant), measured",
     "all": "dcgan, then arithmetic on its generator, conditional and lecture, in one process "
