@@ -17,23 +17,23 @@ def real(n, shape=(1, 28, 28)):
     return np.random.default_rng(0).uniform(-1, 1, (n,) + shape).astype(np.float32)
 
 
-def gan_losses(device, conditional=False):
+def gan_losses(device, conditional=False, ema_decay=None):
     tn.seed(0)
     if conditional:
         gan = ConditionalGAN(dcgan_generator(8 + 10, 8), dcgan_discriminator((11, 28, 28), 8), latent_dim=8)
     else:
-        gan = GAN(dcgan_generator(8, 8), dcgan_discriminator(width=8), latent_dim=8)
-    gan.compile().to(device)
+        gan = GAN(dcgan_generator(8, 8, dense=16), dcgan_discriminator(width=8, dense=16), latent_dim=8)
+    gan.compile(ema_decay=ema_decay).to(device)
     y = np.arange(16) % 10
     out = [gan.train_on_batch(real(16), y if conditional else None) for _ in range(3)]
     z = gan.sample_z(4, np.random.default_rng(1))
     return out, gan.generate(z=z, labels=[1, 2, 3, 4] if conditional else None)
 
 
-@pytest.mark.parametrize("conditional", [False, True])
-def test_gan_steps_on_gpu_match_cpu(conditional):
-    cpu, img_cpu = gan_losses("cpu", conditional)
-    gpu, img_gpu = gan_losses("gpu", conditional)
+@pytest.mark.parametrize("conditional, ema_decay", [(False, None), (True, None), (False, 0.9), (True, 0.9)])
+def test_gan_steps_on_gpu_match_cpu(conditional, ema_decay):
+    cpu, img_cpu = gan_losses("cpu", conditional, ema_decay)
+    gpu, img_gpu = gan_losses("gpu", conditional, ema_decay)
     for a, b in zip(cpu, gpu):
         for k in ("d_loss", "g_loss"):
             assert b[k] == pytest.approx(a[k], rel=2e-3, abs=2e-4), k
