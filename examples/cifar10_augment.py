@@ -14,7 +14,6 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 from tinynet import runs, zoo
 from tinynet.callbacks import LearningRateScheduler
-from tinynet.optimizers import Adam
 from tinynet.preprocessing import ImageDataGenerator
 
 
@@ -24,13 +23,11 @@ def main(argv=None):
     info = runs.start(args)
     (x_train, y_train), (x_test, y_test) = runs.load_images("cifar10", args.limit)
 
-    # rotation_range=15, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1,
-    # horizontal_flip=True, fill_mode="nearest"
     datagen = ImageDataGenerator(**runs.CIFAR10_AUGMENTATION)
     model, state = runs.resume(args.out) if args.resume else (None, None)
     if model is None:
         model = zoo.cifar10_deep()
-        model.compile(optimizer=Adam(lr=1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=runs.AUGMENT_OPTIMIZER, loss="categorical_crossentropy", metrics=["accuracy"])
     model = model.to(args.device)
     model.summary()
     timer = runs.EpochTimer()
@@ -44,7 +41,8 @@ def main(argv=None):
                   validation_data=(x_test, runs.one_hot(y_test)))
 
     metrics = runs.save_results(args.out, model, checkpoint.history, x_test, y_test, "cifar10", checkpoint,
-                                {**info, "optimizer": "adam, lr 1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)",
+                                {**info, "optimizer": runs.AUGMENT_OPTIMIZER,
+                                 "learning_rate": runs.AUGMENT_LEARNING_RATES,
                                  "validation": "test set", "sessions": checkpoint.sessions,
                                  "augmentation": runs.CIFAR10_AUGMENTATION})
     print(f"test accuracy {metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}; "

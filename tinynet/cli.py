@@ -111,7 +111,7 @@ def _train(args):
                       validation_data=(x_test, runs.one_hot(y_test)), verbose=args.verbose,
                       callbacks=callbacks)
         info.update(augmentation=runs.CIFAR10_AUGMENTATION, validation="test set",
-                    learning_rate="1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)")
+                    learning_rate=runs.AUGMENT_LEARNING_RATES)
     else:
         model.fit(x, runs.one_hot(y), batch_size=args.batch_size, epochs=epochs,
                   initial_epoch=checkpoint.epochs_done, validation_split=0.2, verbose=args.verbose,

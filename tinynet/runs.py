@@ -40,6 +40,9 @@ def augment_learning_rate(epoch):
     return 1e-3 if epoch < 30 else 3e-4 if epoch < 40 else 1e-4
 
 
+AUGMENT_LEARNING_RATES = "1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)"  # augment_learning_rate, in words
+
+
 def _check_dataset(dataset, who):
     if dataset not in CLASS_NAMES:
         raise ValueError(f"{who}: unknown dataset {dataset!r}; known: {', '.join(CLASS_NAMES)}")

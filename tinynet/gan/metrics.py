@@ -72,7 +72,8 @@ def train_digit_classifier(epochs=2, batch_size=128, device="cpu", verbose=1, li
 
 def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False):
     """The cached MNIST LeNet (see classifier_path), trained and saved there first when the file
-    is absent (a couple of minutes on a CPU, seconds on a GPU). Returns the model on ``device``."""
+    is absent (a couple of minutes on a CPU, seconds on a GPU). Returns the model on ``device``,
+    with ``source_file`` (the path it lives in) for the run records."""
     from ..models import load_model
     from ..saving import ModelFileError
     path = Path(path) if path is not None else classifier_path()
