@@ -272,8 +272,8 @@ class KernelBench:
 
     def without_cuda_kernels(self):
         """On CuPy, the convolution kernels once more through the generic slice-loop code
-        (``tinynet.functional.conv.USE_CUDA_KERNELS = False``), as backend "cupy-slices"."""
-        conv_module = importlib.import_module("tinynet.functional.conv")
+        (``tinynet.functional.windows.USE_CUDA_KERNELS = False``), as backend "cupy-slices"."""
+        conv_module = importlib.import_module("tinynet.functional.windows")
         if self.backend != "cupy" or not hasattr(conv_module, "USE_CUDA_KERNELS"):
             return
         saved = conv_module.USE_CUDA_KERNELS, self.torch, self.backend

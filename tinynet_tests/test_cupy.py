@@ -109,13 +109,13 @@ def test_dropout_on_gpu_is_inverted_and_seeded():
 @pytest.mark.parametrize("geometry", [((4, 3, 9, 9), 3, 3, 2, 1), ((2, 5, 8, 7), 5, 2, 1, 2),
                                       ((3, 2, 6, 6), 4, 4, 2, 1), ((2, 4, 5, 5), 1, 1, 3, 0)])
 def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch):
-    from tinynet.functional import conv
+    from tinynet.functional import windows
     shape, kh, kw, stride, padding = geometry
     x_np = _normal(*shape)
     x = backend.to_device(x_np, "gpu").transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)  # channel-major view
     results = {}
     for fused in (True, False):
-        monkeypatch.setattr(conv, "USE_CUDA_KERNELS", fused)
+        monkeypatch.setattr(windows, "USE_CUDA_KERNELS", fused)
         col = F.im2col(x, kh, kw, stride, padding)
         img = F.col2im(col, shape, kh, kw, stride, padding)
         results[fused] = backend.asnumpy(col), backend.asnumpy(img)

@@ -6,26 +6,31 @@ from hypothesis import given, strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
+from tinynet.functional.windows import block_bytes
 from tinynet.gradcheck import check_grad
 
 from .arrays import away_from_zero, distinct, normal
 from .strategies import conv_geometry, pool_geometry, shapes, transpose_geometry
 
 
-@given(conv_geometry(max_size=6), st.booleans())
-def test_conv2d_grad(g, bias):
+# block: the bytes of one block of columns (see tinynet.functional.windows); 1 = one row each
+@given(conv_geometry(max_size=6), st.booleans(), st.sampled_from([1, 200, 1 << 22]))
+def test_conv2d_grad(g, bias, block):
     N, ci, co, H, W, kh, kw, stride, padding = g
     b = [normal(co, 3)] if bias else []
-    check_grad(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding),
-               [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + b)
+    with block_bytes(block):
+        check_grad(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding),
+                   [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + b)
 
 
-@given(transpose_geometry(max_size=4), st.booleans())
-def test_conv2d_transpose_grad(g, bias):
+@given(transpose_geometry(max_size=4), st.booleans(), st.sampled_from([1, 200, 1 << 22]))
+def test_conv2d_transpose_grad(g, bias, block):
     N, ci, co, H, W, kh, kw, stride, padding, out_pad = g
     b = [normal(co, 3)] if bias else []
-    check_grad(lambda x, w, *b: F.conv2d_transpose(x, w, b[0] if b else None, stride, padding, out_pad),
-               [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b)
+    with block_bytes(block):
+        check_grad(lambda x, w, *b: F.conv2d_transpose(x, w, b[0] if b else None, stride,
+                                                       padding, out_pad),
+                   [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b)
 
 
 @given(pool_geometry(max_size=6))

@@ -1,124 +1,17 @@
-"""Convolution by im2col + one GEMM, its exact adjoint (transposed convolution), and upsampling.
+"""Convolution and its exact adjoint (transposed convolution) by im2col + GEMM, and upsampling.
 
 Layout: the public API is channels-first (N, C, H, W). Inside, images are batch-last on NumPy,
 (C, H, W, N) in memory (see :mod:`.layout`), and (C, N, H, W) on CuPy: the GEMM
 ``W (C_out, C*kh*kw) @ col (C*kh*kw, oh*ow*N)`` then yields the output already laid out
 (C_out, oh, ow, N), and ops return it as an (N, C_out, oh, ow) *view* (a transpose, no copy).
 Elementwise ops and pooling preserve that memory order, so the next convolution reads its input
-without a transposing copy.
+without a transposing copy. Both ops walk the column matrix in blocks of output rows
+(:class:`.windows.Windows`), so it is never built whole on NumPy.
 """
 from ..autograd import Function
-from ..backend import get_array_module, is_gpu_array
-from . import cuda_kernels
-from .layout import from_columns, is_batch_last, new_images, prefers_batch_last, to_columns
-
-
-def pair(v, name="value", minimum=None):
-    """An int or a pair of ints -> a pair of ints, each at least ``minimum`` (by default 1 for
-    strides, kernels and scales, 0 for paddings)."""
-    if minimum is None:
-        minimum = 0 if "padding" in name else 1
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        result = int(v[0]), int(v[1])
-    else:
-        result = int(v), int(v)
-    if min(result) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
-    return result
-
-
-def out_size(n, k, s, p):
-    """Output length of a window of k with stride s over n cells padded by p on both sides."""
-    return (n + 2 * p - k) // s + 1
-
-
-def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
-    """(N, C, H, W) -> a (C, N, H + 2ph, W + 2pw) view, padded with ``fill``, whose memory is
-    (C, H, W, N) if ``batch_last``, else any order that x has (a view of x when no padding)."""
-    xt = x.transpose(1, 0, 2, 3)
-    if ph == 0 and pw == 0 and (not batch_last or is_batch_last(x)):
-        return xt
-    C, N, H, W = xt.shape
-    out = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
-                     batch_last).transpose(1, 0, 2, 3)
-    if ph:
-        out[:, :, :ph] = fill
-        out[:, :, H + ph:] = fill
-    if pw:
-        out[:, :, ph:H + ph, :pw] = fill
-        out[:, :, ph:H + ph, W + pw:] = fill
-    out[:, :, ph:H + ph, pw:W + pw] = xt
-    return out
-
-
-def _col_buffer(xp, C, kh, kw, N, oh, ow, dtype, batch_last):
-    """-> (the (C*kh*kw, N*oh*ow) matrix, its (C, kh, kw, N, oh, ow) view): columns ordered
-    (y, x, n) if batch_last, else (n, y, x)."""
-    if batch_last:
-        buf = xp.empty((C, kh, kw, oh, ow, N), dtype=dtype)
-        return buf.reshape(C * kh * kw, -1), buf.transpose(0, 1, 2, 5, 3, 4)
-    buf = xp.empty((C, kh, kw, N, oh, ow), dtype=dtype)
-    return buf.reshape(C * kh * kw, -1), buf
-
-
-def _col_view(col, C, kh, kw, N, oh, ow, batch_last):
-    """A (C*kh*kw, N*oh*ow) column matrix as its (C, kh, kw, N, oh, ow) view."""
-    if batch_last:
-        return col.reshape(C, kh, kw, oh, ow, N).transpose(0, 1, 2, 5, 3, 4)
-    return col.reshape(C, kh, kw, N, oh, ow)
-
-
-def windows(kh, kw, sh, sw, oh, ow):
-    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order."""
-    for i in range(kh):
-        for j in range(kw):
-            yield i, j, slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
-
-
-def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
-    """x (N, C, H, W) -> col (C*kh*kw, N*oh*ow): rows ordered (c, i, j) like w.reshape(C_out, -1);
-    the column of output pixel (y, x) of image n holds the padded input window under it. Columns
-    are ordered (y, x, n) when ``batch_last`` (the default on NumPy), else (n, y, x) (the default
-    on CuPy)."""
-    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
-    N, C, H, W = x.shape
-    oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-    batch_last = prefers_batch_last(x) if batch_last is None else batch_last
-    if _use_cuda_kernels(x) and not batch_last:
-        return cuda_kernels.im2col(x, kh, kw, sh, sw, ph, pw, oh, ow)
-    xt = to_channel_major(x, ph, pw, batch_last=batch_last)
-    col, view = _col_buffer(get_array_module(x), C, kh, kw, N, oh, ow, x.dtype, batch_last)
-    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-        view[:, i, j] = xt[:, :, rows, cols]
-    return col
-
-
-def col2im(col, x_shape, kh, kw, stride=1, padding=0, batch_last=None):
-    """The adjoint of im2col (same ``batch_last``): col (C*kh*kw, N*oh*ow) -> (N, C, H, W),
-    summing overlapping windows (a view in the layout of the columns)."""
-    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
-    N, C, H, W = x_shape
-    oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-    batch_last = prefers_batch_last(col) if batch_last is None else batch_last
-    if _use_cuda_kernels(col) and not batch_last:
-        return cuda_kernels.col2im(col, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow)
-    view = _col_view(col, C, kh, kw, N, oh, ow, batch_last)
-    out = new_images(get_array_module(col), (N, C, H + 2 * ph, W + 2 * pw), col.dtype, batch_last,
-                     fill=0).transpose(1, 0, 2, 3)
-    for i, j, rows, cols in windows(kh, kw, sh, sw, oh, ow):
-        out[:, :, rows, cols] += view[:, i, j]
-    return out[:, :, ph:ph + H, pw:pw + W].transpose(1, 0, 2, 3)
-
-
-USE_CUDA_KERNELS = True
-
-
-def _use_cuda_kernels(a):
-    """On CuPy arrays, fused CUDA kernels replace the slice loops (set USE_CUDA_KERNELS = False
-    to compare)."""
-    return USE_CUDA_KERNELS and is_gpu_array(a)
+from ..backend import get_array_module
+from .layout import from_columns, to_columns
+from .windows import Windows, col2im, im2col, out_size, pair  # noqa: F401 (re-exported)
 
 
 def _check_conv(op, x, w, b, c_in_axis):
@@ -145,36 +38,43 @@ class Conv2d(Function):
 
     def forward(self, x, w, b=None):
         _check_conv("conv2d", x, w, b, c_in_axis=1)
-        (sh, sw), (ph, pw) = self.stride, self.padding
         N, C, H, W = x.shape
         c_out, _, kh, kw = w.shape
-        oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
-        if oh < 1 or ow < 1:
+        win = Windows(x.shape, kh, kw, self.stride, self.padding, x)
+        if win.oh < 1 or win.ow < 1:
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
-        self.batch_last = prefers_batch_last(x)
-        self.col = im2col(x, kh, kw, self.stride, self.padding, self.batch_last)
-        self.x_shape, self.w, self.has_b = x.shape, w, b is not None
-        y = w.reshape(c_out, -1) @ self.col
+        self.win, self.src, self.w, self.has_b = win, win.source(x), w, b is not None
+        xp, w_mat = get_array_module(x), w.reshape(c_out, -1)
+        y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
+        for y0, y1 in win.blocks:
+            xp.matmul(w_mat, win.columns(self.src, y0, y1), out=y[:, win.column_range(y0, y1)])
         if b is not None:
             y += b[:, None]
-        return from_columns(y, N, oh, ow, self.batch_last)
+        return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
-        c_out, _, kh, kw = self.w.shape
-        gy_mat = to_columns(gy, self.batch_last)
-        gw = (gy_mat @ self.col.T).reshape(self.w.shape) if self.needs_grad[1] else None
+        win, w = self.win, self.w
+        xp, w_mat = get_array_module(gy), w.reshape(w.shape[0], -1)
+        gy_mat = to_columns(gy, win.batch_last)
+        gw_t = xp.zeros((win.k, w.shape[0]), dtype=w.dtype) if self.needs_grad[1] else None
+        gx = win.new_sum() if self.needs_grad[0] else None
+        for y0, y1 in win.blocks:
+            g = gy_mat[:, win.column_range(y0, y1)]
+            if gw_t is not None:
+                gw_t += win.columns(self.src, y0, y1) @ g.T
+            if self.needs_grad[0]:
+                gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
+        gx = win.image(gx) if self.needs_grad[0] else None
+        gw = gw_t.T.reshape(w.shape) if gw_t is not None else None
         gb = gy_mat.sum(axis=1) if self.has_b and self.needs_grad[2] else None
-        gx = None
-        if self.needs_grad[0]:
-            gcol = self.w.reshape(c_out, -1).T @ gy_mat
-            gx = col2im(gcol, self.x_shape, kh, kw, self.stride, self.padding, self.batch_last)
         return gx, gw, gb
 
 
 class Conv2dTranspose(Function):
     """The adjoint of conv2d: x (N, C_in, H, W), w (C_in, C_out, kh, kw) -> (N, C_out, Ho, Wo)
-    with Ho = (H - 1) * stride - 2 * padding + kh + output_padding (PyTorch's convention)."""
+    with Ho = (H - 1) * stride - 2 * padding + kh + output_padding (PyTorch's convention).
+    Its windows are conv2d's over the output: one per input pixel."""
 
     def __init__(self, stride=1, padding=0, output_padding=0):
         self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
@@ -192,23 +92,33 @@ class Conv2dTranspose(Function):
         if ho < 1 or wo < 1:
             raise ValueError(f"conv2d_transpose: padding {self.padding} leaves no output for "
                              f"x {x.shape} and w {w.shape}")
-        self.batch_last = prefers_batch_last(x)
-        self.x_mat = to_columns(x, self.batch_last)
+        win = Windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
+        self.win, self.x_mat = win, to_columns(x, win.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
-        col = w.reshape(c_in, -1).T @ self.x_mat
-        y = col2im(col, (N, c_out, ho, wo), kh, kw, self.stride, self.padding, self.batch_last)
+        w_t = w.reshape(c_in, -1).T
+        y = win.new_sum()
+        for y0, y1 in win.blocks:
+            y = win.add_columns(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
+        y = win.image(y)
         if b is not None:
             y += b[:, None, None]
         return y
 
     def backward(self, gy):
-        c_in, c_out, kh, kw = self.w.shape
-        N, _, H, W = self.x_shape
-        gcol = im2col(gy, kh, kw, self.stride, self.padding, self.batch_last)
-        gw = (self.x_mat @ gcol.T).reshape(self.w.shape) if self.needs_grad[1] else None
-        gx = None
-        if self.needs_grad[0]:
-            gx = from_columns(self.w.reshape(c_in, -1) @ gcol, N, H, W, self.batch_last)
+        win, w = self.win, self.w
+        N, c_in, H, W = self.x_shape
+        xp, w_mat = get_array_module(gy), w.reshape(c_in, -1)
+        src = win.source(gy)
+        gw_t = xp.zeros((win.k, c_in), dtype=w.dtype) if self.needs_grad[1] else None
+        gx = xp.empty((c_in, N * H * W), dtype=gy.dtype) if self.needs_grad[0] else None
+        for y0, y1 in win.blocks:
+            col, cols = win.columns(src, y0, y1), win.column_range(y0, y1)
+            if gw_t is not None:
+                gw_t += col @ self.x_mat[:, cols].T
+            if gx is not None:
+                xp.matmul(w_mat, col, out=gx[:, cols])
+        gx = from_columns(gx, N, H, W, win.batch_last) if gx is not None else None
+        gw = gw_t.T.reshape(w.shape) if gw_t is not None else None
         gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 

@@ -6,7 +6,7 @@ unchanged, and a slice's innermost run is the batch.
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from .conv import pair, out_size, windows
+from .windows import out_size, pair, window_offsets
 from .layout import copy_like, is_batch_last, memory_order, new_images
 
 
@@ -43,7 +43,7 @@ class _Pool2d(Function):
 
     def _slices(self):
         (kh, kw), (sh, sw) = self.kernel, self.stride
-        for _, _, rows, cols in windows(kh, kw, sh, sw, self.oh, self.ow):
+        for _, _, rows, cols in window_offsets(kh, kw, sh, sw, self.oh, self.ow):
             yield (slice(None), slice(None), rows, cols)
 
     def _tiles_exactly(self):

@@ -1,0 +1,182 @@
+"""The sliding windows of a convolution: geometry, im2col and col2im, in blocks of output rows.
+
+im2col turns convolution into one GEMM, ``w (C_out, C*kh*kw) @ col (C*kh*kw, N*oh*ow)``, at the
+price of a column matrix kh*kw times the size of the input. On NumPy the images are batch-last,
+(C, H, W, N) in memory (see :mod:`.layout`), and the columns are ordered (y, x, n): the columns
+of output rows [y0, y1) are then one contiguous range of the full matrix. The convolutions use
+this to go block by block: build a block's columns (a few MiB), multiply, move on, while the
+block sits in cache. The full matrix never exists, and the backward pass keeps only the padded
+input. On the lecture's layers that halves the im2col / col2im time and speeds the GEMMs up
+(``python -m benchmarks``). On CuPy the columns are ordered (n, y, x) and one block covers all
+rows, built by fused CUDA kernels (:mod:`.cuda_kernels`).
+"""
+from contextlib import contextmanager
+
+from ..backend import get_array_module, is_gpu_array
+from . import cuda_kernels
+from .layout import is_batch_last, new_images, prefers_batch_last
+
+BLOCK_BYTES = 4 << 20  # the size one block's column matrix aims at (measured best: 4-8 MiB)
+USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
+
+
+@contextmanager
+def block_bytes(n):
+    """Within the block, convolutions cut their columns into blocks of about ``n`` bytes
+    (at least one output row each; 1 gives one row per block)."""
+    global BLOCK_BYTES
+    saved, BLOCK_BYTES = BLOCK_BYTES, n
+    try:
+        yield
+    finally:
+        BLOCK_BYTES = saved
+
+
+def pair(v, name="value", minimum=None):
+    """An int or a pair of ints -> a pair of ints, each at least ``minimum`` (by default 1 for
+    strides, kernels and scales, 0 for paddings)."""
+    if minimum is None:
+        minimum = 0 if "padding" in name else 1
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        result = int(v[0]), int(v[1])
+    else:
+        result = int(v), int(v)
+    if min(result) < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
+    return result
+
+
+def out_size(n, k, s, p):
+    """Output length of a window of k with stride s over n cells padded by p on both sides."""
+    return (n + 2 * p - k) // s + 1
+
+
+def window_offsets(kh, kw, sh, sw, oh, ow, first_row=0):
+    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order;
+    the slices pick, in the padded input, cell (i, j) of the windows of output rows
+    [first_row, first_row + oh) and columns [0, ow)."""
+    for i in range(kh):
+        top = first_row * sh + i
+        for j in range(kw):
+            yield i, j, slice(top, top + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+
+
+def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
+    """(N, C, H, W) -> a (C, N, H + 2ph, W + 2pw) view, padded with ``fill``, whose memory is
+    (C, H, W, N) if ``batch_last``, else any order that x has (a view of x when no padding)."""
+    xt = x.transpose(1, 0, 2, 3)
+    if ph == 0 and pw == 0 and (not batch_last or is_batch_last(x)):
+        return xt
+    C, N, H, W = xt.shape
+    out = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
+                     batch_last).transpose(1, 0, 2, 3)
+    if ph:
+        out[:, :, :ph] = fill
+        out[:, :, H + ph:] = fill
+    if pw:
+        out[:, :, ph:H + ph, :pw] = fill
+        out[:, :, ph:H + ph, W + pw:] = fill
+    out[:, :, ph:H + ph, pw:W + pw] = xt
+    return out
+
+
+class Windows:
+    """The kh x kw windows, with ``stride`` and ``padding``, over images of shape ``image_shape``
+    (N, C, H, W) on the backend and dtype of the array ``like``: oh x ow windows, cut into
+    ``blocks`` of output rows (y0, y1). Columns are ordered (y, x, n) when ``batch_last`` (the
+    default on NumPy), else (n, y, x), with a single block."""
+
+    def __init__(self, image_shape, kh, kw, stride, padding, like, batch_last=None):
+        self.N, self.C, self.H, self.W = image_shape
+        self.kh, self.kw = kh, kw
+        (self.sh, self.sw), (self.ph, self.pw) = pair(stride, "stride"), pair(padding, "padding")
+        self.oh, self.ow = out_size(self.H, kh, self.sh, self.ph), out_size(self.W, kw, self.sw,
+                                                                            self.pw)
+        self.xp, self.dtype = get_array_module(like), like.dtype
+        self.batch_last = prefers_batch_last(like) if batch_last is None else batch_last
+        self.fused = USE_CUDA_KERNELS and is_gpu_array(like) and not self.batch_last
+        self.k = self.C * kh * kw
+        rows = self.oh
+        if self.batch_last:
+            row_bytes = self.k * self.ow * self.N * self.dtype.itemsize
+            rows = max(1, min(self.oh, BLOCK_BYTES // row_bytes))
+        self.blocks = [(y0, min(self.oh, y0 + rows)) for y0 in range(0, self.oh, rows)]
+
+    def column_range(self, y0, y1):
+        """Where the columns of output rows [y0, y1) sit in the full (C*kh*kw, N*oh*ow) matrix."""
+        if not self.batch_last:
+            assert (y0, y1) == (0, self.oh), "columns ordered (n, y, x) come in one block"
+            return slice(None)
+        per_row = self.ow * self.N
+        return slice(y0 * per_row, y1 * per_row)
+
+    def source(self, x):
+        """What :meth:`columns` reads for the images x: their padded, channel-major view
+        (C, N, Hp, Wp) in this layout (x itself for the fused CUDA kernel)."""
+        if self.fused:
+            return x
+        return to_channel_major(x, self.ph, self.pw, batch_last=self.batch_last)
+
+    def columns(self, src, y0, y1):
+        """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
+        like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
+        if self.fused:
+            return cuda_kernels.im2col(src, self.kh, self.kw, self.sh, self.sw, self.ph,
+                                       self.pw, self.oh, self.ow)
+        col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
+        view = self._view(col, y1 - y0)
+        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
+                                               self.ow, y0):
+            view[:, i, j] = src[:, :, rows, cols]
+        return col
+
+    def new_sum(self):
+        """A zero image for :meth:`add_columns` to sum into (None for the fused CUDA kernel)."""
+        if self.fused:
+            return None
+        shape = (self.N, self.C, self.H + 2 * self.ph, self.W + 2 * self.pw)
+        return new_images(self.xp, shape, self.dtype, self.batch_last,
+                          fill=0).transpose(1, 0, 2, 3)
+
+    def add_columns(self, total, col, y0, y1):
+        """col2im of one block: add each column of output rows [y0, y1) onto its window of
+        ``total`` (from :meth:`new_sum`); returns ``total``."""
+        if self.fused:
+            return cuda_kernels.col2im(col, self.N, self.C, self.H, self.W, self.kh, self.kw,
+                                       self.sh, self.sw, self.ph, self.pw, self.oh, self.ow)
+        view = self._view(col, y1 - y0)
+        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
+                                               self.ow, y0):
+            total[:, :, rows, cols] += view[:, i, j]
+        return total
+
+    def image(self, total):
+        """The summed image (N, C, H, W), padding dropped (a view)."""
+        if self.fused:
+            return total
+        return total[:, :, self.ph:self.ph + self.H, self.pw:self.pw + self.W].transpose(1, 0, 2, 3)
+
+    def _view(self, col, rows):
+        """A block's (C*kh*kw, rows*ow*N) column matrix as (C, kh, kw, N, rows, ow)."""
+        C, kh, kw, N, ow = self.C, self.kh, self.kw, self.N, self.ow
+        if self.batch_last:
+            return col.reshape(C, kh, kw, rows, ow, N).transpose(0, 1, 2, 5, 3, 4)
+        return col.reshape(C, kh, kw, N, rows, ow)
+
+
+def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
+    """x (N, C, H, W) -> col (C*kh*kw, N*oh*ow): rows ordered (c, i, j) like w.reshape(C_out, -1);
+    the column of output pixel (y, x) of image n holds the padded input window under it. Columns
+    are ordered (y, x, n) when ``batch_last`` (the default on NumPy), else (n, y, x) (the default
+    on CuPy)."""
+    win = Windows(x.shape, kh, kw, stride, padding, x, batch_last)
+    return win.columns(win.source(x), 0, win.oh)
+
+
+def col2im(col, x_shape, kh, kw, stride=1, padding=0, batch_last=None):
+    """The adjoint of im2col (same ``batch_last``): col (C*kh*kw, N*oh*ow) -> (N, C, H, W),
+    summing overlapping windows (a view in the layout of the columns)."""
+    win = Windows(x_shape, kh, kw, stride, padding, col, batch_last)
+    return win.image(win.add_columns(win.new_sum(), col, 0, win.oh))

@@ -1,0 +1,45 @@
+"""Convolution windows in blocks of output rows: the blocks tile the rows within the byte budget,
+and block by block im2col / col2im give the whole-matrix results."""
+import numpy as np
+from hypothesis import given, strategies as st
+
+from tinynet import functional as F
+from tinynet.functional.windows import Windows, block_bytes
+
+from .strategies import conv_geometry
+
+
+@given(conv_geometry(), st.integers(1, 3), st.integers(1, 5000), st.booleans())
+def test_blocks_tile_the_output_rows_within_the_budget(g, N, budget, batch_last):
+    _, ci, _, H, W, kh, kw, stride, padding = g
+    x = np.zeros((N, ci, H, W), np.float32)
+    with block_bytes(budget):
+        win = Windows(x.shape, kh, kw, stride, padding, x, batch_last)
+    starts, ends = [b[0] for b in win.blocks], [b[1] for b in win.blocks]
+    assert starts[0] == 0 and ends[-1] == win.oh and starts[1:] == ends[:-1]
+    row_bytes = win.k * win.ow * N * 4
+    if batch_last:
+        assert all(y1 - y0 == 1 or (y1 - y0) * row_bytes <= budget for y0, y1 in win.blocks)
+        spans = [win.column_range(y0, y1) for y0, y1 in win.blocks]
+        assert spans[0].start == 0 and spans[-1].stop == N * win.oh * win.ow
+        assert all(a.stop == b.start for a, b in zip(spans, spans[1:]))
+    else:
+        assert win.blocks == [(0, win.oh)]
+
+
+@given(conv_geometry(), st.integers(2, 3))
+def test_block_columns_and_their_sums_are_the_whole_matrix_ones(g, N):
+    _, ci, _, H, W, kh, kw, stride, padding = g
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N, ci, H, W))
+    full = F.im2col(x, kh, kw, stride, padding)
+    c = rng.normal(size=full.shape)
+    with block_bytes(1):  # one output row per block
+        win = Windows(x.shape, kh, kw, stride, padding, x)
+        src, total = win.source(x), win.new_sum()
+        for y0, y1 in win.blocks:
+            cols = win.column_range(y0, y1)
+            np.testing.assert_array_equal(win.columns(src, y0, y1), full[:, cols])
+            total = win.add_columns(total, c[:, cols], y0, y1)
+    np.testing.assert_allclose(win.image(total), F.col2im(c, x.shape, kh, kw, stride, padding),
+                               rtol=1e-12, atol=1e-12)
