@@ -5,6 +5,7 @@ from hypothesis import given, strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
+from tinynet.functional import pool
 from tinynet.functional.layout import from_columns, is_batch_last, to_columns, uniform_like
 
 from . import reference
@@ -62,22 +63,28 @@ def test_a_conv_relu_pool_conv_chain_stays_batch_last_and_is_right():
     np.testing.assert_allclose(y.data, reference.conv2d(r, w2, b2, (1, 1), (0, 0)), rtol=1e-10)
 
 
-@given(pool_geometry(), st.integers(2, 3))
-def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N):
+@given(pool_geometry(), st.integers(2, 3), st.sampled_from([1, pool.GROUP_BYTES]))
+def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N, group_bytes):
+    """group_bytes 1: max_pool2d's backward takes the channels of batch-last input one by one."""
     _, C, H, W, kernel, stride, padding = g
-    x = np.random.default_rng(4).normal(size=(N, C, H, W))
+    x = np.random.default_rng(4).integers(0, 3, size=(N, C, H, W)).astype(float)  # many ties
     gy = None
-    for mode, fn in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
-        grads = []
-        for data in (x, batch_last_copy(x)):
-            t = tn.Tensor(data, requires_grad=True)
-            y = fn(t, kernel, stride, padding)
-            np.testing.assert_allclose(y.data, reference.pool2d(x, kernel, stride, padding, mode),
-                                       rtol=1e-12, err_msg=mode)
-            gy = np.random.default_rng(5).normal(size=y.shape) if gy is None or gy.shape != y.shape else gy
-            y.backward(gy)
-            grads.append(t.grad)
-        np.testing.assert_array_equal(grads[0], grads[1], err_msg=mode)
+    saved, pool.GROUP_BYTES = pool.GROUP_BYTES, group_bytes
+    try:
+        for mode, fn in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
+            grads = []
+            for data in (x, batch_last_copy(x)):
+                t = tn.Tensor(data, requires_grad=True)
+                y = fn(t, kernel, stride, padding)
+                np.testing.assert_allclose(y.data, reference.pool2d(x, kernel, stride, padding,
+                                                                    mode), rtol=1e-12, err_msg=mode)
+                if gy is None or gy.shape != y.shape:
+                    gy = np.random.default_rng(5).normal(size=y.shape)
+                y.backward(gy)
+                grads.append(t.grad)
+            np.testing.assert_array_equal(grads[0], grads[1], err_msg=mode)
+    finally:
+        pool.GROUP_BYTES = saved
 
 
 def test_uniform_like_and_dropout_follow_the_memory_order():

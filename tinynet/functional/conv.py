@@ -47,10 +47,11 @@ class Conv2d(Function):
         self.win, self.src, self.w, self.has_b = win, win.source(x), w, b is not None
         xp, w_mat = get_array_module(x), w.reshape(c_out, -1)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
-        for y0, y1 in win.blocks:
-            xp.matmul(w_mat, win.columns(self.src, y0, y1), out=y[:, win.column_range(y0, y1)])
-        if b is not None:
-            y += b[:, None]
+        for y0, y1 in win.blocks:  # the bias is added while the block is in cache
+            y_block = y[:, win.column_range(y0, y1)]
+            xp.matmul(w_mat, win.columns(self.src, y0, y1), out=y_block)
+            if b is not None:
+                y_block += b[:, None]
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
@@ -58,16 +59,18 @@ class Conv2d(Function):
         xp, w_mat = get_array_module(gy), w.reshape(w.shape[0], -1)
         gy_mat = to_columns(gy, win.batch_last)
         gw_t = xp.zeros((win.k, w.shape[0]), dtype=w.dtype) if self.needs_grad[1] else None
+        gb = xp.zeros(w.shape[0], dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
         gx = win.new_sum() if self.needs_grad[0] else None
         for y0, y1 in win.blocks:
             g = gy_mat[:, win.column_range(y0, y1)]
             if gw_t is not None:
                 gw_t += win.columns(self.src, y0, y1) @ g.T
+            if gb is not None:
+                gb += g.sum(axis=1)
             if self.needs_grad[0]:
                 gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
         gx = win.image(gx) if self.needs_grad[0] else None
         gw = gw_t.T.reshape(w.shape) if gw_t is not None else None
-        gb = gy_mat.sum(axis=1) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
 

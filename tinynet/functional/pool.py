@@ -9,6 +9,8 @@ from ..backend import get_array_module
 from .windows import out_size, pair, window_offsets
 from .layout import copy_like, is_batch_last, memory_order, new_images
 
+GROUP_BYTES = 2 << 20  # max_pool2d's backward works on channel groups of about this input size
+
 
 class _Pool2d(Function):
     op = "pool2d"
@@ -84,18 +86,32 @@ class MaxPool2d(_Pool2d):
         return y
 
     def backward(self, gy):
-        # Walk the window offsets in order; each window's gradient goes to the first offset that
-        # holds its maximum: ``taken`` marks the windows already served, so later ties get nothing.
         xp = get_array_module(gy)
         if memory_order(gy) != memory_order(self.y):  # work in the memory layout of x and y
             gy = copy_like(gy, self.y)
         tiled = self._tiles_exactly()
         gx = self._padded_zeros(gy, empty=tiled)
+        for cs in self._channel_groups():
+            self._route(xp, gy[:, cs], gx[:, cs], self.x[:, cs], self.y[:, cs], tiled)
+        return self._crop(gx)
+
+    def _channel_groups(self):
+        """Slices of channels whose input fits in about GROUP_BYTES, when channels are outermost
+        in memory (batch-last NumPy arrays): the backward pass then makes its several passes
+        over each group while it sits in cache. Otherwise one group."""
+        C = self.x.shape[1]
+        per_channel = self.x[:, :1].nbytes
+        n = C if memory_order(self.x)[0] != 1 else max(1, min(C, GROUP_BYTES // per_channel))
+        return [slice(c, min(C, c + n)) for c in range(0, C, n)]
+
+    def _route(self, xp, gy, gx, x, y, tiled):
+        """Each window's gradient to the first offset that holds its maximum, in window order:
+        ``taken`` marks the windows already served, so later ties get nothing."""
         slices = list(self._slices())
-        hit = xp.empty_like(self.y, dtype=bool)
+        hit = xp.empty_like(y, dtype=bool)
         taken = None
         for k, s in enumerate(slices):
-            xp.equal(self.x[s], self.y, out=hit)
+            xp.equal(x[s], y, out=hit)
             if taken is not None:
                 xp.greater(hit, taken, out=hit)  # a maximum here, none at an earlier offset
             if tiled:
@@ -108,7 +124,6 @@ class MaxPool2d(_Pool2d):
                 taken = hit.copy(order="K")
             else:
                 xp.logical_or(taken, hit, out=taken)
-        return self._crop(gx)
 
 
 class AvgPool2d(_Pool2d):
