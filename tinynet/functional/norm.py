@@ -4,6 +4,11 @@ from ..backend import get_array_module
 from .layout import channel_rows
 
 
+def _row_dots(a, b):
+    """(C, M), (C, M) -> (C,): the dot product of each row pair, as C GEMVs (no (C, M) temporary)."""
+    return (a[:, None, :] @ b[:, :, None])[:, 0, 0]
+
+
 class BatchNorm(Function):
     """y = gamma * (x - mean) / sqrt(var + eps) + beta, statistics per channel (axis 1).
 
@@ -35,7 +40,7 @@ class BatchNorm(Function):
         if self.training:  # n == 1 (a batch of one (N, C) row) gives xhat = 0, as in Keras
             mean = rows.mean(axis=1)
             xc = rows - mean[:, None]
-            var = (xc * xc).mean(axis=1)
+            var = _row_dots(xc, xc) / x.dtype.type(n)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
@@ -55,7 +60,7 @@ class BatchNorm(Function):
         g = self.to_rows(gy)  # columns in the order of xhat's
         n = g.shape[1]
         gbeta = g.sum(axis=1)
-        ggamma = (g * self.xhat).sum(axis=1)
+        ggamma = _row_dots(g, self.xhat)
         scale = (self.gamma * self.inv_std)[:, None]
         if not self.training:
             return self.from_rows(g * scale), ggamma, gbeta
