@@ -77,13 +77,14 @@ def steps_table(results):
     if not rows:
         return ""
     chainer = any(r.get("chainer_ms") for r in rows)
-    head = ["step", "batch", "device", "tinynet ms", "PyTorch ms", "tinynet / PyTorch", "target"]
+    head = ["step", "batch", "device", "tinynet ms", "PyTorch ms", "tinynet / PyTorch", "target",
+            "fastest calls: tinynet / PyTorch"]
     head += ["Chainer ms", "tinynet / Chainer"] if chainer else []
     head += ["peak MiB tinynet", "peak MiB PyTorch"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["title"], str(r["batch"]), r["device"], _n(r["tinynet_ms"]), _n(r["torch_ms"]),
-                 _n(r["ratio"], "{:.2f}x"), _target(r)]
+                 _n(r["ratio"], "{:.2f}x"), _target(r), _n(r.get("fastest_ratio"), "{:.2f}x")]
         if chainer:
             cells += [_n(r.get("chainer_ms")), _n(r.get("chainer_ratio"), "{:.2f}x")]
         cells += [_n(_mem(r, "tinynet"), "{:.0f}"), _n(_mem(r, "torch"), "{:.0f}")]

@@ -55,20 +55,22 @@ def available_devices(asked):
     return devices, skipped
 
 
-def time_in_turns(calls, repeats, warmup, settle=0.0):
+def time_in_turns(calls, repeats, warmup, settle=0.0, turns=2):
     """{name: (fn, wait)} -> {name: [seconds of each timed call]}.
 
-    Each framework runs a block of calls alone (warm-up, then timed calls), in the order
-    A B ... then ... B A, half of the repeats in each pass: a drift of the machine's load touches
-    every framework alike, while no framework's timed calls follow another's directly (PyTorch's
-    and BLAS's idle worker threads and cold caches made call-by-call turns unfair).
+    Each framework runs a block of calls alone (warm-up, then timed calls), in ``turns``
+    passes of alternating order, A B ... then ... B A, then A B ..., the repeats shared among
+    the passes: a drift of the machine's speed (this shared 2-core machine has slow spells of
+    seconds) touches every framework alike, while no framework's timed calls follow another's
+    directly (PyTorch's and BLAS's idle worker threads and cold caches made call-by-call turns
+    unfair).
     """
-    first = (repeats + 1) // 2
-    times = {name: [] for name in calls}
-    for names, count in ((list(calls), first), (list(calls)[::-1], repeats - first)):
+    names, times = list(calls), {name: [] for name in calls}
+    for turn in range(turns):
+        count = repeats * (turn + 1) // turns - repeats * turn // turns
         if count == 0:
             continue
-        for name in names:
+        for name in (names if turn % 2 == 0 else names[::-1]):
             fn, wait = calls[name]
             time.sleep(settle)
             for _ in range(warmup):
@@ -108,7 +110,7 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
         if cfn is not None:
             calls["chainer"] = (cfn, lambda: None)
     try:
-        times = time_in_turns(calls, cfg.repeats, cfg.warmup, cfg.settle_s)
+        times = time_in_turns(calls, cfg.repeats, cfg.warmup, cfg.settle_s, cfg.turns)
     except Exception as e:
         times, errors["timing"] = {}, f"{type(e).__name__}: {e}"
     for name in ("tinynet", "torch", "chainer"):
@@ -126,6 +128,8 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
                                       numpy=got["numpy"])
     ours = row["tinynet_ms"]
     row["ratio"] = ours / row["torch_ms"] if ours and row["torch_ms"] else None
+    fastest = row.get("tinynet_min_ms"), row.get("torch_min_ms")
+    row["fastest_ratio"] = fastest[0] / fastest[1] if all(fastest) else None
     row["chainer_ratio"] = ours / row["chainer_ms"] if ours and row["chainer_ms"] else None
     if cfg.memory:
         row["memory"] = step_memory(module, device, batch, calls, torch)

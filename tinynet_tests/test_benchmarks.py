@@ -136,8 +136,12 @@ def test_time_in_turns_times_each_framework_in_blocks():
         calls[name] = (lambda n=name: order.append(n), lambda: None)
     times = time_in_turns(calls, repeats=3, warmup=1)
     assert set(times) == {"a", "b"} and all(len(ts) == 3 and min(ts) >= 0 for ts in times.values())
-    # blocks of warm-up + timed calls: a (1 + 2), b (1 + 2), then b (1 + 1), a (1 + 1)
-    assert "".join(order) == "aaa" + "bbb" + "bb" + "aa"
+    # blocks of warm-up + timed calls: a (1 + 1), b (1 + 1), then b (1 + 2), a (1 + 2)
+    assert "".join(order) == "aa" + "bb" + "bbb" + "aaa"
+    order.clear()
+    times = time_in_turns(calls, repeats=5, warmup=0, turns=4)  # 1, 1, 1, 2 timed calls
+    assert all(len(ts) == 5 for ts in times.values())
+    assert "".join(order) == "ab" + "ba" + "ab" + "bbaa"
 
 
 def test_markdown_marks_targets_met_and_missed():
@@ -149,6 +153,6 @@ def test_markdown_marks_targets_met_and_missed():
                "steps": [row, dict(row, step="cifar_deep", title="CIFAR", ratio=1.2)]}
     md = report.markdown(results)
     assert ("| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met; Chainer ≤ 0.33x: "
-            "not met | 200.0 | 0.35x |") in md
-    assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met |" in md
+            "not met | – | 200.0 | 0.35x |") in md
+    assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met | – |" in md
     assert report.file_stem(results) == "test-cpu-2c"
