@@ -138,8 +138,9 @@ def markdown(results):
     if results["steps"]:
         out += ["## Training steps", "",
                 "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
-                "real + fake, then a generator step). Frameworks run in turns of blocks (A B, then B A); "
-                "the JSON also keeps each one's fastest call. Peak "
+                "real + fake, then a generator step). Frameworks run in turns of blocks, "
+                f"{results['config'].get('turns', 2)} passes of alternating order (A B, B A, ...); "
+                "the ratio of the fastest calls is shown beside that of the medians. Peak "
                 "memory: extra resident memory during one step, in a fresh process (CPU), or the "
                 "allocator's high-water mark (GPU); see benchmarks/memory.py.", "",
                 steps_table(results)]
