@@ -4,7 +4,8 @@ the same kernel in PyTorch on the matching device when it is installed.
 Each measurement is a record: backend, layer, kernel, shape, ms (median; the GEMM peak takes its
 fastest call), min_ms, and for GEMM-shaped work gflop, gflops and peak_share (of the GEMM peak
 measured here on the same backend).
-Backward passes are timed alone: the op's ``Function.backward`` is called on the recorded graph
+Inputs and gradients are laid out in memory as the engine's ops hand them over in a network
+(batch-last on NumPy). Backward passes are timed alone: the op's ``Function.backward`` is called on the recorded graph
 node (tinynet) or ``torch.autograd.grad(..., retain_graph=True)`` (PyTorch).
 """
 import importlib
@@ -14,6 +15,7 @@ import numpy as np
 
 import tinynet as tn
 from tinynet import functional as F
+from tinynet.functional.layout import new_images
 
 from .timing import time_calls
 
@@ -67,6 +69,13 @@ class KernelBench:
     # ----- helpers -----
     def rand(self, *shape):
         return self.xp.asarray(self.rng.standard_normal(shape, dtype=np.float32))
+
+    def images(self, *shape):
+        """Random (N, C, H, W) images laid out in memory as the engine's ops hand them to the next
+        layer (batch-last on NumPy, see tinynet.functional.layout)."""
+        a = new_images(self.xp, shape, np.float32, batch_last=self.backend == "numpy")
+        a[...] = self.rand(*shape)
+        return a
 
     def time_ms(self, fn):
         """(median, fastest) milliseconds of fn on tinynet's backend."""
@@ -149,7 +158,7 @@ class KernelBench:
     def conv(self, spec, gemm=True):
         xs, ws, s, p, (oh, ow), (m, k, n) = conv_geometry(self.cfg.batch, spec)
         layer, kh = spec[0], ws[2]
-        x = tn.Tensor(self.rand(*xs), requires_grad=True)
+        x = tn.Tensor(self.images(*xs), requires_grad=True)
         w = tn.Tensor(self.rand(*ws) * np.float32(0.1), requires_grad=True)
         b = tn.Tensor(self.rand(ws[0]), requires_grad=True)
         shape = f"x {_shape(xs)} w {_shape(ws)} s{s} p{p}"
@@ -182,7 +191,7 @@ class KernelBench:
     def deconv(self, gemm=True):
         xs, ws, s, p, (ho, wo), (m, k, n) = deconv_geometry(self.cfg.gan_batch)
         layer = DECONV[0]
-        x = tn.Tensor(self.rand(*xs), requires_grad=True)
+        x = tn.Tensor(self.images(*xs), requires_grad=True)
         w = tn.Tensor(self.rand(*ws) * np.float32(0.1), requires_grad=True)
         b = tn.Tensor(self.rand(ws[1]), requires_grad=True)
         shape = f"x {_shape(xs)} w {_shape(ws)} s{s} p{p} -> {ho}x{wo}"
@@ -217,7 +226,8 @@ class KernelBench:
 
     def batch_norm(self, layer, shape):
         xp, c = self.xp, shape[1]
-        x = tn.Tensor(self.rand(*shape), requires_grad=True)
+        x = tn.Tensor(self.images(*shape) if len(shape) == 4 else self.rand(*shape),
+                      requires_grad=True)
         g = tn.Tensor(xp.ones(c, dtype=np.float32), requires_grad=True)
         be = tn.Tensor(xp.zeros(c, dtype=np.float32), requires_grad=True)
         rm, rv = xp.zeros(c, dtype=np.float32), xp.ones(c, dtype=np.float32)
