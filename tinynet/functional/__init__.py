@@ -3,7 +3,8 @@ from .math import (add, sub, mul, div, pow, neg, exp, log, matmul, sum, mean, ma
                    transpose, unbroadcast)
 from .activation import relu, leaky_relu, tanh, sigmoid, softmax, log_softmax
 from .linear import linear
-from .conv import conv2d, conv2d_transpose, upsample2d, im2col, col2im
+from .conv import conv2d, conv2d_transpose, upsample2d
+from .windows import im2col, col2im
 from .pool import max_pool2d, avg_pool2d
 from .norm import batch_norm
 from .dropout import dropout

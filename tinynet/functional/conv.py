@@ -11,7 +11,7 @@ without a transposing copy. Both ops walk the column matrix in blocks of output 
 from ..autograd import Function
 from ..backend import get_array_module
 from .layout import from_columns, to_columns
-from .windows import Windows, col2im, im2col, out_size, pair  # noqa: F401 (re-exported)
+from .windows import Windows, pair
 
 
 def _check_conv(op, x, w, b, c_in_axis):

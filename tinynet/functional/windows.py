@@ -22,8 +22,8 @@ USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for com
 
 @contextmanager
 def block_bytes(n):
-    """Within the block, convolutions cut their columns into blocks of about ``n`` bytes
-    (at least one output row each; 1 gives one row per block)."""
+    """Inside this ``with`` block, convolutions cut their columns into blocks of about ``n``
+    bytes (at least one output row each; 1 gives one row per block)."""
     global BLOCK_BYTES
     saved, BLOCK_BYTES = BLOCK_BYTES, n
     try:
