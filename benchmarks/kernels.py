@@ -5,8 +5,9 @@ Each measurement is a record: backend, layer, kernel, shape, ms (median; the GEM
 fastest call), min_ms, and for GEMM-shaped work gflop, gflops and peak_share (of the GEMM peak
 measured here on the same backend).
 Inputs and gradients are laid out in memory as the engine's ops hand them over in a network
-(batch-last on NumPy). Backward passes are timed alone: the op's ``Function.backward`` is called on the recorded graph
-node (tinynet) or ``torch.autograd.grad(..., retain_graph=True)`` (PyTorch).
+(batch-last on NumPy). Backward passes are timed alone: the op's ``Function.backward`` is called
+on the recorded graph node (tinynet) or ``torch.autograd.grad(..., retain_graph=True)``
+(PyTorch).
 """
 import importlib
 import statistics

@@ -5,7 +5,8 @@ from .layout import channel_rows
 
 
 def _row_dots(a, b):
-    """(C, M), (C, M) -> (C,): the dot product of each row pair, as C GEMVs (no (C, M) temporary)."""
+    """(C, M), (C, M) -> (C,): the dot product of each row pair, as a batch of C GEMVs (no (C, M)
+    temporary)."""
     return (a[:, None, :] @ b[:, :, None])[:, 0, 0]
 
 
