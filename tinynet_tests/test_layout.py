@@ -1,5 +1,7 @@
 """Memory layouts behind the (N, C, H, W) API: batch-last columns and images on NumPy, the same
 numbers as the batch-major layout, and ops that keep (and follow) their input's layout."""
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given, strategies as st
 
@@ -69,8 +71,7 @@ def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N, gr
     _, C, H, W, kernel, stride, padding = g
     x = np.random.default_rng(4).integers(0, 3, size=(N, C, H, W)).astype(float)  # many ties
     gy = None
-    saved, pool.GROUP_BYTES = pool.GROUP_BYTES, group_bytes
-    try:
+    with patch.object(pool, "GROUP_BYTES", group_bytes):
         for mode, fn in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
             grads = []
             for data in (x, batch_last_copy(x)):
@@ -83,8 +84,6 @@ def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N, gr
                 y.backward(gy)
                 grads.append(t.grad)
             np.testing.assert_array_equal(grads[0], grads[1], err_msg=mode)
-    finally:
-        pool.GROUP_BYTES = saved
 
 
 def test_uniform_like_and_dropout_follow_the_memory_order():

@@ -1,10 +1,13 @@
 """Convolution windows in blocks of output rows: the blocks tile the rows within the byte budget,
 and block by block im2col / col2im give the whole-matrix results."""
+from unittest.mock import patch
+
 import numpy as np
 from hypothesis import given, strategies as st
 
 from tinynet import functional as F
-from tinynet.functional.windows import Windows, block_bytes
+from tinynet.functional import windows
+from tinynet.functional.windows import Windows
 
 from .strategies import conv_geometry
 
@@ -13,7 +16,7 @@ from .strategies import conv_geometry
 def test_blocks_tile_the_output_rows_within_the_budget(g, N, budget, batch_last):
     _, ci, _, H, W, kh, kw, stride, padding = g
     x = np.zeros((N, ci, H, W), np.float32)
-    with block_bytes(budget):
+    with patch.object(windows, "BLOCK_BYTES", budget):
         win = Windows(x.shape, kh, kw, stride, padding, x, batch_last)
     starts, ends = [b[0] for b in win.blocks], [b[1] for b in win.blocks]
     assert starts[0] == 0 and ends[-1] == win.oh and starts[1:] == ends[:-1]
@@ -34,7 +37,7 @@ def test_block_columns_and_their_sums_are_the_whole_matrix_ones(g, N):
     x = rng.normal(size=(N, ci, H, W))
     full = F.im2col(x, kh, kw, stride, padding)
     c = rng.normal(size=full.shape)
-    with block_bytes(1):  # one output row per block
+    with patch.object(windows, "BLOCK_BYTES", 1):  # one output row per block
         win = Windows(x.shape, kh, kw, stride, padding, x)
         src, total = win.source(x), win.new_sum()
         for y0, y1 in win.blocks:

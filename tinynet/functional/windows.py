@@ -10,26 +10,12 @@ input. On CIFAR-10's 32->32 layer (batch 128, 2-core CPU) the forward pass went 
 this way, copies and GEMM both faster. On CuPy the columns are ordered (n, y, x) and one block
 covers all rows, built by fused CUDA kernels (:mod:`.cuda_kernels`).
 """
-from contextlib import contextmanager
-
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
 from .layout import is_batch_last, new_images, prefers_batch_last
 
 BLOCK_BYTES = 4 << 20  # the size one block's column matrix aims at (1-8 MiB measured alike)
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
-
-
-@contextmanager
-def block_bytes(n):
-    """Inside this ``with`` block, convolutions cut their columns into blocks of about ``n``
-    bytes (at least one output row each; 1 gives one row per block)."""
-    global BLOCK_BYTES
-    saved, BLOCK_BYTES = BLOCK_BYTES, n
-    try:
-        yield
-    finally:
-        BLOCK_BYTES = saved
 
 
 def pair(v, name="value", minimum=None):
