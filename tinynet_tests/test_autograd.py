@@ -179,6 +179,23 @@ def test_constants_adopt_the_tensor_dtype_and_tensors_never_mix_float_dtypes():
         (x * 2).backward(np.ones(3))
 
 
+def test_matmul_batch_norm_and_integer_operands_keep_the_float_dtype():
+    a = tn.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    y = a @ np.ones((3, 2))                      # a float64 constant adopts float32
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert a.grad.dtype == np.float32
+    with pytest.raises(TypeError, match="matmul: operands have dtypes float32 and float64"):
+        a @ tn.Tensor(np.ones((3, 2)))
+    y = a + tn.Tensor(np.arange(3))              # an integer tensor takes the float dtype
+    assert y.dtype == np.float32
+    np.testing.assert_array_equal(y.data, [[1, 2, 3], [1, 2, 3]])
+    x = tn.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
+    stats = np.zeros(3, np.float32), np.ones(3, np.float32)
+    with pytest.raises(TypeError, match="batch_norm: dtypes differ: x float32, gamma float64"):
+        F.batch_norm(x, tn.Tensor(np.ones(3)), tn.Tensor(np.zeros(3, np.float32)), *stats)
+
+
 def test_gradient_never_aliases_the_callers_upstream_array():
     x = tn.Tensor(np.ones(3), requires_grad=True)
     g = np.full(3, 2.0)

@@ -143,6 +143,18 @@ def test_matmul_grad(n, k, m, batch):
     a_shape = (batch, n, k) if batch else (n, k)
     check_grad(lambda a, b: a @ b, [normal(a_shape, 1), normal((k, m), 2)])
     check_grad(lambda a, b: a @ b, [normal((k,), 1), normal((k, m), 2)])
+    check_grad(lambda a, b: a @ b, [normal(a_shape, 1), normal((k,), 2)])
+    check_grad(lambda a, b: a @ b, [normal((k,), 1), normal((k,), 2)])  # a dot product
+    check_grad(lambda a, b: a @ b, [normal((n, k), 1), normal((batch + 1, k, m), 2)])
+
+
+@given(st.sampled_from(["mul", "div", "pow"]), st.booleans())
+def test_binary_grad_with_one_constant_side(op, tensor_first):
+    """Only the tensor side needs a gradient; the constant's side is skipped, the tensor's is
+    still right."""
+    x, c = np.abs(normal((3, 4), 1)) + 0.5, np.abs(normal((3, 4), 2)) + 0.5
+    fn = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "pow": lambda a, b: a ** b}[op]
+    check_grad(lambda t: fn(t, c) if tensor_first else fn(c, t), [x])
 
 
 @given(shapes(max_dims=3), st.data())

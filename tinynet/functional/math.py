@@ -27,11 +27,23 @@ def _broadcast_shapes(op, a, b):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
+def _same_float_dtype(op, a, b):
+    """(a, b) with an integer or bool operand cast to the other's floating dtype; two different
+    floating dtypes are an error: ops never change dtype silently."""
+    fa, fb = a.dtype.kind == "f", b.dtype.kind == "f"
+    if fa and fb and a.dtype != b.dtype:
+        raise TypeError(f"{op}: operands have dtypes {a.dtype} and {b.dtype}; convert one "
+                        f"explicitly (ops never change dtype silently)")
+    if fa and not fb:
+        b = b.astype(a.dtype)
+    elif fb and not fa:
+        a = a.astype(b.dtype)
+    return a, b
+
+
 class _Binary(Function):
     def forward(self, a, b):
-        if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
-            raise TypeError(f"{type(self).__name__}: operands have dtypes {a.dtype} and {b.dtype}; "
-                            f"convert one explicitly (ops never change dtype silently)")
+        a, b = _same_float_dtype(type(self).__name__, a, b)
         if a.shape != b.shape:
             _broadcast_shapes(type(self).__name__, a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
@@ -60,7 +72,9 @@ class Mul(_Binary):
         return a * b
 
     def backward(self, gy):
-        return unbroadcast(gy * self.b, self.a_shape), unbroadcast(gy * self.a, self.b_shape)
+        ga = unbroadcast(gy * self.b, self.a_shape) if self.needs_grad[0] else None
+        gb = unbroadcast(gy * self.a, self.b_shape) if self.needs_grad[1] else None
+        return ga, gb
 
 
 class Div(_Binary):
@@ -70,7 +84,8 @@ class Div(_Binary):
 
     def backward(self, gy):
         ga = gy / self.b
-        return unbroadcast(ga, self.a_shape), unbroadcast(-ga * self.a / self.b, self.b_shape)
+        gb = unbroadcast(-ga * self.a / self.b, self.b_shape) if self.needs_grad[1] else None
+        return unbroadcast(ga, self.a_shape), gb
 
 
 class Pow(_Binary):
@@ -83,9 +98,12 @@ class Pow(_Binary):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        ga = gy * self.b * self.a ** (self.b - 1)
-        gb = gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1))
-        return unbroadcast(ga, self.a_shape), unbroadcast(gb, self.b_shape)
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = unbroadcast(gy * self.b * self.a ** (self.b - 1), self.a_shape)
+        if self.needs_grad[1]:
+            gb = unbroadcast(gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1)), self.b_shape)
+        return ga, gb
 
 
 class Neg(Function):
@@ -123,11 +141,13 @@ class MatMul(Function):
                              f"{a.shape} and {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}")
-        self.a, self.b = a, b
-        return a @ b
+        self.a, self.b = _same_float_dtype("matmul", a, b)
+        return self.a @ self.b
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.a.ndim == 1 and self.b.ndim == 1:  # a dot product: gy is a scalar
+            return gy * self.b, gy * self.a
         a = self.a[None, :] if self.a.ndim == 1 else self.a
         b = self.b[:, None] if self.b.ndim == 1 else self.b
         if self.a.ndim == 1:
@@ -313,7 +333,7 @@ def log(x):
 
 
 def matmul(a, b):
-    return MatMul()(a, b)
+    return MatMul()(*_pair(a, b))
 
 
 def sum(x, axis=None, keepdims=False):

@@ -34,6 +34,10 @@ class BatchNorm(Function):
             if a.shape != (C,):
                 raise ValueError(f"batch_norm: {name} must have shape ({C},) for x of shape "
                                  f"{x.shape}, got {a.shape}")
+        if gamma.dtype != x.dtype or beta.dtype != x.dtype:
+            raise TypeError(f"batch_norm: dtypes differ: x {x.dtype}, gamma {gamma.dtype}, beta "
+                            f"{beta.dtype}; convert them explicitly (ops never change dtype "
+                            f"silently)")
         xp = get_array_module(x)
         self.to_rows, self.from_rows = channel_rows(x)
         rows = self.to_rows(x)  # (C, M): each channel's values in one row
