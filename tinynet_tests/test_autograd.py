@@ -216,3 +216,13 @@ def test_reduction_axis_out_of_range_is_an_error():
     for op in ("sum", "mean", "max"):
         with pytest.raises(ValueError, match=f"{op}: axis 2 is out of range"):
             getattr(x, op)(axis=2)
+
+
+def test_indexing_takes_tensor_indices_and_names_the_shape_when_out_of_range():
+    x = tn.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    y = x[tn.Tensor(np.array([1, 1])), 1:]        # a Tensor index acts as its array
+    np.testing.assert_array_equal(y.data, [[4, 5], [4, 5]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0, 2, 2]])  # repeated rows accumulate
+    with pytest.raises(IndexError, match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"):
+        x[5]

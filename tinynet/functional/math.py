@@ -257,7 +257,11 @@ class GetItem(Function):
 
     def forward(self, x):
         self.x_shape, self.x_dtype = x.shape, x.dtype
-        return x[self.index]
+        try:
+            return x[self.index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {self.index!r} does not fit a tensor of shape "
+                             f"{x.shape}: {e}") from None
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -270,6 +274,13 @@ class GetItem(Function):
         else:
             xp.add.at(gx, self.index, gy)
         return gx
+
+
+def _raw_index(index):
+    """An index with any Tensor in it replaced by its array (indices carry no gradient)."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
 
 
 def _is_basic_index(index):
@@ -375,7 +386,7 @@ def _install_operators():
     T.__matmul__ = matmul
     T.__rmatmul__ = lambda self, other: matmul(other, self)
     T.__neg__ = neg
-    T.__getitem__ = lambda self, index: GetItem(index)(self)
+    T.__getitem__ = lambda self, index: GetItem(_raw_index(index))(self)
     T.reshape = reshape
     T.transpose = transpose
     T.T = property(lambda self: Transpose(None)(self))
