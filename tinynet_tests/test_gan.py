@@ -368,6 +368,53 @@ def test_time_budget_stops_training_early():
         TimeBudget(0)
 
 
+class FakeClock:
+    """A perf_counter that advances one second per batch: budgets are exact, not timing-dependent."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+    def tick(self, batch, logs):
+        self.now += 1.0
+
+
+@pytest.mark.parametrize("seconds, epochs, steps, run_epochs, run_batches, cut", [
+    (5.0, 3, 2, 2, 4, True),    # after epoch 2 (4 s) another 2 s epoch would not fit: cut
+    (5.0, 2, 2, 2, 4, False),   # the same budget, but epoch 2 was the last one requested
+    (1.5, 1, 3, 1, 2, True),    # the budget runs out after batch 2 of 3: cut mid-epoch
+    (1.5, 1, 2, 1, 2, False),   # it runs out on the final batch: nothing was left to cut
+])
+def test_time_budget_reports_a_cut_only_when_it_cut(monkeypatch, seconds, epochs, steps, run_epochs,
+                                                    run_batches, cut):
+    from tinynet.callbacks import LambdaCallback
+    from tinynet.gan import TimeBudget, callbacks as gan_callbacks
+    clock = FakeClock()
+    monkeypatch.setattr(gan_callbacks, "time", clock)
+    tn.seed(0)
+    gan = GAN(*dense_pair(), latent_dim=4).compile()
+    budget, rec = TimeBudget(seconds), LossRecorder()
+    h = gan.fit(real_batch(32, (1, 4, 4)), epochs=epochs, batch_size=4, steps_per_epoch=steps, verbose=0,
+                callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget, rec])
+    assert (len(h.history["d_loss"]), len(rec.steps)) == (run_epochs, run_batches)
+    assert budget.stopped_early is cut
+
+
+def test_time_budget_on_a_sequential_that_finishes_its_epochs(monkeypatch):
+    from tinynet.callbacks import LambdaCallback
+    from tinynet.gan import TimeBudget, callbacks as gan_callbacks
+    clock = FakeClock()
+    monkeypatch.setattr(gan_callbacks, "time", clock)
+    m = Sequential([Dense(1, input_shape=(2,))])
+    m.compile("sgd", "mse")
+    budget = TimeBudget(0.5)
+    h = m.fit(np.ones((4, 2), "float32"), np.ones(4, "float32"), batch_size=4, epochs=1, verbose=0,
+              callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget])
+    assert len(h.history["loss"]) == 1 and not budget.stopped_early
+
+
 def test_dense_option_adds_infogans_hidden_layers():
     g, d = dcgan_generator(8, 4, dense=32), dcgan_discriminator(width=4, dense=32)
     assert [type(layer).__name__ for layer in g.layers[:3]] == ["Dense", "BatchNormalization", "Activation"]
@@ -376,3 +423,12 @@ def test_dense_option_adds_infogans_hidden_layers():
     assert d.layers[-4].output_shape == (32,) and d.output_shape == (1,)
     plain = dcgan_generator(8, 4)
     assert plain.layers[0].output_shape == (8 * 7 * 7,)
+
+
+def test_cli_summary_prints_the_median_epoch_time_not_the_last():
+    from tinynet.gan.cli import summary
+    quality = {"confident_share": 0.9, "samples": 100, "confidence_threshold": 0.9, "min_class_share": 0.08,
+               "fid": 1.0, "fid_real_halves": 0.5}
+    text = summary("dcgan", {"epochs": 3, "seconds_per_epoch": [12.0, 10.0, 30.0], "quality": quality}, "out")
+    assert "12.0 s/epoch (median)" in text
+    assert "? s/epoch" in summary("dcgan", {"epochs": 0, "seconds_per_epoch": [], "quality": quality}, "out")

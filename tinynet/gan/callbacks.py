@@ -97,7 +97,8 @@ class TextLog(Callback):
 class TimeBudget(Callback):
     """Stop training when ``seconds`` of wall time are spent: at an epoch's end when another
     epoch (as long as the slowest so far) would not fit, or after any batch once the budget is
-    gone. ``stopped_early`` tells whether it cut the run short."""
+    gone. ``stopped_early`` is True only when it cut the run short: a run that finished its
+    last requested epoch (or batch) is not cut, however little time was left."""
 
     def __init__(self, seconds):
         super().__init__()
@@ -108,17 +109,26 @@ class TimeBudget(Callback):
 
     def on_train_begin(self, logs=None):
         self.start = self.epoch_start = time.perf_counter()
-        self.longest = 0.0
+        self.longest, self.epoch, self.stopped_early = 0.0, 0, False
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.perf_counter()
+        self.epoch, self.epoch_start = epoch, time.perf_counter()
+
+    def _last_epoch(self):
+        return self.epoch + 1 >= self.params.get("epochs", 0)
+
+    def _stop(self):
+        self.model.stop_training = self.stopped_early = True
 
     def on_batch_end(self, batch, logs=None):
+        steps = self.params.get("steps")
+        if self._last_epoch() and steps is not None and batch + 1 >= steps:
+            return  # the final batch of the final epoch: nothing left to cut
         if time.perf_counter() - self.start > self.seconds:
-            self.model.stop_training = self.stopped_early = True
+            self._stop()
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
         self.longest = max(self.longest, now - self.epoch_start)
-        if now - self.start + self.longest > self.seconds:
-            self.model.stop_training = self.stopped_early = True
+        if not self._last_epoch() and now - self.start + self.longest > self.seconds:
+            self._stop()

@@ -4,6 +4,7 @@
     tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
 """
 import argparse
+import statistics
 import sys
 
 EXPERIMENTS = {
@@ -126,6 +127,12 @@ def _run_one(name, args, epochs, out, models_dir, clf):
                                              **train, **common)
 
 
+def _median_epoch(seconds):
+    """The median of the per-epoch times, rounded to 0.1 s ('?' when none were recorded): the last
+    epoch alone is not a typical one."""
+    return f"{statistics.median(seconds):.1f}" if seconds else "?"
+
+
 def summary(name, r, out):
     """One paragraph of headline figures from a results dict."""
     if name == "arithmetic":
@@ -135,7 +142,7 @@ def summary(name, r, out):
         return (f"latent arithmetic over {r['ink']['vector']['cases']} cases each: {'; '.join(parts)}. "
                 f"Figures and results.json in {out}")
     q = r["quality"]
-    text = (f"{name}: {r['epochs']} epochs, {r['seconds_per_epoch'][-1] if r['seconds_per_epoch'] else '?'} s/epoch; "
+    text = (f"{name}: {r['epochs']} epochs, {_median_epoch(r['seconds_per_epoch'])} s/epoch (median); "
             f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
             f"smallest digit share {q['min_class_share']:.1%}, Fréchet distance {q['fid']:.2f} "
             f"(real halves {q['fid_real_halves']:.2f})")
