@@ -156,3 +156,22 @@ def test_markdown_marks_targets_met_and_missed():
             "not met | – | 200.0 | 0.35x |") in md
     assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met | – |" in md
     assert report.file_stem(results) == "test-cpu-2c"
+
+
+def test_spread_of_two_smoke_runs_summarises_each_ratio(tmp_path):
+    from benchmarks import spread
+    result, paths = spread.main(["--runs", "2", "--smoke", "--out", str(tmp_path)])
+    assert [p.name for p in paths] == [f"{machine_slug(result['runs'][0]['machine'], False)}"
+                                       f"_smoke-spread{ext}" for ext in (".json", ".md")]
+    assert json.loads(paths[0].read_text()) == json.loads(json.dumps(result))
+    assert len(result["runs"]) == 2 and set(result["summary"]) == set(STEPS)
+    for name, stats in result["summary"].items():
+        ratios = [r["ratio"] for run in result["runs"] for r in run["steps"] if r["step"] == name]
+        if TORCH:
+            s = stats["ratio"]
+            assert s["n"] == 2 and s["min"] == min(ratios) and s["max"] == max(ratios)
+            assert s["min"] <= s["median"] <= s["max"]
+        else:
+            assert "ratio" not in stats
+    md = paths[1].read_text()
+    assert md.startswith("# Training steps: 2 runs") and md.count("| LeNet |") >= 2
