@@ -81,6 +81,28 @@ def test_tabular_bad_cell_and_label(tmp_path):
         tabular.load_credit_default(path=tmp_path)
 
 
+@pytest.mark.parametrize("label", ["nan", "NaN", "inf", "-inf", "1.5"])
+def test_tabular_label_that_is_not_an_integer_names_file_line_and_value(tmp_path, label):
+    write(tmp_path, "tabular/UCI_Credit_Card.csv",
+          f"ID,LIMIT_BAL,default.payment.next.month\n1,200,0\n2,300,{label}\n")
+    with pytest.raises(ValueError, match=rf"UCI_Credit_Card\.csv, line 3: label "
+                                         rf"'default\.payment\.next\.month' must be an integer, got "
+                                         rf"'{label}'; fix or remove that row"):
+        tabular.load_credit_default(path=tmp_path)
+
+
+def test_tabular_nan_feature_is_a_missing_value_and_inf_is_an_error(tmp_path):
+    write(tmp_path, "tabular/UCI_Credit_Card.csv",
+          "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,nan,0\n2,300,41,1\n")
+    d = tabular.load_credit_default(path=tmp_path)
+    assert np.isnan(d.X[0, 1]) and d.X[1].tolist() == [300, 41] and d.y.tolist() == [0, 1]
+    write(tmp_path, "tabular/UCI_Credit_Card.csv",
+          "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,30,0\n2,-inf,41,1\n")
+    with pytest.raises(ValueError, match=r"UCI_Credit_Card\.csv, line 3: column 'LIMIT_BAL' is "
+                                         r"infinite \('-inf'\)"):
+        tabular.load_credit_default(path=tmp_path)
+
+
 def test_tabular_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="tabular/UCI_Credit_Card.csv"):
         tabular.load_credit_default(path=tmp_path)
@@ -118,6 +140,8 @@ def test_real_tabular():
     d = tabular.load_credit_default(path=root)
     assert d.X.shape == (30000, 23) and "ID" not in d.feature_names and d.feature_names[0] == "LIMIT_BAL"
     assert np.bincount(d.y).tolist() == [23364, 6636]
+    missing = np.argwhere(np.isnan(d.X))  # the two AGE cells the module docstring names
+    assert missing.tolist() == [[2, d.feature_names.index("AGE")], [3, d.feature_names.index("AGE")]]
     f = tabular.load_creditcard_fraud(path=real_root("tabular/creditcard_sample.csv"))
     assert f.X.shape == (1722, 30) and f.feature_names[0] == "Time" and f.feature_names[-1] == "Amount"
     assert np.bincount(f.y).tolist() == [1230, 492]

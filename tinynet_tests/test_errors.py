@@ -64,15 +64,59 @@ def test_batch_norm_parameter_shape():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), stride=0), "stride must be >= 1, got 0"),
-    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), padding=-1), "padding must be >= 0, got -1"),
-    (lambda x: F.max_pool2d(x, 2, stride=(1, 0)), r"stride must be >= 1, got \(1, 0\)"),
-    (lambda x: F.upsample2d(x, 0), "scale must be >= 1, got 0"),
-    (lambda x: F.conv2d_transpose(x, T(np.ones((1, 1, 2, 2))), stride=-2), "stride must be >= 1"),
+    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), stride=0), "conv2d: stride must be >= 1, got 0"),
+    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), padding=-1),
+     "conv2d: padding must be >= 0, got -1"),
+    (lambda x: F.conv2d(x, T(np.ones((1, 1, 2, 2))), stride=1.5),
+     "conv2d: stride must be an int or a pair of ints, got 1.5"),
+    (lambda x: F.max_pool2d(x, 2, stride=(1, 0)), r"max_pool2d: stride must be >= 1, got \(1, 0\)"),
+    (lambda x: F.max_pool2d(x, 0), "max_pool2d: kernel_size must be >= 1, got 0"),
+    (lambda x: F.avg_pool2d(x, (2, 2, 2)),
+     r"avg_pool2d: kernel_size must be an int or a pair of ints, got \(2, 2, 2\)"),
+    (lambda x: F.upsample2d(x, 0), "upsample2d: scale must be >= 1, got 0"),
+    (lambda x: F.conv2d_transpose(x, T(np.ones((1, 1, 2, 2))), stride=-2),
+     "conv2d_transpose: stride must be >= 1, got -2"),
+    (lambda x: F.conv2d_transpose(x, T(np.ones((1, 1, 2, 2))), output_padding=-1),
+     "conv2d_transpose: output_padding must be >= 0, got -1"),
 ])
 def test_strides_paddings_and_scales_are_validated(call, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
         call(T(np.ones((1, 1, 4, 4))))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: tn.layers.Conv2D(4, 3, strides=0), r"Conv2D: strides must be >= 1, got 0"),
+    (lambda: tn.layers.Conv2D(4, (3, 0)), r"Conv2D: kernel_size must be >= 1, got \(3, 0\)"),
+    (lambda: tn.layers.Conv2DTranspose(4, 3, strides=2, output_padding=-1),
+     r"Conv2DTranspose: output_padding must be >= 0, got -1"),
+    (lambda: tn.layers.MaxPooling2D(0), r"MaxPooling2D: pool_size must be >= 1, got 0"),
+    (lambda: tn.layers.AveragePooling2D(2, strides=(2, -1)),
+     r"AveragePooling2D: strides must be >= 1, got \(2, -1\)"),
+    (lambda: tn.layers.UpSampling2D((2, 0)), r"UpSampling2D: size must be >= 1, got \(2, 0\)"),
+])
+def test_layer_window_arguments_name_the_layer(make, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        make()
+
+
+@pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
+@pytest.mark.parametrize("axis", [2, -3, 5])
+def test_softmax_axis_out_of_range_names_op_axis_and_shape(op, axis):
+    with pytest.raises(ValueError, match=rf"^{op.__name__}: axis {axis} is out of range for x of "
+                                         rf"shape \(2, 3\) \(2 dimensions\)$"):
+        op(T(np.ones((2, 3))), axis=axis)
+
+
+def test_softmax_accepts_every_axis_in_range():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4))
+    for axis in (-3, -1, 0, 2):
+        np.testing.assert_allclose(F.softmax(T(x), axis=axis).data.sum(axis=axis), 1.0)
+
+
+def test_pad2d_on_a_non_image_names_pad2d_and_the_shape():
+    from tinynet.layers.padding import pad2d
+    with pytest.raises(ValueError, match=r"^pad2d: x must be \(N, C, H, W\), got shape \(2, 3\)$"):
+        pad2d(T(np.ones((2, 3))), ((1, 1), (1, 1)))
 
 
 def test_linear_dtype_mismatch():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from tinynet.trees import DecisionTree, entropy, gini, information_gain
+from tinynet.trees import DecisionTree, RandomForest, entropy, gini, information_gain
 
 GOLF = [  # Quinlan's "play tennis" table (the same rows as categorical/golf.txt)
     ("Sunny", "Hot", "High", "Weak", "No"), ("Sunny", "Hot", "High", "Strong", "No"),
@@ -175,6 +175,16 @@ def test_clear_errors():
         t.predict([[1, 2, 3]])
     with pytest.raises(ValueError, match="feature_names"):
         DecisionTree().fit([[1, 2]], [0], feature_names=["a"])
+
+
+@pytest.mark.parametrize("model", [DecisionTree(), RandomForest(n_estimators=2, random_state=0)])
+def test_feature_count_error_names_the_method_called(model):
+    model.fit([[1, 2], [3, 4], [5, 6]], [0, 1, 0])
+    kind = type(model).__name__
+    for method in ("predict", "predict_proba"):
+        with pytest.raises(ValueError, match=rf"^{kind}\.{method}: X has 1 features, but the model "
+                                             rf"was fitted on 2"):
+            getattr(model, method)([[1], [2]])
 
 
 def test_limits_are_respected():

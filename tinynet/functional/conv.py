@@ -34,7 +34,8 @@ class Conv2d(Function):
     """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,)."""
 
     def __init__(self, stride=1, padding=0):
-        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
+        self.stride = pair(stride, "stride", op="conv2d")
+        self.padding = pair(padding, "padding", op="conv2d")
 
     def forward(self, x, w, b=None):
         _check_conv("conv2d", x, w, b, c_in_axis=1)
@@ -80,8 +81,9 @@ class Conv2dTranspose(Function):
     Its windows are conv2d's over the output: one per input pixel."""
 
     def __init__(self, stride=1, padding=0, output_padding=0):
-        self.stride, self.padding = pair(stride, "stride"), pair(padding, "padding")
-        self.output_padding = pair(output_padding, "output_padding")
+        self.stride = pair(stride, "stride", op="conv2d_transpose")
+        self.padding = pair(padding, "padding", op="conv2d_transpose")
+        self.output_padding = pair(output_padding, "output_padding", op="conv2d_transpose")
 
     def forward(self, x, w, b=None):
         _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
@@ -130,7 +132,7 @@ class Upsample2d(Function):
     """Nearest-neighbour upsampling: (N, C, H, W) -> (N, C, H*s, W*s)."""
 
     def __init__(self, scale=2):
-        self.scale = pair(scale, "scale")
+        self.scale = pair(scale, "scale", op="upsample2d")
 
     def forward(self, x):
         if x.ndim != 4:

@@ -17,9 +17,9 @@ class _Pool2d(Function):
     fill = 0
 
     def __init__(self, kernel_size, stride=None, padding=0):
-        self.kernel = pair(kernel_size, "kernel_size")
-        self.stride = self.kernel if stride is None else pair(stride, "stride")
-        self.padding = pair(padding, "padding")
+        self.kernel = pair(kernel_size, "kernel_size", op=self.op)
+        self.stride = self.kernel if stride is None else pair(stride, "stride", op=self.op)
+        self.padding = pair(padding, "padding", op=self.op)
 
     def _setup(self, x):
         if x.ndim != 4:

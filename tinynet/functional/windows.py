@@ -18,19 +18,24 @@ BLOCK_BYTES = 4 << 20  # the size one block's column matrix aims at (1-8 MiB mea
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
 
 
-def pair(v, name="value", minimum=None):
+def pair(v, name="value", minimum=None, op=None):
     """An int or a pair of ints -> a pair of ints, each at least ``minimum`` (by default 1 for
-    strides, kernels and scales, 0 for paddings)."""
+    strides, kernels and scales, 0 for paddings). ``op``, the caller (e.g. "conv2d"), prefixes
+    the error message: "conv2d: stride must be >= 1, got 0"."""
+    who = f"{op}: " if op else ""
     if minimum is None:
         minimum = 0 if "padding" in name else 1
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        result = int(v[0]), int(v[1])
-    else:
-        result = int(v), int(v)
+    values = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(values) != 2:
+        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}")
+    try:
+        result = tuple(int(e) for e in values)
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}") from None
+    if result != values:  # 2.5 or "2" would otherwise be taken as 2
+        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}")
     if min(result) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {v!r}")
+        raise ValueError(f"{who}{name} must be >= {minimum}, got {v!r}")
     return result
 
 

@@ -52,7 +52,7 @@ class _ConvBase(ActivationMixin, Layer):
         use_bias = kwargs.pop("use_bias", use_bias)
         super().__init__(**kwargs)
         _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
-        if pair(dilation_rate) != (1, 1):
+        if pair(dilation_rate, "dilation_rate", op=kind) != (1, 1):
             raise ValueError(f"{kind}: dilation_rate other than 1 is not supported, got {dilation_rate!r}")
         if not isinstance(filters, int) or filters < 1:
             raise ValueError(f"{kind}: filters must be a positive int, got {filters!r}")
@@ -61,10 +61,8 @@ class _ConvBase(ActivationMixin, Layer):
         if padding not in ("valid", "same"):
             raise ValueError(f"{kind}: padding must be 'valid' or 'same', got {padding!r}")
         self.filters, self.padding, self.use_bias = filters, padding, bool(use_bias)
-        self.kernel_size, self.strides = pair(kernel_size, "kernel_size"), pair(strides, "strides")
-        if min(self.kernel_size) < 1 or min(self.strides) < 1:
-            raise ValueError(f"{kind}: kernel_size and strides must be positive, got "
-                             f"{self.kernel_size} and {self.strides}")
+        self.kernel_size = pair(kernel_size, "kernel_size", op=kind)
+        self.strides = pair(strides, "strides", op=kind)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self._set_activation(activation)
@@ -120,7 +118,8 @@ class Conv2DTranspose(_ConvBase):
 
     def __init__(self, filters=None, kernel_size=None, *args, output_padding=None, **kwargs):
         super().__init__(filters, kernel_size, *args, **kwargs)
-        self.output_padding = None if output_padding is None else pair(output_padding, "output_padding")
+        self.output_padding = (None if output_padding is None
+                               else pair(output_padding, "output_padding", op="Conv2DTranspose"))
         if self.output_padding is not None and any(
                 not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
             raise ValueError(f"Conv2DTranspose: output_padding {self.output_padding} must be "
@@ -183,9 +182,7 @@ class UpSampling2D(Layer):
         _channels_first("UpSampling2D", data_format if dim_ordering is None else dim_ordering)
         if interpolation != "nearest":
             raise ValueError(f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}")
-        self.size = pair(size, "size")
-        if min(self.size) < 1:
-            raise ValueError(f"UpSampling2D: size must be positive, got {size!r}")
+        self.size = pair(size, "size", op="UpSampling2D")
 
     def compute_output_shape(self, input_shape):
         _check_image_shape(self, input_shape)

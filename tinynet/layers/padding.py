@@ -33,6 +33,8 @@ class Pad2d(Function):
         self.value = value
 
     def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"pad2d: x must be (N, C, H, W), got shape {x.shape}")
         N, C, H, W = x.shape
         shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
         out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),

@@ -1,6 +1,6 @@
 """MaxPooling2D, AveragePooling2D: (N, C, H, W) -> (N, C, H', W'), channels-first.
 
-H' = (H - ph) // s + 1 for 'valid' and ceil(H / s) for 'same' (Keras). 'same' pads like
+H' = (H - pool_h) // s + 1 for 'valid' and ceil(H / s) for 'same' (Keras). 'same' pads like
 TensorFlow: the max ignores the padding, the average counts only real cells.
 """
 import numpy as np
@@ -25,11 +25,8 @@ class _Pooling2D(Layer):
         _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
         if padding not in ("valid", "same"):
             raise ValueError(f"{kind}: padding must be 'valid' or 'same', got {padding!r}")
-        self.pool_size = pair(pool_size, "pool_size")
-        self.strides = self.pool_size if strides is None else pair(strides, "strides")
-        if min(self.pool_size) < 1 or min(self.strides) < 1:
-            raise ValueError(f"{kind}: pool_size and strides must be positive, got {self.pool_size} "
-                             f"and {self.strides}")
+        self.pool_size = pair(pool_size, "pool_size", op=kind)
+        self.strides = self.pool_size if strides is None else pair(strides, "strides", op=kind)
         self.padding = padding
 
     def compute_output_shape(self, input_shape):

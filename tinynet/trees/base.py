@@ -144,8 +144,12 @@ class TreeModel:
 
     def predict(self, X):
         """Class labels (n,), the most probable class of :meth:`predict_proba`."""
-        self._check_fitted("predict")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self._proba(self._codes(X, "predict"))
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _proba(self, codes):
+        """Class probabilities (n, len(classes_)) of encoded samples ``codes`` (d, n)."""
+        raise NotImplementedError
 
 
 def apply(tree, codes, n_codes):

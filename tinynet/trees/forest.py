@@ -215,7 +215,9 @@ class RandomForest(TreeModel):
 
     def predict_proba(self, X):
         """Mean class probabilities of the trees (n, len(classes_)); rows sum to 1."""
-        codes = self._codes(X, "predict_proba")
+        return self._proba(self._codes(X, "predict_proba"))
+
+    def _proba(self, codes):
         total = np.zeros((codes.shape[1], len(self.classes_)))
         for t in self.estimators_:
             total += tree_proba(t, codes, self.encoder_.n_codes_)

@@ -69,7 +69,9 @@ class DecisionTree(TreeModel):
 
     def predict_proba(self, X):
         """Class probabilities (n, len(classes_)), columns in the order of classes_."""
-        codes = self._codes(X, "predict_proba")
+        return self._proba(self._codes(X, "predict_proba"))
+
+    def _proba(self, codes):
         return tree_proba(self.tree_, codes, self.encoder_.n_codes_)
 
     @property
