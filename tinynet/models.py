@@ -10,8 +10,9 @@ Data: x (N, *input_shape) NumPy (or CuPy) arrays, cast to the model's dtype batc
 images are not rescaled: divide by 255 yourself); or an iterator of (x, y) / (x, y, w) batches.
 Softmax + categorical cross-entropy and sigmoid + binary cross-entropy train on the logits
 with the fused stable ops; ``predict`` returns probabilities.
-``trainable`` is read at every training step (not frozen at compile time, unlike Keras): setting
-``discriminator.trainable = False`` freezes it in every model that contains it from the next step.
+``trainable`` takes effect at once and is read again at every training step (not frozen at compile
+time, unlike Keras): ``discriminator.trainable = False`` freezes its weights in every model that
+contains it (no gradients, BatchNorm moving statistics kept); True gives each layer back its own flag.
 """
 import math
 import time
@@ -25,7 +26,7 @@ from . import metrics as metrics_mod
 from . import optimizers
 from .autograd import no_grad
 from .backend import asnumpy, get_array_module, rng, to_device
-from .layers.base import Layer, _as_shape, layer_class, shape_str
+from .layers.base import Layer, _as_shape, layer_class, set_trainable_grads, shape_str
 
 
 class Sequential(Layer):
@@ -74,6 +75,8 @@ class Sequential(Layer):
 
     def _sync_built(self):
         self.built = bool(self.layers) and all(layer.built for layer in self.layers)
+        if not self._trainable:
+            set_trainable_grads([self])  # layers added to a frozen model are frozen too
         if self.built:
             self.input_shape, self.output_shape = self.layers[0].input_shape, self.layers[-1].output_shape
             self.dtype = self.layers[0].dtype
@@ -172,14 +175,6 @@ class Sequential(Layer):
 
     params = trainable_weights
 
-    @property
-    def trainable(self):
-        return self._trainable
-
-    @trainable.setter
-    def trainable(self, value):
-        self._trainable = bool(value)
-
     def weight_names(self):
         names, seen = [], set()
         for layer in self.layers:
@@ -258,11 +253,7 @@ class Sequential(Layer):
 
     def _train_step(self, x, t, w):
         """One update on device arrays; returns [loss, metric sums...] as device scalars."""
-        trainable = self.trainable_weights
-        ids = {id(p) for p in trainable}
-        for p in self.weights:
-            p.requires_grad = id(p) in ids
-            p.grad = None
+        trainable = set_trainable_grads([self])
         if trainable:
             loss, out, fused = self._forward_loss(x, t, w, training=True)
             loss.backward()

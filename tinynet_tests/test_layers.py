@@ -302,6 +302,21 @@ def test_get_set_weights_and_trainable():
     assert layer.count_params() == 12
 
 
+def test_set_trainable_grads_makes_exactly_the_given_weights_take_gradients():
+    from tinynet.layers.base import set_trainable_grads
+    a, b = Dense(2), BatchNormalization()
+    a.build((3,))
+    b.build((2,))
+    for w in a.weights + b.weights:
+        w.grad = np.ones(w.shape, "float32")
+    assert set_trainable_grads([a, b], [a.bias, b.gamma]) == [a.bias, b.gamma]
+    assert [w.requires_grad for w in a.weights + b.weights] == [False, True, True, False, False, False]
+    assert all(w.grad is None for w in a.weights + b.weights)
+    b.trainable = False
+    assert set_trainable_grads([a, b]) == a.weights  # default: each layer's own trainable weights
+    assert [w.requires_grad for w in a.weights + b.weights] == [True, True] + [False] * 4
+
+
 def test_initializers_are_seeded_and_scaled():
     tn.seed(3)
     a = Dense(300, input_shape=(200,))

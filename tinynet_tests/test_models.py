@@ -453,6 +453,40 @@ def test_frozen_model_does_not_change():
     assert not np.array_equal(before[-2], after[-2])
 
 
+def test_setting_trainable_on_a_model_reaches_its_weights_at_once():
+    tn.seed(0)
+    x = np.random.default_rng(0).normal(size=(8, 2)).astype(np.float32)
+    bn = BatchNormalization()
+    own = Dense(3)
+    own.trainable = False
+    model = Sequential([Dense(3, input_shape=(2,)), bn, own])
+    model.trainable = False
+    moving = [bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy()]
+    xt = tn.Tensor(x, requires_grad=True)
+    model(xt, training=True).sum().backward()
+    np.testing.assert_array_equal(moving[0], bn.moving_mean.numpy())
+    np.testing.assert_array_equal(moving[1], bn.moving_variance.numpy())
+    assert all(w.grad is None and not w.requires_grad for w in model.weights)
+    assert xt.grad is not None and np.abs(xt.grad).sum() > 0
+    model.trainable = True  # each layer's own flag again: `own` stays frozen
+    assert [w.requires_grad for w in model.weights] == [True, True, True, True, False, False, False, False]
+    model(x, training=True).sum().backward()
+    assert not np.array_equal(moving[0], bn.moving_mean.numpy())
+    assert model.layers[0].kernel.grad is not None and own.kernel.grad is None
+
+
+def test_a_frozen_model_freezes_what_it_contains_and_what_is_added_later():
+    inner = Sequential([Dense(3, input_shape=(2,))])
+    inner.trainable = False
+    outer = Sequential([inner])
+    outer.trainable = False
+    outer.add(Dense(2))
+    assert not any(w.requires_grad for w in outer.weights)
+    outer.trainable = True
+    assert not any(w.requires_grad for w in inner.weights)
+    assert all(w.requires_grad for w in outer.layers[1].weights)
+
+
 # ----- dtype and devices -----
 def test_float64_model_gradients_check_end_to_end():
     tn.seed(0)

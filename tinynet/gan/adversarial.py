@@ -27,6 +27,7 @@ from .. import optimizers
 from ..autograd import no_grad
 from ..backend import rng as backend_rng, to_device
 from ..callbacks import Callback
+from ..layers.base import set_trainable_grads
 from ..models import Sequential
 from .latent import sample_latent
 from .trainer import _floats
@@ -236,18 +237,10 @@ class AdversarialModel:
 
     def set_requires_grad(self, params):
         """Only ``params`` take gradients (and only their layers update BatchNorm statistics)."""
-        ids = {id(p) for p in params}
-        for model in self._sequentials():
-            for w in model.weights:
-                w.requires_grad = id(w) in ids
-                w.grad = None
+        set_trainable_grads(self._sequentials(), params)
 
     def _restore(self):
-        for model in self._sequentials():
-            ids = {id(p) for p in model.trainable_weights}
-            for w in model.weights:
-                w.requires_grad = id(w) in ids
-                w.grad = None
+        set_trainable_grads(self._sequentials())
 
     @property
     def metrics_names(self):

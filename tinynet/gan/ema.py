@@ -12,6 +12,7 @@ few training-mode passes of the averaged model (BigGAN's "standing statistics").
 """
 from ..autograd import no_grad
 from ..layers import BatchNormalization
+from ..layers.base import set_trainable_grads
 from ..models import Sequential
 
 
@@ -27,8 +28,7 @@ class WeightAverage:
         self.model.build(source.input_shape)
         self.model.to(source.device)
         self.model.set_weights(source.get_weights())
-        for w in self.model.weights:
-            w.requires_grad = False
+        set_trainable_grads([self.model], [])  # a constant copy: no gradients, no BatchNorm updates
         self.updates, self.stale = 0, False
 
     def to(self, device):
@@ -53,8 +53,7 @@ class WeightAverage:
         norms = [layer for layer in self.model.layers if isinstance(layer, BatchNormalization)]
         if norms:
             momenta = [layer.momentum for layer in norms]
-            for w in self.model.weights:  # BatchNorm updates only layers that take gradients
-                w.requires_grad = True
+            set_trainable_grads([self.model], self.model.weights)  # BatchNorm updates only then
             try:
                 with no_grad():
                     for k in range(batches):
@@ -64,6 +63,5 @@ class WeightAverage:
             finally:
                 for layer, m in zip(norms, momenta):
                     layer.momentum = m
-                for w in self.model.weights:
-                    w.requires_grad = False
+                set_trainable_grads([self.model], [])
         self.stale = False

@@ -27,6 +27,7 @@ from .. import functional as F
 from .. import optimizers
 from ..autograd import Tensor, no_grad
 from ..backend import asnumpy, get_array_module, is_gpu_array, rng as backend_rng, to_device
+from ..layers.base import set_trainable_grads
 from ..models import Sequential
 from .ema import WeightAverage
 from .latent import check_distribution, sample_latent
@@ -199,19 +200,10 @@ class GAN:
     def _freeze_all_but(self, player):
         """requires_grad only on ``player``'s trainable weights; the other player's are constants
         (no weight gradients, no BatchNorm moving-statistics updates)."""
-        for model in (self.generator, self.discriminator):
-            ids = {id(p) for p in model.trainable_weights} if model is player else set()
-            for p in model.weights:
-                p.requires_grad = id(p) in ids
-                p.grad = None
-        return bool(player.trainable_weights)
+        return bool(set_trainable_grads((self.generator, self.discriminator), player.trainable_weights))
 
     def _restore_trainable(self):
-        for model in (self.generator, self.discriminator):
-            ids = {id(p) for p in model.trainable_weights}
-            for p in model.weights:
-                p.requires_grad = id(p) in ids
-                p.grad = None
+        set_trainable_grads((self.generator, self.discriminator))
 
     def discriminator_step(self, x_real, labels=None):
         """One discriminator update on a device batch of real images (and their labels for a

@@ -195,9 +195,10 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        """Takes effect on the weights at once (a model's too: ``model.trainable = False`` freezes
+        every weight inside; True gives each layer back its own flags)."""
         self._trainable = bool(value)
-        for w, kind in zip(self._weights, self._weight_trainable):
-            w.requires_grad = kind and self._trainable
+        set_trainable_grads([self])
 
     @property
     def weights(self):
@@ -271,6 +272,22 @@ class Layer:
     def __repr__(self):
         shape = "" if not self.built else f", {shape_str(self.input_shape)} -> {shape_str(self.output_shape)}"
         return f"<{type(self).__name__} {self.name!r}{shape}>"
+
+
+def set_trainable_grads(layers, params=None):
+    """Let exactly ``params`` (weight Tensors; default: each layer's own ``trainable_weights``)
+    take gradients among the weights of ``layers`` (Layers or models), and clear every ``.grad``.
+    Every other weight becomes a constant: backward() computes no gradient for it, and a
+    BatchNormalization whose gamma and beta are constants keeps its moving statistics.
+    Returns ``params`` as a list (what an optimizer should step)."""
+    layers = list(layers)
+    params = [w for layer in layers for w in layer.trainable_weights] if params is None else list(params)
+    ids = {id(p) for p in params}
+    for layer in layers:
+        for w in layer.weights:
+            w.requires_grad = id(w) in ids
+            w.grad = None
+    return params
 
 
 def _as_shape(shape, who):
