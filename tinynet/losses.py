@@ -1,4 +1,5 @@
-"""Losses for compile(): target checking, the stable fused forms, per-sample weights.
+"""Model-level losses for compile(): target checking, the stable fused forms, per-sample weights.
+They are built on the op-level loss Functions of :mod:`tinynet.functional.loss`.
 
 A Loss turns the user's targets into the array the model trains on (``prepare``, on the host,
 once per fit or batch), and computes the batch loss from the model's output Tensor. Losses that
@@ -6,16 +7,20 @@ follow a softmax or sigmoid (``fuses``) also take the logits (``from_logits``): 
 trains on the logits with the fused, numerically stable op, as Keras does internally, while
 predict() still returns probabilities.
 
-Weights (class_weight / sample_weight) scale each sample's loss; the batch loss is
-sum(w_i * loss_i) / (number of non-zero w_i), as in Keras.
+Weights (class_weight / sample_weight, multiplied) scale each sample's loss. They are rescaled
+once over the M samples handed over together (all of fit's x, before validation_split; one
+batch of train_on_batch, test_on_batch or an iterator): w'_i = w_i * M / (number of non-zero w
+among the M). A batch of B samples then has the loss mean(w'_i * loss_i) = sum(w'_i loss_i) / B,
+so with 0/1 weights the epoch's mean loss over equal batches is the mean over the kept samples.
+Keras 2 instead divides each batch by its own count of non-zero weights; here a sample's weight
+does not depend on which batch it lands in.
 """
 import numpy as np
 
 from . import functional as F
 from .autograd import Function
 from .backend import get_array_module
-
-EPSILON = 1e-7
+from .functional.loss import EPSILON
 
 
 class Loss:
@@ -217,9 +222,9 @@ def get(identifier):
 
 
 def sample_weights(y, prepared, class_weight=None, sample_weight=None):
-    """Per-sample weights (NumPy float32, normalised so non-zero weights average like Keras), or
-    None when neither class_weight nor sample_weight is given. ``y`` the user's targets,
-    ``prepared`` their prepared form (one-hot rows or binary columns)."""
+    """Per-sample weights (N,) (NumPy float32) w_i * N / (number of non-zero w_i), w the product
+    of sample_weight and class_weight (see the module docstring), or None when neither is given.
+    ``y`` the user's targets, ``prepared`` their prepared form (one-hot rows or binary columns)."""
     if class_weight is None and sample_weight is None:
         return None
     n = len(prepared)

@@ -7,6 +7,7 @@ binary for binary_crossentropy or a single output, otherwise categorical (sparse
 one-hot by the time metrics see them).
 """
 from .backend import get_array_module
+from .functional.activation import stable_sigmoid
 
 
 class Metric:
@@ -29,10 +30,9 @@ def probabilities(out, activation):
     """Apply a fused-away output activation to the raw output array."""
     if activation is None:
         return out
-    xp = get_array_module(out)
     if activation == "sigmoid":
-        half = out.dtype.type(0.5)
-        return xp.tanh(out * half) * half + half
+        return stable_sigmoid(out)
+    xp = get_array_module(out)
     e = xp.exp(out - out.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 

@@ -101,6 +101,23 @@ def test_binary_cross_entropy_with_logits_is_stable():
     np.testing.assert_allclose(z.grad, np.array([1.0, -1.0, -0.5]) / 3)
 
 
+@given(st.sampled_from([np.float32, np.float64]))
+def test_one_stable_sigmoid_serves_the_op_the_logits_loss_and_the_metrics(dtype):
+    from tinynet.functional.activation import stable_sigmoid
+    from tinynet.metrics import probabilities
+    z = np.array([-800.0, -30.0, -1.5, 0.0, 2.0, 30.0, 800.0], dtype=dtype)
+    with np.errstate(over="ignore"):
+        plain = 1 / (1 + np.exp(-z.astype(np.float64)))
+    s = stable_sigmoid(z)
+    assert s.dtype == dtype and np.all(np.isfinite(s))
+    np.testing.assert_allclose(s, plain, rtol=1e-6 if dtype == np.float32 else 1e-12, atol=1e-7)
+    np.testing.assert_array_equal(F.sigmoid(tn.Tensor(z)).data, s)
+    np.testing.assert_array_equal(probabilities(z, "sigmoid"), s)
+    zt, t = tn.Tensor(z, requires_grad=True), np.ones_like(z)
+    F.binary_cross_entropy_with_logits(zt, t).backward()
+    np.testing.assert_allclose(zt.grad, (s - t) / z.size, rtol=1e-6)
+
+
 def test_binary_cross_entropy_clips_like_keras():
     p = tn.Tensor(np.array([0.0, 1.0]))
     loss = F.binary_cross_entropy(p, np.array([1.0, 0.0])).item()

@@ -38,13 +38,18 @@ class Tanh(Function):
         return gy * (1 - self.y * self.y)
 
 
+def stable_sigmoid(x):
+    """1 / (1 + exp(-x)) of a raw array, computed as 0.5 * tanh(0.5 x) + 0.5: no overflow for
+    any x, and x's dtype kept."""
+    half = x.dtype.type(0.5)
+    return get_array_module(x).tanh(x * half) * half + half
+
+
 class Sigmoid(Function):
-    """1 / (1 + exp(-x)), computed as 0.5 * tanh(0.5 x) + 0.5: no overflow for any x."""
+    """1 / (1 + exp(-x)) by :func:`stable_sigmoid`."""
 
     def forward(self, x):
-        xp = get_array_module(x)
-        half = x.dtype.type(0.5)
-        self.y = xp.tanh(x * half) * half + half
+        self.y = stable_sigmoid(x)
         return self.y
 
     def backward(self, gy):

@@ -1,11 +1,15 @@
-"""Losses. Each returns the mean over the batch; targets may be raw arrays or Tensors and are
-treated as constants. Probability-form losses clip to [1e-7, 1 - 1e-7] like Keras; the logits
-forms are stable for any input."""
+"""Loss ops, one Function each. Each returns the mean over the batch; targets may be raw arrays
+or Tensors and are treated as constants. Probability-form losses clip to [EPSILON, 1 - EPSILON]
+like Keras; the logits forms are stable for any input.
+
+These are the op-level losses; :mod:`tinynet.losses` builds the model-level losses of
+``compile(loss=...)`` on them (target checking, fused logits forms, per-sample weights).
+"""
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
-from .activation import _log_softmax
+from .activation import _log_softmax, stable_sigmoid
 
-EPSILON = 1e-7
+EPSILON = 1e-7  # the probability clip of the cross-entropies, Keras's backend.epsilon()
 
 
 def _constant(t, like):
@@ -58,10 +62,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return (xp.maximum(z, 0) - z * self.t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        half = self.z.dtype.type(0.5)
-        sig = xp.tanh(self.z * half) * half + half
-        return gy * (sig - self.t) * (1 / self.z.size), None
+        return gy * (stable_sigmoid(self.z) - self.t) * (1 / self.z.size), None
 
 
 class CategoricalCrossEntropy(Function):
