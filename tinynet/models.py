@@ -288,13 +288,13 @@ class Sequential(Layer):
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One gradient step on one batch; returns the loss, or [loss, metrics...]."""
         self._check_compiled("train_on_batch")
-        values = _floats(self._train_step(*self._batch(x, y, sample_weight, class_weight)))
+        values = to_floats(self._train_step(*self._batch(x, y, sample_weight, class_weight)))
         n = len(x)
         return _keras_result([values[0]] + [v / n for v in values[1:]])
 
     def test_on_batch(self, x, y, sample_weight=None):
         self._check_compiled("test_on_batch")
-        values = _floats(self._test_step(*self._batch(x, y, sample_weight)))
+        values = to_floats(self._test_step(*self._batch(x, y, sample_weight)))
         n = len(x)
         return _keras_result([values[0]] + [v / n for v in values[1:]])
 
@@ -410,7 +410,7 @@ class Sequential(Layer):
                 sums, seen = [0.0] * len(names), 0
                 for index, (xb, tb, wb, n) in enumerate(train.batches()):
                     cb.on_batch_begin(index, {"batch": index, "size": n})
-                    values = _floats(self._train_step(xb, tb, wb))
+                    values = to_floats(self._train_step(xb, tb, wb))
                     values = [values[0]] + [v / n for v in values[1:]]
                     for i, v in enumerate(values):
                         sums[i] += v * n
@@ -449,7 +449,7 @@ class Sequential(Layer):
             seen += n
         if totals is None:
             raise ValueError(f"{self.name}: no samples to evaluate")
-        return [v / seen for v in _floats(totals)]
+        return [v / seen for v in to_floats(totals)]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None):
         """Loss (and metrics) over x, y in batches; returns loss or [loss, metrics...]."""
@@ -656,8 +656,9 @@ def _as_array(x, what):
     return np.asarray(x)
 
 
-def _floats(values):
-    """Device scalars -> Python floats with one transfer."""
+def to_floats(values):
+    """Device scalars (NumPy or CuPy 0-d arrays, a non-empty list) -> Python floats, with one
+    device-to-host transfer for CuPy (used by every training loop: Sequential, GAN, AdversarialModel)."""
     xp = get_array_module(*values)
     if xp is np:
         return [float(v) for v in values]

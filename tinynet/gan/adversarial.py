@@ -28,9 +28,8 @@ from ..autograd import no_grad
 from ..backend import rng as backend_rng, to_device
 from ..callbacks import Callback
 from ..layers.base import set_trainable_grads
-from ..models import Sequential
+from ..models import Sequential, to_floats
 from .latent import sample_latent
-from .trainer import _floats
 
 
 def gan_targets(n):
@@ -347,7 +346,7 @@ class AdversarialModel:
             losses = self.adversarial_optimizer.step(self, to_device(x.astype(np.float32), self.device), targets)
         finally:
             self._restore()
-        return _floats(self._values(losses))
+        return to_floats(self._values(losses))
 
     def test_on_batch(self, x, y):
         self._check_compiled("test_on_batch")
@@ -357,7 +356,7 @@ class AdversarialModel:
         with no_grad():
             cache = {id(m): self.forward(m, xb, training=False) for m in self.distinct_models()}
             losses = [self.player_loss(i, cache[id(m)], targets) for i, m in enumerate(self.player_models)]
-        return _floats(self._values(losses))
+        return to_floats(self._values(losses))
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
         """The metrics_names values averaged over x in batches (inference mode)."""

@@ -26,9 +26,9 @@ from .. import callbacks as cbks
 from .. import functional as F
 from .. import optimizers
 from ..autograd import Tensor, no_grad
-from ..backend import asnumpy, get_array_module, is_gpu_array, rng as backend_rng, to_device
+from ..backend import get_array_module, is_gpu_array, rng as backend_rng, to_device
 from ..layers.base import set_trainable_grads
-from ..models import Sequential
+from ..models import Sequential, to_floats
 from .ema import WeightAverage
 from .latent import check_distribution, sample_latent
 from .ops import concat_channels, label_planes, one_hot
@@ -270,7 +270,7 @@ class GAN:
             g_loss = self.generator_step(len(x))
         finally:
             self._restore_trainable()
-        return dict(zip(("d_loss", "g_loss", "d_acc"), _floats([d_loss, g_loss, d_acc])))
+        return dict(zip(("d_loss", "g_loss", "d_acc"), to_floats([d_loss, g_loss, d_acc])))
 
     def _batch(self, x, y):
         x = np.asarray(x) if not hasattr(x, "shape") else x
@@ -338,7 +338,7 @@ class GAN:
             values = [d_loss, d_acc]
             if (i + 1) % self.d_steps == 0:
                 values.append(self.generator_step(batch_size))
-            values = _floats(values)
+            values = to_floats(values)
             logs = {"batch": i, "size": batch_size, "d_loss": values[0], "d_acc": values[1]}
             if len(values) == 3:
                 logs["g_loss"] = values[2]
@@ -455,11 +455,3 @@ class ConditionalGAN(GAN):
             raise ValueError(f"{type(self).__name__}.fit: labels must be in 0..{self.num_classes - 1}, "
                              f"got range [{y.min()}, {y.max()}]")
         return y.astype(np.int64)
-
-
-def _floats(values):
-    """Device scalars -> Python floats with one transfer."""
-    xp = get_array_module(*values)
-    if xp is np:
-        return [float(v) for v in values]
-    return [float(v) for v in asnumpy(xp.stack([xp.asarray(v, dtype=xp.float64) for v in values]))]
