@@ -17,15 +17,6 @@ class ChecksumError(OSError):
     """A downloaded file whose checksum differs from the official one (it is deleted, not kept)."""
 
 
-def file_digest(filename, algorithm="md5"):
-    """Hex digest of a file, read in chunks."""
-    h = hashlib.new(algorithm)
-    with open(filename, "rb") as f:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(url, dest, md5, progress=True):
     """Download ``url`` to ``dest`` (a Path) and check its md5; return ``dest``.
 

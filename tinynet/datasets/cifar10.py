@@ -6,7 +6,8 @@
 
 Files are looked for as ``cifar10/cifar-10-batches-bin/<name>`` in ``path``, ``$TINYNET_DATA``,
 ``~/.cache/tinynet/datasets``; when missing, ``cifar-10-binary.tar.gz`` is downloaded into the cache,
-checked against the official md5 and unpacked there.
+checked against the official md5 and unpacked there. Files found in place are checked for their
+size and record layout (the md5 is the archive's; no checksum of the unpacked batches exists).
 """
 import os
 import tarfile

@@ -5,6 +5,8 @@
 
 Files are looked for as ``mnist/<name>`` in ``path``, ``$TINYNET_DATA``, ``~/.cache/tinynet/datasets``;
 missing ones are downloaded into the cache from the public mirrors and checked against the official md5.
+Files found in place are not checksummed (a re-gzipped copy, like the offline mirror's, has other
+bytes but the same content); the IDX reader checks their headers and sizes instead.
 """
 from . import _download
 from ._files import DatasetFileError, cache_dir, find_file, missing_message
