@@ -205,6 +205,8 @@ class SGD(Optimizer):
         super().__init__(lr, **kwargs)
         if not 0 <= momentum < 1:
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        if nesterov and not momentum:
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum}")
         self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
 
     def slot_names(self):

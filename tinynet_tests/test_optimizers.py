@@ -143,8 +143,13 @@ def test_lookup_aliases_and_errors():
         optimizers.get("adamw")
     with pytest.raises(TypeError, match="lr or learning_rate"):
         SGD(lr=0.1, learning_rate=0.1)
-    with pytest.raises(ValueError, match="momentum"):
+    with pytest.raises(ValueError, match=r"^SGD: momentum must be in \[0, 1\), got 1.5$"):
         SGD(momentum=1.5)
+    for momentum in (0, 0.0):
+        with pytest.raises(ValueError, match=rf"^SGD: nesterov=True needs momentum > 0, got "
+                                             rf"momentum={momentum}$"):
+            SGD(momentum=momentum, nesterov=True)
+    assert SGD(momentum=0.5, nesterov=True).nesterov and not SGD(nesterov=False).nesterov
     with pytest.raises(ValueError, match="custom learning-rate"):
         SGD(lr=lambda s: 0.1).get_config()
     restored = optimizers.from_config(optimizers.serialize(SGD(lr=CosineDecay(0.1, 10), momentum=0.9)))
