@@ -8,5 +8,6 @@ from .windows import im2col, col2im
 from .pool import max_pool2d, avg_pool2d
 from .norm import batch_norm
 from .dropout import dropout
+from .shape_ops import concat_channels
 from .loss import (mean_squared_error, binary_cross_entropy, binary_cross_entropy_with_logits,
                    categorical_cross_entropy, softmax_cross_entropy)

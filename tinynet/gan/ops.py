@@ -1,26 +1,6 @@
-"""Small differentiable helpers the adversarial trainers need beside the engine's ops."""
-from ..autograd import Function, Tensor
-from ..backend import get_array_module
-
-
-class ConcatChannels(Function):
-    """Concatenate along axis 1: (N, Ca, ...) and (N, Cb, ...) -> (N, Ca + Cb, ...)."""
-
-    def forward(self, a, b):
-        if a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
-            raise ValueError(f"concat_channels: shapes {a.shape} and {b.shape} differ outside axis 1")
-        if a.dtype != b.dtype:
-            raise TypeError(f"concat_channels: dtypes differ ({a.dtype} and {b.dtype})")
-        self.split = a.shape[1]
-        return get_array_module(a).concatenate([a, b], axis=1)
-
-    def backward(self, gy):
-        return gy[:, :self.split], gy[:, self.split:]
-
-
-def concat_channels(a, b):
-    """Tensors or arrays (N, Ca, ...), (N, Cb, ...) -> Tensor (N, Ca + Cb, ...), differentiable in both."""
-    return ConcatChannels()(a, b)
+"""Label encodings for the conditional GAN: one-hot rows and label planes (concat_channels, the
+differentiable join of images and planes, lives in tinynet.functional)."""
+from ..functional.shape_ops import concat_channels  # noqa: F401  (imported by the trainers from here)
 
 
 def one_hot(labels, num_classes, xp, dtype):
@@ -37,6 +17,3 @@ def label_planes(labels, num_classes, size, xp, dtype):
     return xp.broadcast_to(one_hot(labels, num_classes, xp, dtype)[:, :, None, None],
                            (len(labels), num_classes, h, w))
 
-
-def as_tensor(x):
-    return x if isinstance(x, Tensor) else Tensor(x)
