@@ -1,6 +1,8 @@
 """Label encodings for the conditional GAN: one-hot rows and label planes (concat_channels, the
 differentiable join of images and planes, lives in tinynet.functional)."""
-from ..functional.shape_ops import concat_channels  # noqa: F401  (imported by the trainers from here)
+from ..functional.shape_ops import concat_channels
+
+__all__ = ["concat_channels", "one_hot", "label_planes"]
 
 
 def one_hot(labels, num_classes, xp, dtype):
