@@ -3,6 +3,7 @@ and block by block im2col / col2im give the whole-matrix results."""
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 
 from tinynet import functional as F
@@ -46,3 +47,11 @@ def test_block_columns_and_their_sums_are_the_whole_matrix_ones(g, N):
             total = win.add_columns(total, c[:, cols], y0, y1)
     np.testing.assert_allclose(win.image(total), F.col2im(c, x.shape, kh, kw, stride, padding),
                                rtol=1e-12, atol=1e-12)
+
+
+def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():
+    x = np.ones((1, 1, 4, 4), np.float32)
+    with pytest.raises(ValueError, match="im2col: stride must be >= 1, got 0"):
+        F.im2col(x, 2, 2, stride=0)
+    with pytest.raises(ValueError, match="col2im: padding must be >= 0, got -1"):
+        F.col2im(np.ones((4, 9), np.float32), (1, 1, 4, 4), 2, 2, padding=-1)

@@ -79,10 +79,11 @@ class Windows:
     ``blocks`` of output rows (y0, y1). Columns are ordered (y, x, n) when ``batch_last`` (the
     default on NumPy), else (n, y, x), with a single block."""
 
-    def __init__(self, image_shape, kh, kw, stride, padding, like, batch_last=None):
+    def __init__(self, image_shape, kh, kw, stride, padding, like, batch_last=None, op=None):
         self.N, self.C, self.H, self.W = image_shape
         self.kh, self.kw = kh, kw
-        (self.sh, self.sw), (self.ph, self.pw) = pair(stride, "stride"), pair(padding, "padding")
+        (self.sh, self.sw), (self.ph, self.pw) = (pair(stride, "stride", op=op),
+                                                  pair(padding, "padding", op=op))
         self.oh, self.ow = out_size(self.H, kh, self.sh, self.ph), out_size(self.W, kw, self.sw,
                                                                             self.pw)
         self.xp, self.dtype = get_array_module(like), like.dtype
@@ -162,12 +163,12 @@ def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
     the column of output pixel (y, x) of image n holds the padded input window under it. Columns
     are ordered (y, x, n) when ``batch_last`` (the default on NumPy), else (n, y, x) (the default
     on CuPy)."""
-    win = Windows(x.shape, kh, kw, stride, padding, x, batch_last)
+    win = Windows(x.shape, kh, kw, stride, padding, x, batch_last, op="im2col")
     return win.columns(win.source(x), 0, win.oh)
 
 
 def col2im(col, x_shape, kh, kw, stride=1, padding=0, batch_last=None):
     """The adjoint of im2col (same ``batch_last``): col (C*kh*kw, N*oh*ow) -> (N, C, H, W),
     summing overlapping windows (a view in the layout of the columns)."""
-    win = Windows(x_shape, kh, kw, stride, padding, col, batch_last)
+    win = Windows(x_shape, kh, kw, stride, padding, col, batch_last, op="col2im")
     return win.image(win.add_columns(win.new_sum(), col, 0, win.oh))
