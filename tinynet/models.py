@@ -14,7 +14,6 @@ with the fused stable ops; ``predict`` returns probabilities.
 time, unlike Keras): ``discriminator.trainable = False`` freezes its weights in every model that
 contains it (no gradients, BatchNorm moving statistics kept); True gives each layer back its own flag.
 """
-import math
 import time
 import warnings
 
@@ -25,8 +24,9 @@ from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers
 from .autograd import no_grad
-from .backend import asnumpy, get_array_module, rng, to_device
+from .backend import asnumpy, get_array_module, to_device
 from .layers.base import Layer, _as_shape, layer_class, set_trainable_grads, shape_str
+from .models_data import ArrayData, IteratorData, as_array, is_iterator, legacy_fit_args
 
 
 class Sequential(Layer):
@@ -270,7 +270,7 @@ class Sequential(Layer):
 
     def _batch(self, x, y, sample_weight=None, class_weight=None):
         """Host batch -> (x, t, w) on the model's device."""
-        x = _as_array(x, "x")
+        x = as_array(x, "x")
         self._require_built(x)
         self._check_x(x)
         t = self.loss.prepare(asnumpy(y), self.output_shape, self.dtype)
@@ -315,7 +315,7 @@ class Sequential(Layer):
         verbose: 0 silent, 1 live bar + epoch line, 2 epoch line only.
         class_weight: {class: weight} scaling each sample's loss by its class's weight.
         """
-        epochs = _legacy_fit_args(legacy, epochs)
+        epochs = legacy_fit_args(legacy, epochs)
         samples_per_epoch = legacy.pop("samples_per_epoch", None)
         if samples_per_epoch is not None:
             warnings.warn("fit: samples_per_epoch is Keras 1; use steps_per_epoch", DeprecationWarning, stacklevel=2)
@@ -331,12 +331,12 @@ class Sequential(Layer):
             raise ValueError(f"{self.name}.fit: batch_size must be positive, got {batch_size}")
         iterators = []
         try:
-            if _is_iterator(x):
+            if is_iterator(x):
                 iterators.append(x)
                 if validation_split:
                     raise ValueError(f"{self.name}.fit: validation_split needs arrays, not an iterator; "
                                      f"give validation_data")
-                train = _IteratorData(self, x, steps_per_epoch, samples_per_epoch, class_weight)
+                train = IteratorData(self, x, steps_per_epoch, samples_per_epoch, class_weight)
                 count_mode = "steps" if train.samples is None else "samples"
             else:
                 if validation_data is not None:
@@ -348,10 +348,10 @@ class Sequential(Layer):
             self._check_compiled("fit")
             val = None
             if validation_data is not None:
-                if _is_iterator(validation_data):
+                if is_iterator(validation_data):
                     iterators.append(validation_data)
-                    val = _IteratorData(self, validation_data, validation_steps, None, None)
-                elif isinstance(validation_data, _ArrayData):
+                    val = IteratorData(self, validation_data, validation_steps, None, None)
+                elif isinstance(validation_data, ArrayData):
                     val = validation_data
                 else:
                     if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -369,7 +369,7 @@ class Sequential(Layer):
     def _array_data(self, x, y, batch_size, shuffle, validation_split, class_weight, sample_weight):
         if y is None:
             raise ValueError(f"{self.name}.fit: y is required with array inputs")
-        x = _as_array(x, "x")
+        x = as_array(x, "x")
         self._require_built(x)
         self._check_x(x)
         if x.dtype.kind in "iu" and x.dtype.itemsize == 1:
@@ -387,9 +387,9 @@ class Sequential(Layer):
             if split == 0 or split == len(x):
                 raise ValueError(f"{self.name}.fit: validation_split={validation_split} leaves no "
                                  f"{'training' if split == 0 else 'validation'} samples out of {len(x)}")
-            val = _ArrayData(self, x[split:], t[split:], None if w is None else w[split:], batch_size, False)
+            val = ArrayData(self, x[split:], t[split:], None if w is None else w[split:], batch_size, False)
             x, t, w = x[:split], t[:split], None if w is None else w[:split]
-        return _ArrayData(self, x, t, w, batch_size, shuffle), val
+        return ArrayData(self, x, t, w, batch_size, shuffle), val
 
     def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode):
         names = self.metrics_names
@@ -455,8 +455,8 @@ class Sequential(Layer):
         """Loss (and metrics) over x, y in batches; returns loss or [loss, metrics...]."""
         if self.loss is None:
             raise RuntimeError(f"{self.name}.evaluate: compile the model first (model.compile(optimizer, loss))")
-        if _is_iterator(x):
-            data = _IteratorData(self, x, steps, None, None)
+        if is_iterator(x):
+            data = IteratorData(self, x, steps, None, None)
         else:
             data = self._array_data(x, y, batch_size or 32, False, 0.0, None, sample_weight)[0]
         self._check_compiled("evaluate")
@@ -474,7 +474,7 @@ class Sequential(Layer):
     def predict(self, x, batch_size=None, verbose=0, steps=None):
         """Outputs (probabilities for a softmax / sigmoid model) as a NumPy array (N, *output_shape)."""
         outs = []
-        if _is_iterator(x):
+        if is_iterator(x):
             self._require_built()
             if steps is None:
                 steps = len(x) if hasattr(x, "__len__") else None
@@ -483,9 +483,9 @@ class Sequential(Layer):
             for _ in range(steps):
                 item = next(x)
                 xb = item[0] if isinstance(item, tuple) else item
-                outs.append(self._predict_batch(_as_array(xb, "x")))
+                outs.append(self._predict_batch(as_array(xb, "x")))
         else:
-            x = _as_array(x, "x")
+            x = as_array(x, "x")
             self._require_built(x)
             self._check_x(x)
             bs = batch_size or 32
@@ -592,70 +592,6 @@ def load_model(filepath, compile=True):
     return _load(filepath, compile)
 
 
-# ----- data sources -----
-class _ArrayData:
-    """Batches of host arrays: (x, t, w, n) on the model's device; t already prepared."""
-
-    def __init__(self, model, x, t, w, batch_size, shuffle):
-        self.model, self.x, self.t, self.w = model, x, t, w
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.samples = len(x)
-        self.steps = math.ceil(len(x) / batch_size)
-
-    def batches(self):
-        m, n, bs = self.model, self.samples, self.batch_size
-        order = rng().permutation(n) if self.shuffle else None
-        for start in range(0, n, bs):
-            idx = slice(start, start + bs) if order is None else order[start:start + bs]
-            xb, tb = self.x[idx], self.t[idx]
-            wb = None if self.w is None else m._to_model(self.w[idx])
-            yield m._to_model(xb), to_device(tb, m.device), wb, len(tb)
-
-
-class _IteratorData:
-    """Batches from an iterator of (x, y) or (x, y, sample_weight) tuples."""
-
-    def __init__(self, model, it, steps, samples_per_epoch, class_weight):
-        if steps is None and samples_per_epoch is None:
-            steps = len(it) if hasattr(it, "__len__") else None
-            if steps is None:
-                raise ValueError(f"{model.name}: steps_per_epoch (validation_steps) is required for an "
-                                 f"iterator without len()")
-        self.model, self.it, self.class_weight = model, it, class_weight
-        self.steps, self.samples = steps, samples_per_epoch  # samples: Keras 1 counting
-
-    def batches(self):
-        done_steps = done_samples = 0
-        while (done_steps < self.steps) if self.steps is not None else (done_samples < self.samples):
-            try:
-                item = next(self.it)
-            except StopIteration:
-                raise ValueError(f"{self.model.name}: the iterator ran out after {done_steps} batches; "
-                                 f"it must yield at least steps_per_epoch batches per epoch "
-                                 f"(an infinite iterator, or fewer steps)") from None
-            if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-                raise ValueError(f"{self.model.name}: an iterator must yield (x, y) or (x, y, "
-                                 f"sample_weight) tuples, got {type(item).__name__}")
-            xb, yb = item[0], item[1]
-            sw = item[2] if len(item) == 3 else None
-            x, t, w = self.model._batch(xb, yb, sw, self.class_weight)
-            done_steps += 1
-            done_samples += len(t)
-            yield x, t, w, len(t)
-
-
-def _is_iterator(x):
-    return x is not None and hasattr(x, "__next__")
-
-
-def _as_array(x, what):
-    if x is None:
-        raise ValueError(f"{what} is required")
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
-        return x
-    return np.asarray(x)
-
-
 def to_floats(values):
     """Device scalars (NumPy or CuPy 0-d arrays, a non-empty list) -> Python floats, with one
     device-to-host transfer for CuPy (used by every training loop: Sequential, GAN, AdversarialModel)."""
@@ -667,11 +603,3 @@ def to_floats(values):
 
 def _keras_result(values):
     return values[0] if len(values) == 1 else values
-
-
-def _legacy_fit_args(legacy, epochs):
-    if "nb_epoch" in legacy:
-        warnings.warn("fit: nb_epoch is the Keras 1 spelling; use epochs", DeprecationWarning, stacklevel=3)
-        epochs = legacy.pop("nb_epoch")
-    legacy.pop("show_accuracy", None)
-    return epochs
