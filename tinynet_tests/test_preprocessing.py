@@ -67,7 +67,7 @@ def test_flip_twice_is_identity(shape, interp, fill, axis, through_warp):
 @pytest.mark.parametrize("size", [4, 5, 32])
 @pytest.mark.parametrize("theta, k", [(90, 1), (-90, -1), (180, 2), (270, 3)])
 def test_rotation_by_right_angles_matches_rot90(interp, size, theta, k):
-    x = images(3, 2, size, size, dtype=np.float32, seed=size)
+    x = images(3, 3, size, size, dtype=np.float32, seed=size)
     out = ImageDataGenerator(interpolation=interp).apply_transform(x, {"theta": theta})
     np.testing.assert_array_equal(out, np.rot90(x, k, axes=(2, 3)))
 
