@@ -1,5 +1,6 @@
 """Convolution windows in blocks of output rows: the blocks tile the rows within the byte budget,
-and block by block im2col / col2im give the whole-matrix results."""
+block by block im2col / col2im give the whole-matrix results, and the expanded rows hold every
+output row's columns."""
 from unittest.mock import patch
 
 import numpy as np
@@ -47,6 +48,27 @@ def test_block_columns_and_their_sums_are_the_whole_matrix_ones(g, N):
             total = win.add_columns(total, c[:, cols], y0, y1)
     np.testing.assert_allclose(win.image(total), F.col2im(c, x.shape, kh, kw, stride, padding),
                                rtol=1e-12, atol=1e-12)
+
+
+@given(conv_geometry(), st.integers(1, 3))
+def test_expanded_rows_hold_each_output_rows_columns_in_gemm_order(g, N):
+    _, ci, co, H, W, kh, kw, stride, padding = g
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(N, ci, H, W))
+    full = F.im2col(x, kh, kw, stride, padding)  # rows (c, i, j)
+    win = Windows(x.shape, kh, kw, stride, padding, x)
+    E = win.gemm_source(x)
+    assert E.shape == (H + 2 * win.ph, ci, kw, win.ow, N)
+    by_icj = full.reshape(ci, kh, kw, -1).transpose(1, 0, 2, 3).reshape(full.shape)
+    for y0, y1 in win.gemm_blocks(0, win.oh):
+        assert y1 == y0 + 1
+        view = win.gemm_columns(E, y0, y1)
+        assert np.shares_memory(view, E)  # a view: nothing rebuilt
+        np.testing.assert_array_equal(view, by_icj[:, win.column_range(y0, y1)])
+    w = rng.normal(size=(co, ci, kh, kw))
+    np.testing.assert_allclose(win.gemm_weights(w) @ by_icj, w.reshape(co, -1) @ full, rtol=1e-12,
+                               atol=1e-12)
+    np.testing.assert_array_equal(win.gemm_kernel(win.gemm_weights(w)), w)
 
 
 def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():

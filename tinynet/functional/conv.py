@@ -45,33 +45,37 @@ class Conv2d(Function):
         if win.oh < 1 or win.ow < 1:
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
-        self.win, self.src, self.w, self.has_b = win, win.source(x), w, b is not None
-        xp, w_mat = get_array_module(x), w.reshape(c_out, -1)
+        self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
+        xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
-        for y0, y1 in win.blocks:  # the bias is added while the block is in cache
+        for y0, y1 in win.gemm_blocks(0, win.oh):  # the bias is added while in cache
             y_block = y[:, win.column_range(y0, y1)]
-            xp.matmul(w_mat, win.columns(self.src, y0, y1), out=y_block)
+            xp.matmul(w_mat, win.gemm_columns(self.src, y0, y1), out=y_block)
             if b is not None:
                 y_block += b[:, None]
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
         win, w = self.win, self.w
-        xp, w_mat = get_array_module(gy), w.reshape(w.shape[0], -1)
+        xp = get_array_module(gy)
         gy_mat = to_columns(gy, win.batch_last)
-        gw_t = xp.zeros((win.k, w.shape[0]), dtype=w.dtype) if self.needs_grad[1] else None
-        gb = xp.zeros(w.shape[0], dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
+        c_out = w.shape[0]
+        gw_t = xp.zeros((win.k, c_out), dtype=w.dtype) if self.needs_grad[1] else None
+        gb = xp.zeros(c_out, dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
         gx = win.new_sum() if self.needs_grad[0] else None
-        for y0, y1 in win.blocks:
+        w_mat = w.reshape(c_out, -1)
+        for y0, y1 in win.blocks:  # all three read the block of gy while it is in cache
             g = gy_mat[:, win.column_range(y0, y1)]
             if gw_t is not None:
-                gw_t += win.columns(self.src, y0, y1) @ g.T
+                for r0, r1 in win.gemm_blocks(y0, y1):
+                    gw_t += (win.gemm_columns(self.src, r0, r1)
+                             @ gy_mat[:, win.column_range(r0, r1)].T)
             if gb is not None:
                 gb += g.sum(axis=1)
-            if self.needs_grad[0]:
+            if gx is not None:
                 gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
-        gx = win.image(gx) if self.needs_grad[0] else None
-        gw = gw_t.T.reshape(w.shape) if gw_t is not None else None
+        gx = win.image(gx) if gx is not None else None
+        gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
 
@@ -112,18 +116,18 @@ class Conv2dTranspose(Function):
     def backward(self, gy):
         win, w = self.win, self.w
         N, c_in, H, W = self.x_shape
-        xp, w_mat = get_array_module(gy), w.reshape(c_in, -1)
-        src = win.source(gy)
+        xp, w_mat = get_array_module(gy), win.gemm_weights(w)
+        src = win.gemm_source(gy)
         gw_t = xp.zeros((win.k, c_in), dtype=w.dtype) if self.needs_grad[1] else None
         gx = xp.empty((c_in, N * H * W), dtype=gy.dtype) if self.needs_grad[0] else None
-        for y0, y1 in win.blocks:
-            col, cols = win.columns(src, y0, y1), win.column_range(y0, y1)
+        for y0, y1 in win.gemm_blocks(0, win.oh):
+            col, cols = win.gemm_columns(src, y0, y1), win.column_range(y0, y1)
             if gw_t is not None:
                 gw_t += col @ self.x_mat[:, cols].T
             if gx is not None:
                 xp.matmul(w_mat, col, out=gx[:, cols])
         gx = from_columns(gx, N, H, W, win.batch_last) if gx is not None else None
-        gw = gw_t.T.reshape(w.shape) if gw_t is not None else None
+        gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 

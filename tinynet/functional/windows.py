@@ -111,6 +111,58 @@ class Windows:
             return x
         return to_channel_major(x, self.ph, self.pw, batch_last=self.batch_last)
 
+    def gemm_blocks(self, y0, y1):
+        """The GEMM blocks that cover output rows [y0, y1) (a block of ``blocks``): one per row,
+        on views of the expanded rows, when batch-last; else the block itself."""
+        return [(y, y + 1) for y in range(y0, y1)] if self.batch_last else [(y0, y1)]
+
+    def gemm_source(self, x):
+        """What :meth:`gemm_columns` reads for the images x: their expanded rows when batch-last
+        (:meth:`expand`), else :meth:`source`."""
+        return self.expand(x) if self.batch_last else self.source(x)
+
+    def gemm_columns(self, src, y0, y1):
+        """The columns of the GEMM block [y0, y1) (from :meth:`gemm_blocks`), rows in the order of
+        :meth:`gemm_weights`: a view of the expanded rows, or a built block."""
+        return self.row_columns(src, y0) if self.batch_last else self.columns(src, y0, y1)
+
+    def gemm_weights(self, w):
+        """A kernel (C_out, C, kh, kw) as the matrix that multiplies :meth:`gemm_columns`."""
+        return row_weights(w) if self.batch_last else w.reshape(w.shape[0], -1)
+
+    def gemm_kernel(self, m):
+        """The inverse of :meth:`gemm_weights`: m (C_out, K) -> (C_out, C, kh, kw)."""
+        if self.batch_last:
+            return m.reshape(-1, self.kh, self.C, self.kw).transpose(0, 2, 1, 3)
+        return m.reshape(-1, self.C, self.kh, self.kw)
+
+    def expand(self, x):
+        """The images x (N, C, H, W) as E (Hp, C, kw, ow, N), batch-last NumPy only: every padded
+        input row r held kw times, shifted (and strided) for each kernel column j:
+        ``E[r, c, j, x, n] = padded x[n, c, r, sw*x + j]``. The columns of output row y are then
+        a contiguous slice of E (:meth:`row_columns`), so a convolution copies the input kw times
+        instead of kh*kw times, and its backward pass rebuilds nothing."""
+        assert self.batch_last and not self.fused, "expanded rows are for batch-last NumPy"
+        C, H, W, N, kw, sw, ph, pw = self.C, self.H, self.W, self.N, self.kw, self.sw, self.ph, self.pw
+        rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
+        E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
+        E[:ph] = 0
+        E[ph + H:] = 0
+        for j in range(kw):  # output column x reads input column sw*x + j - pw
+            lo = min(self.ow, max(0, -(-(pw - j) // sw)))
+            hi = max(lo, min(self.ow, (W - 1 + pw - j) // sw + 1))
+            E[ph:ph + H, :, j, :lo] = 0
+            E[ph:ph + H, :, j, hi:] = 0
+            if hi > lo:
+                first = sw * lo + j - pw
+                E[ph:ph + H, :, j, lo:hi] = rows[:, :, first:first + sw * (hi - lo - 1) + 1:sw]
+        return E
+
+    def row_columns(self, E, y):
+        """The (kh*C*kw, ow*N) columns of output row y, a view of E (from :meth:`expand`); rows
+        ordered (i, c, j), like :func:`row_weights` of the kernel."""
+        return E[self.sh * y:self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
+
     def columns(self, src, y0, y1):
         """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
         like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
@@ -156,6 +208,12 @@ class Windows:
         if self.batch_last:
             return col.reshape(C, kh, kw, rows, ow, N).transpose(0, 1, 2, 5, 3, 4)
         return col.reshape(C, kh, kw, N, rows, ow)
+
+
+def row_weights(w):
+    """A kernel (C_out, C, kh, kw) as the (C_out, kh*C*kw) matrix that multiplies
+    :meth:`Windows.row_columns`: columns ordered (i, c, j)."""
+    return w.transpose(0, 2, 1, 3).reshape(w.shape[0], -1)
 
 
 def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
