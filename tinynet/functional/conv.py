@@ -1,19 +1,12 @@
-"""Convolution and its exact adjoint (transposed convolution) as GEMMs over sliding windows, and
-upsampling.
+"""Convolution and its exact adjoint (transposed convolution) by im2col + GEMM, and upsampling.
 
 Layout: the public API is channels-first (N, C, H, W). Inside, images are batch-last on NumPy,
 (C, H, W, N) in memory (see :mod:`.layout`), and (C, N, H, W) on CuPy: the GEMM
-``W (C_out, K) @ columns (K, oh*ow*N)`` then yields the output already laid out
+``W (C_out, C*kh*kw) @ col (C*kh*kw, oh*ow*N)`` then yields the output already laid out
 (C_out, oh, ow, N), and ops return it as an (N, C_out, oh, ow) *view* (a transpose, no copy).
 Elementwise ops and pooling preserve that memory order, so the next convolution reads its input
-without a transposing copy.
-
-On NumPy the columns of each output row are a view of the input's expanded rows
-(:meth:`.windows.Windows.expand`, kw shifted copies), so conv2d's forward pass and kernel
-gradient, and conv2d_transpose's backward pass, copy the input kw times and build no column
-matrix. conv2d's input gradient is, for stride 1, the same kind of convolution of gy with the
-flipped kernel; otherwise, and for conv2d_transpose's forward pass, it is col2im, in blocks of
-output rows. On CuPy one block of columns is built by fused CUDA kernels.
+without a transposing copy. Both ops walk the column matrix in blocks of output rows
+(:class:`.windows.Windows`), so it is never built whole on NumPy.
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -37,19 +30,6 @@ def _check_conv(op, x, w, b, c_in_axis):
                         + (f", b {b.dtype}" if b is not None else ""))
 
 
-def _multiply_columns(win, src, w_mat, b=None):
-    """(C_out, N*oh*ow) = w_mat @ the columns of the windows ``win`` over ``src`` (from
-    ``win.gemm_source``) + b, one GEMM block at a time (the bias added while it is in cache)."""
-    xp = get_array_module(src)
-    y = xp.empty((w_mat.shape[0], win.N * win.oh * win.ow), dtype=win.dtype)
-    for y0, y1 in win.gemm_blocks(0, win.oh):
-        y_block = y[:, win.column_range(y0, y1)]
-        xp.matmul(w_mat, win.gemm_columns(src, y0, y1), out=y_block)
-        if b is not None:
-            y_block += b[:, None]
-    return y
-
-
 class Conv2d(Function):
     """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,)."""
 
@@ -66,7 +46,13 @@ class Conv2d(Function):
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
-        y = _multiply_columns(win, self.src, win.gemm_weights(w), b)
+        xp, w_mat = get_array_module(x), win.gemm_weights(w)
+        y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
+        for y0, y1 in win.gemm_blocks(0, win.oh):  # the bias is added while in cache
+            y_block = y[:, win.column_range(y0, y1)]
+            xp.matmul(w_mat, win.gemm_columns(self.src, y0, y1), out=y_block)
+            if b is not None:
+                y_block += b[:, None]
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
@@ -76,8 +62,7 @@ class Conv2d(Function):
         c_out = w.shape[0]
         gw_t = xp.zeros((win.k, c_out), dtype=w.dtype) if self.needs_grad[1] else None
         gb = xp.zeros(c_out, dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
-        by_correlation = self.needs_grad[0] and self._correlates()
-        gx = win.new_sum() if self.needs_grad[0] and not by_correlation else None
+        gx = win.new_sum() if self.needs_grad[0] else None
         w_mat = w.reshape(c_out, -1)
         for y0, y1 in win.blocks:  # all three read the block of gy while it is in cache
             g = gy_mat[:, win.column_range(y0, y1)]
@@ -90,30 +75,8 @@ class Conv2d(Function):
             if gx is not None:
                 gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
         gx = win.image(gx) if gx is not None else None
-        if by_correlation:
-            gx = self._input_grad_by_correlation(gy)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
-
-    def _correlates(self):
-        """Whether gx is computed as a stride-1 convolution of gy on expanded rows (see
-        :meth:`_input_grad_by_correlation`): batch-last, stride 1, padding below the kernel size,
-        and gy's expanded rows (kw copies of C_out channels) no larger than the columns and
-        sums col2im writes (about 2*kh*kw copies of C channels). A first layer with 1 or 3 input
-        channels takes col2im."""
-        win, c_out = self.win, self.w.shape[0]
-        return (win.batch_last and (win.sh, win.sw) == (1, 1) and win.ph < win.kh
-                and win.pw < win.kw and c_out <= 2 * win.kh * win.C)
-
-    def _input_grad_by_correlation(self, gy):
-        """For stride 1, gx is gy, padded by k - 1 - p, convolved with the kernel flipped and
-        with its channel axes swapped: the forward pass's GEMMs (inner dimension kh*C_out*kw)
-        on gy's expanded rows, instead of thin GEMMs (inner dimension C_out) and col2im."""
-        fwd = self.win
-        win = Windows(gy.shape, fwd.kh, fwd.kw, 1, (fwd.kh - 1 - fwd.ph, fwd.kw - 1 - fwd.pw), gy)
-        flipped = self.w.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
-        gx = _multiply_columns(win, win.gemm_source(gy), win.gemm_weights(flipped))
-        return from_columns(gx, fwd.N, fwd.H, fwd.W, win.batch_last)
 
 
 class Conv2dTranspose(Function):
