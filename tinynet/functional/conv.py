@@ -1,12 +1,18 @@
-"""Convolution and its exact adjoint (transposed convolution) by im2col + GEMM, and upsampling.
+"""Convolution and its exact adjoint (transposed convolution) as GEMMs over sliding windows, and
+upsampling.
 
 Layout: the public API is channels-first (N, C, H, W). Inside, images are batch-last on NumPy,
 (C, H, W, N) in memory (see :mod:`.layout`), and (C, N, H, W) on CuPy: the GEMM
-``W (C_out, C*kh*kw) @ col (C*kh*kw, oh*ow*N)`` then yields the output already laid out
+``W (C_out, K) @ columns (K, oh*ow*N)`` then yields the output already laid out
 (C_out, oh, ow, N), and ops return it as an (N, C_out, oh, ow) *view* (a transpose, no copy).
 Elementwise ops and pooling preserve that memory order, so the next convolution reads its input
-without a transposing copy. Both ops walk the column matrix in blocks of output rows
-(:class:`.windows.Windows`), so it is never built whole on NumPy.
+without a transposing copy.
+
+On NumPy the columns of each output row are a view of the input's expanded rows
+(:meth:`.windows.Windows.expand`, kw shifted copies), so conv2d's forward pass and kernel
+gradient, and conv2d_transpose's backward pass, copy the input kw times and build no column
+matrix. conv2d's input gradient and conv2d_transpose's forward pass sum columns into an image
+(col2im) in blocks of output rows. On CuPy one block of columns is built by fused CUDA kernels.
 """
 from ..autograd import Function
 from ..backend import get_array_module

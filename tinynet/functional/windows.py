@@ -1,14 +1,19 @@
-"""The sliding windows of a convolution: geometry, im2col and col2im, in blocks of output rows.
+"""The sliding windows of a convolution: geometry, im2col and col2im, in blocks of output rows,
+and the expanded rows that make im2col a view.
 
 im2col turns convolution into one GEMM, ``w (C_out, C*kh*kw) @ col (C*kh*kw, N*oh*ow)``, at the
 price of a column matrix kh*kw times the size of the input. On NumPy the images are batch-last,
 (C, H, W, N) in memory (see :mod:`.layout`), and the columns are ordered (y, x, n): the columns
-of output rows [y0, y1) are then one contiguous range of the full matrix. The convolutions use
-this to go block by block: build a block's columns (a few MiB), multiply, move on, while the
-block sits in cache. The full matrix never exists, and the backward pass keeps only the padded
-input. On CIFAR-10's 32->32 layer (batch 128, 2-core CPU) the forward pass went from 51 to 26 ms
-this way, copies and GEMM both faster. On CuPy the columns are ordered (n, y, x) and one block
-covers all rows, built by fused CUDA kernels (:mod:`.cuda_kernels`).
+of output rows [y0, y1) are then one contiguous range of the full matrix, and col2im goes block
+by block (a few MiB each), each block summed into the image while it sits in cache.
+
+The GEMMs themselves read no built columns on NumPy: :meth:`Windows.expand` stores every padded
+input row kw times, once per kernel column j, shifted (and strided) so that the columns of output
+row y, with rows ordered (i, c, j), are the contiguous slice ``E[s*y : s*y + kh]`` of the
+expanded rows E (Hp, C, kw, ow, N). The input is copied kw times instead of kh*kw, and a backward
+pass multiplies the same views again instead of rebuilding columns. On CuPy the columns are
+ordered (n, y, x) and one block covers all rows, built by fused CUDA kernels
+(:mod:`.cuda_kernels`).
 """
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
