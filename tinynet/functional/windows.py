@@ -148,7 +148,8 @@ class Windows:
         a contiguous slice of E (:meth:`row_columns`), so a convolution copies the input kw times
         instead of kh*kw times, and its backward pass rebuilds nothing."""
         assert self.batch_last and not self.fused, "expanded rows are for batch-last NumPy"
-        C, H, W, N, kw, sw, ph, pw = self.C, self.H, self.W, self.N, self.kw, self.sw, self.ph, self.pw
+        C, H, W, N, kw = self.C, self.H, self.W, self.N, self.kw
+        sw, ph, pw = self.sw, self.ph, self.pw
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
         E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
         E[:ph] = 0
