@@ -71,6 +71,19 @@ def test_expanded_rows_hold_each_output_rows_columns_in_gemm_order(g, N):
     np.testing.assert_array_equal(win.gemm_kernel(win.gemm_weights(w)), w)
 
 
+@given(conv_geometry(), st.integers(1, 3))
+def test_folded_rows_are_col2im_of_the_kernel_times_the_output_gradient(g, N):
+    _, ci, co, H, W, kh, kw, (_, sw), padding = g
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(N, ci, H, W))
+    win = Windows(x.shape, kh, kw, (1, sw), padding, x)
+    assert win.folds_rows()
+    w, gy = rng.normal(size=(co, ci, kh, kw)), rng.normal(size=(N, co, win.oh, win.ow))
+    gy_mat = gy.transpose(1, 2, 3, 0).reshape(co, -1)  # columns ordered (y, x, n)
+    expected = F.col2im(w.reshape(co, -1).T @ gy_mat, x.shape, kh, kw, (1, sw), padding)
+    np.testing.assert_allclose(win.fold_rows(gy, w), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():
     x = np.ones((1, 1, 4, 4), np.float32)
     with pytest.raises(ValueError, match="im2col: stride must be >= 1, got 0"):

@@ -11,8 +11,10 @@ without a transposing copy.
 On NumPy the columns of each output row are a view of the input's expanded rows
 (:meth:`.windows.Windows.expand`, kw shifted copies), so conv2d's forward pass and kernel
 gradient, and conv2d_transpose's backward pass, copy the input kw times and build no column
-matrix. conv2d's input gradient and conv2d_transpose's forward pass sum columns into an image
-(col2im) in blocks of output rows. On CuPy one block of columns is built by fused CUDA kernels.
+matrix. conv2d's input gradient with row stride 1 is folded input row by input row
+(:meth:`.windows.Windows.fold_rows`: one GEMM on a slice of gy's rows, kw adds); otherwise, and for
+conv2d_transpose's forward pass, columns are summed into the image (col2im) in blocks of output
+rows. On CuPy one block of columns is built by fused CUDA kernels.
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -68,7 +70,8 @@ class Conv2d(Function):
         c_out = w.shape[0]
         gw_t = xp.zeros((win.k, c_out), dtype=w.dtype) if self.needs_grad[1] else None
         gb = xp.zeros(c_out, dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
-        gx = win.new_sum() if self.needs_grad[0] else None
+        by_rows = self.needs_grad[0] and win.folds_rows()
+        gx = win.new_sum() if self.needs_grad[0] and not by_rows else None
         w_mat = w.reshape(c_out, -1)
         for y0, y1 in win.blocks:  # all three read the block of gy while it is in cache
             g = gy_mat[:, win.column_range(y0, y1)]
@@ -80,7 +83,7 @@ class Conv2d(Function):
                 gb += g.sum(axis=1)
             if gx is not None:
                 gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
-        gx = win.image(gx) if gx is not None else None
+        gx = win.fold_rows(gy, w) if by_rows else win.image(gx) if gx is not None else None
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 

@@ -11,7 +11,8 @@ The GEMMs themselves read no built columns on NumPy: :meth:`Windows.expand` stor
 input row kw times, once per kernel column j, shifted (and strided) so that the columns of output
 row y, with rows ordered (i, c, j), are the contiguous slice ``E[s*y : s*y + kh]`` of the
 expanded rows E (Hp, C, kw, ow, N). The input is copied kw times instead of kh*kw, and a backward
-pass multiplies the same views again instead of rebuilding columns. On CuPy the columns are
+pass multiplies the same views again instead of rebuilding columns. The input gradient goes the
+other way, input row by input row (:meth:`Windows.fold_rows`). On CuPy the columns are
 ordered (n, y, x) and one block covers all rows, built by fused CUDA kernels
 (:mod:`.cuda_kernels`).
 """
@@ -168,6 +169,29 @@ class Windows:
         """The (kh*C*kw, ow*N) columns of output row y, a view of E (from :meth:`expand`); rows
         ordered (i, c, j), like :func:`row_weights` of the kernel."""
         return E[self.sh * y:self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
+
+    def folds_rows(self):
+        """Whether :meth:`fold_rows` applies: batch-last, row stride 1."""
+        return self.batch_last and self.sh == 1
+
+    def fold_rows(self, gy, w):
+        """conv2d's input gradient (N, C, H, W) (a view) for output gradients gy (N, C_out, oh,
+        ow) and kernel w, when :meth:`folds_rows`: the adjoint of the row GEMMs without col2im.
+        The output rows that reach padded input row r, r - kh + 1 .. r, are a contiguous slice
+        of G, gy's rows laid out (oh, C_out, ow, N) between kh - 1 zero rows on each side; one
+        GEMM with the kernel rows reversed, (C*kw, kh*C_out) @ (kh*C_out, ow*N), gives row r's
+        kw column-shifted pieces, summed in by kw strided adds (not kh*kw)."""
+        xp, kh, kw, sw, ph, pw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw
+        C, H, W, N, oh, ow, c_out = self.C, self.H, self.W, self.N, self.oh, self.ow, w.shape[0]
+        G = xp.zeros((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
+        G[kh - 1:kh - 1 + oh] = gy.transpose(2, 1, 3, 0)
+        m = w[:, :, ::-1].transpose(1, 3, 2, 0).reshape(C * kw, kh * c_out)
+        gx = xp.zeros((C, H, W + 2 * pw, N), dtype=self.dtype)  # only the rows kept
+        for r in range(H):  # padded row r + ph
+            piece = (m @ G[r + ph:r + ph + kh].reshape(kh * c_out, -1)).reshape(C, kw, ow, N)
+            for j in range(kw):
+                gx[:, r, j:j + sw * (ow - 1) + 1:sw] += piece[:, j]
+        return gx[:, :, pw:pw + W].transpose(3, 0, 1, 2)
 
     def columns(self, src, y0, y1):
         """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
