@@ -11,10 +11,9 @@ without a transposing copy.
 On NumPy the columns of each output row are a view of the input's expanded rows
 (:meth:`.windows.Windows.expand`, kw shifted copies), so conv2d's forward pass and kernel
 gradient, and conv2d_transpose's backward pass, copy the input kw times and build no column
-matrix. conv2d's input gradient with row stride 1 is folded input row by input row
-(:meth:`.windows.Windows.fold_rows`: one GEMM on a slice of gy's rows, kw adds); otherwise, and for
-conv2d_transpose's forward pass, columns are summed into the image (col2im) in blocks of output
-rows. On CuPy one block of columns is built by fused CUDA kernels.
+matrix. conv2d's input gradient, and conv2d_transpose's forward pass, with row stride 1 are
+folded input row by input row (:meth:`.windows.Windows.fold_rows`: one GEMM on a slice of gy's
+rows, kw adds); otherwise columns are summed into the image (col2im) in blocks of output rows. On CuPy one block of columns is built by fused CUDA kernels.
 """
 from ..autograd import Function
 from ..backend import get_array_module
@@ -113,11 +112,13 @@ class Conv2dTranspose(Function):
         win = Windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
         self.win, self.x_mat = win, to_columns(x, win.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
-        w_t = w.reshape(c_in, -1).T
-        y = win.new_sum()
-        for y0, y1 in win.blocks:
-            y = win.add_columns(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
-        y = win.image(y)
+        if win.folds_rows():  # conv2d's input gradient, with x in the place of gy
+            y = win.fold_rows(x, w)
+        else:
+            w_t, y = w.reshape(c_in, -1).T, win.new_sum()
+            for y0, y1 in win.blocks:
+                y = win.add_columns(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
+            y = win.image(y)
         if b is not None:
             y += b[:, None, None]
         return y
