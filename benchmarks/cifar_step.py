@@ -7,7 +7,7 @@ flatten (64*7*7), dense 512 + relu, dropout 0.5, dense 10, softmax cross-entropy
 import tinynet as tn
 from tinynet import functional as F
 
-from .common import LR, Params, clear_grads, data, labels, sgd, torch_classifier_step
+from .common import Params, clear_grads, data, labels, sgd, torch_classifier_step
 
 BATCH = 128
 NAME = "cifar_deep"

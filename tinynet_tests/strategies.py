@@ -1,6 +1,20 @@
 """Hypothesis strategies for op geometry: batch 1-2, odd sizes, strides 1-3, paddings 0-2,
-non-square kernels."""
+non-square kernels; and the ways the convolutions can run."""
+from unittest.mock import patch
+
 from hypothesis import strategies as st
+
+from tinynet.functional import windows
+
+# (bytes of one block of columns: 1 = one output row each, batch-last on NumPy or not: False
+# takes the (C, N, H, W) path that CuPy takes, with the generic slice loops)
+conv_setups = st.tuples(st.sampled_from([1, 200, 1 << 22]), st.booleans())
+
+
+def windows_setup(setup):
+    """A context in which the convolutions run as ``setup`` (from ``conv_setups``) says."""
+    block, batch_last = setup
+    return patch.multiple(windows, BLOCK_BYTES=block, prefers_batch_last=lambda a: batch_last)
 
 
 @st.composite

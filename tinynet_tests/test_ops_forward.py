@@ -1,34 +1,32 @@
 """Forward results of conv2d, conv2d_transpose and the pools against plain-loop references."""
-from unittest.mock import patch
 
 import numpy as np
 from hypothesis import given, strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
-from tinynet.functional import windows
 
 from . import reference
-from .strategies import conv_geometry, pool_geometry, transpose_geometry
+from .strategies import (conv_geometry, conv_setups, pool_geometry, transpose_geometry,
+                         windows_setup)
 
 
-# block: the bytes of one block of columns (see tinynet.functional.windows); 1 = one row each
-@given(conv_geometry(), st.sampled_from([1, 200, 1 << 22]))
-def test_conv2d_matches_loop_reference(g, block):
+@given(conv_geometry(), conv_setups)
+def test_conv2d_matches_loop_reference(g, setup):
     N, ci, co, H, W, kh, kw, stride, padding = g
     rng = np.random.default_rng(1)
     x, w, b = rng.normal(size=(N, ci, H, W)), rng.normal(size=(co, ci, kh, kw)), rng.normal(size=co)
-    with patch.object(windows, "BLOCK_BYTES", block):
+    with windows_setup(setup):
         y = F.conv2d(tn.Tensor(x), tn.Tensor(w), tn.Tensor(b), stride, padding)
     np.testing.assert_allclose(y.data, reference.conv2d(x, w, b, stride, padding), rtol=1e-10, atol=1e-12)
 
 
-@given(transpose_geometry(), st.sampled_from([1, 200, 1 << 22]))
-def test_conv2d_transpose_matches_loop_reference(g, block):
+@given(transpose_geometry(), conv_setups)
+def test_conv2d_transpose_matches_loop_reference(g, setup):
     N, ci, co, H, W, kh, kw, stride, padding, out_pad = g
     rng = np.random.default_rng(2)
     x, w, b = rng.normal(size=(N, ci, H, W)), rng.normal(size=(ci, co, kh, kw)), rng.normal(size=co)
-    with patch.object(windows, "BLOCK_BYTES", block):
+    with windows_setup(setup):
         y = F.conv2d_transpose(tn.Tensor(x), tn.Tensor(w), tn.Tensor(b), stride, padding, out_pad)
     ref = reference.conv2d_transpose(x, w, b, stride, padding, out_pad)
     assert y.shape == ref.shape

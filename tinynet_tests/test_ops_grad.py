@@ -1,6 +1,5 @@
 """Every differentiable op gradient-checked in float64 against central finite differences
 (random upstream gradient), over hypothesis-drawn shapes, strides and paddings."""
-from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -8,28 +7,27 @@ from hypothesis import given, strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
-from tinynet.functional import windows
 from tinynet.gradcheck import check_grad
 
 from .arrays import away_from_zero, distinct, normal
-from .strategies import conv_geometry, pool_geometry, shapes, transpose_geometry
+from .strategies import (conv_geometry, conv_setups, pool_geometry, shapes, transpose_geometry,
+                         windows_setup)
 
 
-# block: the bytes of one block of columns (see tinynet.functional.windows); 1 = one row each
-@given(conv_geometry(max_size=6), st.booleans(), st.sampled_from([1, 200, 1 << 22]))
-def test_conv2d_grad(g, bias, block):
+@given(conv_geometry(max_size=6), st.booleans(), conv_setups)
+def test_conv2d_grad(g, bias, setup):
     N, ci, co, H, W, kh, kw, stride, padding = g
     b = [normal(co, 3)] if bias else []
-    with patch.object(windows, "BLOCK_BYTES", block):
+    with windows_setup(setup):
         check_grad(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding),
                    [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + b)
 
 
-@given(transpose_geometry(max_size=4), st.booleans(), st.sampled_from([1, 200, 1 << 22]))
-def test_conv2d_transpose_grad(g, bias, block):
+@given(transpose_geometry(max_size=4), st.booleans(), conv_setups)
+def test_conv2d_transpose_grad(g, bias, setup):
     N, ci, co, H, W, kh, kw, stride, padding, out_pad = g
     b = [normal(co, 3)] if bias else []
-    with patch.object(windows, "BLOCK_BYTES", block):
+    with windows_setup(setup):
         check_grad(lambda x, w, *b: F.conv2d_transpose(x, w, b[0] if b else None, stride,
                                                        padding, out_pad),
                    [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b)
