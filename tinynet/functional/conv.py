@@ -72,7 +72,7 @@ class Conv2d(Function):
         by_rows = self.needs_grad[0] and win.folds_rows()
         gx = win.new_sum() if self.needs_grad[0] and not by_rows else None
         w_mat = w.reshape(c_out, -1)
-        for y0, y1 in win.blocks:  # all three read the block of gy while it is in cache
+        for y0, y1 in win.blocks:  # each reads the block of gy while it is in cache
             g = gy_mat[:, win.column_range(y0, y1)]
             if gw_t is not None:
                 for r0, r1 in win.gemm_blocks(y0, y1):
@@ -82,7 +82,10 @@ class Conv2d(Function):
                 gb += g.sum(axis=1)
             if gx is not None:
                 gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
-        gx = win.fold_rows(gy, w) if by_rows else win.image(gx) if gx is not None else None
+        if by_rows:
+            gx = win.fold_rows(gy, w)
+        elif gx is not None:
+            gx = win.image(gx)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
