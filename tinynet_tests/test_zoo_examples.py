@@ -36,6 +36,7 @@ def test_one_cycle_rises_to_the_peak_then_falls_to_zero(peak, total, warmup):
 
 @pytest.mark.parametrize("name, dataset, extra", [
     ("lenet_mnist", "mnist", []),
+    ("lenet_mnist", "mnist", ["--lr-drop", "1"]),
     ("cifar10_fast", "cifar10", ["--widths", "4,8,8"]),
     ("cifar10_augment", "cifar10", []),
 ])
@@ -52,6 +53,8 @@ def test_example_runs_and_writes_its_results(name, dataset, extra, tmp_path):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     model = load_model(out / "model.tnz")
     assert model.count_params() == metrics["params"]
+    if "--lr-drop" in extra:  # the rate of the first epoch, logged by the scheduler
+        assert metrics["lr_drop_epoch"] == 1 and metrics["history"]["lr"] == [1e-4]
 
 
 def test_cifar10_deep_resumes_after_its_last_saved_epoch(tmp_path):
