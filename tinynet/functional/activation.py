@@ -1,8 +1,7 @@
 """Activations: relu, leaky_relu, tanh, sigmoid, softmax, log_softmax (all shape-preserving)."""
-import operator
-
 from ..autograd import Function
 from ..backend import get_array_module
+from .math import normalize_axis
 
 
 class ReLU(Function):
@@ -56,20 +55,6 @@ class Sigmoid(Function):
         return gy * self.y * (1 - self.y)
 
 
-def _check_axis(op, axis, x):
-    """Raise a ValueError naming ``op`` unless ``axis`` (an int or a tuple of ints) is an axis
-    of x."""
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    for a in axes:
-        try:
-            a = operator.index(a)
-        except TypeError:
-            raise ValueError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
-        if not -x.ndim <= a < x.ndim:
-            raise ValueError(f"{op}: axis {axis!r} is out of range for x of shape {x.shape} "
-                             f"({x.ndim} dimensions)")
-
-
 def _log_softmax(x, axis):
     xp = get_array_module(x)
     shifted = x - x.max(axis=axis, keepdims=True)
@@ -81,7 +66,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        _check_axis("softmax", self.axis, x)
+        normalize_axis(self.axis, x.shape, "softmax")
         xp = get_array_module(x)
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
         self.y = e / e.sum(axis=self.axis, keepdims=True)
@@ -99,7 +84,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
-        _check_axis("log_softmax", self.axis, x)
+        normalize_axis(self.axis, x.shape, "log_softmax")
         self.y = _log_softmax(x, self.axis)
         return self.y
 

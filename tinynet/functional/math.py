@@ -4,6 +4,7 @@ Binary ops follow NumPy broadcasting; their backward sums each gradient back to 
 A Python scalar operand takes the dtype of the tensor it meets, so float32 stays float32.
 """
 import builtins
+import operator
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
@@ -161,14 +162,24 @@ class MatMul(Function):
         return ga, gb
 
 
-def _normalize_axis(axis, ndim, op="reduction"):
+def normalize_axis(axis, shape, op="reduction"):
+    """``axis`` (None, an int or a tuple of ints) of an array of ``shape`` as a tuple of axes in
+    [0, ndim); a ValueError naming ``op``, the axis and the shape otherwise."""
+    ndim = len(shape)
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    result = []
     for a in axes:
+        try:
+            a = operator.index(a)
+        except TypeError:
+            raise ValueError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}") from None
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a} is out of range for an array of {ndim} dimensions")
-    return tuple(a % ndim for a in axes)
+            raise ValueError(f"{op}: axis {axis!r} is out of range for x of shape {tuple(shape)} "
+                             f"({ndim} dimensions)")
+        result.append(a % ndim)
+    return tuple(result)
 
 
 def _expand_reduced(g, shape, axes):
@@ -183,7 +194,7 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        self.axes = _normalize_axis(self.axis, x.ndim, type(self).__name__.lower())
+        self.axes = normalize_axis(self.axis, x.shape, type(self).__name__.lower())
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -209,7 +220,7 @@ class Max(Function):
 
     def forward(self, x):
         self.x = x
-        self.axes = _normalize_axis(self.axis, x.ndim, "max")
+        self.axes = normalize_axis(self.axis, x.shape, "max")
         self.y = x.max(axis=self.axes, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(
             tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
