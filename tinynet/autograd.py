@@ -6,7 +6,8 @@ the outputs and, when a gradient is wanted, records itself as their ``creator``.
 walks the recorded graph iteratively in reverse topological order.
 
 The arithmetic operators of Tensor (``+ - * / ** @``, indexing, ``sum`` ...) are installed by
-``tinynet.functional.math``, which defines their Functions.
+one call, ``tinynet.functional.operators.install_operators()``, made when tinynet.functional is
+imported: the ops are built on Tensor, so Tensor cannot import them.
 """
 import contextlib
 import weakref

@@ -1,6 +1,7 @@
-"""Differentiable ops, one Function each: ``from tinynet import functional as F``."""
-from .math import (add, sub, mul, div, pow, neg, exp, log, matmul, sum, mean, max, reshape,
-                   transpose, unbroadcast)
+"""Differentiable ops, one Function each, by family: ``from tinynet import functional as F``."""
+from .arithmetic import add, sub, mul, div, pow, neg, exp, log, matmul, unbroadcast
+from .reduction import sum, mean, max
+from .shape import reshape, transpose, getitem, concat_channels, pad2d
 from .activation import relu, leaky_relu, tanh, sigmoid, softmax, log_softmax
 from .linear import linear
 from .conv import conv2d, conv2d_transpose, upsample2d
@@ -8,6 +9,8 @@ from .windows import im2col, col2im
 from .pool import max_pool2d, avg_pool2d
 from .norm import batch_norm
 from .dropout import dropout
-from .shape_ops import concat_channels
 from .loss import (mean_squared_error, binary_cross_entropy, binary_cross_entropy_with_logits,
                    categorical_cross_entropy, softmax_cross_entropy)
+from .operators import install_operators
+
+install_operators()

@@ -1,7 +1,7 @@
 """Activations: relu, leaky_relu, tanh, sigmoid, softmax, log_softmax (all shape-preserving)."""
 from ..autograd import Function
 from ..backend import get_array_module
-from .math import normalize_axis
+from ._args import normalize_axis
 
 
 class ReLU(Function):

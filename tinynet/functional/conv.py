@@ -17,8 +17,9 @@ rows, kw adds); otherwise columns are summed into the image (col2im) in blocks o
 """
 from ..autograd import Function
 from ..backend import get_array_module
+from ._args import pair
 from .layout import from_columns, to_columns
-from .windows import Windows, pair
+from .windows import Windows
 
 
 def _check_conv(op, x, w, b, c_in_axis):

@@ -6,7 +6,7 @@ unchanged, and a slice's innermost run is the batch.
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from .windows import out_size, pair, window_offsets
+from ._args import out_size, pair, window_offsets
 from .layout import copy_like, is_batch_last, memory_order, new_images
 
 GROUP_BYTES = 2 << 20  # max_pool2d's backward works on channel groups of about this input size

@@ -18,46 +18,11 @@ ordered (n, y, x) and one block covers all rows, built by fused CUDA kernels
 """
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
+from ._args import out_size, pair, window_offsets
 from .layout import is_batch_last, new_images, prefers_batch_last
 
 BLOCK_BYTES = 4 << 20  # the size one block's column matrix aims at (1-8 MiB measured alike)
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
-
-
-def pair(v, name="value", minimum=None, op=None):
-    """An int or a pair of ints -> a pair of ints, each at least ``minimum`` (by default 1 for
-    strides, kernels and scales, 0 for paddings). ``op``, the caller (e.g. "conv2d"), prefixes
-    the error message: "conv2d: stride must be >= 1, got 0"."""
-    who = f"{op}: " if op else ""
-    if minimum is None:
-        minimum = 0 if "padding" in name else 1
-    values = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
-    if len(values) != 2:
-        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}")
-    try:
-        result = tuple(int(e) for e in values)
-    except (TypeError, ValueError):
-        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}") from None
-    if result != values:  # 2.5 or "2" would otherwise be taken as 2
-        raise ValueError(f"{who}{name} must be an int or a pair of ints, got {v!r}")
-    if min(result) < minimum:
-        raise ValueError(f"{who}{name} must be >= {minimum}, got {v!r}")
-    return result
-
-
-def out_size(n, k, s, p):
-    """Output length of a window of k with stride s over n cells padded by p on both sides."""
-    return (n + 2 * p - k) // s + 1
-
-
-def window_offsets(kh, kw, sh, sw, oh, ow, first_row=0):
-    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order;
-    the slices pick, in the padded input, cell (i, j) of the windows of output rows
-    [first_row, first_row + oh) and columns [0, ow)."""
-    for i in range(kh):
-        top = first_row * sh + i
-        for j in range(kw):
-            yield i, j, slice(top, top + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
 
 
 def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):

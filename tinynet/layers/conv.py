@@ -6,7 +6,7 @@ border_mode='same', subsample=(2, 2), init=..., nb_filter=...)``.
 """
 from .. import functional as F
 from .. import initializers
-from ..functional.windows import pair
+from ..functional._args import pair
 from .activations import ActivationMixin
 from .base import Layer, legacy_kwargs, shape_str, warn_legacy
 from .core import _channels_first

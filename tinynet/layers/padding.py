@@ -1,9 +1,7 @@
-"""Keras's 'same' padding (possibly asymmetric), an asymmetric pad op, and ZeroPadding2D."""
+"""Keras's 'same' padding (possibly asymmetric) and ZeroPadding2D, on the op F.pad2d."""
 import math
 
-from ..autograd import Function
-from ..backend import get_array_module
-from ..functional.layout import new_images, prefers_batch_last
+from ..functional.shape import pad2d
 from .base import Layer
 from .core import _channels_first
 
@@ -22,35 +20,6 @@ def conv_pads(padding, size, kernel, strides, who):
     if padding == "same":
         return tuple(same_pads(n, k, s) for n, k, s in zip(size, kernel, strides))
     raise ValueError(f"{who}: padding must be 'valid' or 'same', got {padding!r}")
-
-
-class Pad2d(Function):
-    """(N, C, H, W) -> (N, C, top + H + bottom, left + W + right), filled with ``value``.
-    The result is in the memory layout conv2d reads (batch-last on NumPy)."""
-
-    def __init__(self, pads, value=0.0):
-        (self.top, self.bottom), (self.left, self.right) = pads
-        self.value = value
-
-    def forward(self, x):
-        if x.ndim != 4:
-            raise ValueError(f"pad2d: x must be (N, C, H, W), got shape {x.shape}")
-        N, C, H, W = x.shape
-        shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
-        out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),
-                         fill=x.dtype.type(self.value))
-        out[:, :, self.top:self.top + H, self.left:self.left + W] = x
-        self.hw = H, W
-        return out
-
-    def backward(self, gy):
-        H, W = self.hw
-        return gy[:, :, self.top:self.top + H, self.left:self.left + W]
-
-
-def pad2d(x, pads, value=0.0):
-    """Pad Tensor x (N, C, H, W) by pads ((top, bottom), (left, right))."""
-    return Pad2d(pads, value)(x)
 
 
 class ZeroPadding2D(Layer):

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import get_array_module
-from ..functional.windows import pair
+from ..functional._args import pair
 from .base import Layer, legacy_kwargs, shape_str, warn_legacy
 from .core import _channels_first
 from .padding import conv_pads, pad2d

@@ -1,0 +1,217 @@
+"""Elementwise arithmetic and matmul: add, sub, mul, div, pow, neg, exp, log, matmul.
+
+Binary ops follow NumPy broadcasting; their backward sums each gradient back to its input's shape.
+A Python scalar operand takes the dtype of the tensor it meets, so float32 stays float32.
+"""
+from ..autograd import Function, Tensor
+from ..backend import get_array_module
+
+
+def unbroadcast(g, shape):
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
+                                       if n == 1 and g.shape[i + extra] != 1)
+    g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def _broadcast_shapes(op, a, b):
+    try:
+        return get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+
+
+def _same_float_dtype(op, a, b):
+    """(a, b) with an integer or bool operand cast to the other's floating dtype; two different
+    floating dtypes are an error: ops never change dtype silently."""
+    fa, fb = a.dtype.kind == "f", b.dtype.kind == "f"
+    if fa and fb and a.dtype != b.dtype:
+        raise TypeError(f"{op}: operands have dtypes {a.dtype} and {b.dtype}; convert one "
+                        f"explicitly (ops never change dtype silently)")
+    if fa and not fb:
+        b = b.astype(a.dtype)
+    elif fb and not fa:
+        a = a.astype(b.dtype)
+    return a, b
+
+
+class _Binary(Function):
+    def forward(self, a, b):
+        a, b = _same_float_dtype(type(self).__name__, a, b)
+        if a.shape != b.shape:
+            _broadcast_shapes(type(self).__name__, a, b)
+        self.a_shape, self.b_shape = a.shape, b.shape
+        return self.compute(a, b)
+
+
+class Add(_Binary):
+    def compute(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.a_shape), unbroadcast(gy, self.b_shape)
+
+
+class Sub(_Binary):
+    def compute(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        return unbroadcast(gy, self.a_shape), unbroadcast(-gy, self.b_shape)
+
+
+class Mul(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        ga = unbroadcast(gy * self.b, self.a_shape) if self.needs_grad[0] else None
+        gb = unbroadcast(gy * self.a, self.b_shape) if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Div(_Binary):
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        ga = gy / self.b
+        gb = unbroadcast(-ga * self.a / self.b, self.b_shape) if self.needs_grad[1] else None
+        return unbroadcast(ga, self.a_shape), gb
+
+
+class Pow(_Binary):
+    """a ** b, elementwise; the gradient for b needs a > 0 where it is used."""
+
+    def compute(self, a, b):
+        self.a, self.b = a, b
+        self.y = a ** b
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = unbroadcast(gy * self.b * self.a ** (self.b - 1), self.a_shape)
+        if self.needs_grad[1]:
+            gb = unbroadcast(gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1)), self.b_shape)
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.y = get_array_module(x).exp(x)
+        return self.y
+
+    def backward(self, gy):
+        return gy * self.y
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return get_array_module(x).log(x)
+
+    def backward(self, gy):
+        return gy / self.x
+
+
+class MatMul(Function):
+    """a (..., n, k) @ b (..., k, m); 1-D operands as in NumPy."""
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
+                             f"{a.shape} and {b.shape}")
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}")
+        self.a, self.b = _same_float_dtype("matmul", a, b)
+        return self.a @ self.b
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        if self.a.ndim == 1 and self.b.ndim == 1:  # a dot product: gy is a scalar
+            return gy * self.b, gy * self.a
+        a = self.a[None, :] if self.a.ndim == 1 else self.a
+        b = self.b[:, None] if self.b.ndim == 1 else self.b
+        if self.a.ndim == 1:
+            gy = xp.expand_dims(gy, -2)
+        if self.b.ndim == 1:
+            gy = xp.expand_dims(gy, -1)
+        ga = gy @ xp.swapaxes(b, -1, -2)
+        gb = xp.swapaxes(a, -1, -2) @ gy
+        ga = unbroadcast(ga, a.shape).reshape(self.a.shape)
+        gb = unbroadcast(gb, b.shape).reshape(self.b.shape)
+        return ga, gb
+
+
+def _operands(a, b):
+    """Wrap a Python scalar operand in an array of the other operand's dtype."""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        b = _scalar_like(b, a.data)
+    elif isinstance(b, Tensor) and not isinstance(a, Tensor):
+        a = _scalar_like(a, b.data)
+    return a, b
+
+
+def _scalar_like(value, like):
+    """A constant operand (Python number, list or array) in the dtype of the tensor it meets,
+    when that tensor is floating point: constants never change a tensor's dtype."""
+    xp = get_array_module(like)
+    if like.dtype.kind == "f":
+        if isinstance(value, (int, float, bool)) or not hasattr(value, "dtype"):
+            return xp.asarray(value, dtype=like.dtype)
+        if value.dtype != like.dtype and value.dtype.kind in "fiub":
+            return value.astype(like.dtype)
+        return value
+    return value if hasattr(value, "shape") else xp.asarray(value)
+
+
+def add(a, b):
+    return Add()(*_operands(a, b))
+
+
+def sub(a, b):
+    return Sub()(*_operands(a, b))
+
+
+def mul(a, b):
+    return Mul()(*_operands(a, b))
+
+
+def div(a, b):
+    return Div()(*_operands(a, b))
+
+
+def pow(a, b):
+    return Pow()(*_operands(a, b))
+
+
+def neg(x):
+    return Neg()(x)
+
+
+def exp(x):
+    return Exp()(x)
+
+
+def log(x):
+    return Log()(x)
+
+
+def matmul(a, b):
+    return MatMul()(*_operands(a, b))

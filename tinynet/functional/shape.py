@@ -1,0 +1,143 @@
+"""Ops that rearrange values without computing new ones: reshape, transpose, indexing,
+concat_channels, pad2d."""
+from ..autograd import Function, Tensor
+from ..backend import get_array_module
+from .layout import new_images, prefers_batch_last
+
+
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        self.x_shape = x.shape
+        try:
+            return x.reshape(self.shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
+                             f"({x.size} elements) into {self.shape}") from None
+
+    def backward(self, gy):
+        return gy.reshape(self.x_shape)
+
+
+class Transpose(Function):
+    def __init__(self, axes=None):
+        self.axes = axes
+
+    def forward(self, x):
+        axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(self.axes)
+        if sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {axes} are not a permutation for shape {x.shape}")
+        self.inverse = tuple(sorted(range(x.ndim), key=lambda i: axes[i] % x.ndim))
+        return x.transpose(axes)
+
+    def backward(self, gy):
+        return gy.transpose(self.inverse)
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        self.x_shape, self.x_dtype = x.shape, x.dtype
+        try:
+            return x[self.index]
+        except IndexError as e:
+            raise IndexError(f"getitem: index {self.index!r} does not fit a tensor of shape "
+                             f"{x.shape}: {e}") from None
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.x_shape, self.x_dtype)
+        if _is_basic_index(self.index):
+            gx[self.index] = gy
+        elif xp.__name__ == "cupy":  # fancy indices may repeat an element: accumulate
+            import cupyx
+            cupyx.scatter_add(gx, self.index, gy)
+        else:
+            xp.add.at(gx, self.index, gy)
+        return gx
+
+
+def _raw_index(index):
+    """An index with any Tensor in it replaced by its array (indices carry no gradient)."""
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    return index.data if isinstance(index, Tensor) else index
+
+
+def _is_basic_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, slice)) or i is None or i is Ellipsis for i in items)
+
+
+class ConcatChannels(Function):
+    """a (N, Ca, *S) and b (N, Cb, *S) -> (N, Ca + Cb, *S), joined along axis 1 (channels-first:
+    S is (H, W) for images, () for feature rows). The backward splits the gradient at Ca."""
+
+    def forward(self, a, b):
+        if a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
+            raise ValueError(f"concat_channels: expected (N, Ca, ...) and (N, Cb, ...) with the same N and "
+                             f"trailing dimensions, got shapes {a.shape} and {b.shape}")
+        if a.dtype != b.dtype:
+            raise TypeError(f"concat_channels: dtypes differ ({a.dtype} and {b.dtype}); convert one "
+                            f"explicitly (ops never change dtype silently)")
+        self.split = a.shape[1]
+        return get_array_module(a, b).concatenate([a, b], axis=1)
+
+    def backward(self, gy):
+        return gy[:, :self.split], gy[:, self.split:]
+
+
+class Pad2d(Function):
+    """(N, C, H, W) -> (N, C, top + H + bottom, left + W + right), filled with ``value``.
+    The result is in the memory layout conv2d reads (batch-last on NumPy)."""
+
+    def __init__(self, pads, value=0.0):
+        (self.top, self.bottom), (self.left, self.right) = pads
+        self.value = value
+
+    def forward(self, x):
+        if x.ndim != 4:
+            raise ValueError(f"pad2d: x must be (N, C, H, W), got shape {x.shape}")
+        N, C, H, W = x.shape
+        shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
+        out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),
+                         fill=x.dtype.type(self.value))
+        out[:, :, self.top:self.top + H, self.left:self.left + W] = x
+        self.hw = H, W
+        return out
+
+    def backward(self, gy):
+        H, W = self.hw
+        return gy[:, :, self.top:self.top + H, self.left:self.left + W]
+
+
+def reshape(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return Reshape(shape)(x)
+
+
+def transpose(x, *axes):
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    return Transpose(axes or None)(x)
+
+
+def getitem(x, index):
+    """x[index] for basic and fancy indices (a Tensor in the index is used as its array)."""
+    return GetItem(_raw_index(index))(x)
+
+
+def concat_channels(a, b):
+    """Tensors or arrays a (N, Ca, ...), b (N, Cb, ...) -> Tensor (N, Ca + Cb, ...),
+    differentiable in both (e.g. images and label planes for a conditional discriminator)."""
+    return ConcatChannels()(a, b)
+
+
+def pad2d(x, pads, value=0.0):
+    """Pad Tensor x (N, C, H, W) by pads ((top, bottom), (left, right))."""
+    return Pad2d(pads, value)(x)
