@@ -3,11 +3,13 @@ CIFAR-10 deep net, DCGAN), on NumPy and on CuPy when a CUDA GPU is present, besi
 Chainer) in the same run. Writes <machine>.json, .md and .png under --out.
 
     python -m benchmarks [--smoke] [--device cpu|gpu|all] [--repeats N] [--out DIR]
-    tinynet bench ...            (the same: tinynet.cli calls benchmarks.__main__.main(argv))
+    tinynet bench ...            (the same, run from the checkout's root)
 """
 import argparse
 import sys
 from pathlib import Path
+
+from tinynet import backend
 
 from .config import make_config
 from .report import write_all
@@ -55,6 +57,7 @@ def main(argv=None):
     """Run the suite; returns (results dict, written paths). Exit status 0 also when the asked-for
     device is missing (it is reported as skipped)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
     cfg = make_config(smoke=args.smoke, repeats=args.repeats, memory=not args.no_memory,
                       torch_kernels=not args.no_torch_kernels)
     parts = ("kernels", "steps") if args.only is None else (args.only,)

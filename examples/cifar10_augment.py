@@ -12,7 +12,8 @@ this small net underfitting: 68.4% after 50 epochs (runs/cifar10_augment_lecture
 The model and the run so far are saved after every epoch; ``--resume`` goes on from there.
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
-from tinynet import runs, zoo
+from tinynet import zoo
+from tinynet.apps import runs
 from tinynet.callbacks import LearningRateScheduler
 from tinynet.preprocessing import ImageDataGenerator
 

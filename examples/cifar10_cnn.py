@@ -5,7 +5,8 @@
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
-from tinynet import runs, zoo
+from tinynet import zoo
+from tinynet.apps import runs
 
 
 def main(argv=None):

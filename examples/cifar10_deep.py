@@ -6,7 +6,8 @@
 The model and the run so far are saved after every epoch; ``--resume`` goes on from there.
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
-from tinynet import runs, zoo
+from tinynet import zoo
+from tinynet.apps import runs
 
 
 def main(argv=None):

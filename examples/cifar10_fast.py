@@ -14,7 +14,8 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 import math
 
-from tinynet import runs, zoo
+from tinynet import zoo
+from tinynet.apps import runs
 from tinynet.optimizers import SGD, Schedule
 from tinynet.preprocessing import ImageDataGenerator
 

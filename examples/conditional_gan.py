@@ -6,7 +6,7 @@ lecture's text-to-image idea, for digits):
     cgan.fit(x_train, y_train, epochs=5, batch_size=128)
     sevens = cgan.generate(labels=["seven"] * 10)
 
-(tinynet.gan.experiments.run_conditional). The classifier must read the requested digit in
+(tinynet.apps.gan_experiments.run_conditional). The classifier must read the requested digit in
 >= 90% of samples; results.json gives the share overall and per digit. Writes the per-epoch
 grids (one row per digit), conditional-final.png (rows asked for by name), losses, the class
 histogram, results.json, train.log and the models into --out.
@@ -16,7 +16,7 @@ histogram, results.json, train.log and the models into --out.
 """
 import sys
 
-from tinynet.gan.cli import example_main
+from tinynet.apps.gan_cli import example_main
 
 if __name__ == "__main__":
     sys.exit(example_main("conditional"))

@@ -7,7 +7,7 @@ tinynet.gan.GAN, sampled from a moving average of the generator's weights, measu
             callbacks=[SampleGrid("out/samples-epoch{epoch:03d}.png", steps=(50, 200)), LossRecorder()])
     report = quality_report(digit_classifier(), to_unit(gan.generate(5000)), x_test01)
 
-(tinynet.gan.experiments.run_dcgan). Writes samples after 50 and 200 iterations and every epoch,
+(tinynet.apps.gan_experiments.run_dcgan). Writes samples after 50 and 200 iterations and every epoch,
 the final samples, losses, an interpolation strip, the class histogram, results.json (confident
 share, class shares, Fréchet distance next to the real-halves reference, seconds per epoch),
 train.log and the models (generator.tnz, generator_ema.tnz, discriminator.tnz) into --out.
@@ -20,7 +20,7 @@ by the fully trained LeNet: see the README).
 """
 import sys
 
-from tinynet.gan.cli import example_main
+from tinynet.apps.gan_cli import example_main
 
 if __name__ == "__main__":
     sys.exit(example_main("dcgan"))

@@ -9,7 +9,7 @@
                               [SGD(5e-4, momentum=0.9, nesterov=True)] * 2 (one each), "binary_crossentropy")
     model.fit(x_train, gan_targets(len(x_train)), batch_size=128, epochs=5, callbacks=[ImageGridCallback(...)])
 
-(tinynet.gan.experiments.run_lecture). Writes sample grids per epoch, losses, an interpolation
+(tinynet.apps.gan_experiments.run_lecture). Writes sample grids per epoch, losses, an interpolation
 strip, the class histogram and results.json (quality measured by the cached LeNet) into --out.
 
     TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out runs/gan/lecture]
@@ -17,7 +17,7 @@ strip, the class histogram and results.json (quality measured by the cached LeNe
 """
 import sys
 
-from tinynet.gan.cli import example_main
+from tinynet.apps.gan_cli import example_main
 
 if __name__ == "__main__":
     sys.exit(example_main("lecture"))

@@ -5,7 +5,7 @@ man" on digits: z(thick 7) - z(thin 7) + z(thin 1) should draw a thick 1.
     thick_7, thin_7, thin_1 = ...           # top / bottom quarter of ink mass among confident 7s, 1s
     z_new = arithmetic([z[thick_7[:100]], z[thin_7[:100]], z[thin_1[:3]]])   # group means, + - +
 
-(tinynet.gan.latent.arithmetic_study, tinynet.gan.experiments.run_latent_arithmetic). Measured
+(tinynet.gan.latent.arithmetic_study, tinynet.apps.gan_experiments.run_latent_arithmetic). Measured
 over every ordered digit pair, both directions (thicker / thinner) and --trials random groups:
 the share of results whose ink moves the intended way (target >= 80%), the share still read as
 the base digit (target >= 80%), and a control with a random vector in place of the attribute
@@ -19,7 +19,7 @@ arithmetic-<ink|slant>-<recipe>.png and results.json.
 """
 import sys
 
-from tinynet.gan.cli import example_main
+from tinynet.apps.gan_cli import example_main
 
 if __name__ == "__main__":
     sys.exit(example_main("arithmetic"))

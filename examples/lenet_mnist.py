@@ -8,7 +8,8 @@ With --lr-drop E (tinynet's recipe; the lecture has none) the learning rate fall
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
-from tinynet import runs, zoo
+from tinynet import zoo
+from tinynet.apps import runs
 from tinynet.callbacks import LearningRateScheduler
 
 

@@ -13,13 +13,13 @@ MIN=${GAN_MINUTES:-4}; DEV=${DEVICE:-gpu}; LENET_EPOCHS=${LENET_EPOCHS:-20}; EXT
 cat "$OUT/machine.txt"
 
 [ -n "${SKIP_TESTS:-}" ] || (timeout 200 python3 -m pytest tinynet_tests -q -rs -p no:cacheprovider > "$OUT/tests.log" 2>&1; echo "rc=$?" >> "$OUT/tests.log") &
-(timeout 300 python3 -m tinynet.cli train lenet --device $DEV --epochs $LENET_EPOCHS $EXTRA --verbose 2 --out "$OUT/lenet" > "$OUT/lenet.log" 2>&1; echo "rc=$?" >> "$OUT/lenet.log") &
+(timeout 300 python3 -m tinynet.apps.cli train lenet --device $DEV --epochs $LENET_EPOCHS $EXTRA --verbose 2 --out "$OUT/lenet" > "$OUT/lenet.log" 2>&1; echo "rc=$?" >> "$OUT/lenet.log") &
 
 # the digit classifier the GAN metrics use, trained once before the GAN jobs share it
-python3 -c "from tinynet.gan.metrics import digit_classifier; digit_classifier(device='$DEV', verbose=1)" > "$OUT/classifier.log" 2>&1
+python3 -c "from tinynet.gan.quality import digit_classifier; digit_classifier(device='$DEV', verbose=1)" > "$OUT/classifier.log" 2>&1
 gan() {  # gan NAME [args...]
   local name=$1; shift
-  timeout $(( ${MIN%.*} * 60 + 90 )) python3 -m tinynet.cli gan "$name" --device $DEV --epochs 50 $EXTRA --verbose 2 \
+  timeout $(( ${MIN%.*} * 60 + 90 )) python3 -m tinynet.apps.cli gan "$name" --device $DEV --epochs 50 $EXTRA --verbose 2 \
       --max-minutes "$MIN" --out "$OUT/gan/$name" --models-dir "/tmp/tinynet_models/$name" "$@" \
       > "$OUT/gan_$name.log" 2>&1
   echo "rc=$?" >> "$OUT/gan_$name.log"

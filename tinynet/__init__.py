@@ -12,8 +12,8 @@ from . import functional  # installs the Tensor operators
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("functional", "gradcheck", "initializers", "layers", "optimizers", "models",
-               "callbacks", "datasets", "preprocessing", "zoo", "trees", "plot", "gan", "cli", "utils")
+_SUBMODULES = ("functional", "gradcheck", "layers", "training", "optimizers", "callbacks", "models",
+               "legacy", "zoo", "gan", "trees", "datasets", "preprocessing", "plot", "utils", "apps")
 
 
 def __getattr__(name):

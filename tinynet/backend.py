@@ -94,23 +94,26 @@ def uniform(xp, shape, dtype):
     return rng(xp).random(shape, dtype=dtype)
 
 
-# ----- Keep big freed buffers in the heap -----
-# A training step allocates and frees the same large arrays (im2col columns, activations) every
-# iteration. By default glibc serves each one with a fresh mmap and unmaps it on free, so every
-# step pays a page fault per 4 KiB page touched (measured: ~20% of a LeNet step on 2 cores).
-# Raising the mmap and trim thresholds lets freed blocks be reused instead. The cost: the
-# process keeps its peak heap. TINYNET_MALLOC_TUNING=0 leaves glibc's defaults alone.
-def _tune_malloc():
+def tune_malloc():
+    """Keep big freed buffers in the heap (glibc only); returns True when glibc took the settings.
+
+    A training step allocates and frees the same large arrays (im2col columns, activations) every
+    iteration. By default glibc serves each one with a fresh mmap and unmaps it on free, so every
+    step pays a page fault per 4 KiB page touched. Raising the mmap and trim thresholds lets freed
+    blocks be reused; the cost is that the process keeps its peak heap. This changes the whole
+    process's allocator, so the library never calls it on import: the ``tinynet`` command and the
+    benchmarks do. TINYNET_MALLOC_TUNING=0 leaves glibc's defaults alone.
+    """
     if os.environ.get("TINYNET_MALLOC_TUNING", "1") == "0":
         return False
     try:
         import ctypes
+
         libc = ctypes.CDLL("libc.so.6")
         M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
-                    and libc.mallopt(M_TRIM_THRESHOLD, (1 << 31) - 1))
+        return bool(
+            libc.mallopt(M_MMAP_THRESHOLD, 1 << 30)
+            and libc.mallopt(M_TRIM_THRESHOLD, (1 << 31) - 1)
+        )
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         return False
-
-
-MALLOC_TUNED = _tune_malloc()

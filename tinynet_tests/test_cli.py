@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tinynet import cli
+from tinynet.apps import cli
 
 DATA = os.environ.get("TINYNET_DATA")
 MNIST = Path(DATA or "/nonexistent") / "mnist" / "t10k-images-idx3-ubyte.gz"
@@ -26,7 +26,7 @@ def test_help_lists_the_commands(capsys):
 
 
 def test_help_from_a_fresh_interpreter():
-    done = subprocess.run([sys.executable, "-m", "tinynet.cli", "train", "--help"], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "tinynet.apps.cli", "train", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0
     for option in ("lenet", "cifar10-cnn", "cifar10-deep", "--augment", "--epochs", "--batch-size",
@@ -103,7 +103,7 @@ def test_train_resume_goes_on_from_the_checkpoint(tmp_path, capsys):
 @pytest.mark.skipif(not CIFAR.is_file(), reason="needs real CIFAR-10: set TINYNET_DATA to a folder "
                                                 "with cifar10/cifar-10-batches-bin")
 def test_train_augment_uses_the_examples_recipe(tmp_path):
-    from tinynet import runs
+    from tinynet.apps import runs
     out = tmp_path / "aug"
     assert cli.main(["train", "cifar10-deep", "--augment", "--epochs", "1", "--limit", "32",
                      "--batch-size", "16", "--out", str(out), "--verbose", "0"]) == 0
@@ -112,19 +112,19 @@ def test_train_augment_uses_the_examples_recipe(tmp_path):
     assert metrics["history"]["lr"] == [pytest.approx(runs.augment_learning_rate(0))]
     assert metrics["validation"] == "test set" and metrics["epochs"] == 1
 
-def test_bench_passes_its_arguments_through(monkeypatch):
-    import benchmarks.__main__ as bench
-    seen = []
-    monkeypatch.setattr(bench, "main", lambda argv: seen.append(argv))
+def test_bench_runs_the_checkouts_suite_with_its_arguments(monkeypatch, tmp_path):
+    (tmp_path / "benchmarks").mkdir()
+    (tmp_path / "benchmarks" / "__main__.py").write_text(
+        "import sys, pathlib; pathlib.Path('argv.txt').write_text(' '.join(sys.argv[1:]))")
+    monkeypatch.chdir(tmp_path)
     assert cli.main(["bench", "--smoke", "--device", "cpu"]) == 0
-    assert seen == [["--smoke", "--device", "cpu"]]
+    assert (tmp_path / "argv.txt").read_text() == "--smoke --device cpu"
 
 
-def test_bench_outside_a_checkout_says_so(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "benchmarks", None)  # import benchmarks fails
-    monkeypatch.setitem(sys.modules, "benchmarks.__main__", None)
-    with pytest.raises(cli.CommandError, match="benchmarks/ folder is not importable.*checkout"):
-        cli._benchmarks_main(roots=[tmp_path])
+def test_bench_outside_a_checkout_says_so(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["bench", "--smoke"]) == 1
+    assert "no benchmarks/ folder in" in capsys.readouterr().err
 
 
 def test_subcommand_registry(monkeypatch, capsys):

@@ -390,7 +390,7 @@ class FakeClock:
 def test_time_budget_reports_a_cut_only_when_it_cut(monkeypatch, seconds, epochs, steps, run_epochs,
                                                     run_batches, cut):
     from tinynet.callbacks import LambdaCallback
-    from tinynet.gan import TimeBudget, callbacks as gan_callbacks
+    from tinynet.gan import TimeBudget, monitors as gan_callbacks
     clock = FakeClock()
     monkeypatch.setattr(gan_callbacks, "time", clock)
     tn.seed(0)
@@ -404,7 +404,7 @@ def test_time_budget_reports_a_cut_only_when_it_cut(monkeypatch, seconds, epochs
 
 def test_time_budget_on_a_sequential_that_finishes_its_epochs(monkeypatch):
     from tinynet.callbacks import LambdaCallback
-    from tinynet.gan import TimeBudget, callbacks as gan_callbacks
+    from tinynet.gan import TimeBudget, monitors as gan_callbacks
     clock = FakeClock()
     monkeypatch.setattr(gan_callbacks, "time", clock)
     m = Sequential([Dense(1, input_shape=(2,))])
@@ -426,7 +426,7 @@ def test_dense_option_adds_infogans_hidden_layers():
 
 
 def test_cli_summary_prints_the_median_epoch_time_not_the_last():
-    from tinynet.gan.cli import summary
+    from tinynet.apps.gan_cli import summary
     quality = {"confident_share": 0.9, "samples": 100, "confidence_threshold": 0.9, "min_class_share": 0.08,
                "fid": 1.0, "fid_real_halves": 0.5}
     text = summary("dcgan", {"epochs": 3, "seconds_per_epoch": [12.0, 10.0, 30.0], "quality": quality}, "out")

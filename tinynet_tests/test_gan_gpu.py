@@ -7,7 +7,7 @@ import tinynet as tn
 from tinynet.backend import gpu_available
 from tinynet.gan import (AdversarialModel, AdversarialOptimizerSimultaneous, ConditionalGAN, GAN, gan_targets,
                          dcgan_discriminator, dcgan_generator, normal_latent_sampling, simple_gan)
-from tinynet.gan import metrics
+from tinynet.gan import quality as metrics
 from tinynet.optimizers import Adam
 
 pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")

@@ -1,4 +1,4 @@
-"""tinynet.gan.metrics and tinynet.gan.latent on known inputs: Fréchet distances with closed
+"""tinynet.gan.quality and tinynet.gan.latent on known inputs: Fréchet distances with closed
 forms, shares of confident / per-class predictions, real digits scoring high and noise low,
 latent interpolation and arithmetic, stroke attributes, the arithmetic study on a generator whose
 latent structure is known, and a tiny experiment run."""
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinynet as tn
-from tinynet.gan import metrics
+from tinynet.gan import quality as metrics
 from tinynet.gan.latent import arithmetic, arithmetic_study, ink, interpolate, sample_latent, slant
 from tinynet.layers import Dense, Flatten
 from tinynet.models import Sequential, load_model
@@ -88,7 +88,7 @@ def test_images_must_be_unit_scaled():
 @pytest.fixture(scope="module")
 def mnist_and_classifier():
     """A small MLP trained briefly on 4,000 MNIST digits (seconds), and 2,000 test digits."""
-    from tinynet.gan.experiments import load_mnist
+    from tinynet.apps.gan_experiments import load_mnist
     from tinynet.optimizers import Adam
     x, y = load_mnist("train", 4000, scale="unit")
     xt, yt = load_mnist("test", 2000, scale="unit")
@@ -210,7 +210,7 @@ def test_arithmetic_study_needs_enough_confident_samples():
 # ----- a tiny experiment run -----
 @needs_mnist
 def test_run_dcgan_writes_its_outputs(tmp_path, mnist_and_classifier):
-    from tinynet.gan.experiments import run_dcgan
+    from tinynet.apps.gan_experiments import run_dcgan
     clf = mnist_and_classifier[0]
     r = run_dcgan(str(tmp_path), epochs=1, batch_size=16, limit=32, n_eval=200, verbose=0, classifier=clf)
     for name in ("samples-epoch001.png", "samples-final.png", "losses.png", "interpolation.png",
@@ -226,7 +226,7 @@ def test_run_dcgan_writes_its_outputs(tmp_path, mnist_and_classifier):
 
 @needs_mnist
 def test_tinynet_gan_command(tmp_path, capsys, mnist_and_classifier):
-    from tinynet.cli import main
+    from tinynet.apps.cli import main
     path = tmp_path / "clf.tnz"
     mnist_and_classifier[0].save(path)
     status = main(["gan", "dcgan", "--limit", "32", "--batch-size", "16", "--epochs", "1", "--n-eval", "100",
@@ -252,7 +252,7 @@ def test_tinynet_gan_command(tmp_path, capsys, mnist_and_classifier):
 def test_run_latent_arithmetic_pipeline(tmp_path):
     """The whole arithmetic run on a random generator and a random, very confident 'classifier'
     (fixed functions of z and of the image): files, both recipes, rates in range."""
-    from tinynet.gan.experiments import run_latent_arithmetic
+    from tinynet.apps.gan_experiments import run_latent_arithmetic
     from tinynet.layers import Reshape
     tn.seed(0)
     g = Sequential([Dense(784, activation="tanh", input_shape=(16,)), Reshape((1, 28, 28))])

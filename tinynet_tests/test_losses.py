@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tinynet as tn
-from tinynet import losses
+from tinynet.training import losses
 from tinynet.callbacks import LambdaCallback
 from tinynet.layers import Dense
 from tinynet.models import Sequential

@@ -227,7 +227,7 @@ def test_class_weight_weights_each_sample_like_keras():
 
 
 def test_class_weight_on_binary_logits_path_matches_gradient_check():
-    from tinynet import losses
+    from tinynet.training import losses
     z = np.random.default_rng(0).normal(size=(6, 1))
     t = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
     w = np.array([1.0, 2.0, 0.5, 1.0, 3.0, 0.0])

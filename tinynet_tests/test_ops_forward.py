@@ -102,7 +102,7 @@ def test_binary_cross_entropy_with_logits_is_stable():
 @given(st.sampled_from([np.float32, np.float64]))
 def test_one_stable_sigmoid_serves_the_op_the_logits_loss_and_the_metrics(dtype):
     from tinynet.functional.activation import stable_sigmoid
-    from tinynet.metrics import probabilities
+    from tinynet.training.metrics import probabilities
     z = np.array([-800.0, -30.0, -1.5, 0.0, 2.0, 30.0, 800.0], dtype=dtype)
     with np.errstate(over="ignore"):
         plain = 1 / (1 + np.exp(-z.astype(np.float64)))

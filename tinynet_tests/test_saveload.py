@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet import saving
+from tinynet.models import saving
 from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose,
                             Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D, Reshape, UpSampling2D,
                             ZeroPadding2D)
 from tinynet.models import Sequential, load_model
 from tinynet.optimizers import SGD, Adam, CosineDecay
-from tinynet.saving import ModelFileError
+from tinynet.models.saving import ModelFileError
 
 
 def convnet():

@@ -1,4 +1,4 @@
-"""tinynet.runs: the data the zoo's models train on, the epoch timer, the files a run writes."""
+"""tinynet.apps.runs: the data the zoo's models train on, the epoch timer, the files a run writes."""
 import json
 import os
 from pathlib import Path
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet import runs
+from tinynet.apps import runs
 from tinynet.layers import Dense, Flatten
 from tinynet.models import Sequential
 

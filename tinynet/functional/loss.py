@@ -2,7 +2,7 @@
 or Tensors and are treated as constants. Probability-form losses clip to [EPSILON, 1 - EPSILON]
 like Keras; the logits forms are stable for any input.
 
-These are the op-level losses; :mod:`tinynet.losses` builds the model-level losses of
+These are the op-level losses; :mod:`tinynet.training.losses` builds the model-level losses of
 ``compile(loss=...)`` on them (target checking, fused logits forms, per-sample weights).
 """
 from ..autograd import Function, Tensor

@@ -14,9 +14,9 @@ interpolation, arithmetic), experiments (the runs behind the examples and ``tiny
 from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
                           ImageGridCallback, gan_targets, normal_latent_sampling, simple_gan,
                           uniform_latent_sampling)
-from .callbacks import LossRecorder, SampleGrid, TextLog, TimeBudget
+from .monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from .latent import arithmetic, interpolate, sample_latent
-from .models import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
+from .networks import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
 from .trainer import DIGIT_NAMES, GAN, ConditionalGAN
 

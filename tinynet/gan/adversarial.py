@@ -21,14 +21,15 @@ import time
 
 import numpy as np
 
-from .. import callbacks as cbks
-from .. import losses as losses_mod
-from .. import optimizers
+from ..training import callbacks as cbks
+from ..training import losses as losses_mod
+from ..training import optimizers
 from ..autograd import no_grad
 from ..backend import rng as backend_rng, to_device
-from ..callbacks import Callback
+from ..training.callbacks import Callback
 from ..layers.base import set_trainable_grads
-from ..models import Sequential, to_floats
+from ..models import Sequential
+from ..training.logs import to_floats
 from .latent import sample_latent
 
 

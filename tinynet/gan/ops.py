@@ -1,6 +1,6 @@
 """Label encodings for the conditional GAN: one-hot rows and label planes (concat_channels, the
 differentiable join of images and planes, lives in tinynet.functional)."""
-from ..functional.shape_ops import concat_channels
+from ..functional import concat_channels
 
 __all__ = ["concat_channels", "one_hot", "label_planes"]
 

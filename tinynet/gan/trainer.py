@@ -22,13 +22,14 @@ import time
 
 import numpy as np
 
-from .. import callbacks as cbks
 from .. import functional as F
-from .. import optimizers
+from ..training import callbacks as cbks
+from ..training import optimizers
 from ..autograd import Tensor, no_grad
 from ..backend import get_array_module, is_gpu_array, rng as backend_rng, to_device
 from ..layers.base import set_trainable_grads
-from ..models import Sequential, to_floats
+from ..models import Sequential
+from ..training.logs import to_floats
 from .ema import WeightAverage
 from .latent import check_distribution, sample_latent
 from .ops import concat_channels, label_planes, one_hot

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from .. import initializers
+from . import initializers
 from ..autograd import Tensor
 from ..backend import asnumpy, device_of, to_device
 

@@ -5,7 +5,7 @@ Conv2D: (N, C, H, W) -> (N, filters, H', W'), kernel (filters, C, kh, kw), H' = 
 border_mode='same', subsample=(2, 2), init=..., nb_filter=...)``.
 """
 from .. import functional as F
-from .. import initializers
+from . import initializers
 from ..functional._args import pair
 from .activations import ActivationMixin
 from .base import Layer, legacy_kwargs, shape_str, warn_legacy

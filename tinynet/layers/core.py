@@ -2,7 +2,7 @@
 import numpy as np
 
 from .. import functional as F
-from .. import initializers
+from . import initializers
 from .activations import ActivationMixin, get as get_activation, serialize as serialize_activation
 from .base import Layer, legacy_kwargs, shape_str, warn_legacy
 

@@ -1,6 +1,6 @@
 """BatchNormalization over the channel axis (axis 1): (N, C) or (N, C, H, W)."""
 from .. import functional as F
-from .. import initializers
+from . import initializers
 from .base import Layer, shape_str
 
 

@@ -18,14 +18,14 @@ import numpy as np
 
 from .. import backend
 from ..datasets import mnist
-from . import metrics
-from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, ImageGridCallback, gan_targets,
+from ..gan import quality as metrics
+from ..gan.adversarial import (AdversarialModel, AdversarialOptimizerAlternating, ImageGridCallback, gan_targets,
                           simple_gan, uniform_latent_sampling)
-from .callbacks import LossRecorder, SampleGrid, TextLog, TimeBudget
-from .latent import ATTRIBUTES, arithmetic_study, interpolate, sample_latent
-from .models import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
+from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
+from ..gan.latent import ATTRIBUTES, arithmetic_study, interpolate, sample_latent
+from ..gan.networks import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
-from .trainer import GAN, ConditionalGAN
+from ..gan.trainer import GAN, ConditionalGAN
 
 GRID_EPOCHS = (1, 2, 3, 5, 10, 15, 20, 30, 40, 50)  # sample grids kept (and samples-final.png at the end)
 TARGETS = {"dcgan": {"confident_share": 0.9, "every_digit_at_least": 0.05},
@@ -295,7 +295,7 @@ SHOWN = 5
 def _figure_row(study, generate, a, b, sign, rng, latent_dim):
     """One row of the arithmetic figure: group members (at most SHOWN of each), the result and
     4 neighbours (uniform noise of +-0.25 added to the result's z, as in Radford et al.)."""
-    from .latent import arithmetic
+    from ..gan.latent import arithmetic
     pool, groups = study["_pool"], study["_groups"]
     k, kb = study["attr_group"], study["base_group"]
     plus, minus = ("high", "low") if sign > 0 else ("low", "high")
@@ -329,7 +329,7 @@ def run_latent_arithmetic(out="runs/gan/arithmetic", generator=None, epochs=5, b
     judged per attribute on the "means" recipe."""
     from ..models import load_model
     from ..plot import save_latent_arithmetic
-    from .latent import make_pool
+    from ..gan.latent import make_pool
     os.makedirs(out, exist_ok=True)
     backend.seed(seed)
     if generator is None:

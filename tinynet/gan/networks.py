@@ -14,7 +14,7 @@ upsampling, BatchNorm in both players (not on D's input layer nor G's output), R
 tanh output, LeakyReLU(0.2) in D, weights drawn from N(0, 0.02). The BatchNorm momentum is 0.9
 (Keras convention) so the moving statistics used for sampling track the fast-changing generator.
 """
-from ..initializers import RandomNormal
+from ..layers.initializers import RandomNormal
 from ..layers import (Activation, BatchNormalization, Conv2D, Conv2DTranspose, Dense, Flatten,
                       LeakyReLU, MaxPooling2D, Reshape, UpSampling2D)
 from ..models import Sequential

@@ -19,14 +19,17 @@ import warnings
 
 import numpy as np
 
-from . import callbacks as cbks
-from . import losses as losses_mod
-from . import metrics as metrics_mod
-from . import optimizers
-from .autograd import no_grad
-from .backend import asnumpy, get_array_module, to_device
-from .layers.base import Layer, _as_shape, layer_class, set_trainable_grads, shape_str
-from .models_data import ArrayData, IteratorData, as_array, is_iterator, legacy_fit_args
+from ..autograd import no_grad
+from ..backend import asnumpy, get_array_module, to_device
+from ..layers.base import Layer, _as_shape, set_trainable_grads, shape_str
+from ..training import callbacks as cbks
+from ..training import losses as losses_mod
+from ..training import metrics as metrics_mod
+from ..training import optimizers
+from ..training.logs import to_floats
+from ..training.data import ArrayData, IteratorData, as_array, is_iterator, legacy_fit_args
+from . import saving
+from .config import layer_config, layer_from_config
 
 
 class Sequential(Layer):
@@ -562,43 +565,20 @@ class Sequential(Layer):
     # ----- files -----
     def save(self, filepath, include_optimizer=True):
         """Write architecture (JSON), weights and optimizer state to one file, atomically."""
-        from .saving import save_model
-        save_model(self, filepath, include_optimizer)
+        saving.save_model(self, filepath, include_optimizer)
 
     def save_weights(self, filepath):
-        from .saving import save_weights
-        save_weights(self, filepath)
+        saving.save_weights(self, filepath)
 
     def load_weights(self, filepath):
-        from .saving import load_weights
-        load_weights(self, filepath)
-
-
-def layer_config(layer):
-    return {"class_name": getattr(layer, "config_class_name", type(layer).__name__),
-            "config": layer.get_config()}
-
-
-def layer_from_config(spec):
-    cls = layer_class(spec["class_name"])
-    return cls.from_config(spec["config"])
+        saving.load_weights(self, filepath)
 
 
 def load_model(filepath, compile=True):
     """A model saved by ``model.save``: same architecture, weights and (when ``compile``) loss,
     metrics and optimizer state. Raises tinynet.saving.ModelFileError naming the file when it is
     truncated, corrupt or not a tinynet model file."""
-    from .saving import load_model as _load
-    return _load(filepath, compile)
-
-
-def to_floats(values):
-    """Device scalars (NumPy or CuPy 0-d arrays, a non-empty list) -> Python floats, with one
-    device-to-host transfer for CuPy (used by every training loop: Sequential, GAN, AdversarialModel)."""
-    xp = get_array_module(*values)
-    if xp is np:
-        return [float(v) for v in values]
-    return [float(v) for v in asnumpy(xp.stack([xp.asarray(v, dtype=xp.float64) for v in values]))]
+    return saving.load_model(filepath, compile)
 
 
 def _keras_result(values):

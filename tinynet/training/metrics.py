@@ -6,8 +6,8 @@ until the model reads all of a batch's numbers at once.
 binary for binary_crossentropy or a single output, otherwise categorical (sparse labels are
 one-hot by the time metrics see them).
 """
-from .backend import get_array_module
-from .functional.activation import stable_sigmoid
+from ..backend import get_array_module
+from ..functional.activation import stable_sigmoid
 
 
 class Metric:

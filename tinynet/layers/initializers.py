@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .backend import rng
+from ..backend import rng
 
 
 def compute_fans(shape):

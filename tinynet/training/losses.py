@@ -17,10 +17,10 @@ does not depend on which batch it lands in.
 """
 import numpy as np
 
-from . import functional as F
-from .autograd import Function
-from .backend import get_array_module
-from .functional.loss import EPSILON
+from .. import functional as F
+from ..autograd import Function
+from ..backend import get_array_module
+from ..functional.loss import EPSILON
 
 
 class Loss:

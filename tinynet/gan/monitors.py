@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from ..callbacks import Callback
+from ..training.callbacks import Callback
 
 
 class SampleGrid(Callback):

@@ -14,8 +14,9 @@ import zipfile
 
 import numpy as np
 
-from . import optimizers
-from .backend import asnumpy
+from ..backend import asnumpy
+from ..training import optimizers
+from .config import layer_config, layer_from_config
 
 FORMAT, VERSION = "tinynet-model", 1
 HEADER = "tinynet_header"
@@ -43,7 +44,6 @@ def _compile_section(model):
 
 
 def save_model(model, filepath, include_optimizer=True):
-    from .models import layer_config
     model._require_built()
     weights = model.weights
     header = {"format": FORMAT, "version": VERSION, "kind": "model",
@@ -149,7 +149,6 @@ def _set_weights(model, f):
 
 
 def load_model(filepath, compile=True):
-    from .models import layer_from_config
     f = _ModelFile(filepath)
     try:
         if f.header.get("kind") != "model":

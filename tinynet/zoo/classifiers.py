@@ -6,8 +6,8 @@
 
 ``MODELS`` maps the command-line names (``tinynet train lenet``) to the builders.
 """
-from .layers import Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
-from .models import Sequential
+from ..layers import Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPooling2D
+from ..models import Sequential
 
 
 def lenet(input_shape=(1, 28, 28), classes=10):

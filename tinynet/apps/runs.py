@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import plot
-from .backend import gpu_available
-from .callbacks import Callback
+from .. import plot
+from ..backend import gpu_available
+from ..training.callbacks import Callback
 
 CLASS_NAMES = {"mnist": tuple(str(d) for d in range(10)),
                "cifar10": ("airplane", "automobile", "bird", "cat", "deer",
@@ -53,7 +53,7 @@ def load_images(dataset, limit=None, path=None):
     images float32 (N, C, H, W) scaled to [0, 1], labels int64 (N,). ``limit`` keeps the first
     ``limit`` samples of each split (for quick trials and tests)."""
     _check_dataset(dataset, "load_images")
-    from .datasets import cifar10, mnist
+    from ..datasets import cifar10, mnist
     loader = mnist if dataset == "mnist" else cifar10
     (x_train, y_train), (x_test, y_test) = loader.load_data(path)
     if limit is not None:
@@ -140,7 +140,7 @@ class RunCheckpoint(Callback):
 def resume(out_dir):
     """The model and state saved by :class:`RunCheckpoint` in ``out_dir``, as ``(model, state)``
     (``state["epochs"]`` epochs done), or ``(None, None)`` when there is no checkpoint."""
-    from .models import load_model
+    from ..models import load_model
     out = Path(out_dir)
     if not (out / "checkpoint.json").exists() or not (out / "checkpoint.tnz").exists():
         return None, None
@@ -185,7 +185,7 @@ def save_results(out_dir, model, history, x_test, y_test, dataset, timer=None, i
     loss, acc = model.evaluate(x_test, one_hot(y_test, len(names)), batch_size=batch_size, verbose=0)
     predicted = model.predict(x_test, batch_size=batch_size).argmax(axis=1)
     model.save(out / "model.tnz")
-    hist = {k: [float(v) for v in vals] for k, vals in plot._history_dict(history).items()}
+    hist = {k: [float(v) for v in vals] for k, vals in (history.history if hasattr(history, "history") else dict(history)).items()}
     metrics = {"model": model.name, "dataset": dataset, "params": int(model.count_params()),
                "epochs": len(next(iter(hist.values()), [])), "test_loss": float(loss),
                "test_accuracy": float(acc), "test_samples": int(len(y_test)), "history": hist,
@@ -233,7 +233,7 @@ def example_parser(doc, epochs, batch_size, out, resumable=False):
 
 def start(args):
     """Seed tinynet and check the device; returns the info dict for :func:`save_results`."""
-    from .backend import seed
+    from ..backend import seed
     if args.device == "gpu" and not gpu_available():
         raise SystemExit("--device gpu: no CUDA GPU is available (install CuPy, e.g. "
                          "pip install cupy-cuda13x, on a machine with an NVIDIA GPU)")

@@ -75,7 +75,7 @@ def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False
     is absent (a couple of minutes on a CPU, seconds on a GPU). Returns the model on ``device``,
     with ``source_file`` (the path it lives in) for the run records."""
     from ..models import load_model
-    from ..saving import ModelFileError
+    from ..models.saving import ModelFileError
     path = Path(path) if path is not None else classifier_path()
     if path.is_file() and not retrain:
         try:

@@ -66,7 +66,7 @@ def configure(p, experiment=None):
 def run(args):
     """Run the chosen experiment; print its headline figures; return the exit status."""
     from ..backend import gpu_available
-    from . import metrics
+    from ..gan import quality as metrics
     name = args.experiment
     if args.device == "gpu" and not gpu_available():
         print("tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)", file=sys.stderr)
@@ -86,7 +86,7 @@ def run(args):
     import os
     import traceback
 
-    from . import experiments
+    from . import gan_experiments as experiments
     lines, failed, dcgan_models = {}, [], None
     for step in ORDER:
         sub = os.path.join(out, step)
@@ -109,7 +109,7 @@ def run(args):
 
 
 def _run_one(name, args, epochs, out, models_dir, clf):
-    from . import experiments
+    from . import gan_experiments as experiments
     common = dict(out=out, device=args.device, seed=args.seed, verbose=args.verbose, classifier=clf)
     train = dict(epochs=epochs, batch_size=args.batch_size, limit=args.limit, models_dir=models_dir,
                  max_seconds=args.max_minutes * 60 if args.max_minutes else None)

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from .backend import rng, to_device
+from ..backend import rng, to_device
 
 
 class ArrayData:

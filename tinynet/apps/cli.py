@@ -13,9 +13,12 @@ its options and a ``run(args)`` function returning the exit status, e.g.
     def _gan(args): ...
 """
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
+
+from ..backend import tune_malloc
 
 
 class Subcommand(NamedTuple):
@@ -75,7 +78,8 @@ def _train_options(p):
 @subcommand("train", "train one of the lecture's models and save the model, metrics and figures",
             _train_options)
 def _train(args):
-    from . import runs, zoo
+    from .. import zoo
+    from . import runs
     recipe = RECIPES[args.model]
     if args.augment and recipe.dataset != "cifar10":
         raise CommandError(f"--augment is for the CIFAR-10 models, not {args.model}")
@@ -101,8 +105,8 @@ def _train(args):
     if checkpoint.epochs_done:
         print(f"resuming after epoch {checkpoint.epochs_done} from {out / 'checkpoint.tnz'}")
     if args.augment:
-        from .callbacks import LearningRateScheduler
-        from .preprocessing import ImageDataGenerator
+        from ..callbacks import LearningRateScheduler
+        from ..preprocessing import ImageDataGenerator
         callbacks.insert(0, LearningRateScheduler(runs.augment_learning_rate))
         with ImageDataGenerator(**runs.CIFAR10_AUGMENTATION).flow(
                 x, runs.one_hot(y), batch_size=args.batch_size, seed=args.seed + checkpoint.epochs_done,
@@ -141,9 +145,9 @@ def _evaluate_options(p):
             _evaluate_options)
 def _evaluate(args):
     from . import runs
-    from .backend import gpu_available
-    from .models import load_model
-    from .saving import ModelFileError
+    from ..backend import gpu_available
+    from ..models import load_model
+    from ..models.saving import ModelFileError
     if not args.model_file.is_file():
         raise CommandError(f"{args.model_file}: no such file")
     try:
@@ -179,41 +183,25 @@ def _evaluate(args):
 @subcommand("bench", "run the benchmark suite (benchmarks/ of a tinynet source checkout; "
                      "'tinynet bench --help' for its options)")
 def _bench(argv):
-    main = _benchmarks_main()
-    main(argv)
-    return 0
-
-
-def _benchmarks_main(roots=None):
-    """``benchmarks.__main__.main``, importing the benchmarks/ folder of the checkout this tinynet
-    comes from (or of the current folder; or of ``roots``) when it is not already importable."""
-    try:
-        from benchmarks.__main__ import main
-        return main
-    except ModuleNotFoundError as e:
-        if e.name not in ("benchmarks", "benchmarks.__main__"):
-            raise
-    for root in roots if roots is not None else (Path(__file__).resolve().parent.parent, Path.cwd()):
-        if (root / "benchmarks" / "__main__.py").is_file():
-            sys.path.insert(0, str(root))
-            from benchmarks.__main__ import main
-            return main
-    raise CommandError("the benchmarks/ folder is not importable: it is part of a tinynet source "
-                       "checkout, not of the installed package. Run 'tinynet bench' (or 'python -m "
-                       "benchmarks') from the root of a checkout, e.g. after 'git clone' and "
-                       "'pip install -e .'")
+    """Runs ``python -m benchmarks`` in the current folder: the suite is part of a source
+    checkout, not of the installed package."""
+    if not (Path.cwd() / "benchmarks" / "__main__.py").is_file():
+        raise CommandError(f"no benchmarks/ folder in {Path.cwd()}: the benchmark suite is part of a "
+                           f"tinynet source checkout, not of the installed package. Run 'tinynet bench' "
+                           f"(or 'python -m benchmarks') from the root of a checkout")
+    return subprocess.call([sys.executable, "-m", "benchmarks", *argv])
 
 
 # ----- gan -----
 def _gan_options(p):
-    from .gan.cli import configure
+    from .gan_cli import configure
     configure(p)
 
 
 @subcommand("gan", "train and measure a GAN on MNIST: lecture, dcgan, conditional, or latent arithmetic",
             _gan_options)
 def _gan(args):
-    from .gan.cli import run
+    from .gan_cli import run
     return run(args)
 
 
@@ -222,7 +210,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="tinynet", description="tinynet: train and evaluate the lecture's models, run the benchmarks.",
         epilog="'tinynet <command> --help' describes each command's options.")
-    from . import __version__
+    from .. import __version__
     parser.add_argument("--version", action="version", version=f"tinynet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, cmd in SUBCOMMANDS.items():
@@ -235,6 +223,7 @@ def build_parser():
 def main(argv=None):
     """Run ``tinynet`` with ``argv`` (default sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
+    tune_malloc()
     try:
         if argv and argv[0] in SUBCOMMANDS and SUBCOMMANDS[argv[0]].configure is None:
             return SUBCOMMANDS[argv[0]].run(argv[1:])
