@@ -17,19 +17,16 @@ change), the discriminator yfake = 0 and yreal = 1. A player's loss is the sum o
 History keys follow keras-adversarial: loss, generator_loss, generator_yfake_loss,
 generator_yreal_loss, discriminator_loss, discriminator_yfake_loss, discriminator_yreal_loss.
 """
-import time
-
 import numpy as np
 
-from ..training import callbacks as cbks
 from ..training import losses as losses_mod
 from ..training import optimizers
 from ..autograd import no_grad
-from ..backend import rng as backend_rng, to_device
+from ..backend import to_device
 from ..training.callbacks import Callback
 from ..layers.base import set_trainable_grads
 from ..models import Sequential
-from ..training.logs import to_floats
+from ..training.trainer import Trainer
 from .latent import sample_latent
 
 
@@ -166,8 +163,11 @@ class AdversarialOptimizerAlternating:
         return losses
 
 
-class AdversarialModel:
+class AdversarialModel(Trainer):
     """Adversarial training for multi-player games (keras-adversarial's AdversarialModel).
+
+    On the shared training loop: ``train_step`` is one step of the adversarial optimizer on a
+    batch (x, *targets); epochs log their seconds as 'time'.
 
     player_params: one list of weight Tensors per player (e.g. ``generator.trainable_weights``).
     base_model: one model (from simple_gan) trained by every player; or player_models: one per
@@ -207,7 +207,6 @@ class AdversarialModel:
                 raise ValueError(f"AdversarialModel: player {name!r} lists parameters that are not "
                                  f"weights of the player models")
         self.optimizers = self.loss = self.adversarial_optimizer = None
-        self.stop_training, self.history = False, None
         self.device = self.player_models[0].generator.device
 
     # ----- structure -----
@@ -279,7 +278,12 @@ class AdversarialModel:
             opt.to(self.device)
         return self
 
-    def _check_compiled(self, who):
+    log_epoch_time = True
+
+    def _label(self):
+        return "AdversarialModel"
+
+    def check_compiled(self, who):
         if self.optimizers is None:
             raise RuntimeError(f"AdversarialModel.{who}: call adversarial_compile() first")
 
@@ -338,89 +342,40 @@ class AdversarialModel:
             total = t.data if total is None else total + t.data
         return [total] + values
 
+    # ----- Trainer's hooks -----
+    def fit_arrays(self, x, y, sample_weight, class_weight, who):
+        who = who.split(".")[-1]
+        x = self._check_x(x, who)
+        return (x, *self._targets(y, len(x), who))
+
+    def device_batch(self, arrays):
+        return tuple(to_device(a.astype(np.float32, copy=False), self.device) for a in arrays)
+
+    def train_step(self, batch):
+        x, targets = batch[0], list(batch[1:])
+        losses = self.adversarial_optimizer.step(self, x, targets)
+        return dict(zip(self.metrics_names, self._values(losses)))
+
+    def test_step(self, batch):
+        x, targets = batch[0], list(batch[1:])
+        with no_grad():
+            cache = {id(m): self.forward(m, x, training=False) for m in self.distinct_models()}
+            losses = [self.player_loss(i, cache[id(m)], targets) for i, m in enumerate(self.player_models)]
+        return dict(zip(self.metrics_names, self._values(losses)))
+
+    def end_training(self):
+        self._restore()
+
     def train_on_batch(self, x, y):
         """One adversarial step on a batch; returns the list of values named by metrics_names."""
-        self._check_compiled("train_on_batch")
-        x = self._check_x(x, "train_on_batch")
-        targets = [to_device(t, self.device) for t in self._targets(y, len(x), "train_on_batch")]
-        try:
-            losses = self.adversarial_optimizer.step(self, to_device(x.astype(np.float32), self.device), targets)
-        finally:
-            self._restore()
-        return to_floats(self._values(losses))
+        return super().train_on_batch(x, y)
 
     def test_on_batch(self, x, y):
-        self._check_compiled("test_on_batch")
-        x = self._check_x(x, "test_on_batch")
-        targets = [to_device(t, self.device) for t in self._targets(y, len(x), "test_on_batch")]
-        xb = to_device(x.astype(np.float32), self.device)
-        with no_grad():
-            cache = {id(m): self.forward(m, xb, training=False) for m in self.distinct_models()}
-            losses = [self.player_loss(i, cache[id(m)], targets) for i, m in enumerate(self.player_models)]
-        return to_floats(self._values(losses))
+        return super().test_on_batch(x, y)
 
     def evaluate(self, x, y, batch_size=32, verbose=0):
         """The metrics_names values averaged over x in batches (inference mode)."""
-        targets = self._targets(y, len(x), "evaluate")
-        sums, seen = None, 0
-        for start in range(0, len(x), batch_size):
-            sl = slice(start, start + batch_size)
-            v = self.test_on_batch(x[sl], [t[sl] for t in targets])
-            n = len(x[sl])
-            sums = [a * n for a in v] if sums is None else [s + a * n for s, a in zip(sums, v)]
-            seen += n
-        return [s / seen for s in sums]
-
-    # ----- fit -----
-    def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_data=None,
-            shuffle=True, initial_epoch=0, nb_epoch=None, steps_per_epoch=None):
-        """Train on real images x (N, *input_shape) with targets y (e.g. gan_targets(N)) in
-        batches; returns a tinynet.callbacks.History keyed by metrics_names (validation:
-        val_ prefixed). ``nb_epoch`` is the Keras 1 spelling of epochs."""
-        self._check_compiled("fit")
-        if nb_epoch is not None:
-            epochs = nb_epoch
-        x = self._check_x(x, "fit")
-        targets = self._targets(y, len(x), "fit")
-        n, batch_size = len(x), int(batch_size)
-        steps = -(-n // batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
-        names = self.metrics_names
-        history = cbks.History()
-        cb_list = list(callbacks or []) + [history]
-        if verbose:
-            cb_list.insert(0, cbks.ProgbarLogger(verbose))
-        params = {"epochs": epochs, "steps": steps, "samples": min(n, steps * batch_size), "verbose": verbose,
-                  "count_mode": "samples", "do_validation": validation_data is not None,
-                  "metrics": names + ([f"val_{k}" for k in names] if validation_data is not None else [])}
-        cb = cbks.CallbackList(cb_list, self, params)
-        self.history, self.stop_training = history, False
-        cb.on_train_begin({})
-        for epoch in range(initial_epoch, epochs):
-            cb.on_epoch_begin(epoch, {})
-            start = time.perf_counter()
-            order = backend_rng().permutation(n) if shuffle else np.arange(n)
-            sums, seen = [0.0] * len(names), 0
-            for i in range(steps):
-                idx = np.sort(order[i * batch_size:(i + 1) * batch_size])
-                cb.on_batch_begin(i, {"batch": i, "size": len(idx)})
-                values = self.train_on_batch(x[idx], [t[idx] for t in targets])
-                sums = [s + v * len(idx) for s, v in zip(sums, values)]
-                seen += len(idx)
-                cb.on_batch_end(i, {"batch": i, "size": len(idx), **dict(zip(names, values))})
-                if self.stop_training:
-                    break
-            logs = {k: s / max(seen, 1) for k, s in zip(names, sums)}
-            if validation_data is not None:
-                vx, vy = validation_data[0], validation_data[1]
-                logs.update({f"val_{k}": v for k, v in zip(names, self.evaluate(vx, vy, batch_size))})
-            logs["time"] = time.perf_counter() - start
-            cb.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        cb.on_train_end({})
-        return history
+        return super().evaluate(x, y, batch_size=batch_size, verbose=verbose)
 
 
 class ImageGridCallback(Callback):

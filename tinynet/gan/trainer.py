@@ -17,14 +17,11 @@ read as giving logits.
 ConditionalGAN feeds the class to both players: the generator gets [z, one-hot label], the
 discriminator the image with one constant plane per class; ``fit(x, y)`` takes the labels.
 """
-import math
-import time
-
 import numpy as np
 
 from .. import functional as F
-from ..training import callbacks as cbks
 from ..training import optimizers
+from ..training.trainer import Trainer
 from ..autograd import Tensor, no_grad
 from ..backend import get_array_module, is_gpu_array, rng as backend_rng, to_device
 from ..layers.base import set_trainable_grads
@@ -43,9 +40,18 @@ def default_optimizer():
     return optimizers.Adam(lr=2e-4, beta_1=0.5)
 
 
-class GAN:
-    """A generator (z (N, latent_dim) -> images) against a discriminator (images -> P(real) (N, 1))."""
+class GAN(Trainer):
+    """A generator (z (N, latent_dim) -> images) against a discriminator (images -> P(real) (N, 1)).
+
+    On the shared training loop: ``train_step`` is one discriminator step and, every ``d_steps``
+    batches, one generator step; every batch is full (BatchNorm); epochs log their seconds as
+    'time'; a NaN or infinite loss stops training."""
     num_classes = None
+    default_batch_size = 64
+    drop_remainder = True
+    log_epoch_time = True
+    stop_on_nonfinite = True
+    metrics_names = METRICS
 
     def __init__(self, generator, discriminator, latent_dim=None, latent="normal", name="gan"):
         for role, m in (("generator", generator), ("discriminator", discriminator)):
@@ -61,7 +67,6 @@ class GAN:
         self.g_optimizer = self.d_optimizer = None
         self.d_steps, self.label_smoothing, self.ema = 1, 0.0, None
         self.device = generator.device
-        self.stop_training, self.history = False, None
 
     # ----- checks -----
     def _g_input_width(self):
@@ -130,7 +135,10 @@ class GAN:
         self.device = device
         return self
 
-    def _check_compiled(self, who):
+    def _label(self):
+        return type(self).__name__
+
+    def check_compiled(self, who):
         if self.g_optimizer is None:
             raise RuntimeError(f"{type(self).__name__}.{who}: call compile() first")
 
@@ -261,11 +269,24 @@ class GAN:
                 loss = forward()
         return loss.data
 
+    def train_step(self, batch):
+        """One discriminator step on the device batch (x[, labels]); every ``d_steps`` batches of
+        an epoch also one generator step. Returns d_loss, d_acc (and g_loss) as device scalars."""
+        x, labels = batch[0], (batch[1] if len(batch) > 1 else None)
+        d_loss, d_acc = self.discriminator_step(x, labels)
+        logs = {"d_loss": d_loss, "d_acc": d_acc}
+        if (self.step_in_epoch + 1) % self.d_steps == 0:
+            logs["g_loss"] = self.generator_step(x.shape[0])
+        return logs
+
+    def end_training(self):
+        self._restore_trainable()
+
     def train_on_batch(self, x, y=None):
         """One discriminator step on the real batch x (N, *image_shape) and one generator step on
         N fresh z. Returns {"d_loss", "g_loss", "d_acc"} as floats."""
-        self._check_compiled("train_on_batch")
-        xb, yb = self._batch(x, y)
+        self.check_compiled("train_on_batch")
+        xb, yb = self.device_batch(self._real_arrays(x, y, "train_on_batch"))
         try:
             d_loss, d_acc = self.discriminator_step(xb, yb)
             g_loss = self.generator_step(len(x))
@@ -273,91 +294,42 @@ class GAN:
             self._restore_trainable()
         return dict(zip(("d_loss", "g_loss", "d_acc"), to_floats([d_loss, g_loss, d_acc])))
 
-    def _batch(self, x, y):
+    def _real_arrays(self, x, y, who):
         x = np.asarray(x) if not hasattr(x, "shape") else x
         if tuple(x.shape[1:]) != tuple(self.generator.output_shape):
             raise ValueError(f"{type(self).__name__}: real images must have shape (N, "
                              f"{', '.join(map(str, self.generator.output_shape))}) like the generator's "
                              f"output, got {tuple(x.shape)}")
-        return self._dev(x), None
+        return (x, y)
+
+    def device_batch(self, arrays):
+        x, y = arrays[0], (arrays[1] if len(arrays) > 1 else None)
+        return self._dev(x), None if y is None else to_device(np.asarray(y, dtype=np.int64), self.device)
+
+    def fit_arrays(self, x, y, sample_weight, class_weight, who):
+        x = np.asarray(x) if not hasattr(x, "shape") else x
+        arrays = self._real_arrays(x, self._check_fit_labels(x, y), who)
+        return tuple(a for a in arrays if a is not None)
 
     # ----- fit -----
-    def fit(self, x, y=None, epochs=1, batch_size=64, verbose=1, callbacks=None, shuffle=True,
-            initial_epoch=0, steps_per_epoch=None):
+    def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, shuffle=True,
+            initial_epoch=0, steps_per_epoch=None, **kwargs):
         """Train for ``epochs`` over the real images x (N, *image_shape), a NumPy array scaled like
-        the generator's output ([-1, 1] for tanh). Each batch: one discriminator step; every
-        ``d_steps`` batches one generator step. verbose: 0 silent, 1 live bar, 2 epoch line.
-        Logs per batch and per epoch: d_loss, g_loss, d_acc (epoch: also 'time', seconds).
-        Returns a tinynet.callbacks.History."""
-        self._check_compiled("fit")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"{type(self).__name__}.fit: verbose must be 0, 1 or 2, got {verbose!r}")
+        the generator's output ([-1, 1] for tanh), in full batches (default 64). Logs per batch
+        and per epoch: d_loss, g_loss, d_acc (epoch: also 'time', seconds). Returns a History."""
+        self.check_compiled("fit")
         x = np.asarray(x) if not hasattr(x, "shape") else x
-        y = self._check_fit_labels(x, y)
         if x.dtype.kind in "iu":
             raise ValueError(f"{type(self).__name__}.fit: x has integer dtype {x.dtype}; scale the images "
                              f"to the generator's output range first (e.g. x / 127.5 - 1 for tanh)")
-        batch_size = int(batch_size)
+        batch_size = self.default_batch_size if batch_size is None else int(batch_size)
         if batch_size < 2:
             raise ValueError(f"{type(self).__name__}.fit: batch_size must be >= 2 (BatchNorm), got {batch_size}")
-        n = len(x)
-        if n < batch_size:
-            raise ValueError(f"{type(self).__name__}.fit: {n} images is fewer than one batch of {batch_size}")
-        steps = n // batch_size  # whole batches only: BatchNorm statistics need a full batch
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
-        history = cbks.History()
-        cb_list = list(callbacks or []) + [history]
-        if verbose:
-            cb_list.insert(0, cbks.ProgbarLogger(verbose))
-        params = {"epochs": epochs, "steps": steps, "samples": steps * batch_size, "verbose": verbose,
-                  "count_mode": "samples", "do_validation": False, "metrics": list(METRICS)}
-        cb = cbks.CallbackList(cb_list, self, params)
-        self.history, self.stop_training = history, False
-        cb.on_train_begin({})
-        try:
-            for epoch in range(initial_epoch, epochs):
-                self._run_epoch(epoch, x, y, batch_size, steps, shuffle, cb)
-                if self.stop_training:
-                    break
-        finally:
-            self._restore_trainable()
-        cb.on_train_end({})
-        return history
-
-    def _run_epoch(self, epoch, x, y, batch_size, steps, shuffle, cb):
-        cb.on_epoch_begin(epoch, {})
-        start = time.perf_counter()
-        order = backend_rng().permutation(len(x)) if shuffle else np.arange(len(x))
-        sums = {k: 0.0 for k in METRICS}
-        g_steps = 0
-        for i in range(steps):
-            idx = np.sort(order[i * batch_size:(i + 1) * batch_size])
-            cb.on_batch_begin(i, {"batch": i, "size": batch_size})
-            xb, yb = self._batch(x[idx], None if y is None else y[idx])
-            d_loss, d_acc = self.discriminator_step(xb, yb)
-            values = [d_loss, d_acc]
-            if (i + 1) % self.d_steps == 0:
-                values.append(self.generator_step(batch_size))
-            values = to_floats(values)
-            logs = {"batch": i, "size": batch_size, "d_loss": values[0], "d_acc": values[1]}
-            if len(values) == 3:
-                logs["g_loss"] = values[2]
-                sums["g_loss"] += values[2]
-                g_steps += 1
-            sums["d_loss"] += values[0]
-            sums["d_acc"] += values[1]
-            cb.on_batch_end(i, logs)
-            if not all(math.isfinite(v) for v in values):
-                cbks.emit(f"{type(self).__name__}: a loss became {values} at epoch {epoch + 1}, batch "
-                          f"{i + 1}; stopping training")
-                self.stop_training = True
-            if self.stop_training:
-                steps = i + 1
-                break
-        logs = {"d_loss": sums["d_loss"] / steps, "g_loss": sums["g_loss"] / max(g_steps, 1),
-                "d_acc": sums["d_acc"] / steps, "time": time.perf_counter() - start}
-        cb.on_epoch_end(epoch, logs)
+        if len(x) < batch_size:
+            raise ValueError(f"{type(self).__name__}.fit: {len(x)} images is fewer than one batch of {batch_size}")
+        return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
+                           callbacks=callbacks, shuffle=shuffle, initial_epoch=initial_epoch,
+                           steps_per_epoch=steps_per_epoch, **kwargs)
 
     def _check_fit_labels(self, x, y):
         if y is not None:
@@ -439,12 +411,11 @@ class ConditionalGAN(GAN):
             n = 1 if isinstance(labels, (str, int, np.integer)) else len(labels)
         return super().generate(n, z, labels, batch_size, rng)
 
-    def _batch(self, x, y):
-        xb, _ = super()._batch(x, None)
+    def _real_arrays(self, x, y, who):
+        x, _ = super()._real_arrays(x, None, who)
         if y is None:
             raise ValueError(f"{type(self).__name__}: real images need their labels")
-        y = np.asarray(y).reshape(-1).astype(np.int64)
-        return xb, to_device(y, self.device)
+        return (x, np.asarray(y).reshape(-1).astype(np.int64))
 
     def _check_fit_labels(self, x, y):
         if y is None:

@@ -10,15 +10,15 @@ the weights; ``layer(x, training)`` maps a Tensor (N, *input_shape) to a Tensor
     call(x, training)                  the forward pass on Tensors
     get_config()                       constructor arguments, JSON-able, for model files
 """
-import os
 import re
-import warnings
 
 import numpy as np
 
 from . import initializers
 from ..autograd import Tensor
 from ..backend import asnumpy, device_of, to_device
+from ..legacy import legacy_kwargs, warn_legacy  # noqa: F401  (layers import them from here)
+from .hooks import RemovableHandle
 
 _name_counts = {}
 _REGISTRY = {}
@@ -47,36 +47,6 @@ def layer_class(class_name):
         return _REGISTRY[class_name]
     except KeyError:
         raise ValueError(f"unknown layer class {class_name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
-
-
-def legacy_kwargs(kwargs, renames, notes):
-    """Rename Keras 1 keyword arguments (``{"output_dim": "units"}``) in ``kwargs``, adding a
-    note per rename to ``notes`` (for one DeprecationWarning per layer, see warn_legacy)."""
-    for old, new in renames.items():
-        if old in kwargs:
-            value = kwargs.pop(old)
-            if new in kwargs:
-                raise TypeError(f"got both {old!r} (Keras 1) and {new!r} (Keras 2); give one")
-            notes.append(f"{old}= -> {new}=")
-            kwargs[new] = value
-    return kwargs
-
-
-def warn_legacy(kind, notes):
-    """One DeprecationWarning listing a layer's Keras 1 spellings, attributed to the user's line."""
-    if notes:
-        warnings.warn(f"{kind}: Keras 1 spelling ({'; '.join(notes)}); it still works",
-                      DeprecationWarning, stacklevel=_outside_package_level())
-
-
-def _outside_package_level():
-    """The stacklevel of the first frame outside tinynet (for warnings.warn from here)."""
-    import sys
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame, level = sys._getframe(1), 1
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
-        frame, level = frame.f_back, level + 1
-    return level
 
 
 def shape_str(shape):
@@ -108,6 +78,7 @@ class Layer:
         self._weights, self._weight_trainable, self._weight_names = [], [], []
         self.built = False
         self.input_shape = self.output_shape = None
+        self._forward_hooks = {}
 
     # ----- building -----
     def build(self, input_shape, dtype=None):
@@ -152,7 +123,24 @@ class Layer:
     # ----- calling -----
     def __call__(self, x, training=False):
         """x: Tensor or array (N, *input_shape) -> Tensor (N, *output_shape)."""
-        return self.call(self.check_input(x), training)
+        x = self.check_input(x)
+        return self.run_forward_hooks(x, self.call(x, training))
+
+    def register_forward_hook(self, fn):
+        """Call ``fn(layer, inputs, output)`` after each forward pass (inputs: a tuple of Tensors);
+        a non-None result replaces the output. Returns a handle whose ``remove()`` unregisters it."""
+        if not callable(fn):
+            raise TypeError(f"{self.describe()}.register_forward_hook: expected a callable, got "
+                            f"{type(fn).__name__}")
+        return RemovableHandle(self._forward_hooks, fn)
+
+    def run_forward_hooks(self, x, out):
+        """``out`` after every forward hook has seen (and possibly replaced) it."""
+        for fn in list(self._forward_hooks.values()):
+            result = fn(self, (x,), out)
+            if result is not None:
+                out = result
+        return out
 
     def check_input(self, x):
         """x as a Tensor, after building the layer from its shape or checking the shape."""

@@ -43,11 +43,18 @@ class Callback:
 
 
 class CallbackList:
+    """The callbacks of one ``fit``, called in order. Like Keras's, it adds the progress bar
+    itself (first, when ``params["verbose"]`` is 1 or 2) and a History (last, as ``.history``)."""
+
     def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
-        for c in self.callbacks:
+        callbacks = list(callbacks or [])
+        for c in callbacks:
             if not isinstance(c, Callback):
                 raise TypeError(f"callbacks must be tinynet.callbacks.Callback objects, got {type(c).__name__}")
+        self.history = History()
+        verbose = params.get("verbose", 0)
+        self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + callbacks + [self.history]
+        for c in self.callbacks:
             c.set_model(model)
             c.set_params(params)
 
@@ -387,7 +394,7 @@ STATS = ("act_mean", "act_std", "act_norm", "grad_mean", "grad_std", "grad_norm"
 
 
 class GradientStats(Callback):
-    """Every ``every`` training batches, record for each top-level layer the mean, std and L2 norm
+    """Every ``every`` training batches, record (through forward hooks) for each top-level layer the mean, std and L2 norm
     of its output ("act_") and of the loss gradient with respect to that output ("grad_"), and
     the L2 norm of the gradient of its trainable weights ("weight_grad_norm", NaN for layers
     without weights). A layer whose activation the loss fuses (softmax / sigmoid before
@@ -412,13 +419,26 @@ class GradientStats(Callback):
     def on_batch_begin(self, batch, logs=None):
         self.recording = self.step % self.every == 0
         if self.recording:
-            self.model.record_outputs(True)
+            self.outputs = []
+            self.handles = [layer.register_forward_hook(self._keep) for layer in self.model.layers]
+
+    def _keep(self, layer, inputs, output):
+        self.outputs.append((layer, output.retain_grad()))
+
+    def _unhook(self):
+        for handle in getattr(self, "handles", ()):
+            handle.remove()
+        self.handles = []
 
     def on_batch_end(self, batch, logs=None):
         if self.recording:
-            recorded = self.model.record_outputs(False)
-            self._record(recorded)
+            self._unhook()
+            self._record(self.outputs)
+            self.outputs = []
         self.step += 1
+
+    def on_train_end(self, logs=None):
+        self._unhook()
 
     def _record(self, recorded):
         rows, names = [], []

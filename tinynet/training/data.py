@@ -1,45 +1,69 @@
-"""Where Sequential.fit / evaluate / predict get their batches: arrays held on the host
-(ArrayData) or an iterator of (x, y[, sample_weight]) tuples (IteratorData). Each yields
-(x, t, w, n): device arrays in the model's dtype, prepared targets, sample weights or None, and
-the batch size n."""
+"""Where the training loop gets its batches: host arrays (ArrayData) or an iterator of tuples
+(IteratorData). Both yield tuples of host arrays with the same number of rows (x first, then
+the targets and sample weights the model asked for); the model moves them to its device."""
 import math
-import warnings
 
 import numpy as np
 
-from ..backend import rng, to_device
+from ..backend import rng
 
 
 class ArrayData:
-    """Batches of host arrays: (x, t, w, n) on the model's device; t already prepared."""
+    """Batches of the arrays in ``arrays`` (a tuple, N rows each).
 
-    def __init__(self, model, x, t, w, batch_size, shuffle):
-        self.model, self.x, self.t, self.w = model, x, t, w
-        self.batch_size, self.shuffle = batch_size, shuffle
-        self.samples = len(x)
-        self.steps = math.ceil(len(x) / batch_size)
+    shuffle: a fresh permutation each epoch (each batch's rows in ascending order, which reads
+    memory in order); drop_remainder: only full batches (BatchNorm in a GAN needs them);
+    max_steps: at most this many batches per epoch.
+    """
+
+    def __init__(self, arrays, batch_size, shuffle, drop_remainder=False, max_steps=None):
+        self.arrays, self.batch_size, self.shuffle = tuple(arrays), int(batch_size), shuffle
+        n = len(self.arrays[0])
+        steps = n // self.batch_size if drop_remainder else math.ceil(n / self.batch_size)
+        if max_steps is not None:
+            steps = min(steps, int(max_steps))
+        self.steps, self.rows = steps, n
+        self.samples = min(n, steps * self.batch_size)
 
     def batches(self):
-        m, n, bs = self.model, self.samples, self.batch_size
-        order = rng().permutation(n) if self.shuffle else None
-        for start in range(0, n, bs):
-            idx = slice(start, start + bs) if order is None else order[start:start + bs]
-            xb, tb = self.x[idx], self.t[idx]
-            wb = None if self.w is None else m._to_model(self.w[idx])
-            yield m._to_model(xb), to_device(tb, m.device), wb, len(tb)
+        bs = self.batch_size
+        order = rng().permutation(self.rows) if self.shuffle else None
+        for step in range(self.steps):
+            start = step * bs
+            if order is None:
+                idx = slice(start, start + bs)
+            else:
+                idx = np.sort(order[start:start + bs])
+            yield tuple(a[idx] for a in self.arrays)
+
+    def split(self, fraction, who):
+        """(training part, validation part): the last ``fraction`` of the rows, before shuffling,
+        held out (Keras's validation_split)."""
+        if not 0 <= fraction < 1:
+            raise ValueError(f"{who}: validation_split must be in [0, 1), got {fraction}")
+        n = self.rows
+        cut = int(n * (1 - fraction))
+        if cut == 0 or cut == n:
+            raise ValueError(f"{who}: validation_split={fraction} leaves no "
+                             f"{'training' if cut == 0 else 'validation'} samples out of {n}")
+        return ([a[:cut] for a in self.arrays], [a[cut:] for a in self.arrays])
 
 
 class IteratorData:
-    """Batches from an iterator of (x, y) or (x, y, sample_weight) tuples."""
+    """Batches from an iterator of tuples, turned into host arrays by ``convert(item)``.
 
-    def __init__(self, model, it, steps, samples_per_epoch, class_weight):
-        if steps is None and samples_per_epoch is None:
+    steps: batches per epoch (default len(iterator)); samples: Keras 1's samples_per_epoch, an
+    epoch then ends once that many samples were seen.
+    """
+
+    def __init__(self, it, steps, samples, convert, who):
+        if steps is None and samples is None:
             steps = len(it) if hasattr(it, "__len__") else None
             if steps is None:
-                raise ValueError(f"{model.name}: steps_per_epoch (validation_steps) is required for an "
+                raise ValueError(f"{who}: steps_per_epoch (validation_steps) is required for an "
                                  f"iterator without len()")
-        self.model, self.it, self.class_weight = model, it, class_weight
-        self.steps, self.samples = steps, samples_per_epoch  # samples: Keras 1 counting
+        self.it, self.convert, self.who = it, convert, who
+        self.steps, self.samples = steps, samples
 
     def batches(self):
         done_steps = done_samples = 0
@@ -47,18 +71,13 @@ class IteratorData:
             try:
                 item = next(self.it)
             except StopIteration:
-                raise ValueError(f"{self.model.name}: the iterator ran out after {done_steps} batches; "
+                raise ValueError(f"{self.who}: the iterator ran out after {done_steps} batches; "
                                  f"it must yield at least steps_per_epoch batches per epoch "
                                  f"(an infinite iterator, or fewer steps)") from None
-            if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-                raise ValueError(f"{self.model.name}: an iterator must yield (x, y) or (x, y, "
-                                 f"sample_weight) tuples, got {type(item).__name__}")
-            xb, yb = item[0], item[1]
-            sw = item[2] if len(item) == 3 else None
-            x, t, w = self.model._batch(xb, yb, sw, self.class_weight)
+            arrays = self.convert(item)
             done_steps += 1
-            done_samples += len(t)
-            yield x, t, w, len(t)
+            done_samples += len(arrays[0])
+            yield arrays
 
 
 def is_iterator(x):
@@ -73,10 +92,9 @@ def as_array(x, what):
     return np.asarray(x)
 
 
-def legacy_fit_args(legacy, epochs):
-    """``epochs`` after Keras 1's fit arguments (nb_epoch, show_accuracy) are taken out of ``legacy``."""
-    if "nb_epoch" in legacy:
-        warnings.warn("fit: nb_epoch is the Keras 1 spelling; use epochs", DeprecationWarning, stacklevel=3)
-        epochs = legacy.pop("nb_epoch")
-    legacy.pop("show_accuracy", None)
-    return epochs
+def unpack_item(item, who):
+    """(x, y, sample_weight or None) from an iterator's (x, y) or (x, y, sample_weight) tuple."""
+    if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
+        raise ValueError(f"{who}: an iterator must yield (x, y) or (x, y, sample_weight) tuples, "
+                         f"got {type(item).__name__}")
+    return item[0], item[1], item[2] if len(item) == 3 else None

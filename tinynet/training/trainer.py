@@ -1,0 +1,285 @@
+"""Trainer: the one fit / evaluate / predict loop under every model.
+
+A model (Sequential, a subclassed Model, GAN, AdversarialModel) inherits Trainer and gives the
+steps, each on a tuple of device arrays (x first):
+
+    train_step(batch)   -> {name: device scalar}   one update; the batch's mean of each measure
+    test_step(batch)    -> {name: device scalar}   the same measures without an update
+    predict_step(batch) -> device array             the outputs for batch[0]
+
+and the data hooks that turn what the user passes into such tuples:
+
+    fit_arrays(x, y, sample_weight, class_weight, who) -> tuple of host arrays, N rows each
+    predict_arrays(x, who)                             -> the same for predict (x only)
+    iterator_arrays(item, class_weight, who)           -> the same from one iterator item
+    device_batch(arrays)                               -> tuple of device arrays
+    metrics_names                                      -> the names, in display order
+
+Trainer owns the epoch and batch loops, validation (split or data), shuffling, the callbacks
+(CallbackList adds History and the progress bar), ``stop_training`` and the logs. An epoch's
+log of a name is its mean over the batches that reported it, weighted by batch size.
+"""
+import math
+import time
+
+import numpy as np
+
+from ..backend import asnumpy
+from ..legacy import legacy_fit_args
+from . import callbacks as cbks
+from .data import ArrayData, IteratorData, as_array, is_iterator, unpack_item
+from .logs import to_floats
+
+KERAS_FIT_EXTRAS = ("max_queue_size", "workers", "use_multiprocessing", "validation_freq")
+
+
+class Trainer:
+    """compile-independent training loop; see the module docstring for what a model supplies."""
+
+    default_batch_size = 32
+    drop_remainder = False      # True: every batch full (a GAN's BatchNorm needs it)
+    log_epoch_time = False      # True: each epoch's seconds in the logs as "time"
+    stop_on_nonfinite = False   # True: stop, saying where, when a batch's measure is NaN or inf
+    stop_training = False
+    history = None
+    step_in_epoch = 0           # the batch index within the epoch, set before each train_step
+
+    # ----- what a model supplies -----
+    def train_step(self, batch):
+        raise NotImplementedError(f"{type(self).__name__} defines no train_step(batch)")
+
+    def test_step(self, batch):
+        raise NotImplementedError(f"{type(self).__name__} defines no test_step(batch)")
+
+    def predict_step(self, batch):
+        raise NotImplementedError(f"{type(self).__name__} defines no predict_step(batch)")
+
+    def fit_arrays(self, x, y, sample_weight, class_weight, who):
+        x = as_array(x, "x")
+        return (x,) if y is None else (x, as_array(y, "y"))
+
+    def predict_arrays(self, x, who):
+        return (as_array(x, "x"),)
+
+    def iterator_arrays(self, item, class_weight, who):
+        x, y, w = unpack_item(item, who)
+        return self.fit_arrays(x, y, w, class_weight, who)
+
+    def device_batch(self, arrays):
+        return arrays
+
+    def check_compiled(self, who):
+        """Raise RuntimeError when the model cannot train yet (compile() not called)."""
+
+    def end_training(self):
+        """Called after every fit and train_on_batch, also when they fail (restore state)."""
+
+    def _label(self):
+        return getattr(self, "name", None) or type(self).__name__
+
+    # ----- fit -----
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            **legacy):
+        """Train for ``epochs`` (counting from ``initial_epoch``); returns a History.
+
+        x, y: arrays (N, ...) and targets; or x an iterator of (x, y[, w]) batches
+        (``steps_per_epoch`` defaults to its len()) whose close() is called at the end.
+        With arrays, ``steps_per_epoch`` caps the batches per epoch.
+        validation_split: the last fraction of x/y (before shuffling) held out;
+        validation_data: (x_val, y_val[, w_val]) or an iterator (``validation_steps``).
+        verbose: 0 silent, 1 live bar + epoch line, 2 epoch line only.
+        class_weight: {class: weight} scaling each sample's loss by its class's weight.
+        """
+        who = f"{self._label()}.fit"
+        epochs = legacy_fit_args(legacy, epochs)
+        samples_per_epoch = legacy.pop("samples_per_epoch", None)
+        for k in legacy:
+            if k not in KERAS_FIT_EXTRAS:
+                raise TypeError(f"{who}: unexpected keyword argument {k!r}")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"{who}: verbose must be 0, 1 or 2, got {verbose!r}")
+        self.check_compiled("fit")
+        batch_size = self.default_batch_size if batch_size is None else int(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"{who}: batch_size must be positive, got {batch_size}")
+        iterators = []
+        try:
+            if is_iterator(x):
+                iterators.append(x)
+                if validation_split:
+                    raise ValueError(f"{who}: validation_split needs arrays, not an iterator; "
+                                     f"give validation_data")
+                train = IteratorData(x, steps_per_epoch, samples_per_epoch,
+                                     lambda item: self.iterator_arrays(item, class_weight, who), who)
+                count_mode = "steps" if train.samples is None else "samples"
+                val = None
+            else:
+                if validation_data is not None:
+                    validation_split = 0.0  # Keras: validation_data overrides validation_split
+                arrays = self.fit_arrays(x, y, sample_weight, class_weight, who)
+                val = None
+                if validation_split:
+                    arrays, held_out = ArrayData(arrays, batch_size, False).split(validation_split, who)
+                    val = ArrayData(held_out, batch_size, False)
+                train = ArrayData(arrays, batch_size, shuffle, self.drop_remainder, steps_per_epoch)
+                count_mode = "samples"
+            if validation_data is not None:
+                val = self._validation_source(validation_data, batch_size, validation_steps,
+                                              iterators, who)
+            return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, count_mode)
+        finally:
+            for it in iterators:
+                close = getattr(it, "close", None)
+                if callable(close):
+                    close()
+
+    def _validation_source(self, data, batch_size, steps, iterators, who):
+        if is_iterator(data):
+            iterators.append(data)
+            return IteratorData(data, steps, None, lambda item: self.iterator_arrays(item, None, who),
+                                who)
+        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+            raise ValueError(f"{who}: validation_data must be (x_val, y_val), "
+                             f"(x_val, y_val, sample_weight) or an iterator")
+        vx, vy, vw = (tuple(data) + (None,))[:3]
+        return ArrayData(self.fit_arrays(vx, vy, vw, None, who), batch_size, False)
+
+    def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode):
+        names = list(self.metrics_names)
+        params = {"epochs": epochs, "steps": train.steps, "samples": train.samples,
+                  "verbose": verbose, "count_mode": count_mode, "do_validation": val is not None,
+                  "val_samples": getattr(val, "samples", None),
+                  "metrics": names + ([f"val_{n}" for n in names] if val is not None else [])}
+        cb = cbks.CallbackList(callbacks, self, params)
+        self.history, self.stop_training = cb.history, False
+        cb.on_train_begin({})
+        try:
+            for epoch in range(initial_epoch, epochs):
+                cb.on_epoch_begin(epoch, {})
+                logs = self._run_epoch(epoch, train, cb, names)
+                if val is not None:
+                    logs.update({f"val_{k}": v for k, v in self._evaluate_source(val).items()})
+                cb.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+        finally:
+            self.end_training()
+        cb.on_train_end({})
+        return self.history
+
+    def _run_epoch(self, epoch, train, cb, names):
+        start = time.perf_counter()
+        sums, counts = {}, {}
+        for index, host in enumerate(train.batches()):
+            n = len(host[0])
+            cb.on_batch_begin(index, {"batch": index, "size": n})
+            self.step_in_epoch = index
+            step_logs = self.train_step(self.device_batch(host))
+            values = dict(zip(step_logs, to_floats(list(step_logs.values()))))
+            for k, v in values.items():
+                sums[k] = sums.get(k, 0.0) + v * n
+                counts[k] = counts.get(k, 0) + n
+            cb.on_batch_end(index, {"batch": index, "size": n, **values})
+            if self.stop_on_nonfinite and not all(math.isfinite(v) for v in values.values()):
+                cbks.emit(f"{type(self).__name__}: a loss became {list(values.values())} at epoch "
+                          f"{epoch + 1}, batch {index + 1}; stopping training")
+                self.stop_training = True
+            if self.stop_training:
+                break
+        keys = names + [k for k in sums if k not in names]
+        logs = {k: sums[k] / counts[k] if counts.get(k) else math.nan for k in keys}
+        if self.log_epoch_time:
+            logs["time"] = time.perf_counter() - start
+        return logs
+
+    # ----- evaluate -----
+    def _evaluate_source(self, data):
+        """{name: mean over the data's samples} of test_step, in inference mode."""
+        sums, seen = {}, 0
+        for host in data.batches():
+            n = len(host[0])
+            for k, v in self.test_step(self.device_batch(host)).items():
+                sums[k] = sums[k] + v * n if k in sums else v * n
+            seen += n
+        if not seen:
+            raise ValueError(f"{self._label()}: no samples to evaluate")
+        return {k: v / seen for k, v in zip(sums, to_floats(list(sums.values())))}
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None):
+        """Loss (and metrics) over x, y in batches; returns loss or [loss, metrics...]."""
+        who = f"{self._label()}.evaluate"
+        self.check_compiled("evaluate")
+        batch_size = self.default_batch_size if batch_size is None else int(batch_size)
+        if is_iterator(x):
+            data = IteratorData(x, steps, None, lambda item: self.iterator_arrays(item, None, who),
+                                who)
+        else:
+            data = ArrayData(self.fit_arrays(x, y, sample_weight, None, who), batch_size, False)
+        start = time.perf_counter()
+        logs = self._evaluate_source(data)
+        values = [logs[k] for k in self.metrics_names]
+        if verbose:
+            target = data.samples if data.samples else data.steps
+            print(cbks.epoch_line(target, target, time.perf_counter() - start,
+                                  list(zip(self.metrics_names, values))), flush=True)
+        return keras_result(values)
+
+    # ----- one batch -----
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None):
+        """One gradient step on one batch; returns the loss, or [loss, metrics...]."""
+        who = f"{self._label()}.train_on_batch"
+        self.check_compiled("train_on_batch")
+        host = self.fit_arrays(x, y, sample_weight, class_weight, who)
+        self.step_in_epoch = 0
+        try:
+            logs = self.train_step(self.device_batch(host))
+        finally:
+            self.end_training()
+        return keras_result(self._ordered(logs))
+
+    def test_on_batch(self, x, y=None, sample_weight=None):
+        self.check_compiled("test_on_batch")
+        host = self.fit_arrays(x, y, sample_weight, None, f"{self._label()}.test_on_batch")
+        return keras_result(self._ordered(self.test_step(self.device_batch(host))))
+
+    def _ordered(self, logs):
+        names = [k for k in self.metrics_names if k in logs]
+        return to_floats([logs[k] for k in names])
+
+    # ----- predict -----
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Outputs of predict_step as a NumPy array (N, ...), in batches."""
+        who = f"{self._label()}.predict"
+        outs = []
+        if is_iterator(x):
+            if steps is None:
+                steps = len(x) if hasattr(x, "__len__") else None
+            if steps is None:
+                raise ValueError(f"{who}: steps is required for an iterator without len()")
+            for _ in range(steps):
+                item = next(x)
+                xb = item[0] if isinstance(item, tuple) else item
+                outs.append(self._predict_batch(self.predict_arrays(xb, who)))
+        else:
+            arrays = self.predict_arrays(x, who)
+            data = ArrayData(arrays, batch_size or self.default_batch_size, False)
+            outs = [self._predict_batch(host) for host in data.batches()]
+        if not outs:
+            return self.empty_prediction()
+        return np.concatenate(outs)
+
+    def _predict_batch(self, host):
+        return asnumpy(self.predict_step(self.device_batch(host)))
+
+    def empty_prediction(self):
+        raise ValueError(f"{self._label()}.predict: no samples")
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=len(x))
+
+
+def keras_result(values):
+    """One value alone, else the list (Keras's convention for evaluate and *_on_batch)."""
+    return values[0] if len(values) == 1 else values
