@@ -25,7 +25,7 @@ from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from ..gan.latent import ATTRIBUTES, arithmetic_study, interpolate, sample_latent
 from ..gan.networks import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
-from ..gan.trainer import GAN, ConditionalGAN
+from ..gan.gan_model import GAN, ConditionalGAN
 
 GRID_EPOCHS = (1, 2, 3, 5, 10, 15, 20, 30, 40, 50)  # sample grids kept (and samples-final.png at the end)
 TARGETS = {"dcgan": {"confident_share": 0.9, "every_digit_at_least": 0.05},

@@ -6,10 +6,11 @@ keras-adversarial API, quality measures, latent arithmetic and class-conditional
     gan.fit(x_train, epochs=5, batch_size=128)      # x scaled to [-1, 1], (N, 1, 28, 28)
     images = gan.generate(100)
 
-Modules: models (the players), trainer (GAN, ConditionalGAN), adversarial (AdversarialModel,
-simple_gan, gan_targets, ...), callbacks (SampleGrid, LossRecorder, TextLog), metrics
-(digit classifier, confident share, class shares, Fréchet distance), latent (sampling,
-interpolation, arithmetic), experiments (the runs behind the examples and ``tinynet gan``).
+Modules: networks (the players), gan_model (GAN, ConditionalGAN: train_steps on the shared
+loop), adversarial (AdversarialModel, simple_gan, gan_targets, ...), monitors (SampleGrid,
+LossRecorder, TextLog), quality (digit classifier, confident share, class shares, Fréchet
+distance), latent (sampling, interpolation, arithmetic), ema (a moving average of the generator).
+The runs behind the examples and ``tinynet gan`` are application code, in tinynet.apps.
 """
 from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
                           ImageGridCallback, gan_targets, normal_latent_sampling, simple_gan,
@@ -18,7 +19,7 @@ from .monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from .latent import arithmetic, interpolate, sample_latent
 from .networks import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
                      discriminator_model, generator_model)
-from .trainer import DIGIT_NAMES, GAN, ConditionalGAN
+from .gan_model import DIGIT_NAMES, GAN, ConditionalGAN
 
 __all__ = ["GAN", "ConditionalGAN", "DIGIT_NAMES", "AdversarialModel", "AdversarialOptimizerSimultaneous",
            "AdversarialOptimizerAlternating", "ImageGridCallback", "simple_gan", "gan_targets",

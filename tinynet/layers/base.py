@@ -17,7 +17,6 @@ import numpy as np
 from . import initializers
 from ..autograd import Tensor
 from ..backend import asnumpy, device_of, to_device
-from ..legacy import legacy_kwargs, warn_legacy  # noqa: F401  (layers import them from here)
 from .hooks import RemovableHandle
 
 _name_counts = {}

@@ -8,7 +8,8 @@ from .. import functional as F
 from . import initializers
 from ..functional._args import pair
 from .activations import ActivationMixin
-from .base import Layer, legacy_kwargs, shape_str, warn_legacy
+from ..legacy import legacy_kwargs, warn_legacy
+from .base import Layer, shape_str
 from .core import _channels_first
 from .padding import conv_pads, pad2d
 

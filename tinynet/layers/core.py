@@ -4,7 +4,8 @@ import numpy as np
 from .. import functional as F
 from . import initializers
 from .activations import ActivationMixin, get as get_activation, serialize as serialize_activation
-from .base import Layer, legacy_kwargs, shape_str, warn_legacy
+from ..legacy import legacy_kwargs, warn_legacy
+from .base import Layer, shape_str
 
 
 class Dense(ActivationMixin, Layer):
