@@ -14,6 +14,7 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 from tinynet import zoo
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 from tinynet.callbacks import LearningRateScheduler
 from tinynet.preprocessing import ImageDataGenerator
 
@@ -25,14 +26,14 @@ def main(argv=None):
     (x_train, y_train), (x_test, y_test) = runs.load_images("cifar10", args.limit)
 
     datagen = ImageDataGenerator(**runs.CIFAR10_AUGMENTATION)
-    model, state = runs.resume(args.out) if args.resume else (None, None)
+    model, state = resume(args.out) if args.resume else (None, None)
     if model is None:
         model = zoo.cifar10_deep()
         model.compile(optimizer=runs.AUGMENT_OPTIMIZER, loss="categorical_crossentropy", metrics=["accuracy"])
     model = model.to(args.device)
     model.summary()
-    timer = runs.EpochTimer()
-    checkpoint = runs.RunCheckpoint(args.out, timer, state)
+    timer = EpochTimer()
+    checkpoint = RunCheckpoint(args.out, timer, state)
     if checkpoint.epochs_done:
         print(f"resuming after epoch {checkpoint.epochs_done} from {args.out}/checkpoint.tnz")
     with datagen.flow(x_train, runs.one_hot(y_train), batch_size=args.batch_size,

@@ -7,6 +7,7 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 from tinynet import zoo
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer
 
 
 def main(argv=None):
@@ -17,7 +18,7 @@ def main(argv=None):
     model = zoo.cifar10_cnn().to(args.device)
     model.summary()
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    timer = runs.EpochTimer()
+    timer = EpochTimer()
     history = model.fit(x_train, runs.one_hot(y_train), batch_size=args.batch_size, epochs=args.epochs,
                         validation_split=0.2, verbose=args.verbose, callbacks=[timer])
 

@@ -8,6 +8,7 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 from tinynet import zoo
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 
 
 def main(argv=None):
@@ -16,14 +17,14 @@ def main(argv=None):
     info = runs.start(args)
     (x_train, y_train), (x_test, y_test) = runs.load_images("cifar10", args.limit)
 
-    model, state = runs.resume(args.out) if args.resume else (None, None)
+    model, state = resume(args.out) if args.resume else (None, None)
     if model is None:
         model = zoo.cifar10_deep()
         model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     model = model.to(args.device)
     model.summary()
-    timer = runs.EpochTimer()
-    checkpoint = runs.RunCheckpoint(args.out, timer, state)
+    timer = EpochTimer()
+    checkpoint = RunCheckpoint(args.out, timer, state)
     if checkpoint.epochs_done:
         print(f"resuming after epoch {checkpoint.epochs_done} from {args.out}/checkpoint.tnz")
     model.fit(x_train, runs.one_hot(y_train), batch_size=args.batch_size, epochs=args.epochs,

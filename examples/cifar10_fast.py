@@ -16,6 +16,7 @@ import math
 
 from tinynet import zoo
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer
 from tinynet.optimizers import SGD, Schedule
 from tinynet.preprocessing import ImageDataGenerator
 
@@ -50,7 +51,7 @@ def main(argv=None):
                   loss="categorical_crossentropy", metrics=["accuracy"])
     datagen = ImageDataGenerator(width_shift_range=4, height_shift_range=4, horizontal_flip=True,
                                  fill_mode="reflect", interpolation="nearest")
-    timer = runs.EpochTimer()
+    timer = EpochTimer()
     with datagen.flow(x_train, runs.one_hot(y_train), batch_size=args.batch_size, seed=args.seed,
                       background=True) as batches:
         history = model.fit(batches, epochs=args.epochs, verbose=args.verbose, callbacks=[timer],

@@ -10,6 +10,7 @@ Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png 
 """
 from tinynet import zoo
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer
 from tinynet.callbacks import LearningRateScheduler
 
 
@@ -24,7 +25,7 @@ def main(argv=None):
     model = zoo.lenet().to(args.device)
     model.summary()
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    timer = runs.EpochTimer()
+    timer = EpochTimer()
     callbacks = [timer]
     if args.lr_drop is not None:
         callbacks.append(LearningRateScheduler(lambda epoch: 1e-3 if epoch + 1 < args.lr_drop

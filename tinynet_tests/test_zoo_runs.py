@@ -8,6 +8,7 @@ import pytest
 
 import tinynet as tn
 from tinynet.apps import runs
+from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 from tinynet.layers import Dense, Flatten
 from tinynet.models import Sequential
 
@@ -59,7 +60,7 @@ def test_timer_and_result_files(tmp_path, rng):
     x = rng.random((40, 1, 4, 4), dtype=np.float32)
     y = np.arange(40) % 10
     model = tiny_model()
-    timer = runs.EpochTimer()
+    timer = EpochTimer()
     history = model.fit(x, runs.one_hot(y), batch_size=8, epochs=3, validation_split=0.25, verbose=0,
                         callbacks=[timer])
     assert len(timer.epoch_seconds) == len(timer.train_seconds) == 3
@@ -88,18 +89,18 @@ def test_example_parser_defaults():
 def test_run_checkpoint_resume_continues_weights_history_and_times(tmp_path, rng):
     x = rng.random((40, 1, 4, 4), dtype=np.float32)
     y = runs.one_hot(np.arange(40) % 10)
-    assert runs.resume(tmp_path) == (None, None)
-    model, timer = tiny_model(), runs.EpochTimer()
-    ckpt = runs.RunCheckpoint(tmp_path, timer)
+    assert resume(tmp_path) == (None, None)
+    model, timer = tiny_model(), EpochTimer()
+    ckpt = RunCheckpoint(tmp_path, timer)
     model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[timer, ckpt])
     expected = [w.copy() for w in model.get_weights()]
 
-    again, state = runs.resume(tmp_path)
+    again, state = resume(tmp_path)
     assert state["epochs"] == 2 and state["sessions"] == 1
     for w, e in zip(again.get_weights(), expected):
         np.testing.assert_array_equal(w, e)
-    timer2 = runs.EpochTimer()
-    ckpt2 = runs.RunCheckpoint(tmp_path, timer2, state)
+    timer2 = EpochTimer()
+    ckpt2 = RunCheckpoint(tmp_path, timer2, state)
     assert ckpt2.epochs_done == 2
     again.fit(x, y, batch_size=8, epochs=3, initial_epoch=2, verbose=0, callbacks=[timer2, ckpt2])
     assert len(ckpt2.history["loss"]) == len(ckpt2.epoch_seconds) == 3 and ckpt2.sessions == 2

@@ -79,6 +79,7 @@ def _train_options(p):
             _train_options)
 def _train(args):
     from .. import zoo
+    from ..models.checkpoint import EpochTimer, RunCheckpoint, resume
     from . import runs
     recipe = RECIPES[args.model]
     if args.augment and recipe.dataset != "cifar10":
@@ -89,7 +90,7 @@ def _train(args):
         raise CommandError(f"--epochs and --batch-size must be positive, got {epochs} and {args.batch_size}")
     out = args.out or Path("runs") / (args.model + ("-augment" if args.augment else ""))
     info = runs.start(args)
-    model, state = runs.resume(out) if args.resume else (None, None)
+    model, state = resume(out) if args.resume else (None, None)
     if model is None:
         model = zoo.get(args.model)
         optimizer = runs.AUGMENT_OPTIMIZER if args.augment else recipe.optimizer
@@ -99,8 +100,8 @@ def _train(args):
                            f"{tuple(model.input_shape)}, not {args.model}")
     (x, y), (x_test, y_test) = runs.load_images(recipe.dataset, args.limit)
     model = model.to(args.device)
-    timer = runs.EpochTimer()
-    checkpoint = runs.RunCheckpoint(out, timer, state)
+    timer = EpochTimer()
+    checkpoint = RunCheckpoint(out, timer, state)
     callbacks = [timer, checkpoint]
     if checkpoint.epochs_done:
         print(f"resuming after epoch {checkpoint.epochs_done} from {out / 'checkpoint.tnz'}")
@@ -144,6 +145,7 @@ def _evaluate_options(p):
 @subcommand("evaluate", "test loss and accuracy of a saved model on the MNIST or CIFAR-10 test set",
             _evaluate_options)
 def _evaluate(args):
+    from ..models.checkpoint import EpochTimer, RunCheckpoint, resume
     from . import runs
     from ..backend import gpu_available
     from ..models import load_model

@@ -1,0 +1,85 @@
+"""Checkpoint and resume a long fit: the model (with its optimizer state) and the run so far
+saved after every epoch, both written atomically, so a run cut off goes on from its last
+finished epoch.
+
+    timer = EpochTimer(); checkpoint = RunCheckpoint(out, timer, state)
+    model.fit(..., initial_epoch=checkpoint.epochs_done, callbacks=[timer, checkpoint])
+    model, state = resume(out)          # (None, None) when there is no checkpoint
+"""
+import json
+import os
+import time
+from pathlib import Path
+
+from ..training.callbacks import Callback
+from .saving import load_model
+
+
+class EpochTimer(Callback):
+    """Wall-clock seconds of each epoch: ``epoch_seconds`` (training and validation) and
+    ``train_seconds`` (up to the last batch's end, without validation); ``total`` for the fit."""
+
+    def on_train_begin(self, logs=None):
+        self.epoch_seconds, self.train_seconds, self.total = [], [], 0.0
+        self._fit_start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = self._last_batch = time.perf_counter()
+
+    def on_batch_end(self, batch, logs=None):
+        self._last_batch = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epoch_seconds.append(time.perf_counter() - self._start)
+        self.train_seconds.append(self._last_batch - self._start)
+
+    def on_train_end(self, logs=None):
+        self.total = time.perf_counter() - self._fit_start
+
+
+class RunCheckpoint(Callback):
+    """After every epoch, save the model with its optimizer state to ``out/checkpoint.tnz`` and the
+    run so far (per-epoch logs, epoch times) to ``out/checkpoint.json``, so that a long run cut
+    off can go on from its last finished epoch (:func:`resume`).
+
+    Passed to :func:`save_results` it serves as both the history and the timer of the whole run,
+    earlier sessions included. Put it after the :class:`EpochTimer` in the callback list."""
+
+    def __init__(self, out_dir, timer, previous=None):
+        super().__init__()
+        self.dir, self.timer = Path(out_dir), timer
+        state = previous or {}
+        self.history = {k: list(v) for k, v in state.get("history", {}).items()}
+        self.epoch_seconds = list(state.get("epoch_seconds", []))
+        self.train_seconds = list(state.get("train_seconds", []))
+        self.total = float(state.get("fit_seconds", 0.0))
+        self.sessions = int(state.get("sessions", 0)) + 1
+
+    @property
+    def epochs_done(self):
+        return len(self.epoch_seconds)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self.epoch_seconds.append(self.timer.epoch_seconds[-1])
+        self.train_seconds.append(self.timer.train_seconds[-1])
+        self.total += self.timer.epoch_seconds[-1]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.model.save(self.dir / "checkpoint.tnz")
+        state = {"epochs": epoch + 1, "history": self.history, "epoch_seconds": self.epoch_seconds,
+                 "train_seconds": self.train_seconds, "fit_seconds": self.total,
+                 "sessions": self.sessions}
+        tmp = self.dir / "checkpoint.json.tmp"
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.dir / "checkpoint.json")
+
+
+def resume(out_dir):
+    """The model and state saved by :class:`RunCheckpoint` in ``out_dir``, as ``(model, state)``
+    (``state["epochs"]`` epochs done), or ``(None, None)`` when there is no checkpoint."""
+    out = Path(out_dir)
+    if not (out / "checkpoint.json").exists() or not (out / "checkpoint.tnz").exists():
+        return None, None
+    state = json.loads((out / "checkpoint.json").read_text())
+    return load_model(out / "checkpoint.tnz"), state
