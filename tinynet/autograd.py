@@ -234,11 +234,15 @@ def run_backward(output, gy, retain_graph=False):
 
 
 class Function:
-    """One differentiable op. Subclasses define ``forward(*arrays)`` and ``backward(*grads)``.
+    """One differentiable op. Subclasses define ``forward(*arrays)`` and ``backward(*grads)``,
+    and ``check_inputs(*arrays)`` when their inputs can be wrong.
 
-    ``forward`` receives raw arrays and returns an array or a tuple of arrays; ``backward``
-    receives one gradient per output and returns one gradient (or None) per input. State needed by
-    backward is kept on ``self``.
+    ``check_inputs`` receives the raw input arrays before ``forward`` and raises a ValueError
+    (shapes) or TypeError (dtypes) that names the op, the argument and the values, "expected ...,
+    got ..."; keeping the checks at the door leaves ``forward`` to compute. ``forward`` receives
+    raw arrays and returns an array or a tuple of arrays; ``backward`` receives one gradient per
+    output and returns one gradient (or None) per input. State needed by backward is kept on
+    ``self``.
     """
     inputs = None
 
@@ -249,6 +253,7 @@ class Function:
             backend.check_device(type(self).__name__,
                                  [(f"input {i} {a.shape}", a) for i, a in enumerate(arrays)
                                   if a is not None])
+        self.check_inputs(*arrays)
         ys = self.forward(*arrays)
         single = not isinstance(ys, tuple)
         if single:
@@ -269,6 +274,9 @@ class Function:
         for name in list(vars(self)):
             if name not in ("inputs", "outputs", "output_meta", "needs_grad"):
                 delattr(self, name)
+
+    def check_inputs(self, *xs):
+        """Raise if the raw input arrays ``xs`` do not fit this op; by default accept them."""
 
     def forward(self, *xs):
         raise NotImplementedError

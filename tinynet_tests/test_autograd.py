@@ -226,3 +226,53 @@ def test_indexing_takes_tensor_indices_and_names_the_shape_when_out_of_range():
     np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0, 2, 2]])  # repeated rows accumulate
     with pytest.raises(IndexError, match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"):
         x[5]
+
+
+class _Checked(tn.Function):
+    calls = []
+
+    def check_inputs(self, x):
+        self.calls.append(("check", x.shape))
+        if x.ndim != 1:
+            raise ValueError(f"checked: x must be 1-D, got shape {x.shape}")
+
+    def forward(self, x):
+        self.calls.append(("forward", x.shape))
+        return x * 2
+
+    def backward(self, gy):
+        return gy * 2
+
+
+def test_check_inputs_runs_on_the_raw_arrays_before_forward_and_stops_a_bad_call():
+    _Checked.calls.clear()
+    y = _Checked()(tn.Tensor(np.ones(3)))
+    np.testing.assert_array_equal(y.data, [2, 2, 2])
+    assert _Checked.calls == [("check", (3,)), ("forward", (3,))]
+    _Checked.calls.clear()
+    with pytest.raises(ValueError, match=r"checked: x must be 1-D, got shape \(2, 2\)"):
+        _Checked()(np.ones((2, 2)))
+    assert _Checked.calls == [("check", (2, 2))]  # forward never ran
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: F.conv2d(np.ones((3, 4)), np.ones((1, 1, 1, 1))), ValueError,
+     r"^conv2d: x must be \(N, C, H, W\), got shape \(3, 4\)$"),
+    (lambda: F.conv2d(np.ones((1, 2, 4, 4)), np.ones((1, 2, 3, 3), np.float32)), TypeError,
+     "conv2d: dtypes differ: x float64, w float32"),
+    (lambda: F.max_pool2d(np.ones((2, 3)), 2), ValueError,
+     r"^max_pool2d: x must be \(N, C, H, W\), got shape \(2, 3\)$"),
+    (lambda: F.batch_norm(np.ones((2, 3)), np.ones(2), np.ones(3), np.zeros(3), np.ones(3)),
+     ValueError, r"batch_norm: gamma must have shape \(3,\) for x of shape \(2, 3\), got \(2,\)"),
+    (lambda: tn.Tensor(np.ones((2, 3))).reshape(4, 2), ValueError,
+     r"reshape: cannot reshape an array of shape \(2, 3\) \(6 elements\) into \(4, 2\)"),
+    (lambda: tn.Tensor(np.ones((2, 3))).transpose(0, 0), ValueError,
+     r"transpose: axes \(0, 0\) are not a permutation for shape \(2, 3\)"),
+    (lambda: tn.Tensor(np.ones(3)) @ tn.Tensor(np.ones(4)), ValueError,
+     r"matmul: inner dimensions differ: \(3,\) @ \(4,\)"),
+    (lambda: tn.Tensor(np.ones(3)) + tn.Tensor(np.ones(3, np.float32)), TypeError,
+     "Add: operands have dtypes float64 and float32"),
+])
+def test_ops_check_their_inputs_at_the_door_with_the_op_and_the_values(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

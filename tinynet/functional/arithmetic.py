@@ -25,13 +25,16 @@ def _broadcast_shapes(op, a, b):
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
 
 
-def _same_float_dtype(op, a, b):
-    """(a, b) with an integer or bool operand cast to the other's floating dtype; two different
-    floating dtypes are an error: ops never change dtype silently."""
-    fa, fb = a.dtype.kind == "f", b.dtype.kind == "f"
-    if fa and fb and a.dtype != b.dtype:
+def _check_float_dtypes(op, a, b):
+    """Two different floating dtypes are an error: ops never change dtype silently."""
+    if a.dtype.kind == "f" and b.dtype.kind == "f" and a.dtype != b.dtype:
         raise TypeError(f"{op}: operands have dtypes {a.dtype} and {b.dtype}; convert one "
                         f"explicitly (ops never change dtype silently)")
+
+
+def _same_float_dtype(a, b):
+    """(a, b) with an integer or bool operand cast to the other's floating dtype."""
+    fa, fb = a.dtype.kind == "f", b.dtype.kind == "f"
     if fa and not fb:
         b = b.astype(a.dtype)
     elif fb and not fa:
@@ -40,10 +43,13 @@ def _same_float_dtype(op, a, b):
 
 
 class _Binary(Function):
-    def forward(self, a, b):
-        a, b = _same_float_dtype(type(self).__name__, a, b)
+    def check_inputs(self, a, b):
+        _check_float_dtypes(type(self).__name__, a, b)
         if a.shape != b.shape:
             _broadcast_shapes(type(self).__name__, a, b)
+
+    def forward(self, a, b):
+        a, b = _same_float_dtype(a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         return self.compute(a, b)
 
@@ -133,13 +139,16 @@ class Log(Function):
 class MatMul(Function):
     """a (..., n, k) @ b (..., k, m); 1-D operands as in NumPy."""
 
-    def forward(self, a, b):
+    def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
                              f"{a.shape} and {b.shape}")
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}")
-        self.a, self.b = _same_float_dtype("matmul", a, b)
+        _check_float_dtypes("matmul", a, b)
+
+    def forward(self, a, b):
+        self.a, self.b = _same_float_dtype(a, b)
         return self.a @ self.b
 
     def backward(self, gy):

@@ -17,7 +17,7 @@ rows, kw adds); otherwise columns are summed into the image (col2im) in blocks o
 """
 from ..autograd import Function
 from ..backend import get_array_module
-from ._args import pair
+from ._args import out_size, pair
 from .layout import from_columns, to_columns
 from .windows import Windows
 
@@ -45,14 +45,18 @@ class Conv2d(Function):
         self.stride = pair(stride, "stride", op="conv2d")
         self.padding = pair(padding, "padding", op="conv2d")
 
-    def forward(self, x, w, b=None):
+    def check_inputs(self, x, w, b=None):
         _check_conv("conv2d", x, w, b, c_in_axis=1)
-        N, C, H, W = x.shape
-        c_out, _, kh, kw = w.shape
-        win = Windows(x.shape, kh, kw, self.stride, self.padding, x)
-        if win.oh < 1 or win.ow < 1:
+        (H, W), (kh, kw) = x.shape[2:], w.shape[2:]
+        if min(out_size(n, k, s, p) for n, k, s, p in
+               zip((H, W), (kh, kw), self.stride, self.padding)) < 1:
             raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
                              f"{self.padding} (x {x.shape}, w {w.shape})")
+
+    def forward(self, x, w, b=None):
+        N = x.shape[0]
+        c_out, _, kh, kw = w.shape
+        win = Windows(x.shape, kh, kw, self.stride, self.padding, x)
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
@@ -101,18 +105,25 @@ class Conv2dTranspose(Function):
         self.padding = pair(padding, "padding", op="conv2d_transpose")
         self.output_padding = pair(output_padding, "output_padding", op="conv2d_transpose")
 
-    def forward(self, x, w, b=None):
-        _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
+    def _output_size(self, x, w):
         (sh, sw), (ph, pw), (oph, opw) = self.stride, self.padding, self.output_padding
+        (H, W), (kh, kw) = x.shape[2:], w.shape[2:]
+        return (H - 1) * sh - 2 * ph + kh + oph, (W - 1) * sw - 2 * pw + kw + opw
+
+    def check_inputs(self, x, w, b=None):
+        _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
+        (sh, sw), (oph, opw) = self.stride, self.output_padding
         if not (0 <= oph < max(sh, 1) and 0 <= opw < max(sw, 1)):
             raise ValueError(f"conv2d_transpose: output_padding {self.output_padding} must be "
                              f"smaller than stride {self.stride}")
-        N, c_in, H, W = x.shape
-        _, c_out, kh, kw = w.shape
-        ho, wo = (H - 1) * sh - 2 * ph + kh + oph, (W - 1) * sw - 2 * pw + kw + opw
-        if ho < 1 or wo < 1:
+        if min(self._output_size(x, w)) < 1:
             raise ValueError(f"conv2d_transpose: padding {self.padding} leaves no output for "
                              f"x {x.shape} and w {w.shape}")
+
+    def forward(self, x, w, b=None):
+        N, c_in, H, W = x.shape
+        _, c_out, kh, kw = w.shape
+        ho, wo = self._output_size(x, w)
         win = Windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
         self.win, self.x_mat = win, to_columns(x, win.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
@@ -152,9 +163,11 @@ class Upsample2d(Function):
     def __init__(self, scale=2):
         self.scale = pair(scale, "scale", op="upsample2d")
 
-    def forward(self, x):
+    def check_inputs(self, x):
         if x.ndim != 4:
             raise ValueError(f"upsample2d: x must be (N, C, H, W), got shape {x.shape}")
+
+    def forward(self, x):
         xp = get_array_module(x)
         N, C, H, W = x.shape
         sh, sw = self.scale

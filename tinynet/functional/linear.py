@@ -3,7 +3,7 @@ from ..autograd import Function
 
 
 class Linear(Function):
-    def forward(self, x, w, b=None):
+    def check_inputs(self, x, w, b=None):
         if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
             raise ValueError(f"linear: x must be (N, in) and w (in, out); got x {x.shape} with "
                              f"w {w.shape}")
@@ -12,6 +12,8 @@ class Linear(Function):
                             + (f", b {b.dtype}" if b is not None else ""))
         if b is not None and b.shape != (w.shape[1],):
             raise ValueError(f"linear: b must have shape ({w.shape[1]},), got {b.shape}")
+
+    def forward(self, x, w, b=None):
         self.x, self.w, self.has_b = x, w, b is not None
         y = x @ w
         if b is not None:

@@ -26,8 +26,10 @@ def _same_shape(op, y, t):
 
 
 class MeanSquaredError(Function):
-    def forward(self, y, t):
+    def check_inputs(self, y, t):
         _same_shape("mean_squared_error", y, t)
+
+    def forward(self, y, t):
         self.diff = y - t.astype(y.dtype, copy=False)
         return (self.diff * self.diff).mean()
 
@@ -38,8 +40,10 @@ class MeanSquaredError(Function):
 class BinaryCrossEntropy(Function):
     """-mean(t log p + (1 - t) log(1 - p)) with p clipped to [eps, 1 - eps] (zero gradient outside)."""
 
-    def forward(self, p, t):
+    def check_inputs(self, p, t):
         _same_shape("binary_cross_entropy", p, t)
+
+    def forward(self, p, t):
         xp = get_array_module(p)
         self.t = t.astype(p.dtype, copy=False)
         self.inside = (p > EPSILON) & (p < 1 - EPSILON)
@@ -55,8 +59,10 @@ class BinaryCrossEntropy(Function):
 class BinaryCrossEntropyWithLogits(Function):
     """mean(max(z, 0) - z t + log(1 + exp(-|z|))): the sigmoid cross-entropy without overflow."""
 
-    def forward(self, z, t):
+    def check_inputs(self, z, t):
         _same_shape("binary_cross_entropy_with_logits", z, t)
+
+    def forward(self, z, t):
         xp = get_array_module(z)
         self.z, self.t = z, t.astype(z.dtype, copy=False)
         return (xp.maximum(z, 0) - z * self.t + xp.log1p(xp.exp(-xp.abs(z)))).mean()
@@ -68,8 +74,10 @@ class BinaryCrossEntropyWithLogits(Function):
 class CategoricalCrossEntropy(Function):
     """-mean over the batch of sum_k t_k log p_k, p (N, K) probabilities clipped like Keras."""
 
-    def forward(self, p, t):
+    def check_inputs(self, p, t):
         _same_shape("categorical_cross_entropy", p, t)
+
+    def forward(self, p, t):
         xp = get_array_module(p)
         self.t = t.astype(p.dtype, copy=False)
         self.inside = (p > EPSILON) & (p < 1 - EPSILON)
@@ -85,13 +93,10 @@ class SoftmaxCrossEntropy(Function):
     """Fused log-softmax + negative log-likelihood: logits (N, K), t (N,) integer labels or
     (N, K) one-hot / probability rows. Gradient: (softmax(z) - onehot(t)) / N."""
 
-    def forward(self, z, t):
+    def check_inputs(self, z, t):
         if z.ndim != 2:
             raise ValueError(f"softmax_cross_entropy: logits must be (N, K), got shape {z.shape}")
-        xp = get_array_module(z)
         N, K = z.shape
-        logp = _log_softmax(z, axis=1)
-        self.p = xp.exp(logp)
         if t.ndim == 1 and t.dtype.kind in "iu":
             if t.shape[0] != N:
                 raise ValueError(f"softmax_cross_entropy: {t.shape[0]} labels for logits of "
@@ -99,13 +104,20 @@ class SoftmaxCrossEntropy(Function):
             if N and bool(((t < 0) | (t >= K)).any()):  # one device sync on the GPU
                 raise ValueError(f"softmax_cross_entropy: labels must be in [0, {K}), got "
                                  f"range [{int(t.min())}, {int(t.max())}]")
+        elif t.shape != z.shape:
+            raise ValueError(f"softmax_cross_entropy: target shape {t.shape} does not "
+                             f"match logits shape {z.shape} (give integer labels (N,) or "
+                             f"one-hot rows (N, K))")
+
+    def forward(self, z, t):
+        xp = get_array_module(z)
+        N = z.shape[0]
+        logp = _log_softmax(z, axis=1)
+        self.p = xp.exp(logp)
+        if t.ndim == 1 and t.dtype.kind in "iu":
             self.t = xp.zeros_like(z)
             self.t[xp.arange(N), t] = 1
         else:
-            if t.shape != z.shape:
-                raise ValueError(f"softmax_cross_entropy: target shape {t.shape} does not "
-                                 f"match logits shape {z.shape} (give integer labels (N,) or "
-                                 f"one-hot rows (N, K))")
             self.t = t.astype(z.dtype, copy=False)
         return -(self.t * logp).sum() / z.dtype.type(N)
 

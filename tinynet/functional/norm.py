@@ -23,7 +23,7 @@ class BatchNorm(Function):
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
 
-    def forward(self, x, gamma, beta):
+    def check_inputs(self, x, gamma, beta):
         if x.ndim not in (2, 4):
             raise ValueError(f"batch_norm: x must be (N, C) or (N, C, H, W), got shape {x.shape}")
         C = x.shape[1]
@@ -38,6 +38,8 @@ class BatchNorm(Function):
             raise TypeError(f"batch_norm: dtypes differ: x {x.dtype}, gamma {gamma.dtype}, beta "
                             f"{beta.dtype}; convert them explicitly (ops never change dtype "
                             f"silently)")
+
+    def forward(self, x, gamma, beta):
         xp = get_array_module(x)
         self.to_rows, self.from_rows = channel_rows(x)
         rows = self.to_rows(x)  # (C, M): each channel's values in one row

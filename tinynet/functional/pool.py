@@ -21,10 +21,10 @@ class _Pool2d(Function):
         self.stride = self.kernel if stride is None else pair(stride, "stride", op=self.op)
         self.padding = pair(padding, "padding", op=self.op)
 
-    def _setup(self, x):
+    def check_inputs(self, x):
         if x.ndim != 4:
             raise ValueError(f"{self.op}: x must be (N, C, H, W), got shape {x.shape}")
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        (kh, kw), (ph, pw) = self.kernel, self.padding
         if ph * 2 > kh or pw * 2 > kw:
             raise ValueError(f"{self.op}: padding {self.padding} must be at most half the "
                              f"kernel {self.kernel}")
@@ -32,6 +32,10 @@ class _Pool2d(Function):
         if kh > H + 2 * ph or kw > W + 2 * pw:
             raise ValueError(f"{self.op}: window {self.kernel} is larger than the input "
                              f"{H}x{W} (padding {self.padding}; x shape {x.shape})")
+
+    def _setup(self, x):
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        H, W = x.shape[2:]
         self.x_shape = x.shape
         self.oh, self.ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
         self.batch_last = is_batch_last(x)

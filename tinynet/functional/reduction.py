@@ -16,9 +16,12 @@ class Sum(Function):
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
+    def check_inputs(self, x):
+        normalize_axis(self.axis, x.shape, type(self).__name__.lower())
+
     def forward(self, x):
         self.shape = x.shape
-        self.axes = normalize_axis(self.axis, x.shape, type(self).__name__.lower())
+        self.axes = normalize_axis(self.axis, x.shape)
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, gy):
@@ -42,9 +45,12 @@ class Max(Function):
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 
+    def check_inputs(self, x):
+        normalize_axis(self.axis, x.shape, "max")
+
     def forward(self, x):
         self.x = x
-        self.axes = normalize_axis(self.axis, x.shape, "max")
+        self.axes = normalize_axis(self.axis, x.shape)
         self.y = x.max(axis=self.axes, keepdims=True)
         return self.y if self.keepdims else self.y.reshape(
             tuple(n for i, n in enumerate(x.shape) if i not in self.axes))

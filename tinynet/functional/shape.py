@@ -1,5 +1,7 @@
 """Ops that rearrange values without computing new ones: reshape, transpose, indexing,
 concat_channels, pad2d."""
+import math
+
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from .layout import new_images, prefers_batch_last
@@ -9,13 +11,17 @@ class Reshape(Function):
     def __init__(self, shape):
         self.shape = shape
 
+    def check_inputs(self, x):
+        known = [n for n in self.shape if n != -1]
+        count, free = math.prod(known), len(self.shape) - len(known)
+        if (free > 1 or min(known, default=0) < 0
+                or (count != x.size if free == 0 else (count == 0 or x.size % count))):
+            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
+                             f"({x.size} elements) into {self.shape}")
+
     def forward(self, x):
         self.x_shape = x.shape
-        try:
-            return x.reshape(self.shape)
-        except ValueError:
-            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
-                             f"({x.size} elements) into {self.shape}") from None
+        return x.reshape(self.shape)
 
     def backward(self, gy):
         return gy.reshape(self.x_shape)
@@ -25,10 +31,14 @@ class Transpose(Function):
     def __init__(self, axes=None):
         self.axes = axes
 
+    def check_inputs(self, x):
+        if self.axes is not None and sorted(a % max(x.ndim, 1) for a in self.axes) != list(
+                range(x.ndim)):
+            raise ValueError(f"transpose: axes {tuple(self.axes)} are not a permutation for "
+                             f"shape {x.shape}")
+
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(self.axes)
-        if sorted(a % x.ndim for a in axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation for shape {x.shape}")
         self.inverse = tuple(sorted(range(x.ndim), key=lambda i: axes[i] % x.ndim))
         return x.transpose(axes)
 
@@ -77,13 +87,16 @@ class ConcatChannels(Function):
     """a (N, Ca, *S) and b (N, Cb, *S) -> (N, Ca + Cb, *S), joined along axis 1 (channels-first:
     S is (H, W) for images, () for feature rows). The backward splits the gradient at Ca."""
 
-    def forward(self, a, b):
-        if a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
-            raise ValueError(f"concat_channels: expected (N, Ca, ...) and (N, Cb, ...) with the same N and "
-                             f"trailing dimensions, got shapes {a.shape} and {b.shape}")
+    def check_inputs(self, a, b):
+        if (a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0]
+                or a.shape[2:] != b.shape[2:]):
+            raise ValueError(f"concat_channels: expected (N, Ca, ...) and (N, Cb, ...) with the "
+                             f"same N and trailing dimensions, got shapes {a.shape} and {b.shape}")
         if a.dtype != b.dtype:
-            raise TypeError(f"concat_channels: dtypes differ ({a.dtype} and {b.dtype}); convert one "
-                            f"explicitly (ops never change dtype silently)")
+            raise TypeError(f"concat_channels: dtypes differ ({a.dtype} and {b.dtype}); convert "
+                            f"one explicitly (ops never change dtype silently)")
+
+    def forward(self, a, b):
         self.split = a.shape[1]
         return get_array_module(a, b).concatenate([a, b], axis=1)
 
@@ -99,9 +112,11 @@ class Pad2d(Function):
         (self.top, self.bottom), (self.left, self.right) = pads
         self.value = value
 
-    def forward(self, x):
+    def check_inputs(self, x):
         if x.ndim != 4:
             raise ValueError(f"pad2d: x must be (N, C, H, W), got shape {x.shape}")
+
+    def forward(self, x):
         N, C, H, W = x.shape
         shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
         out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),

@@ -1,2 +1,3 @@
-"""concat_channels, defined in :mod:`.shape`; this name stays while tinynet/gan/ops.py imports it."""
+"""concat_channels, defined in :mod:`.shape`; this module stays while tinynet/gan/ops.py
+imports it from here."""
 from .shape import concat_channels  # noqa: F401
