@@ -13,8 +13,8 @@ from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Co
                             Convolution2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D, Reshape,
                             UpSampling2D, ZeroPadding2D, functional_call, reset_names)
 
-from . import reference
-from .arrays import away_from_zero, distinct, normal
+from .. import reference
+from ..arrays import away_from_zero, distinct, normal
 
 
 def check_layer(layer, x, training=True, reseed=False):
