@@ -12,6 +12,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tinynet"))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpu: needs CuPy and a CUDA GPU (skipped without them)")
+    config.addinivalue_line("markers", "data: reads a downloaded data set (TINYNET_DATA)")
+    config.addinivalue_line("markers", "slow: takes more than a few seconds")
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -1,4 +1,4 @@
-"""Elementwise arithmetic and matmul: add, sub, mul, div, pow, neg, exp, log, matmul.
+"""Elementwise arithmetic and matmul: add, sub, mul, div, pow, neg, exp, log, clip, matmul.
 
 Binary ops follow NumPy broadcasting; their backward sums each gradient back to its input's shape.
 A Python scalar operand takes the dtype of the tensor it meets, so float32 stays float32.
@@ -136,6 +136,24 @@ class Log(Function):
         return gy / self.x
 
 
+class Clip(Function):
+    """x clipped to [lo, hi]; the gradient passes only strictly inside (lo, hi) (zero at and
+    beyond the bounds, as the probability clip of Keras's cross-entropies)."""
+
+    def __init__(self, lo, hi):
+        if not lo <= hi:
+            raise ValueError(f"clip: expected lo <= hi, got lo={lo!r}, hi={hi!r}")
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        lo, hi = x.dtype.type(self.lo), x.dtype.type(self.hi)
+        self.inside = (x > lo) & (x < hi)
+        return get_array_module(x).clip(x, lo, hi)
+
+    def backward(self, gy):
+        return gy * self.inside
+
+
 class MatMul(Function):
     """a (..., n, k) @ b (..., k, m); 1-D operands as in NumPy."""
 
@@ -220,6 +238,11 @@ def exp(x):
 
 def log(x):
     return Log()(x)
+
+
+def clip(x, lo, hi):
+    """x of any shape clipped to [lo, hi] (Python numbers, taken in x's dtype)."""
+    return Clip(lo, hi)(x)
 
 
 def matmul(a, b):

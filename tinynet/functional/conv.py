@@ -8,18 +8,23 @@ Layout: the public API is channels-first (N, C, H, W). Inside, images are batch-
 Elementwise ops and pooling preserve that memory order, so the next convolution reads its input
 without a transposing copy.
 
-On NumPy the columns of each output row are a view of the input's expanded rows
-(:meth:`.windows.Windows.expand`, kw shifted copies), so conv2d's forward pass and kernel
-gradient, and conv2d_transpose's backward pass, copy the input kw times and build no column
-matrix. conv2d's input gradient, and conv2d_transpose's forward pass, with row stride 1 are
-folded input row by input row (:meth:`.windows.Windows.fold_rows`: one GEMM on a slice of gy's
-rows, kw adds); otherwise columns are summed into the image (col2im) in blocks of output rows. On CuPy one block of columns is built by fused CUDA kernels.
+The GEMMs run on the windows strategy that :func:`.windows.make_windows` picks once per op:
+on NumPy (:class:`.windows.BatchLastRows`) the columns of each output row are a view of the
+input's expanded rows (kw shifted copies), so conv2d's forward pass and kernel gradient, and
+conv2d_transpose's backward pass, copy the input kw times and build no column matrix; conv2d's
+input gradient, and conv2d_transpose's forward pass, with row stride 1 are folded input row by
+input row (``fold_rows``: one GEMM on a slice of gy's rows, kw adds); otherwise columns are summed
+into the image (col2im) in blocks of output rows. On CuPy (:class:`.windows.CudaKernels`) one
+block of columns is built and summed by fused CUDA kernels.
+
+:func:`conv2d_reference` is the same convolution in a few readable lines: read it first.
 """
-from ..autograd import Function
+from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from ._args import out_size, pair
 from .layout import from_columns, to_columns
-from .windows import Windows
+from .shape import pad2d
+from .windows import make_windows
 
 
 def _check_conv(op, x, w, b, c_in_axis):
@@ -56,7 +61,7 @@ class Conv2d(Function):
     def forward(self, x, w, b=None):
         N = x.shape[0]
         c_out, _, kh, kw = w.shape
-        win = Windows(x.shape, kh, kw, self.stride, self.padding, x)
+        win = make_windows(x.shape, kh, kw, self.stride, self.padding, x)
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
@@ -75,7 +80,7 @@ class Conv2d(Function):
         gw_t = xp.zeros((win.k, c_out), dtype=w.dtype) if self.needs_grad[1] else None
         gb = xp.zeros(c_out, dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
         by_rows = self.needs_grad[0] and win.folds_rows()
-        gx = win.new_sum() if self.needs_grad[0] and not by_rows else None
+        gx = win.col2im_zeros() if self.needs_grad[0] and not by_rows else None
         w_mat = w.reshape(c_out, -1)
         for y0, y1 in win.blocks:  # each reads the block of gy while it is in cache
             g = gy_mat[:, win.column_range(y0, y1)]
@@ -86,11 +91,11 @@ class Conv2d(Function):
             if gb is not None:
                 gb += g.sum(axis=1)
             if gx is not None:
-                gx = win.add_columns(gx, w_mat.T @ g, y0, y1)
+                gx = win.col2im_add(gx, w_mat.T @ g, y0, y1)
         if by_rows:
             gx = win.fold_rows(gy, w)
         elif gx is not None:
-            gx = win.image(gx)
+            gx = win.col2im_image(gx)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
@@ -124,16 +129,16 @@ class Conv2dTranspose(Function):
         N, c_in, H, W = x.shape
         _, c_out, kh, kw = w.shape
         ho, wo = self._output_size(x, w)
-        win = Windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
+        win = make_windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
         self.win, self.x_mat = win, to_columns(x, win.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         if win.folds_rows():  # conv2d's input gradient, with x in the place of gy
             y = win.fold_rows(x, w)
         else:
-            w_t, y = w.reshape(c_in, -1).T, win.new_sum()
+            w_t, y = w.reshape(c_in, -1).T, win.col2im_zeros()
             for y0, y1 in win.blocks:
-                y = win.add_columns(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
-            y = win.image(y)
+                y = win.col2im_add(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
+            y = win.col2im_image(y)
         if b is not None:
             y += b[:, None, None]
         return y
@@ -182,6 +187,30 @@ class Upsample2d(Function):
 
 def conv2d(x, w, b=None, stride=1, padding=0):
     return Conv2d(stride, padding)(x, w, b)
+
+
+def conv2d_reference(x, w, b=None, stride=1, padding=0):
+    """The convolution :func:`conv2d` computes, written to be read first: im2col, then one matmul.
+
+    x (N, C, H, W), w (C_out, C, kh, kw), b (C_out,) or None -> (N, C_out, oh, ow). Built from
+    differentiable ops (pad2d, indexing, transpose, reshape, matmul), so backward comes for free;
+    conv2d gives the same numbers without building the index-gathered column matrix.
+    """
+    x, w = (t if isinstance(t, Tensor) else Tensor(t) for t in (x, w))
+    (sh, sw), (ph, pw) = pair(stride, "stride"), pair(padding, "padding")
+    N, C, H, W = x.shape
+    c_out, _, kh, kw = w.shape
+    oh, ow = out_size(H, kh, sh, ph), out_size(W, kw, sw, pw)
+    xp = get_array_module(x.data)
+    # window (y, x) reads padded row sh*y + i and column sw*x + j at kernel cell (i, j)
+    rows = sh * xp.arange(oh)[:, None, None, None] + xp.arange(kh)[None, None, :, None]
+    cols = sw * xp.arange(ow)[None, :, None, None] + xp.arange(kw)[None, None, None, :]
+    windows = pad2d(x, ((ph, ph), (pw, pw)))[:, :, rows, cols]  # (N, C, oh, ow, kh, kw)
+    col = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * oh * ow, C * kh * kw)  # im2col
+    y = col @ w.reshape(c_out, C * kh * kw).T  # one GEMM: (N*oh*ow, C_out)
+    if b is not None:
+        y = y + b
+    return y.reshape(N, oh, ow, c_out).transpose(0, 3, 1, 2)
 
 
 def conv2d_transpose(x, w, b=None, stride=1, padding=0, output_padding=0):

@@ -1,28 +1,54 @@
-"""The sliding windows of a convolution: geometry, im2col and col2im, in blocks of output rows,
-and the expanded rows that make im2col a view.
+"""The sliding windows of a convolution: geometry, and how im2col / col2im and the GEMMs on the
+columns run, one strategy per backend, chosen once by :func:`make_windows`.
 
 im2col turns convolution into one GEMM, ``w (C_out, C*kh*kw) @ col (C*kh*kw, N*oh*ow)``, at the
-price of a column matrix kh*kw times the size of the input. On NumPy the images are batch-last,
-(C, H, W, N) in memory (see :mod:`.layout`), and the columns are ordered (y, x, n): the columns
-of output rows [y0, y1) are then one contiguous range of the full matrix, and col2im goes block
-by block (a few MiB each), each block summed into the image while it sits in cache.
+price of a column matrix kh*kw times the size of the input; col2im, its adjoint, sums columns
+back into an image. The strategies:
 
-The GEMMs themselves read no built columns on NumPy: :meth:`Windows.expand` stores every padded
-input row kw times, once per kernel column j, shifted (and strided) so that the columns of output
-row y, with rows ordered (i, c, j), are the contiguous slice ``E[s*y : s*y + kh]`` of the
-expanded rows E (Hp, C, kw, ow, N). The input is copied kw times instead of kh*kw, and a backward
-pass multiplies the same views again instead of rebuilding columns. The input gradient goes the
-other way, input row by input row (:meth:`Windows.fold_rows`). On CuPy the columns are
-ordered (n, y, x) and one block covers all rows, built by fused CUDA kernels
-(:mod:`.cuda_kernels`).
+- :class:`BatchLastRows` (NumPy). Images are batch-last, (C, H, W, N) in memory (see
+  :mod:`.layout`), and the columns are ordered (y, x, n): the columns of output rows [y0, y1) are
+  one contiguous range of the full matrix, so col2im goes block by block (a few MiB each), each
+  block summed into the image while it sits in cache. The GEMMs read no built columns:
+  :meth:`BatchLastRows.expand` stores every padded input row kw times, once per kernel column j,
+  shifted (and strided) so that the columns of output row y, with rows ordered (i, c, j), are the
+  contiguous slice ``E[s*y : s*y + kh]`` of the expanded rows E (Hp, C, kw, ow, N). The input is
+  copied kw times instead of kh*kw, and a backward pass multiplies the same views again instead of
+  rebuilding columns. With row stride 1 the input gradient goes the other way, input row by input
+  row (:meth:`BatchLastRows.fold_rows`), without col2im.
+- :class:`GenericColumns` (CuPy's layout, and any backend). Images are (C, N, H, W) in memory,
+  the columns ordered (n, y, x), one block covers all rows, built and summed by one slice copy
+  per kernel offset.
+- :class:`CudaKernels` (CuPy). The columns of :class:`GenericColumns`, built and summed by fused
+  CUDA kernels (:mod:`.cuda_kernels`), one launch each.
+
+Every strategy offers the same GEMM interface (``gemm_blocks``, ``gemm_source``,
+``gemm_columns``, ``gemm_weights``, ``gemm_kernel``) and the blocked col2im
+(``col2im_zeros``, ``col2im_add``, ``col2im_image``), so conv.py is written once.
 """
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
 from ._args import out_size, pair, window_offsets
 from .layout import is_batch_last, new_images, prefers_batch_last
 
-BLOCK_BYTES = 4 << 20  # the size one block's column matrix aims at (1-8 MiB measured alike)
+BLOCK_BYTES = 4 << 20  # one block's column matrix: a few MiB, so it is summed while in cache
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
+
+
+def make_windows(image_shape, kh, kw, stride, padding, like, batch_last=None, op=None):
+    """The windows of a kh x kw kernel over images (N, C, H, W) on the backend and dtype of the
+    array ``like``, with the strategy for that backend: :class:`BatchLastRows` when the layout is
+    batch-last (by default on NumPy), else :class:`CudaKernels` on CuPy (unless
+    ``USE_CUDA_KERNELS`` is off), else :class:`GenericColumns`. ``op`` names the caller in
+    argument errors."""
+    if batch_last is None:
+        batch_last = prefers_batch_last(like)
+    if batch_last:
+        cls = BatchLastRows
+    elif USE_CUDA_KERNELS and is_gpu_array(like):
+        cls = CudaKernels
+    else:
+        cls = GenericColumns
+    return cls(image_shape, kh, kw, stride, padding, like, op=op)
 
 
 def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
@@ -45,75 +71,137 @@ def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
 
 
 class Windows:
-    """The kh x kw windows, with ``stride`` and ``padding``, over images of shape ``image_shape``
-    (N, C, H, W) on the backend and dtype of the array ``like``: oh x ow windows, cut into
-    ``blocks`` of output rows (y0, y1). Columns are ordered (y, x, n) when ``batch_last`` (the
-    default on NumPy), else (n, y, x), with a single block."""
+    """The oh x ow windows of a kh x kw kernel, with ``stride`` and ``padding``, over images of
+    shape ``image_shape`` (N, C, H, W) on the backend and dtype of the array ``like``, cut into
+    ``blocks`` of output rows (y0, y1). A subclass fixes the memory layout (``batch_last``), the
+    order of the columns and how they are built; :func:`make_windows` picks it."""
+    batch_last = False
 
-    def __init__(self, image_shape, kh, kw, stride, padding, like, batch_last=None, op=None):
+    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
         self.N, self.C, self.H, self.W = image_shape
         self.kh, self.kw = kh, kw
         (self.sh, self.sw), (self.ph, self.pw) = (pair(stride, "stride", op=op),
                                                   pair(padding, "padding", op=op))
-        self.oh, self.ow = out_size(self.H, kh, self.sh, self.ph), out_size(self.W, kw, self.sw,
-                                                                            self.pw)
+        self.oh = out_size(self.H, kh, self.sh, self.ph)
+        self.ow = out_size(self.W, kw, self.sw, self.pw)
         self.xp, self.dtype = get_array_module(like), like.dtype
-        self.batch_last = prefers_batch_last(like) if batch_last is None else batch_last
-        self.fused = USE_CUDA_KERNELS and is_gpu_array(like) and not self.batch_last
         self.k = self.C * kh * kw
-        rows = self.oh
-        if self.batch_last:
-            row_bytes = self.k * self.ow * self.N * self.dtype.itemsize
-            rows = max(1, min(self.oh, BLOCK_BYTES // row_bytes))
-        self.blocks = [(y0, min(self.oh, y0 + rows)) for y0 in range(0, self.oh, rows)]
+        self.blocks = [(0, self.oh)]
 
     def column_range(self, y0, y1):
         """Where the columns of output rows [y0, y1) sit in the full (C*kh*kw, N*oh*ow) matrix."""
-        if not self.batch_last:
-            assert (y0, y1) == (0, self.oh), "columns ordered (n, y, x) come in one block"
-            return slice(None)
-        per_row = self.ow * self.N
-        return slice(y0 * per_row, y1 * per_row)
+        raise NotImplementedError
 
+    # ----- im2col and col2im by slice loops, one copy per kernel offset -----
     def source(self, x):
-        """What :meth:`columns` reads for the images x: their padded, channel-major view
-        (C, N, Hp, Wp) in this layout (x itself for the fused CUDA kernel)."""
-        if self.fused:
-            return x
+        """What :meth:`im2col` reads for the images x: their padded, channel-major view
+        (C, N, Hp, Wp) in this layout."""
         return to_channel_major(x, self.ph, self.pw, batch_last=self.batch_last)
 
+    def im2col(self, src, y0, y1):
+        """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
+        like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
+        col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
+        view = self._view(col, y1 - y0)
+        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
+                                               self.ow, y0):
+            view[:, i, j] = src[:, :, rows, cols]
+        return col
+
+    def col2im_zeros(self):
+        """A zero padded image for :meth:`col2im_add` to sum into."""
+        shape = (self.N, self.C, self.H + 2 * self.ph, self.W + 2 * self.pw)
+        return new_images(self.xp, shape, self.dtype, self.batch_last,
+                          fill=0).transpose(1, 0, 2, 3)
+
+    def col2im_add(self, total, col, y0, y1):
+        """col2im of one block: add each column of output rows [y0, y1) onto its window of
+        ``total`` (from :meth:`col2im_zeros`); returns ``total``."""
+        view = self._view(col, y1 - y0)
+        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
+                                               self.ow, y0):
+            total[:, :, rows, cols] += view[:, i, j]
+        return total
+
+    def col2im_image(self, total):
+        """The summed image (N, C, H, W), padding dropped (a view)."""
+        return total[:, :, self.ph:self.ph + self.H, self.pw:self.pw + self.W].transpose(1, 0, 2, 3)
+
+    def _view(self, col, rows):
+        """A block's (C*kh*kw, rows*ow*N) column matrix as (C, kh, kw, N, rows, ow)."""
+        raise NotImplementedError
+
+    # ----- the GEMMs of the convolutions: on built columns unless a subclass says otherwise -----
     def gemm_blocks(self, y0, y1):
-        """The GEMM blocks that cover output rows [y0, y1) (a block of ``blocks``): one per row,
-        on views of the expanded rows, when batch-last; else the block itself."""
-        return [(y, y + 1) for y in range(y0, y1)] if self.batch_last else [(y0, y1)]
+        """The GEMM blocks that cover output rows [y0, y1) (a block of ``blocks``)."""
+        return [(y0, y1)]
 
     def gemm_source(self, x):
-        """What :meth:`gemm_columns` reads for the images x: their expanded rows when batch-last
-        (:meth:`expand`), else :meth:`source`."""
-        return self.expand(x) if self.batch_last else self.source(x)
+        """What :meth:`gemm_columns` reads for the images x."""
+        return self.source(x)
 
     def gemm_columns(self, src, y0, y1):
         """The columns of the GEMM block [y0, y1) (from :meth:`gemm_blocks`), rows in the order of
-        :meth:`gemm_weights`: a view of the expanded rows, or a built block."""
-        return self.row_columns(src, y0) if self.batch_last else self.columns(src, y0, y1)
+        :meth:`gemm_weights`."""
+        return self.im2col(src, y0, y1)
 
     def gemm_weights(self, w):
         """A kernel (C_out, C, kh, kw) as the matrix that multiplies :meth:`gemm_columns`."""
-        return row_weights(w) if self.batch_last else w.reshape(w.shape[0], -1)
+        return w.reshape(w.shape[0], -1)
 
     def gemm_kernel(self, m):
         """The inverse of :meth:`gemm_weights`: m (C_out, K) -> (C_out, C, kh, kw)."""
-        if self.batch_last:
-            return m.reshape(-1, self.kh, self.C, self.kw).transpose(0, 2, 1, 3)
         return m.reshape(-1, self.C, self.kh, self.kw)
 
+    def folds_rows(self):
+        """Whether the input gradient is folded row by row (``fold_rows``) instead of col2im."""
+        return False
+
+
+class BatchLastRows(Windows):
+    """NumPy: batch-last images, columns ordered (y, x, n) in blocks of output rows within
+    ``BLOCK_BYTES``; the GEMMs multiply views of the expanded rows, one output row each, and
+    with row stride 1 the input gradient is folded input row by input row."""
+    batch_last = True
+
+    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
+        super().__init__(image_shape, kh, kw, stride, padding, like, op=op)
+        row_bytes = self.k * self.ow * self.N * self.dtype.itemsize
+        rows = max(1, min(self.oh, BLOCK_BYTES // row_bytes))
+        self.blocks = [(y0, min(self.oh, y0 + rows)) for y0 in range(0, self.oh, rows)]
+
+    def column_range(self, y0, y1):
+        per_row = self.ow * self.N
+        return slice(y0 * per_row, y1 * per_row)
+
+    def _view(self, col, rows):
+        C, kh, kw, N, ow = self.C, self.kh, self.kw, self.N, self.ow
+        return col.reshape(C, kh, kw, rows, ow, N).transpose(0, 1, 2, 5, 3, 4)
+
+    def gemm_blocks(self, y0, y1):
+        """One GEMM per output row, on a view of the expanded rows."""
+        return [(y, y + 1) for y in range(y0, y1)]
+
+    def gemm_source(self, x):
+        """The expanded rows of x (:meth:`expand`)."""
+        return self.expand(x)
+
+    def gemm_columns(self, src, y0, y1):
+        """Output row y0's columns, a view of the expanded rows (:meth:`row_columns`)."""
+        return self.row_columns(src, y0)
+
+    def gemm_weights(self, w):
+        return row_weights(w)
+
+    def gemm_kernel(self, m):
+        return m.reshape(-1, self.kh, self.C, self.kw).transpose(0, 2, 1, 3)
+
     def expand(self, x):
-        """The images x (N, C, H, W) as E (Hp, C, kw, ow, N), batch-last NumPy only: every padded
+        """The images x (N, C, H, W) as E (Hp, C, kw, ow, N), every padded
         input row r held kw times, shifted (and strided) for each kernel column j:
         ``E[r, c, j, x, n] = padded x[n, c, r, sw*x + j]``. The columns of output row y are then
         a contiguous slice of E (:meth:`row_columns`), so a convolution copies the input kw times
         instead of kh*kw times, and its backward pass rebuilds nothing."""
-        assert self.batch_last and not self.fused, "expanded rows are for batch-last NumPy"
         C, H, W, N, kw = self.C, self.H, self.W, self.N, self.kw
         sw, ph, pw = self.sw, self.ph, self.pw
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
@@ -136,8 +224,8 @@ class Windows:
         return E[self.sh * y:self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
 
     def folds_rows(self):
-        """Whether :meth:`fold_rows` applies: batch-last, row stride 1."""
-        return self.batch_last and self.sh == 1
+        """Row stride 1: :meth:`fold_rows` applies."""
+        return self.sh == 1
 
     def fold_rows(self, gy, w):
         """conv2d's input gradient (N, C, H, W) (a view) for output gradients gy (N, C_out, oh,
@@ -158,51 +246,40 @@ class Windows:
                 gx[:, r, j:j + sw * (ow - 1) + 1:sw] += piece[:, j]
         return gx[:, :, pw:pw + W].transpose(3, 0, 1, 2)
 
-    def columns(self, src, y0, y1):
-        """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
-        like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
-        if self.fused:
-            return cuda_kernels.im2col(src, self.kh, self.kw, self.sh, self.sw, self.ph,
-                                       self.pw, self.oh, self.ow)
-        col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
-        view = self._view(col, y1 - y0)
-        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
-                                               self.ow, y0):
-            view[:, i, j] = src[:, :, rows, cols]
-        return col
 
-    def new_sum(self):
-        """A zero image for :meth:`add_columns` to sum into (None for the fused CUDA kernel)."""
-        if self.fused:
-            return None
-        shape = (self.N, self.C, self.H + 2 * self.ph, self.W + 2 * self.pw)
-        return new_images(self.xp, shape, self.dtype, self.batch_last,
-                          fill=0).transpose(1, 0, 2, 3)
 
-    def add_columns(self, total, col, y0, y1):
-        """col2im of one block: add each column of output rows [y0, y1) onto its window of
-        ``total`` (from :meth:`new_sum`); returns ``total``."""
-        if self.fused:
-            return cuda_kernels.col2im(col, self.N, self.C, self.H, self.W, self.kh, self.kw,
-                                       self.sh, self.sw, self.ph, self.pw, self.oh, self.ow)
-        view = self._view(col, y1 - y0)
-        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
-                                               self.ow, y0):
-            total[:, :, rows, cols] += view[:, i, j]
-        return total
+class GenericColumns(Windows):
+    """(C, N, H, W) images, columns ordered (n, y, x) in a single block, built and summed by
+    slice loops on any array module."""
 
-    def image(self, total):
-        """The summed image (N, C, H, W), padding dropped (a view)."""
-        if self.fused:
-            return total
-        return total[:, :, self.ph:self.ph + self.H, self.pw:self.pw + self.W].transpose(1, 0, 2, 3)
+    def column_range(self, y0, y1):
+        assert (y0, y1) == (0, self.oh), "columns ordered (n, y, x) come in one block"
+        return slice(None)
 
     def _view(self, col, rows):
-        """A block's (C*kh*kw, rows*ow*N) column matrix as (C, kh, kw, N, rows, ow)."""
-        C, kh, kw, N, ow = self.C, self.kh, self.kw, self.N, self.ow
-        if self.batch_last:
-            return col.reshape(C, kh, kw, rows, ow, N).transpose(0, 1, 2, 5, 3, 4)
-        return col.reshape(C, kh, kw, N, rows, ow)
+        return col.reshape(self.C, self.kh, self.kw, self.N, rows, self.ow)
+
+
+class CudaKernels(GenericColumns):
+    """CuPy: the columns of :class:`GenericColumns`, built (im2col) and summed (col2im) by fused
+    CUDA kernels that read the unpadded input directly."""
+
+    def source(self, x):
+        return x
+
+    def im2col(self, src, y0, y1):
+        return cuda_kernels.im2col(src, self.kh, self.kw, self.sh, self.sw, self.ph, self.pw,
+                                   self.oh, self.ow)
+
+    def col2im_zeros(self):
+        return None  # the kernel writes every pixel of the image it returns
+
+    def col2im_add(self, total, col, y0, y1):
+        return cuda_kernels.col2im(col, self.N, self.C, self.H, self.W, self.kh, self.kw,
+                                   self.sh, self.sw, self.ph, self.pw, self.oh, self.ow)
+
+    def col2im_image(self, total):
+        return total
 
 
 def row_weights(w):
@@ -216,12 +293,12 @@ def im2col(x, kh, kw, stride=1, padding=0, batch_last=None):
     the column of output pixel (y, x) of image n holds the padded input window under it. Columns
     are ordered (y, x, n) when ``batch_last`` (the default on NumPy), else (n, y, x) (the default
     on CuPy)."""
-    win = Windows(x.shape, kh, kw, stride, padding, x, batch_last, op="im2col")
-    return win.columns(win.source(x), 0, win.oh)
+    win = make_windows(x.shape, kh, kw, stride, padding, x, batch_last, op="im2col")
+    return win.im2col(win.source(x), 0, win.oh)
 
 
 def col2im(col, x_shape, kh, kw, stride=1, padding=0, batch_last=None):
     """The adjoint of im2col (same ``batch_last``): col (C*kh*kw, N*oh*ow) -> (N, C, H, W),
     summing overlapping windows (a view in the layout of the columns)."""
-    win = Windows(x_shape, kh, kw, stride, padding, col, batch_last, op="col2im")
-    return win.image(win.add_columns(win.new_sum(), col, 0, win.oh))
+    win = make_windows(x_shape, kh, kw, stride, padding, col, batch_last, op="col2im")
+    return win.col2im_image(win.col2im_add(win.col2im_zeros(), col, 0, win.oh))

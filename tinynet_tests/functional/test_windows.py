@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from tinynet import functional as F
+from tinynet import backend, functional as F
 from tinynet.functional import windows
-from tinynet.functional.windows import Windows
+from tinynet.functional.windows import (BatchLastRows, CudaKernels, GenericColumns,
+                                        make_windows)
 
-from .strategies import conv_geometry
+from ..strategies import conv_geometry
 
 
 @given(conv_geometry(), st.integers(1, 3), st.integers(1, 5000), st.booleans())
@@ -19,7 +20,7 @@ def test_blocks_tile_the_output_rows_within_the_budget(g, N, budget, batch_last)
     _, ci, _, H, W, kh, kw, stride, padding = g
     x = np.zeros((N, ci, H, W), np.float32)
     with patch.object(windows, "BLOCK_BYTES", budget):
-        win = Windows(x.shape, kh, kw, stride, padding, x, batch_last)
+        win = make_windows(x.shape, kh, kw, stride, padding, x, batch_last)
     starts, ends = [b[0] for b in win.blocks], [b[1] for b in win.blocks]
     assert starts[0] == 0 and ends[-1] == win.oh and starts[1:] == ends[:-1]
     row_bytes = win.k * win.ow * N * 4
@@ -40,13 +41,13 @@ def test_block_columns_and_their_sums_are_the_whole_matrix_ones(g, N):
     full = F.im2col(x, kh, kw, stride, padding)
     c = rng.normal(size=full.shape)
     with patch.object(windows, "BLOCK_BYTES", 1):  # one output row per block
-        win = Windows(x.shape, kh, kw, stride, padding, x)
-        src, total = win.source(x), win.new_sum()
+        win = make_windows(x.shape, kh, kw, stride, padding, x)
+        src, total = win.source(x), win.col2im_zeros()
         for y0, y1 in win.blocks:
             cols = win.column_range(y0, y1)
-            np.testing.assert_array_equal(win.columns(src, y0, y1), full[:, cols])
-            total = win.add_columns(total, c[:, cols], y0, y1)
-    np.testing.assert_allclose(win.image(total), F.col2im(c, x.shape, kh, kw, stride, padding),
+            np.testing.assert_array_equal(win.im2col(src, y0, y1), full[:, cols])
+            total = win.col2im_add(total, c[:, cols], y0, y1)
+    np.testing.assert_allclose(win.col2im_image(total), F.col2im(c, x.shape, kh, kw, stride, padding),
                                rtol=1e-12, atol=1e-12)
 
 
@@ -56,7 +57,7 @@ def test_expanded_rows_hold_each_output_rows_columns_in_gemm_order(g, N):
     rng = np.random.default_rng(1)
     x = rng.normal(size=(N, ci, H, W))
     full = F.im2col(x, kh, kw, stride, padding)  # rows (c, i, j)
-    win = Windows(x.shape, kh, kw, stride, padding, x)
+    win = make_windows(x.shape, kh, kw, stride, padding, x)
     E = win.gemm_source(x)
     assert E.shape == (H + 2 * win.ph, ci, kw, win.ow, N)
     by_icj = full.reshape(ci, kh, kw, -1).transpose(1, 0, 2, 3).reshape(full.shape)
@@ -76,7 +77,7 @@ def test_folded_rows_are_col2im_of_the_kernel_times_the_output_gradient(g, N):
     _, ci, co, H, W, kh, kw, (_, sw), padding = g
     rng = np.random.default_rng(2)
     x = rng.normal(size=(N, ci, H, W))
-    win = Windows(x.shape, kh, kw, (1, sw), padding, x)
+    win = make_windows(x.shape, kh, kw, (1, sw), padding, x)
     assert win.folds_rows()
     w, gy = rng.normal(size=(co, ci, kh, kw)), rng.normal(size=(N, co, win.oh, win.ow))
     gy_mat = gy.transpose(1, 2, 3, 0).reshape(co, -1)  # columns ordered (y, x, n)
@@ -90,3 +91,33 @@ def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():
         F.im2col(x, 2, 2, stride=0)
     with pytest.raises(ValueError, match="col2im: padding must be >= 0, got -1"):
         F.col2im(np.ones((4, 9), np.float32), (1, 1, 4, 4), 2, 2, padding=-1)
+
+
+def test_the_strategy_is_chosen_once_by_the_backend_and_layout(monkeypatch):
+    x = np.zeros((2, 3, 6, 6), np.float32)
+    assert type(make_windows(x.shape, 3, 3, 1, 1, x)) is BatchLastRows  # NumPy's default
+    assert type(make_windows(x.shape, 3, 3, 1, 1, x, batch_last=False)) is GenericColumns
+    monkeypatch.setattr(windows, "is_gpu_array", lambda a: True)
+    assert type(make_windows(x.shape, 3, 3, 1, 1, x, batch_last=False)) is CudaKernels
+    monkeypatch.setattr(windows, "USE_CUDA_KERNELS", False)
+    assert type(make_windows(x.shape, 3, 3, 1, 1, x, batch_last=False)) is GenericColumns
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not backend.gpu_available(), reason="needs CuPy and a CUDA GPU")
+@pytest.mark.parametrize("geometry", [((4, 3, 9, 9), 3, 3, 2, 1), ((2, 5, 8, 7), 5, 2, 1, 2),
+                                      ((3, 2, 6, 6), 4, 4, 2, 1), ((2, 4, 5, 5), 1, 1, 3, 0)])
+def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch):
+    shape, kh, kw, stride, padding = geometry
+    x_np = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    x = backend.to_device(x_np, "gpu").transpose(1, 0, 2, 3).copy().transpose(1, 0, 2, 3)
+    results = {}
+    for fused in (True, False):
+        monkeypatch.setattr(windows, "USE_CUDA_KERNELS", fused)
+        col = F.im2col(x, kh, kw, stride, padding)
+        img = F.col2im(col, shape, kh, kw, stride, padding)
+        results[fused] = backend.asnumpy(col), backend.asnumpy(img)
+    np.testing.assert_array_equal(results[True][0], results[False][0])
+    np.testing.assert_allclose(results[True][1], results[False][1], rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(results[False][0], F.im2col(x_np, kh, kw, stride, padding,
+                                                              batch_last=False))

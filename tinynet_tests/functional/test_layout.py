@@ -10,8 +10,8 @@ from tinynet import functional as F
 from tinynet.functional import pool
 from tinynet.functional.layout import from_columns, is_batch_last, to_columns, uniform_like
 
-from . import reference
-from .strategies import conv_geometry, pool_geometry
+from .. import reference
+from ..strategies import conv_geometry, pool_geometry
 
 
 def batch_last_copy(x):
