@@ -187,7 +187,8 @@ def _topological_order(root_fn):
         if fn.inputs is None:
             raise RuntimeError(
                 f"backward: the graph through {type(fn).__name__} was already freed by an earlier "
-                f"backward(); call backward(retain_graph=True) the first time to go through it twice")
+                f"backward(); call backward(retain_graph=True) the first time to go through it "
+                f"twice")
         stack.append((fn, True))
         for x in fn.inputs:
             if x is not None and x.creator is not None and id(x.creator) not in visited:

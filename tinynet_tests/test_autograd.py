@@ -132,7 +132,8 @@ def test_mixing_devices_is_a_type_error_that_says_where_each_tensor_is(monkeypat
                                         r"on cpu, input 1 \(2, 3\) on gpu.*to\('gpu'\)"):
         cpu + gpu
     with pytest.raises(TypeError, match="Conv2d: inputs are on different devices"):
-        F.conv2d(tn.Tensor(np.ones((1, 1, 3, 3))), tn.Tensor(np.ones((1, 1, 2, 2)).view(FakeGpuArray)))
+        F.conv2d(tn.Tensor(np.ones((1, 1, 3, 3))),
+                 tn.Tensor(np.ones((1, 1, 2, 2)).view(FakeGpuArray)))
 
 
 def test_to_cpu_is_identity_and_to_gpu_without_gpu_is_clear():
@@ -224,7 +225,8 @@ def test_indexing_takes_tensor_indices_and_names_the_shape_when_out_of_range():
     np.testing.assert_array_equal(y.data, [[4, 5], [4, 5]])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0, 2, 2]])  # repeated rows accumulate
-    with pytest.raises(IndexError, match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"):
+    with pytest.raises(IndexError,
+                       match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"):
         x[5]
 
 

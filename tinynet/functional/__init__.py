@@ -13,4 +13,12 @@ from .loss import (mean_squared_error, binary_cross_entropy, binary_cross_entrop
                    categorical_cross_entropy, softmax_cross_entropy)
 from .operators import install_operators
 
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "exp", "log", "clip", "matmul",
+           "unbroadcast", "sum", "mean", "max", "reshape", "transpose", "getitem",
+           "concat_channels", "pad2d", "relu", "leaky_relu", "tanh", "sigmoid", "softmax",
+           "log_softmax", "linear", "conv2d", "conv2d_reference", "conv2d_transpose",
+           "upsample2d", "im2col", "col2im", "max_pool2d", "avg_pool2d", "batch_norm", "dropout",
+           "mean_squared_error", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "categorical_cross_entropy", "softmax_cross_entropy"]
+
 install_operators()

@@ -8,7 +8,7 @@ from ..backend import get_array_module
 
 
 def unbroadcast(g, shape):
-    """Sum ``g`` over the axes that broadcasting added or stretched, giving an array of ``shape``."""
+    """Sum ``g`` over the axes that broadcasting added or stretched: an array of ``shape``."""
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
@@ -22,7 +22,8 @@ def _broadcast_shapes(op, a, b):
     try:
         return get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together") from None
+        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
+                         f"together") from None
 
 
 def _check_float_dtypes(op, a, b):

@@ -38,7 +38,8 @@ class MeanSquaredError(Function):
 
 
 class BinaryCrossEntropy(Function):
-    """-mean(t log p + (1 - t) log(1 - p)) with p clipped to [eps, 1 - eps] (zero gradient outside)."""
+    """-mean(t log p + (1 - t) log(1 - p)) with p clipped to [eps, 1 - eps] (zero gradient
+    outside)."""
 
     def check_inputs(self, p, t):
         _same_shape("binary_cross_entropy", p, t)

@@ -20,7 +20,8 @@ def test_conv2d_matches_loop_reference(g, setup):
     x, w, b = rng.normal(size=(N, ci, H, W)), rng.normal(size=(co, ci, kh, kw)), rng.normal(size=co)
     with windows_setup(setup):
         y = F.conv2d(tn.Tensor(x), tn.Tensor(w), tn.Tensor(b), stride, padding)
-    np.testing.assert_allclose(y.data, reference.conv2d(x, w, b, stride, padding), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(y.data, reference.conv2d(x, w, b, stride, padding), rtol=1e-10,
+                               atol=1e-12)
 
 
 @given(transpose_geometry(), conv_setups)
@@ -94,7 +95,8 @@ def test_conv2d_transpose_grad(g, bias, setup):
                    [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b)
 
 
-@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3))
+@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
+       st.integers(1, 3))
 def test_upsample2d_grad(N, C, H, W, s):
     check_grad(lambda x: F.upsample2d(x, s), [normal((N, C, H, W))])
 

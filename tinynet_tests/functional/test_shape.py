@@ -27,7 +27,8 @@ def test_concat_channels_values_and_float64_gradients(shapes, seed):
     assert y.dtype == np.float64
     np.testing.assert_array_equal(y.data, np.concatenate([a, b], axis=1))
     check_grad(lambda a, b: F.concat_channels(a, b), [a, b], seed=seed)
-    check_grad(lambda a: F.concat_channels(a, a * 2.0), [a], seed=seed)  # both halves reach one input
+    # both halves reach one input
+    check_grad(lambda a: F.concat_channels(a, a * 2.0), [a], seed=seed)
 
 
 def test_concat_channels_keeps_float32_and_takes_a_constant():
@@ -35,8 +36,9 @@ def test_concat_channels_keeps_float32_and_takes_a_constant():
     planes = np.zeros((2, 4, 3, 3), np.float32)
     y = F.concat_channels(x, planes)
     assert y.shape == (2, 5, 3, 3) and y.dtype == np.float32
-    y.backward(np.arange(y.size, dtype=np.float32).reshape(y.shape))
-    np.testing.assert_array_equal(x.grad, np.arange(y.size, dtype=np.float32).reshape(y.shape)[:, :1])
+    gy = np.arange(y.size, dtype=np.float32).reshape(y.shape)
+    y.backward(gy)
+    np.testing.assert_array_equal(x.grad, gy[:, :1])
 
 
 @pytest.mark.parametrize("sa, sb", [
@@ -47,7 +49,8 @@ def test_concat_channels_keeps_float32_and_takes_a_constant():
     ((3,), (3,)),                   # no channel axis
 ])
 def test_concat_channels_names_itself_and_the_shapes_when_they_do_not_fit(sa, sb):
-    with pytest.raises(ValueError, match=r"^concat_channels: .*" + re.escape(f"got shapes {sa} and {sb}")):
+    message = r"^concat_channels: .*" + re.escape(f"got shapes {sa} and {sb}")
+    with pytest.raises(ValueError, match=message):
         F.concat_channels(np.zeros(sa, np.float32), np.zeros(sb, np.float32))
 
 
