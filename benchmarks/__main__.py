@@ -16,7 +16,7 @@ from .report import write_all
 from .steps import STEPS
 from .suite import run_suite
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "results" / "benchmarks"
 
 
 def parse_args(argv):

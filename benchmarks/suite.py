@@ -27,14 +27,14 @@ def _load():
 
 
 def _git_state():
-    """The commit of the checkout and whether tinynet/ or benchmarks/ (results aside) differ
+    """The commit of the checkout and whether tinynet/ or benchmarks/ differ
     from it (None when this is not a git checkout)."""
     root = Path(__file__).resolve().parent.parent
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
                               capture_output=True, timeout=10, check=True).stdout.strip()
         changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                  "tinynet", "benchmarks", ":!benchmarks/results"],
+                                  "tinynet", "benchmarks"],
                                  cwd=root, text=True, capture_output=True, timeout=10,
                                  check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):

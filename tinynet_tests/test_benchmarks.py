@@ -175,3 +175,15 @@ def test_spread_of_two_smoke_runs_summarises_each_ratio(tmp_path):
             assert "ratio" not in stats
     md = paths[1].read_text()
     assert md.startswith("# Training steps: 2 runs") and md.count("| LeNet |") >= 2
+
+
+def test_default_output_is_the_committed_results_folder():
+    from pathlib import Path
+
+    from benchmarks import bench_trees
+    from benchmarks.__main__ import DEFAULT_OUT
+
+    root = Path(__file__).resolve().parent.parent
+    assert DEFAULT_OUT == bench_trees.DEFAULT_OUT == root / "results" / "benchmarks"
+    assert parse_args([]).out == DEFAULT_OUT
+    assert (DEFAULT_OUT / "amd-epyc-2c.json").is_file()
