@@ -55,15 +55,9 @@ def _match_shape(name, y, output_shape):
                      f"(None, {', '.join(map(str, want))})")
 
 
-class _Clip(Function):
-    """clip(p, lo, hi) with the gradient passed only inside the range (like the engine's losses)."""
-
-    def forward(self, p):
-        self.inside = (p > EPSILON) & (p < 1 - EPSILON)
-        return get_array_module(p).clip(p, p.dtype.type(EPSILON), p.dtype.type(1 - EPSILON))
-
-    def backward(self, gy):
-        return gy * self.inside
+def _clip(p):
+    """p clipped to [EPSILON, 1 - EPSILON]; the gradient passes only inside (like Keras)."""
+    return F.clip(p, EPSILON, 1 - EPSILON)
 
 
 def _abs(x):
@@ -102,7 +96,7 @@ class CategoricalCrossentropy(Loss):
     def __call__(self, p, t, w=None):
         if w is None:
             return F.categorical_cross_entropy(p, t)
-        return _weighted(-(_Clip()(p).log() * t).reshape(p.shape[0], -1).sum(axis=1), w)
+        return _weighted(-(_clip(p).log() * t).reshape(p.shape[0], -1).sum(axis=1), w)
 
     def from_logits(self, z, t, w=None):
         if w is None:
@@ -152,7 +146,7 @@ class BinaryCrossentropy(Loss):
     def __call__(self, p, t, w=None):
         if w is None:
             return F.binary_cross_entropy(p, t)
-        pc = _Clip()(p)
+        pc = _clip(p)
         return _weighted(-_per_sample_mean(pc.log() * t + (1.0 - pc).log() * (1 - t)), w)
 
     def from_logits(self, z, t, w=None):

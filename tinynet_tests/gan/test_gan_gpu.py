@@ -10,7 +10,8 @@ from tinynet.gan import (AdversarialModel, AdversarialOptimizerSimultaneous, Con
 from tinynet.gan import quality as metrics
 from tinynet.optimizers import Adam
 
-pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")]
 
 
 def real(n, shape=(1, 28, 28)):

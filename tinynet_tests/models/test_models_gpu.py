@@ -12,7 +12,8 @@ from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Co
 from tinynet.models import Sequential, load_model
 from tinynet.optimizers import SGD, Adagrad, Adam, RMSprop
 
-pytestmark = pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")
+pytestmark = [pytest.mark.gpu,
+              pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")]
 
 LAYERS = [
     lambda: Dense(5, activation="tanh"), lambda: Conv2D(3, 3, padding="same", activation="relu"),
