@@ -8,6 +8,7 @@ hides behind a stand-in training step (a float32 matmul loop, which releases the
 Uses the real CIFAR-10 training images when they can be found ($TINYNET_DATA or the cache),
 random uint8 images otherwise (the cost does not depend on the pixel values).
 """
+
 import argparse
 import json
 import time
@@ -22,16 +23,26 @@ from .timing import machine, median_time
 def cifar_batch(n):
     try:
         from tinynet.datasets import cifar10
+
         (x, _), _ = cifar10.load_data(download=False)
         return x[:n], "CIFAR-10 train"
     except (FileNotFoundError, ValueError):
-        return np.random.default_rng(0).integers(0, 256, (n, 3, 32, 32), dtype=np.uint8), "random uint8"
+        return np.random.default_rng(0).integers(
+            0, 256, (n, 3, 32, 32), dtype=np.uint8
+        ), "random uint8"
 
 
 def generator(interpolation):
-    return ImageDataGenerator(rotation_range=15, width_shift_range=0.1, height_shift_range=0.1,
-                              zoom_range=0.1, horizontal_flip=True, fill_mode="nearest",
-                              interpolation=interpolation, rescale=1 / 255)
+    return ImageDataGenerator(
+        rotation_range=15,
+        width_shift_range=0.1,
+        height_shift_range=0.1,
+        zoom_range=0.1,
+        horizontal_flip=True,
+        fill_mode="nearest",
+        interpolation=interpolation,
+        rescale=1 / 255,
+    )
 
 
 def overlap(x, steps=20):
@@ -64,10 +75,14 @@ def main():
         it = gen.flow(x, batch_size=len(x), seed=0)
         batch = 1e3 * median_time(lambda: next(it), args.repeats)
         result[interpolation] = {"augment_ms": augment, "flow_batch_ms": batch}
-        print(f"{interpolation:>8}: augment {augment:6.2f} ms/batch; a flow() batch with rescale {batch:6.2f} ms")
+        print(
+            f"{interpolation:>8}: augment {augment:6.2f} ms/batch; a flow() batch with rescale {batch:6.2f} ms"
+        )
     o = result["overlap"] = overlap(x)
-    print(f"fake step {o['step_ms']:.1f} ms: next batch + step {o['sync']:.1f} ms synchronous, "
-          f"{o['background']:.1f} ms with the background thread")
+    print(
+        f"fake step {o['step_ms']:.1f} ms: next batch + step {o['sync']:.1f} ms synchronous, "
+        f"{o['background']:.1f} ms with the background thread"
+    )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1)

@@ -8,6 +8,7 @@ that has NumPy < 2 and Chainer (``--chainer-python PATH`` of ``python -m benchma
 
     python -m benchmarks.chainer_child BATCH REPEATS WARMUP   (prints one JSON line)
 """
+
 import json
 import os
 import subprocess
@@ -23,8 +24,9 @@ def time_in(python, batch, repeats, warmup, timeout=600):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     cmd = [str(python), "-m", "benchmarks.chainer_child", str(batch), str(repeats), str(warmup)]
     try:
-        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=timeout)
+        out = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except (OSError, subprocess.TimeoutExpired) as e:
         return {"error": f"{python}: {type(e).__name__}: {e}"}
     if out.returncode != 0:
@@ -39,6 +41,7 @@ def main(batch, repeats, warmup):
     from .common import chainer_or_none
     from .lenet_step import make_chainer
     from .timing import median_time
+
     chainer = chainer_or_none()
     if chainer is None:
         raise SystemExit("benchmarks.chainer_child: Chainer does not import in this Python")

@@ -1,4 +1,5 @@
 """The benchmark chart: training steps and kernels, tinynet vs PyTorch, CPU vs GPU, log scale."""
+
 import math
 
 from matplotlib.figure import Figure  # no pyplot: the caller's backend and figures stay as they are
@@ -11,9 +12,16 @@ SERIES = [  # (label, step key, device, kernel backend, kernel key, colour)
     ("PyTorch GPU", "torch_ms", "gpu", "cupy", "torch_ms", "#ffbb78"),
     ("Chainer CPU", "chainer_ms", "cpu", None, None, "#2ca02c"),
 ]
-CHART_KERNELS = ("conv2d.forward", "conv2d.backward", "conv2d_transpose.forward",
-                 "conv2d_transpose.backward", "max_pool2d.forward", "max_pool2d.backward",
-                 "batch_norm.forward", "batch_norm.backward")
+CHART_KERNELS = (
+    "conv2d.forward",
+    "conv2d.backward",
+    "conv2d_transpose.forward",
+    "conv2d_transpose.backward",
+    "max_pool2d.forward",
+    "max_pool2d.backward",
+    "batch_norm.forward",
+    "batch_norm.backward",
+)
 
 
 def _step_series(results):
@@ -78,9 +86,11 @@ def draw(results, path):
         axes[0, 0].text(0.5, 0.5, "nothing measured", ha="center", va="center")
         axes[0, 0].axis("off")
     m = results["machine"]
-    fig.suptitle(f"tinynet vs PyTorch: {m.get('cpu')} ({m.get('cores')} cores)"
-                 + (f", {m['gpu']}" if m.get("gpu") and "gpu" in results["devices"] else ""),
-                 fontsize=11)
+    fig.suptitle(
+        f"tinynet vs PyTorch: {m.get('cpu')} ({m.get('cores')} cores)"
+        + (f", {m['gpu']}" if m.get("gpu") and "gpu" in results["devices"] else ""),
+        fontsize=11,
+    )
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / sum(rows)))  # room for the title
     fig.savefig(path, dpi=110)
     return path

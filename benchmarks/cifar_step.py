@@ -4,6 +4,7 @@ conv 32@3x3 same + relu, conv 32@3x3 same + relu, maxpool 2, dropout 0.25,
 conv 64@3x3 same + relu, conv 64@3x3 valid + relu, maxpool 2, dropout 0.25,
 flatten (64*7*7), dense 512 + relu, dropout 0.5, dense 10, softmax cross-entropy, SGD.
 """
+
 import tinynet as tn
 from tinynet import functional as F
 
@@ -16,10 +17,20 @@ TITLE = "CIFAR-10 deep net"
 
 def cifar_params(xp, seed=0):
     p = Params(xp, seed)
-    return [p.he(32, 3, 3, 3, fan_in=27), p.const(32), p.he(32, 32, 3, 3, fan_in=288),
-            p.const(32), p.he(64, 32, 3, 3, fan_in=288), p.const(64),
-            p.he(64, 64, 3, 3, fan_in=576), p.const(64), p.he(3136, 512, fan_in=3136),
-            p.const(512), p.he(512, 10, fan_in=512), p.const(10)]
+    return [
+        p.he(32, 3, 3, 3, fan_in=27),
+        p.const(32),
+        p.he(32, 32, 3, 3, fan_in=288),
+        p.const(32),
+        p.he(64, 32, 3, 3, fan_in=288),
+        p.const(64),
+        p.he(64, 64, 3, 3, fan_in=576),
+        p.const(64),
+        p.he(3136, 512, fan_in=3136),
+        p.const(512),
+        p.he(512, 10, fan_in=512),
+        p.const(10),
+    ]
 
 
 def cifar_logits(params, x, training=True):
@@ -53,9 +64,22 @@ def make_torch(torch, device="cpu", batch=BATCH, seed=0):
     torch.manual_seed(seed)
     nn = torch.nn
     model = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(),
-        nn.MaxPool2d(2), nn.Dropout(0.25),
-        nn.Flatten(), nn.Linear(3136, 512), nn.ReLU(), nn.Dropout(0.5), nn.Linear(512, 10))
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(32, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(64, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Dropout(0.25),
+        nn.Flatten(),
+        nn.Linear(3136, 512),
+        nn.ReLU(),
+        nn.Dropout(0.5),
+        nn.Linear(512, 10),
+    )
     return torch_classifier_step(torch, model, (3, 32, 32), batch, device)

@@ -4,6 +4,7 @@ Each step module (lenet_step, cifar_step, dcgan_step) offers ``make_tinynet(xp, 
 and ``make_torch(torch, device, batch, seed)``; each returns a callable that runs one whole
 training step (forward, loss, backward, parameter update). LeNet also offers ``make_chainer``.
 """
+
 import numpy as np
 
 import tinynet as tn
@@ -18,8 +19,10 @@ def array_module(device):
         return np
     if device == "gpu":
         if not backend.gpu_available():
-            raise RuntimeError("benchmarks: device 'gpu' asked for, but no CUDA GPU is usable "
-                               "(CuPy missing or no device)")
+            raise RuntimeError(
+                "benchmarks: device 'gpu' asked for, but no CUDA GPU is usable "
+                "(CuPy missing or no device)"
+            )
         return backend.cupy
     raise ValueError(f"benchmarks: device must be 'cpu' or 'gpu', got {device!r}")
 
@@ -37,6 +40,7 @@ def chainer_or_none():
     """Chainer when it imports (it does not with NumPy 2), else None."""
     try:
         import chainer
+
         return chainer
     except Exception:
         return None

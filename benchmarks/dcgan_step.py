@@ -6,6 +6,7 @@ G: z (N, 100) -> dense 128*7*7 -> batch_norm -> relu -> reshape (128, 7, 7)
 D: x (N, 1, 28, 28) -> conv 64 k4 s2 p1 -> leaky_relu 0.2 -> conv 128 k4 s2 p1 -> batch_norm
    -> leaky_relu 0.2 -> flatten -> dense 1 (logits); loss binary_cross_entropy_with_logits.
 """
+
 import numpy as np
 
 import tinynet as tn
@@ -27,8 +28,9 @@ class _BN:
         self.mean, self.var = p.xp.zeros(c, dtype=np.float32), p.xp.ones(c, dtype=np.float32)
 
     def __call__(self, x):
-        return F.batch_norm(x, self.gamma, self.beta, self.mean, self.var, training=True,
-                            momentum=0.99, eps=1e-3)
+        return F.batch_norm(
+            x, self.gamma, self.beta, self.mean, self.var, training=True, momentum=0.99, eps=1e-3
+        )
 
 
 class Generator:
@@ -66,7 +68,7 @@ class Discriminator:
 
 def _inputs(xp, batch, seed):
     rng = np.random.default_rng(seed + 1)
-    real = (rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1)
+    real = rng.random((batch, 1, 28, 28), dtype=np.float32) * 2 - 1
     z1 = rng.standard_normal((batch, Z), dtype=np.float32)
     z2 = rng.standard_normal((batch, Z), dtype=np.float32)
     t_d = np.concatenate([np.ones((batch, 1)), np.zeros((batch, 1))]).astype(np.float32)
@@ -81,8 +83,9 @@ def make_tinynet(xp, batch=BATCH, seed=0):
     def step():
         with tn.no_grad():
             fake = G(z1)
-        loss_d = F.binary_cross_entropy_with_logits(D(tn.Tensor(xp.concatenate([real, fake.data]))),
-                                                    t_d)
+        loss_d = F.binary_cross_entropy_with_logits(
+            D(tn.Tensor(xp.concatenate([real, fake.data]))), t_d
+        )
         clear_grads(D.params)
         loss_d.backward()
         sgd(D.params)
@@ -105,14 +108,25 @@ def make_torch(torch, device="cpu", batch=BATCH, seed=0):
     dev = torch_device(device)
     nn = torch.nn
     G = nn.Sequential(
-        nn.Linear(Z, 6272), nn.BatchNorm1d(6272, eps=1e-3, momentum=0.01), nn.ReLU(),
+        nn.Linear(Z, 6272),
+        nn.BatchNorm1d(6272, eps=1e-3, momentum=0.01),
+        nn.ReLU(),
         nn.Unflatten(1, (128, 7, 7)),
-        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01),
-        nn.ReLU(), nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1), nn.Tanh()).to(dev)
+        nn.ConvTranspose2d(128, 64, 4, stride=2, padding=1),
+        nn.BatchNorm2d(64, eps=1e-3, momentum=0.01),
+        nn.ReLU(),
+        nn.ConvTranspose2d(64, 1, 4, stride=2, padding=1),
+        nn.Tanh(),
+    ).to(dev)
     D = nn.Sequential(
-        nn.Conv2d(1, 64, 4, stride=2, padding=1), nn.LeakyReLU(0.2),
-        nn.Conv2d(64, 128, 4, stride=2, padding=1), nn.BatchNorm2d(128, eps=1e-3, momentum=0.01),
-        nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(6272, 1)).to(dev)
+        nn.Conv2d(1, 64, 4, stride=2, padding=1),
+        nn.LeakyReLU(0.2),
+        nn.Conv2d(64, 128, 4, stride=2, padding=1),
+        nn.BatchNorm2d(128, eps=1e-3, momentum=0.01),
+        nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(6272, 1),
+    ).to(dev)
     opt_g = torch.optim.SGD(G.parameters(), lr=LR)
     opt_d = torch.optim.SGD(D.parameters(), lr=LR)
     real, z1, z2, t_d, t_g = (torch.from_numpy(a).to(dev) for a in _inputs(np, batch, seed))

@@ -9,6 +9,7 @@ Inputs and gradients are laid out in memory as the engine's ops hand them over i
 on the recorded graph node (tinynet) or ``torch.autograd.grad(..., retain_graph=True)``
 (PyTorch).
 """
+
 import importlib
 import statistics
 
@@ -50,7 +51,14 @@ def deconv_geometry(batch):
     """x, w (C_in, C_out, k, k), stride, pad, output (H, W) and GEMM (M, K, N) of DECONV."""
     _, (c_in, h, w), c_out, k, s, p = DECONV
     ho, wo = (h - 1) * s - 2 * p + k, (w - 1) * s - 2 * p + k
-    return (batch, c_in, h, w), (c_in, c_out, k, k), s, p, (ho, wo), (c_out * k * k, c_in, batch * h * w)
+    return (
+        (batch, c_in, h, w),
+        (c_in, c_out, k, k),
+        s,
+        p,
+        (ho, wo),
+        (c_out * k * k, c_in, batch * h * w),
+    )
 
 
 def _shape(*shapes):
@@ -91,6 +99,7 @@ class KernelBench:
     def tt(self, a, grad=False):
         """A PyTorch tensor with the contents of array ``a`` on the matching device."""
         from tinynet.backend import asnumpy
+
         return self.torch.tensor(asnumpy(a), device=self.torch_dev, requires_grad=grad)
 
     def record(self, layer, kernel, shape, ours, theirs=None, flop=None, fastest=False):
@@ -113,8 +122,9 @@ class KernelBench:
             rec["gflop"] = flop / 1e9
             rec["gflops"] = flop / 1e6 / rec["ms"] if rec["ms"] else None
             rec["torch_gflops"] = flop / 1e6 / rec["torch_ms"] if rec["torch_ms"] else None
-            rec["peak_share"] = (rec["gflops"] / self.peak_gflops
-                                 if rec["gflops"] and self.peak_gflops else None)
+            rec["peak_share"] = (
+                rec["gflops"] / self.peak_gflops if rec["gflops"] and self.peak_gflops else None
+            )
         self.records.append(rec)
         return rec
 
@@ -123,7 +133,9 @@ class KernelBench:
         in memory like y (as the ops of a network hand gradients back)."""
         fn = y.creator
         if not y.ndim:
-            return lambda: fn.backward(self.xp.ones((), dtype=y.dtype)), self.xp.ones((), dtype=y.dtype)
+            return lambda: fn.backward(self.xp.ones((), dtype=y.dtype)), self.xp.ones(
+                (), dtype=y.dtype
+            )
         gy = self.xp.empty_like(y.data)
         gy[...] = self.rand(*y.shape)
         return lambda: fn.backward(gy), gy
@@ -141,9 +153,15 @@ class KernelBench:
         if self.torch is not None:
             ta, tb = self.tt(a), self.tt(b)
             theirs = lambda: self.torch.mm(ta, tb)
-        rec = self.record("peak", "gemm", _shape((n, n), (n, n)),
-                          lambda: self.xp.matmul(a, b, out=c), theirs, flop=2.0 * n ** 3,
-                          fastest=True)
+        rec = self.record(
+            "peak",
+            "gemm",
+            _shape((n, n), (n, n)),
+            lambda: self.xp.matmul(a, b, out=c),
+            theirs,
+            flop=2.0 * n**3,
+            fastest=True,
+        )
         self.peak_gflops = rec["gflops"]
         rec["peak_share"] = 1.0 if rec["gflops"] else None
 
@@ -153,8 +171,9 @@ class KernelBench:
         if self.torch is not None:
             ta, tb = self.tt(a), self.tt(b)
             theirs = lambda: self.torch.mm(ta, tb)
-        self.record(layer, "gemm", f"({m}x{k}) @ ({k}x{n})", lambda: a @ b, theirs,
-                    flop=2.0 * m * k * n)
+        self.record(
+            layer, "gemm", f"({m}x{k}) @ ({k}x{n})", lambda: a @ b, theirs, flop=2.0 * m * k * n
+        )
 
     def conv(self, spec, gemm=True):
         xs, ws, s, p, (oh, ow), (m, k, n) = conv_geometry(self.cfg.batch, spec)
@@ -171,15 +190,29 @@ class KernelBench:
         if torch is not None:
             tx, tw, tb = self.tt(x.data, True), self.tt(w.data, True), self.tt(b.data, True)
             tcol = self.tt(col.reshape(k, xs[0], oh * ow).transpose(1, 0, 2))
-        self.record(layer, "im2col", shape, lambda: F.im2col(x.data, kh, kh, s, p),
-                    None if torch is None else lambda: tf.unfold(tx.detach(), kh, padding=p, stride=s))
-        self.record(layer, "col2im", shape, lambda: F.col2im(col, xs, kh, kh, s, p),
-                    None if torch is None else
-                    lambda: tf.fold(tcol, xs[2:], kh, padding=p, stride=s))
+        self.record(
+            layer,
+            "im2col",
+            shape,
+            lambda: F.im2col(x.data, kh, kh, s, p),
+            None if torch is None else lambda: tf.unfold(tx.detach(), kh, padding=p, stride=s),
+        )
+        self.record(
+            layer,
+            "col2im",
+            shape,
+            lambda: F.col2im(col, xs, kh, kh, s, p),
+            None if torch is None else lambda: tf.fold(tcol, xs[2:], kh, padding=p, stride=s),
+        )
         fwd = lambda: F.conv2d(x, w, b, stride=s, padding=p)
-        self.record(layer, "conv2d.forward", shape, fwd,
-                    None if torch is None else lambda: tf.conv2d(tx, tw, tb, stride=s, padding=p),
-                    flop=2.0 * m * k * n)
+        self.record(
+            layer,
+            "conv2d.forward",
+            shape,
+            fwd,
+            None if torch is None else lambda: tf.conv2d(tx, tw, tb, stride=s, padding=p),
+            flop=2.0 * m * k * n,
+        )
         bwd, gy = self.backward_of(fwd())
         theirs = None
         if torch is not None:
@@ -201,10 +234,14 @@ class KernelBench:
         tf = torch.nn.functional if torch is not None else None
         if torch is not None:
             tx, tw, tb = self.tt(x.data, True), self.tt(w.data, True), self.tt(b.data, True)
-        self.record(layer, "conv2d_transpose.forward", shape, fwd,
-                    None if torch is None else
-                    lambda: tf.conv_transpose2d(tx, tw, tb, stride=s, padding=p),
-                    flop=2.0 * m * k * n)
+        self.record(
+            layer,
+            "conv2d_transpose.forward",
+            shape,
+            fwd,
+            None if torch is None else lambda: tf.conv_transpose2d(tx, tw, tb, stride=s, padding=p),
+            flop=2.0 * m * k * n,
+        )
         bwd, gy = self.backward_of(fwd())
         theirs = None
         if torch is not None:
@@ -218,42 +255,61 @@ class KernelBench:
         spec = next(c for c in CONVS if c[0] == conv_name)
         xs, ws, s, p, _, _ = conv_geometry(self.cfg.batch, spec)
         with tn.no_grad():  # the engine's own output layout, as a real network feeds the pool
-            h = F.relu(F.conv2d(tn.Tensor(self.rand(*xs)), tn.Tensor(self.rand(*ws)),
-                                stride=s, padding=p))
+            h = F.relu(
+                F.conv2d(tn.Tensor(self.rand(*xs)), tn.Tensor(self.rand(*ws)), stride=s, padding=p)
+            )
         x = tn.Tensor(h.data, requires_grad=True)
-        self._fwd_bwd(layer, "max_pool2d", f"x {_shape(x.shape)} k2 s2",
-                      lambda: F.max_pool2d(x, 2), [x],
-                      lambda tx: self.torch.nn.functional.max_pool2d(tx, 2))
+        self._fwd_bwd(
+            layer,
+            "max_pool2d",
+            f"x {_shape(x.shape)} k2 s2",
+            lambda: F.max_pool2d(x, 2),
+            [x],
+            lambda tx: self.torch.nn.functional.max_pool2d(tx, 2),
+        )
 
     def batch_norm(self, layer, shape):
         xp, c = self.xp, shape[1]
-        x = tn.Tensor(self.images(*shape) if len(shape) == 4 else self.rand(*shape),
-                      requires_grad=True)
+        x = tn.Tensor(
+            self.images(*shape) if len(shape) == 4 else self.rand(*shape), requires_grad=True
+        )
         g = tn.Tensor(xp.ones(c, dtype=np.float32), requires_grad=True)
         be = tn.Tensor(xp.zeros(c, dtype=np.float32), requires_grad=True)
         rm, rv = xp.zeros(c, dtype=np.float32), xp.ones(c, dtype=np.float32)
         trm = trv = None
         if self.torch is not None:
             trm, trv = self.tt(rm), self.tt(rv)
-        self._fwd_bwd(layer, "batch_norm", f"x {_shape(shape)}",
-                      lambda: F.batch_norm(x, g, be, rm, rv, training=True), [x, g, be],
-                      lambda tx, tg, tb: self.torch.nn.functional.batch_norm(
-                          tx, trm, trv, tg, tb, training=True, momentum=0.01, eps=1e-3))
+        self._fwd_bwd(
+            layer,
+            "batch_norm",
+            f"x {_shape(shape)}",
+            lambda: F.batch_norm(x, g, be, rm, rv, training=True),
+            [x, g, be],
+            lambda tx, tg, tb: self.torch.nn.functional.batch_norm(
+                tx, trm, trv, tg, tb, training=True, momentum=0.01, eps=1e-3
+            ),
+        )
 
     def softmax_ce(self):
         n = self.cfg.batch
         z = tn.Tensor(self.rand(n, 10), requires_grad=True)
         t = self.xp.asarray(self.rng.integers(0, 10, n))
         tt = None if self.torch is None else self.tt(t)
-        self._fwd_bwd("lenet.loss", "softmax_cross_entropy", f"logits {_shape((n, 10))}",
-                      lambda: F.softmax_cross_entropy(z, t), [z],
-                      lambda tz: self.torch.nn.functional.cross_entropy(tz, tt))
+        self._fwd_bwd(
+            "lenet.loss",
+            "softmax_cross_entropy",
+            f"logits {_shape((n, 10))}",
+            lambda: F.softmax_cross_entropy(z, t),
+            [z],
+            lambda tz: self.torch.nn.functional.cross_entropy(tz, tt),
+        )
 
     def _fwd_bwd(self, layer, op, shape, ours, inputs, theirs):
         """Forward and backward of a non-GEMM op; ``theirs`` maps PyTorch tensors to the output."""
         t_in = None if self.torch is None else [self.tt(a.data, True) for a in inputs]
-        self.record(layer, f"{op}.forward", shape, ours,
-                    None if t_in is None else lambda: theirs(*t_in))
+        self.record(
+            layer, f"{op}.forward", shape, ours, None if t_in is None else lambda: theirs(*t_in)
+        )
         bwd, gy = self.backward_of(ours())
         t_bwd = None
         if t_in is not None:
@@ -268,17 +324,27 @@ class KernelBench:
         sections += [(spec[0], lambda spec=spec: self.conv(spec)) for spec in CONVS]
         sections += [(DECONV[0], self.deconv)]
         sections += [(layer, lambda a=(layer, conv): self.pool(*a)) for layer, conv in POOLS]
-        sections += [("dcgan.bn_dense", lambda: self.batch_norm("dcgan.bn_dense", (gb, 6272))),
-                     ("dcgan.bn_conv", lambda: self.batch_norm("dcgan.bn_conv", (gb, 64, 14, 14))),
-                     ("lenet.loss", self.softmax_ce),
-                     ("cupy-slices", self.without_cuda_kernels)]
+        sections += [
+            ("dcgan.bn_dense", lambda: self.batch_norm("dcgan.bn_dense", (gb, 6272))),
+            ("dcgan.bn_conv", lambda: self.batch_norm("dcgan.bn_conv", (gb, 64, 14, 14))),
+            ("lenet.loss", self.softmax_ce),
+            ("cupy-slices", self.without_cuda_kernels),
+        ]
         for layer, section in sections:
             try:
                 section()
             except Exception as e:
-                self.records.append({"backend": self.backend, "layer": layer, "kernel": "set-up",
-                                     "shape": "", "ms": None, "torch_ms": None,
-                                     "error": f"{type(e).__name__}: {e}"})
+                self.records.append(
+                    {
+                        "backend": self.backend,
+                        "layer": layer,
+                        "kernel": "set-up",
+                        "shape": "",
+                        "ms": None,
+                        "torch_ms": None,
+                        "error": f"{type(e).__name__}: {e}",
+                    }
+                )
         return self.records
 
     def without_cuda_kernels(self):

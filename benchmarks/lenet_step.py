@@ -5,6 +5,7 @@ dense 10, softmax cross-entropy, backward, SGD update.
 
     python -m benchmarks.lenet_step [--device cpu|gpu] [--repeats N]
 """
+
 import argparse
 import json
 
@@ -13,8 +14,18 @@ import numpy as np
 import tinynet as tn
 from tinynet import functional as F
 
-from .common import (LR, Params, array_module, chainer_or_none, data, labels, strict_float32,
-                     torch_classifier_step, torch_sync, torch_usable)
+from .common import (
+    LR,
+    Params,
+    array_module,
+    chainer_or_none,
+    data,
+    labels,
+    strict_float32,
+    torch_classifier_step,
+    torch_sync,
+    torch_usable,
+)
 from .timing import machine, median_time, torch_or_none
 
 BATCH = 128
@@ -25,9 +36,16 @@ TITLE = "LeNet"
 def lenet_params(xp, seed=0):
     """[w1 (20,1,5,5), b1, w2 (50,20,5,5), b2, w3 (2450,500), b3, w4 (500,10), b4]."""
     p = Params(xp, seed)
-    return [p.he(20, 1, 5, 5, fan_in=25), p.const(20), p.he(50, 20, 5, 5, fan_in=500),
-            p.const(50), p.he(2450, 500, fan_in=2450), p.const(500), p.he(500, 10, fan_in=500),
-            p.const(10)]
+    return [
+        p.he(20, 1, 5, 5, fan_in=25),
+        p.const(20),
+        p.he(50, 20, 5, 5, fan_in=500),
+        p.const(50),
+        p.he(2450, 500, fan_in=2450),
+        p.const(500),
+        p.he(500, 10, fan_in=500),
+        p.const(10),
+    ]
 
 
 def tinynet_step(params, x, t, lr=LR):
@@ -56,9 +74,18 @@ def make_tinynet(xp, batch=BATCH, seed=0):
 def make_torch(torch, device="cpu", batch=BATCH, seed=0):
     torch.manual_seed(seed)
     nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 20, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(20, 50, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(2450, 500), nn.ReLU(), nn.Linear(500, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 20, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(20, 50, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(2450, 500),
+        nn.ReLU(),
+        nn.Linear(500, 10),
+    )
     return torch_classifier_step(torch, model, (1, 28, 28), batch, device)
 
 
@@ -104,8 +131,9 @@ def time_torch(device="cpu", repeats=20):
     if not torch_usable(torch, device):
         return None
     strict_float32(torch)
-    return median_time(make_torch(torch, device), repeats=repeats, warmup=3,
-                       sync=torch_sync(torch, device))
+    return median_time(
+        make_torch(torch, device), repeats=repeats, warmup=3, sync=torch_sync(torch, device)
+    )
 
 
 def time_chainer(repeats=20):
@@ -122,9 +150,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     ours = time_tinynet(args.device, args.repeats)
     theirs = time_torch(args.device, args.repeats)
-    result = {"machine": machine(), "device": args.device, "tinynet_ms": ours * 1e3,
-              "torch_ms": None if theirs is None else theirs * 1e3,
-              "ratio": None if theirs is None else ours / theirs}
+    result = {
+        "machine": machine(),
+        "device": args.device,
+        "tinynet_ms": ours * 1e3,
+        "torch_ms": None if theirs is None else theirs * 1e3,
+        "ratio": None if theirs is None else ours / theirs,
+    }
     print(f"LeNet step (batch {BATCH}, {args.device}): tinynet {ours * 1e3:.1f} ms", end="")
     if theirs is not None:
         print(f", PyTorch {theirs * 1e3:.1f} ms, ratio {ours / theirs:.2f}x")

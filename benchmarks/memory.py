@@ -17,6 +17,7 @@ torch.cuda.max_memory_allocated() - memory_allocated() before.
 
     python -m benchmarks.memory STEP FRAMEWORK BATCH    (prints one JSON line; CPU only)
 """
+
 import ctypes
 import gc
 import json
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-MIB = 2.0 ** 20
+MIB = 2.0**20
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -85,6 +86,7 @@ def measure_rss(step, numpy_trace=False):
         result.update(method="ru_maxrss", peak_mib=(_maxrss_bytes() - before) / MIB)
     if numpy_trace:
         import tracemalloc
+
         _trim()
         tracemalloc.start()
         try:
@@ -99,11 +101,13 @@ def measure_rss(step, numpy_trace=False):
 def child(step_name, framework, batch):
     from .common import chainer_or_none
     from .steps import STEPS
+
     module = STEPS[step_name]
     if framework == "tinynet":
         step = module.make_tinynet(np, batch)
     elif framework == "torch":
         import torch
+
         step = module.make_torch(torch, "cpu", batch)
     elif framework == "chainer":
         step = module.make_chainer(chainer_or_none(), batch)
@@ -118,8 +122,9 @@ def cpu_peak(step_name, framework, batch, timeout=600):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     cmd = [sys.executable, "-m", "benchmarks.memory", step_name, framework, str(batch)]
     try:
-        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                             timeout=timeout)
+        out = subprocess.run(
+            cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout} s"}
     if out.returncode != 0:
@@ -131,6 +136,7 @@ def cpu_peak(step_name, framework, batch, timeout=600):
 def gpu_peak_cupy(step):
     """Peak of CuPy's memory pool during one call of ``step`` (after one warm-up call)."""
     import cupy
+
     pool = cupy.get_default_memory_pool()
     step()
     cupy.cuda.Device().synchronize()
@@ -150,8 +156,10 @@ def gpu_peak_torch(torch, step):
     torch.cuda.reset_peak_memory_stats()
     step()
     torch.cuda.synchronize()
-    return {"method": "torch_cuda_max_allocated",
-            "peak_mib": (torch.cuda.max_memory_allocated() - before) / MIB}
+    return {
+        "method": "torch_cuda_max_allocated",
+        "peak_mib": (torch.cuda.max_memory_allocated() - before) / MIB,
+    }
 
 
 if __name__ == "__main__":

@@ -3,14 +3,19 @@
 
     python -m benchmarks.report RESULTS.json ...   (re-render the .md and .png of saved runs)
 """
+
 import json
 from pathlib import Path
 
 from .timing import machine_slug
 
 # tinynet/PyTorch ratio to meet, per (step, device) (issue 8); Chainer: tinynet 3x faster.
-TARGETS = {("lenet", "cpu"): 1.3, ("cifar_deep", "cpu"): 1.5, ("dcgan", "cpu"): 1.5,
-           ("lenet", "gpu"): 3.0}
+TARGETS = {
+    ("lenet", "cpu"): 1.3,
+    ("cifar_deep", "cpu"): 1.5,
+    ("dcgan", "cpu"): 1.5,
+    ("lenet", "gpu"): 3.0,
+}
 CHAINER_TARGET = {("lenet", "cpu"): 1 / 3}
 
 
@@ -29,6 +34,7 @@ def write_all(results, out_dir, chart=True):
     paths[1].write_text(markdown(results))
     if chart:
         from .chart import draw
+
         paths.append(draw(results, out / f"{stem}.png"))
     return paths
 
@@ -46,8 +52,16 @@ def _target(row):
     notes = []
     t = TARGETS.get((row["step"], row["device"]))
     if t is not None:
-        notes.append(f"≤ {t}x: " + ("not measured" if row["ratio"] is None
-                                     else "met" if row["ratio"] <= t else "not met"))
+        notes.append(
+            f"≤ {t}x: "
+            + (
+                "not measured"
+                if row["ratio"] is None
+                else "met"
+                if row["ratio"] <= t
+                else "not met"
+            )
+        )
     c = CHAINER_TARGET.get((row["step"], row["device"]))
     if c is not None and row.get("chainer_ratio") is not None:
         notes.append(f"Chainer ≤ {c:.2f}x: {'met' if row['chainer_ratio'] <= c else 'not met'}")
@@ -56,14 +70,20 @@ def _target(row):
 
 def machine_line(results):
     m = results["machine"]
-    parts = [f"{m.get('cpu')} ({m.get('cores')} cores)", f"Python {m.get('python')}",
-             f"NumPy {m.get('numpy')} ({m.get('blas') or 'BLAS unknown'})"]
+    parts = [
+        f"{m.get('cpu')} ({m.get('cores')} cores)",
+        f"Python {m.get('python')}",
+        f"NumPy {m.get('numpy')} ({m.get('blas') or 'BLAS unknown'})",
+    ]
     if m.get("torch"):
         parts.append(f"PyTorch {m['torch']}")
     if results["frameworks"].get("chainer"):
         parts.append(f"Chainer {results['frameworks']['chainer']}")
-    for env in {json.dumps(r["chainer_env"], sort_keys=True) for r in results["steps"]
-                if r.get("chainer_env")}:
+    for env in {
+        json.dumps(r["chainer_env"], sort_keys=True)
+        for r in results["steps"]
+        if r.get("chainer_env")
+    }:
         env = json.loads(env)
         parts.append(f"Chainer {env['chainer']} on NumPy {env['numpy']} (separate interpreter)")
     if m.get("gpu"):
@@ -77,14 +97,30 @@ def steps_table(results):
     if not rows:
         return ""
     chainer = any(r.get("chainer_ms") for r in rows)
-    head = ["step", "batch", "device", "tinynet ms", "PyTorch ms", "tinynet / PyTorch", "target",
-            "fastest calls: tinynet / PyTorch"]
+    head = [
+        "step",
+        "batch",
+        "device",
+        "tinynet ms",
+        "PyTorch ms",
+        "tinynet / PyTorch",
+        "target",
+        "fastest calls: tinynet / PyTorch",
+    ]
     head += ["Chainer ms", "tinynet / Chainer"] if chainer else []
     head += ["peak MiB tinynet", "peak MiB PyTorch"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        cells = [r["title"], str(r["batch"]), r["device"], _n(r["tinynet_ms"]), _n(r["torch_ms"]),
-                 _n(r["ratio"], "{:.2f}x"), _target(r), _n(r.get("fastest_ratio"), "{:.2f}x")]
+        cells = [
+            r["title"],
+            str(r["batch"]),
+            r["device"],
+            _n(r["tinynet_ms"]),
+            _n(r["torch_ms"]),
+            _n(r["ratio"], "{:.2f}x"),
+            _target(r),
+            _n(r.get("fastest_ratio"), "{:.2f}x"),
+        ]
         if chainer:
             cells += [_n(r.get("chainer_ms")), _n(r.get("chainer_ratio"), "{:.2f}x")]
         cells += [_n(_mem(r, "tinynet"), "{:.0f}"), _n(_mem(r, "torch"), "{:.0f}")]
@@ -96,58 +132,91 @@ def kernels_table(results, backend):
     recs = [r for r in results["kernels"] if r["backend"] == backend]
     if not recs:
         return ""
-    head = ["layer", "kernel", "shape", "tinynet ms", "GFLOP/s", "% of peak", "PyTorch ms",
-            "PyTorch GFLOP/s", "tinynet / PyTorch"]
+    head = [
+        "layer",
+        "kernel",
+        "shape",
+        "tinynet ms",
+        "GFLOP/s",
+        "% of peak",
+        "PyTorch ms",
+        "PyTorch GFLOP/s",
+        "tinynet / PyTorch",
+    ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in recs:
         ratio = r["ms"] / r["torch_ms"] if r.get("ms") and r.get("torch_ms") else None
         share = r.get("peak_share")
-        cells = [r["layer"], r["kernel"], r["shape"], _n(r.get("ms"), "{:.2f}"),
-                 _n(r.get("gflops"), "{:.0f}"), _n(None if share is None else 100 * share, "{:.0f}%"),
-                 _n(r.get("torch_ms"), "{:.2f}"), _n(r.get("torch_gflops"), "{:.0f}"),
-                 _n(ratio, "{:.2f}x")]
+        cells = [
+            r["layer"],
+            r["kernel"],
+            r["shape"],
+            _n(r.get("ms"), "{:.2f}"),
+            _n(r.get("gflops"), "{:.0f}"),
+            _n(None if share is None else 100 * share, "{:.0f}%"),
+            _n(r.get("torch_ms"), "{:.2f}"),
+            _n(r.get("torch_gflops"), "{:.0f}"),
+            _n(ratio, "{:.2f}x"),
+        ]
         if r.get("error"):
             cells[3] = f"error: {r['error'][:60]}"
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-BACKEND_TITLES = {"numpy": "NumPy (CPU)", "cupy": "CuPy (GPU, tinynet's CUDA kernels)",
-                  "cupy-slices": "CuPy (GPU, generic slice loops: USE_CUDA_KERNELS = False)"}
+BACKEND_TITLES = {
+    "numpy": "NumPy (CPU)",
+    "cupy": "CuPy (GPU, tinynet's CUDA kernels)",
+    "cupy-slices": "CuPy (GPU, generic slice loops: USE_CUDA_KERNELS = False)",
+}
 
 
 def markdown(results):
     cfg = results["config"]
-    out = [f"# tinynet benchmarks: {machine_line(results)}", "",
-           f"{results['created']} · config `{cfg['name']}` · median of {cfg['repeats']} runs after "
-           f"{cfg['warmup']} warm-up · float32 · load average before/after: "
-           f"{results.get('load_before')} / {results.get('load_after')}"
-           + {False: " · PyTorch CUDA in strict float32 (TF32 off)",
-              True: " · PyTorch CUDA with its default TF32 convolutions (cuDNN)"}.get(
-               results["frameworks"].get("torch_tf32"), ""),
-           ""]
+    out = [
+        f"# tinynet benchmarks: {machine_line(results)}",
+        "",
+        f"{results['created']} · config `{cfg['name']}` · median of {cfg['repeats']} runs after "
+        f"{cfg['warmup']} warm-up · float32 · load average before/after: "
+        f"{results.get('load_before')} / {results.get('load_after')}"
+        + {
+            False: " · PyTorch CUDA in strict float32 (TF32 off)",
+            True: " · PyTorch CUDA with its default TF32 convolutions (cuDNN)",
+        }.get(results["frameworks"].get("torch_tf32"), ""),
+        "",
+    ]
     git = results.get("git")
     if git:
-        out += [f"tinynet at commit {git['commit']}"
-                + (" with uncommitted changes to tinynet/ or benchmarks/" if git["modified"] else "")
-                + ".", ""]
+        out += [
+            f"tinynet at commit {git['commit']}"
+            + (" with uncommitted changes to tinynet/ or benchmarks/" if git["modified"] else "")
+            + ".",
+            "",
+        ]
     if results.get("note"):
         out += [f"Note: {results['note']}.", ""]
     for dev, why in results["skipped"].items():
         out += [f"{dev}: skipped ({why}).", ""]
     if results["steps"]:
-        out += ["## Training steps", "",
-                "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
-                "real + fake, then a generator step). Frameworks run in turns of blocks, "
-                f"{results['config'].get('turns', 2)} passes of alternating order (A B, B A, ...); "
-                "the ratio of the fastest calls is shown beside that of the medians. Peak "
-                "memory: extra resident memory during one step, in a fresh process (CPU), or the "
-                "allocator's high-water mark (GPU); see benchmarks/memory.py.", "",
-                steps_table(results)]
+        out += [
+            "## Training steps",
+            "",
+            "One step = forward, loss, backward, SGD update (DCGAN: a discriminator step on "
+            "real + fake, then a generator step). Frameworks run in turns of blocks, "
+            f"{results['config'].get('turns', 2)} passes of alternating order (A B, B A, ...); "
+            "the ratio of the fastest calls is shown beside that of the medians. Peak "
+            "memory: extra resident memory during one step, in a fresh process (CPU), or the "
+            "allocator's high-water mark (GPU); see benchmarks/memory.py.",
+            "",
+            steps_table(results),
+        ]
     peaks = results.get("peak_gflops") or {}
     if peaks:
-        out += ["GEMM peak (float32 square matmul, fastest of the repeats): " + ", ".join(
-            f"{k} {_n(v, '{:.0f}')} GFLOP/s" for k, v in peaks.items()), ""]
+        out += [
+            "GEMM peak (float32 square matmul, fastest of the repeats): "
+            + ", ".join(f"{k} {_n(v, '{:.0f}')} GFLOP/s" for k, v in peaks.items()),
+            "",
+        ]
     for backend in ("numpy", "cupy", "cupy-slices"):
         table = kernels_table(results, backend)
         if table:
@@ -157,6 +226,7 @@ def markdown(results):
 
 if __name__ == "__main__":  # re-render the Markdown and chart of a saved run
     import sys
+
     for name in sys.argv[1:]:
         saved = json.loads(Path(name).read_text())
         for path in write_all(saved, Path(name).parent):

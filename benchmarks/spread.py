@@ -5,6 +5,7 @@ then their median, min and max) under --out.
 
     python -m benchmarks.spread [--runs 11] [--smoke] [--chainer-python PYTHON] [--out DIR]
 """
+
 import argparse
 import json
 import statistics
@@ -16,19 +17,32 @@ from .config import make_config
 from .report import file_stem, machine_line
 from .suite import run_suite
 
-RATIOS = (("ratio", "tinynet / PyTorch"), ("fastest_ratio", "fastest calls: tinynet / PyTorch"),
-          ("chainer_ratio", "tinynet / Chainer"))
+RATIOS = (
+    ("ratio", "tinynet / PyTorch"),
+    ("fastest_ratio", "fastest calls: tinynet / PyTorch"),
+    ("chainer_ratio", "tinynet / Chainer"),
+)
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m benchmarks.spread",
-                                description=" ".join(__doc__.split("\n\n")[0].split()))
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.spread", description=" ".join(__doc__.split("\n\n")[0].split())
+    )
     p.add_argument("--runs", type=int, default=11, help="how many runs of the steps (default 11)")
     p.add_argument("--smoke", action="store_true", help="tiny sizes and 2 repeats (seconds)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                   help=f"folder for the JSON and Markdown files (default {DEFAULT_OUT})")
-    p.add_argument("--chainer-python", type=Path, default=None, metavar="PYTHON",
-                   help="an interpreter with Chainer 7.8 (see benchmarks/chainer_child.py)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"folder for the JSON and Markdown files (default {DEFAULT_OUT})",
+    )
+    p.add_argument(
+        "--chainer-python",
+        type=Path,
+        default=None,
+        metavar="PYTHON",
+        help="an interpreter with Chainer 7.8 (see benchmarks/chainer_child.py)",
+    )
     args = p.parse_args(argv)
     if args.runs < 1:
         p.error(f"--runs must be at least 1, got {args.runs}")
@@ -42,17 +56,26 @@ def run_spread(cfg, runs, chainer_python=None, log=print):
     all_runs = []
     for i in range(runs):
         log(f"run {i + 1} of {runs}")
-        all_runs.append(run_suite(cfg, device="cpu", parts=("steps",), log=log,
-                                  chainer_python=chainer_python))
+        all_runs.append(
+            run_suite(cfg, device="cpu", parts=("steps",), log=log, chainer_python=chainer_python)
+        )
     summary = {}
     for row in all_runs[0]["steps"]:
         name, stats = row["step"], {"title": row["title"]}
         for key, _ in RATIOS:
-            values = [r[key] for res in all_runs for r in res["steps"]
-                      if r["step"] == name and r.get(key) is not None]
+            values = [
+                r[key]
+                for res in all_runs
+                for r in res["steps"]
+                if r["step"] == name and r.get(key) is not None
+            ]
             if values:
-                stats[key] = {"median": statistics.median(values), "min": min(values),
-                              "max": max(values), "n": len(values)}
+                stats[key] = {
+                    "median": statistics.median(values),
+                    "min": min(values),
+                    "max": max(values),
+                    "n": len(values),
+                }
         summary[name] = stats
     return {"runs": all_runs, "summary": summary}
 
@@ -60,13 +83,25 @@ def run_spread(cfg, runs, chainer_python=None, log=print):
 def markdown(spread):
     """Each run's ratios (one row per run and step), then the summary table."""
     runs = spread["runs"]
-    lines = [f"# Training steps: {len(runs)} runs", "", machine_line(runs[0]), "",
-             "| run | started | step | tinynet ms | PyTorch ms | "
-             + " | ".join(title for _, title in RATIOS) + " |", "|" + "---|" * (5 + len(RATIOS))]
+    lines = [
+        f"# Training steps: {len(runs)} runs",
+        "",
+        machine_line(runs[0]),
+        "",
+        "| run | started | step | tinynet ms | PyTorch ms | "
+        + " | ".join(title for _, title in RATIOS)
+        + " |",
+        "|" + "---|" * (5 + len(RATIOS)),
+    ]
     for i, res in enumerate(runs, 1):
         for r in res["steps"]:
-            cells = [str(i), res["created"], r["title"], _ms(r.get("tinynet_ms")),
-                     _ms(r.get("torch_ms"))]
+            cells = [
+                str(i),
+                res["created"],
+                r["title"],
+                _ms(r.get("tinynet_ms")),
+                _ms(r.get("torch_ms")),
+            ]
             cells += [_x(r.get(key)) for key, _ in RATIOS]
             lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "| step | ratio | median | min | max | runs |", "|---|---|---|---|---|---|"]
@@ -74,8 +109,10 @@ def markdown(spread):
         for key, title in RATIOS:
             if key in stats:
                 s = stats[key]
-                lines.append(f"| {stats['title']} | {title} | {_x(s['median'])} | {_x(s['min'])} | "
-                             f"{_x(s['max'])} | {s['n']} |")
+                lines.append(
+                    f"| {stats['title']} | {title} | {_x(s['median'])} | {_x(s['min'])} | "
+                    f"{_x(s['max'])} | {s['n']} |"
+                )
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
 """The training-step benchmarks by name: lenet, cifar_deep, dcgan."""
+
 from . import cifar_step, dcgan_step, lenet_step
 
 STEPS = {m.NAME: m for m in (lenet_step, cifar_step, dcgan_step)}

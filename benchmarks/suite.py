@@ -1,5 +1,6 @@
 """The whole benchmark run: kernels and training steps on each asked-for device, with PyTorch
 (and Chainer, when it imports) beside tinynet; returns one JSON-ready dict."""
+
 import datetime
 import os
 import statistics
@@ -31,12 +32,22 @@ def _git_state():
     from it (None when this is not a git checkout)."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, text=True,
-                              capture_output=True, timeout=10, check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                  "tinynet", "benchmarks"],
-                                 cwd=root, text=True, capture_output=True, timeout=10,
-                                 check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=root,
+            text=True,
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", "tinynet", "benchmarks"],
+            cwd=root,
+            text=True,
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": head, "modified": bool(changed)}
@@ -48,8 +59,9 @@ def available_devices(asked):
     devices, skipped = [], {}
     for d in wanted:
         if d == "gpu" and not backend.gpu_available():
-            skipped["gpu"] = ("CuPy is not installed" if backend.cupy is None
-                              else "CuPy sees no CUDA device")
+            skipped["gpu"] = (
+                "CuPy is not installed" if backend.cupy is None else "CuPy sees no CUDA device"
+            )
         else:
             devices.append(d)
     return devices, skipped
@@ -70,7 +82,7 @@ def time_in_turns(calls, repeats, warmup, settle=0.0, turns=2):
         count = repeats * (turn + 1) // turns - repeats * turn // turns
         if count == 0:
             continue
-        for name in (names if turn % 2 == 0 else names[::-1]):
+        for name in names if turn % 2 == 0 else names[::-1]:
             fn, wait = calls[name]
             time.sleep(settle)
             for _ in range(warmup):
@@ -117,15 +129,15 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
         row[f"{name}_ms"] = statistics.median(times[name]) * 1e3 if name in times else None
         if name in times:
             row[f"{name}_min_ms"] = min(times[name]) * 1e3
-    if (chainer is None and chainer_python and device == "cpu"
-            and hasattr(module, "make_chainer")):
+    if chainer is None and chainer_python and device == "cpu" and hasattr(module, "make_chainer"):
         got = chainer_child.time_in(chainer_python, batch, cfg.repeats, cfg.warmup)
         if "error" in got:
             errors["chainer"] = got["error"]
         else:
             row["chainer_ms"] = got["chainer_ms"]
-            row["chainer_env"] = dict(python=str(chainer_python), chainer=got["chainer"],
-                                      numpy=got["numpy"])
+            row["chainer_env"] = dict(
+                python=str(chainer_python), chainer=got["chainer"], numpy=got["numpy"]
+            )
     ours = row["tinynet_ms"]
     row["ratio"] = ours / row["torch_ms"] if ours and row["torch_ms"] else None
     fastest = row.get("tinynet_min_ms"), row.get("torch_min_ms")
@@ -135,10 +147,12 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
         row["memory"] = step_memory(module, device, batch, calls, torch)
     if errors:
         row["errors"] = errors
-    log(f"  {module.NAME:<10} {device}: tinynet {_fmt(ours)} ms, PyTorch {_fmt(row['torch_ms'])} ms"
+    log(
+        f"  {module.NAME:<10} {device}: tinynet {_fmt(ours)} ms, PyTorch {_fmt(row['torch_ms'])} ms"
         + (f", ratio {row['ratio']:.2f}x" if row["ratio"] else "")
         + (f", Chainer {_fmt(row['chainer_ms'])} ms" if row["chainer_ms"] else "")
-        + (f"  errors: {errors}" if errors else ""))
+        + (f"  errors: {errors}" if errors else "")
+    )
     return row
 
 
@@ -161,8 +175,15 @@ def _fmt(v):
     return "-" if v is None else f"{v:.1f}"
 
 
-def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=print,
-              chainer_python=None, on_device_done=None):
+def run_suite(
+    cfg,
+    device="all",
+    parts=("kernels", "steps"),
+    steps=None,
+    log=print,
+    chainer_python=None,
+    on_device_done=None,
+):
     """Measure everything asked for; returns the results dict (see report.py for its use).
     ``chainer_python``: an interpreter with Chainer, used when Chainer does not import here.
     ``on_device_done(results)`` is called after each device, with the results so far."""
@@ -172,13 +193,22 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
         strict_float32(torch)
     chainer = chainer_or_none()
     results = {
-        "schema": SCHEMA, "config": asdict(cfg), "machine": machine(),
+        "schema": SCHEMA,
+        "config": asdict(cfg),
+        "machine": machine(),
         "created": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "git": _git_state(), "devices": devices, "skipped": skipped, "load_before": _load(),
-        "frameworks": {"torch": getattr(torch, "__version__", None),
-                       "torch_tf32": False if torch is not None else None,
-                       "chainer": getattr(chainer, "__version__", None)},
-        "peak_gflops": {}, "kernels": [], "steps": [],
+        "git": _git_state(),
+        "devices": devices,
+        "skipped": skipped,
+        "load_before": _load(),
+        "frameworks": {
+            "torch": getattr(torch, "__version__", None),
+            "torch_tf32": False if torch is not None else None,
+            "chainer": getattr(chainer, "__version__", None),
+        },
+        "peak_gflops": {},
+        "kernels": [],
+        "steps": [],
     }
     for reason_device, reason in skipped.items():
         log(f"{reason_device}: skipped ({reason})")
@@ -190,8 +220,9 @@ def run_suite(cfg, device="all", parts=("kernels", "steps"), steps=None, log=pri
             log(f"training steps on {dev}:")
             for name, module in STEPS.items():
                 if steps is None or name in steps:
-                    results["steps"].append(run_step(module, dev, cfg, torch, chainer, log,
-                                                     chainer_python))
+                    results["steps"].append(
+                        run_step(module, dev, cfg, torch, chainer, log, chainer_python)
+                    )
         if "kernels" in parts:
             log(f"kernels on {xp.__name__} ({cfg.name}, {cfg.repeats} repeats)...")
             kernel_torch = torch_dev if cfg.torch_kernels else None

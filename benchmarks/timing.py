@@ -1,4 +1,5 @@
 """Timing helpers: warm-up, then the median of repeats; GPU work is synchronised."""
+
 import re
 import statistics
 import time
@@ -18,6 +19,7 @@ def time_calls(fn, repeats=10, warmup=2, xp=None, sync=None, settle=0.0):
     The device work of each call is waited for: ``xp`` cupy synchronises the current CUDA
     device, ``sync`` is any other waiting function (e.g. ``torch.cuda.synchronize``).
     """
+
     def wait():
         synchronize(xp)
         if sync is not None:
@@ -45,6 +47,7 @@ def median_time(fn, repeats=10, warmup=2, xp=None, sync=None, settle=0.0):
 def torch_or_none():
     try:
         import torch
+
         return torch
     except ImportError:
         return None
@@ -56,6 +59,7 @@ def machine():
     import platform
 
     import numpy
+
     cpu = platform.processor() or ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -65,13 +69,19 @@ def machine():
                     break
     except OSError:
         pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": numpy.__version__, "blas": _blas_name()}
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "blas": _blas_name(),
+    }
     torch = torch_or_none()
     if torch is not None:
         info["torch"] = torch.__version__
     if backend.gpu_available():
         import cupy
+
         name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
         info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
         info["cupy"] = cupy.__version__
@@ -82,6 +92,7 @@ def machine():
 def _blas_name():
     """NumPy's BLAS, e.g. 'scipy-openblas 0.3.31.188.0' (empty when NumPy does not say)."""
     import numpy
+
     try:
         blas = numpy.show_config(mode="dicts")["Build Dependencies"]["blas"]
         return f"{blas.get('name', '')} {blas.get('version', '')}".strip()

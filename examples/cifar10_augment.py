@@ -12,16 +12,22 @@ this small net underfitting: 68.4% after 50 epochs (runs/cifar10_augment_lecture
 The model and the run so far are saved after every epoch; ``--resume`` goes on from there.
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
+
 from tinynet import zoo
 from tinynet.apps import runs
-from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 from tinynet.callbacks import LearningRateScheduler
+from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 from tinynet.preprocessing import ImageDataGenerator
 
 
 def main(argv=None):
-    args = runs.example_parser(__doc__, epochs=runs.AUGMENT_EPOCHS, batch_size=128,
-                               out="runs/cifar10_augment", resumable=True).parse_args(argv)
+    args = runs.example_parser(
+        __doc__,
+        epochs=runs.AUGMENT_EPOCHS,
+        batch_size=128,
+        out="runs/cifar10_augment",
+        resumable=True,
+    ).parse_args(argv)
     info = runs.start(args)
     (x_train, y_train), (x_test, y_test) = runs.load_images("cifar10", args.limit)
 
@@ -29,26 +35,52 @@ def main(argv=None):
     model, state = resume(args.out) if args.resume else (None, None)
     if model is None:
         model = zoo.cifar10_deep()
-        model.compile(optimizer=runs.AUGMENT_OPTIMIZER, loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=runs.AUGMENT_OPTIMIZER, loss="categorical_crossentropy", metrics=["accuracy"]
+        )
     model = model.to(args.device)
     model.summary()
     timer = EpochTimer()
     checkpoint = RunCheckpoint(args.out, timer, state)
     if checkpoint.epochs_done:
         print(f"resuming after epoch {checkpoint.epochs_done} from {args.out}/checkpoint.tnz")
-    with datagen.flow(x_train, runs.one_hot(y_train), batch_size=args.batch_size,
-                      seed=args.seed + checkpoint.epochs_done, background=True) as batches:
-        model.fit(batches, epochs=args.epochs, initial_epoch=checkpoint.epochs_done, verbose=args.verbose,
-                  callbacks=[LearningRateScheduler(runs.augment_learning_rate), timer, checkpoint],
-                  validation_data=(x_test, runs.one_hot(y_test)))
+    with datagen.flow(
+        x_train,
+        runs.one_hot(y_train),
+        batch_size=args.batch_size,
+        seed=args.seed + checkpoint.epochs_done,
+        background=True,
+    ) as batches:
+        model.fit(
+            batches,
+            epochs=args.epochs,
+            initial_epoch=checkpoint.epochs_done,
+            verbose=args.verbose,
+            callbacks=[LearningRateScheduler(runs.augment_learning_rate), timer, checkpoint],
+            validation_data=(x_test, runs.one_hot(y_test)),
+        )
 
-    metrics = runs.save_results(args.out, model, checkpoint.history, x_test, y_test, "cifar10", checkpoint,
-                                {**info, "optimizer": runs.AUGMENT_OPTIMIZER,
-                                 "learning_rate": runs.AUGMENT_LEARNING_RATES,
-                                 "validation": "test set", "sessions": checkpoint.sessions,
-                                 "augmentation": runs.CIFAR10_AUGMENTATION})
-    print(f"test accuracy {metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}; "
-          f"{metrics['seconds_per_epoch']} s/epoch; results in {args.out}")
+    metrics = runs.save_results(
+        args.out,
+        model,
+        checkpoint.history,
+        x_test,
+        y_test,
+        "cifar10",
+        checkpoint,
+        {
+            **info,
+            "optimizer": runs.AUGMENT_OPTIMIZER,
+            "learning_rate": runs.AUGMENT_LEARNING_RATES,
+            "validation": "test set",
+            "sessions": checkpoint.sessions,
+            "augmentation": runs.CIFAR10_AUGMENTATION,
+        },
+    )
+    print(
+        f"test accuracy {metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}; "
+        f"{metrics['seconds_per_epoch']} s/epoch; results in {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ twice as fast as the default of one thread per core (threads waiting on busy cor
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """
+
 import math
 
 from tinynet import zoo
@@ -35,7 +36,9 @@ class OneCycle(Schedule):
 
 def main(argv=None):
     p = runs.example_parser(__doc__, epochs=5, batch_size=128, out="runs/cifar10_fast")
-    p.add_argument("--widths", default="32,64,128", help="filters of the three stages (default 32,64,128)")
+    p.add_argument(
+        "--widths", default="32,64,128", help="filters of the three stages (default 32,64,128)"
+    )
     p.add_argument("--lr", type=float, default=0.2, help="peak learning rate (default 0.2)")
     p.add_argument("--weight-decay", type=float, default=5e-4, help="default 5e-4")
     args = p.parse_args(argv)
@@ -47,25 +50,53 @@ def main(argv=None):
     model.summary()
     steps = args.epochs * math.ceil(len(x_train) / args.batch_size)
     schedule = OneCycle(args.lr, steps)
-    model.compile(optimizer=SGD(lr=schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay),
-                  loss="categorical_crossentropy", metrics=["accuracy"])
-    datagen = ImageDataGenerator(width_shift_range=4, height_shift_range=4, horizontal_flip=True,
-                                 fill_mode="reflect", interpolation="nearest")
+    model.compile(
+        optimizer=SGD(lr=schedule, momentum=0.9, nesterov=True, weight_decay=args.weight_decay),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    datagen = ImageDataGenerator(
+        width_shift_range=4,
+        height_shift_range=4,
+        horizontal_flip=True,
+        fill_mode="reflect",
+        interpolation="nearest",
+    )
     timer = EpochTimer()
-    with datagen.flow(x_train, runs.one_hot(y_train), batch_size=args.batch_size, seed=args.seed,
-                      background=True) as batches:
-        history = model.fit(batches, epochs=args.epochs, verbose=args.verbose, callbacks=[timer],
-                            validation_data=(x_test, runs.one_hot(y_test)))
+    with datagen.flow(
+        x_train, runs.one_hot(y_train), batch_size=args.batch_size, seed=args.seed, background=True
+    ) as batches:
+        history = model.fit(
+            batches,
+            epochs=args.epochs,
+            verbose=args.verbose,
+            callbacks=[timer],
+            validation_data=(x_test, runs.one_hot(y_test)),
+        )
 
     model.optimizer.lr = 0.0  # the schedule has ended; a plain number keeps the file loadable
-    metrics = runs.save_results(args.out, model, history, x_test, y_test, "cifar10", timer, {
-        **info, "optimizer": f"SGD nesterov momentum 0.9, weight decay {args.weight_decay}, one-cycle "
-                             f"peak lr {args.lr} (warm-up 20%)",
-        "widths": list(widths), "validation": "test set",
-        "augmentation": "horizontal flip, shifts up to 4 px (reflect)"})
+    metrics = runs.save_results(
+        args.out,
+        model,
+        history,
+        x_test,
+        y_test,
+        "cifar10",
+        timer,
+        {
+            **info,
+            "optimizer": f"SGD nesterov momentum 0.9, weight decay {args.weight_decay}, one-cycle "
+            f"peak lr {args.lr} (warm-up 20%)",
+            "widths": list(widths),
+            "validation": "test set",
+            "augmentation": "horizontal flip, shifts up to 4 px (reflect)",
+        },
+    )
     minutes = metrics["fit_seconds"] / 60
-    print(f"test accuracy {metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}; "
-          f"{metrics['seconds_per_epoch']} s/epoch, {minutes:.1f} min of training; results in {args.out}")
+    print(
+        f"test accuracy {metrics['test_accuracy']:.4f}, loss {metrics['test_loss']:.4f}; "
+        f"{metrics['seconds_per_epoch']} s/epoch, {minutes:.1f} min of training; results in {args.out}"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ histogram, results.json, train.log and the models into --out.
     TINYNET_DATA=/path/to/data python examples/conditional_gan.py [--epochs 5]
         [--out runs/gan/conditional] [--device gpu] [--limit N]
 """
+
 import sys
 
 from tinynet.apps.gan_cli import example_main

@@ -18,6 +18,7 @@ by the fully trained LeNet: see the README).
         [--batch-size 64] [--classifier runs/lenet_mnist/model.tnz] [--dense 0] [--ema-decay 0]
         [--device gpu] [--latent normal|uniform] [--limit N]
 """
+
 import sys
 
 from tinynet.apps.gan_cli import example_main

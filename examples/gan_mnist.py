@@ -15,6 +15,7 @@ strip, the class histogram and results.json (quality measured by the cached LeNe
     TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out runs/gan/lecture]
         [--device gpu] [--limit N] [--batch-size 128]
 """
+
 import sys
 
 from tinynet.apps.gan_cli import example_main

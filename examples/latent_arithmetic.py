@@ -17,6 +17,7 @@ arithmetic-<ink|slant>-<recipe>.png and results.json.
         --generator runs/gan/dcgan/generator_ema.tnz [--out runs/gan/arithmetic] [--device gpu]
     (without --generator a DCGAN is trained first, --epochs 5, into OUT/dcgan)
 """
+
 import sys
 
 from tinynet.apps.gan_cli import example_main

@@ -3,6 +3,7 @@ with only the epoch line (verbose=2), then the test accuracy.
 
     TINYNET_DATA=/path/to/data python examples/mnist_quick.py [--n 12000] [--epochs 1] [--device gpu]
 """
+
 import argparse
 import time
 
@@ -33,14 +34,16 @@ def lenet():
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=12000, help="training images (the last 20%% validate)")
-    ap.add_argument("--epochs", type=int, default=1, help="epochs for each of the two verbose modes")
+    ap.add_argument(
+        "--epochs", type=int, default=1, help="epochs for each of the two verbose modes"
+    )
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
     args = ap.parse_args()
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
-    x = (x_train[:args.n, None] / 255.0).astype("float32")
-    y = np.eye(10, dtype="float32")[y_train[:args.n]]
+    x = (x_train[: args.n, None] / 255.0).astype("float32")
+    y = np.eye(10, dtype="float32")[y_train[: args.n]]
     xt = (x_test[:, None] / 255.0).astype("float32")
     yt = np.eye(10, dtype="float32")[y_test]
 
@@ -50,11 +53,20 @@ def main():
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     for verbose in (1, 2):
         print(f"\n# verbose={verbose}")
-        model.fit(x, y, batch_size=args.batch_size, epochs=args.epochs, validation_split=0.2, verbose=verbose)
+        model.fit(
+            x,
+            y,
+            batch_size=args.batch_size,
+            epochs=args.epochs,
+            validation_split=0.2,
+            verbose=verbose,
+        )
     start = time.perf_counter()
     loss, acc = model.evaluate(xt, yt, batch_size=500, verbose=0)
-    print(f"\ntest: loss {loss:.4f}, accuracy {acc:.4f} on {len(xt)} images "
-          f"({time.perf_counter() - start:.1f}s)")
+    print(
+        f"\ntest: loss {loss:.4f}, accuracy {acc:.4f} on {len(xt)} images "
+        f"({time.perf_counter() - start:.1f}s)"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ candidate pixels per node, soft voting.
 Prints the fit time, the test accuracy and the out-of-bag accuracy, and saves the pixel
 importances as a 28x28 picture (importances.png in --out).
 """
+
 import argparse
 import time
 from pathlib import Path
@@ -24,20 +25,25 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     (x, y), (xt, yt) = mnist.load_data()
-    x, y = x[:args.limit], y[:args.limit]
+    x, y = x[: args.limit], y[: args.limit]
     x, xt = x.reshape(len(x), -1), xt.reshape(len(xt), -1)
-    forest = RandomForest(n_estimators=args.trees, n_jobs=args.jobs, oob_score=True,
-                          random_state=args.seed)
+    forest = RandomForest(
+        n_estimators=args.trees, n_jobs=args.jobs, oob_score=True, random_state=args.seed
+    )
     start = time.perf_counter()
     forest.fit(x, y)
     seconds = time.perf_counter() - start
     depth = sum(t.max_depth for t in forest.estimators_) / args.trees
-    print(f"{args.trees} trees on {len(y)} images in {seconds:.1f} s (mean depth {depth:.1f}); "
-          f"test accuracy {forest.score(xt, yt):.4f}, out-of-bag accuracy {forest.oob_score_:.4f}")
+    print(
+        f"{args.trees} trees on {len(y)} images in {seconds:.1f} s (mean depth {depth:.1f}); "
+        f"test accuracy {forest.score(xt, yt):.4f}, out-of-bag accuracy {forest.oob_score_:.4f}"
+    )
 
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     args.out.mkdir(parents=True, exist_ok=True)
     fig, ax = plt.subplots(figsize=(4, 4))
     ax.imshow(forest.feature_importances_.reshape(28, 28), cmap="viridis")

@@ -3,6 +3,7 @@ norms of dLoss/d(layer output) recorded by the GradientStats callback and plotte
 
     TINYNET_DATA=/path/to/data python examples/vanishing_gradients.py [--out runs/vanishing_gradients.png]
 """
+
 import argparse
 import os
 
@@ -29,7 +30,7 @@ def main():
     ap.add_argument("--out", default="runs/vanishing_gradients.png")
     args = ap.parse_args()
     (x, y), _ = mnist.load_data()
-    x, y = (x[:args.n, None] / 255.0).astype("float32"), y[:args.n]
+    x, y = (x[: args.n, None] / 255.0).astype("float32"), y[: args.n]
 
     runs = {}
     for activation in ("sigmoid", "relu"):
@@ -41,8 +42,10 @@ def main():
         model.fit(x, y, batch_size=64, epochs=args.epochs, verbose=2, callbacks=[stats])
         steps, norms = stats.as_arrays("grad_norm")
         first, last = stats.layer_names[1], stats.layer_names[-2]
-        print(f"mean |dL/dh|: first hidden layer {np.nanmean(norms[first]):.2e}, "
-              f"last hidden layer {np.nanmean(norms[last]):.2e}")
+        print(
+            f"mean |dL/dh|: first hidden layer {np.nanmean(norms[first]):.2e}, "
+            f"last hidden layer {np.nanmean(norms[last]):.2e}"
+        )
         runs[activation] = stats
 
     fig = compare_gradient_norms(runs)

@@ -1,19 +1,48 @@
 """tinynet: a small deep-learning engine on NumPy (CPU) and CuPy (GPU) arrays.
 
-    import tinynet as tn
-    x = tn.Tensor(np.ones((2, 3)), requires_grad=True)
-    (x * x).sum().backward()
+import tinynet as tn
+x = tn.Tensor(np.ones((2, 3)), requires_grad=True)
+(x * x).sum().backward()
 """
+
 import importlib
 
-from .backend import get_array_module, to_device, asnumpy, gpu_available, seed
-from .autograd import Tensor, Function, no_grad, is_grad_enabled
 from . import functional  # installs the Tensor operators
+from .autograd import Function, Tensor, is_grad_enabled, no_grad
+from .backend import asnumpy, get_array_module, gpu_available, seed, to_device
 
 __version__ = "0.1.0"
+__all__ = [
+    "Tensor",
+    "Function",
+    "no_grad",
+    "is_grad_enabled",
+    "get_array_module",
+    "to_device",
+    "asnumpy",
+    "gpu_available",
+    "seed",
+    "functional",
+]
 
-_SUBMODULES = ("functional", "gradcheck", "layers", "training", "optimizers", "callbacks", "models",
-               "legacy", "zoo", "gan", "trees", "datasets", "preprocessing", "plot", "utils", "apps")
+_SUBMODULES = (
+    "functional",
+    "gradcheck",
+    "layers",
+    "training",
+    "optimizers",
+    "callbacks",
+    "models",
+    "legacy",
+    "zoo",
+    "gan",
+    "trees",
+    "datasets",
+    "preprocessing",
+    "plot",
+    "utils",
+    "apps",
+)
 
 
 def __getattr__(name):

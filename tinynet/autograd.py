@@ -9,6 +9,7 @@ The arithmetic operators of Tensor (``+ - * / ** @``, indexing, ``sum`` ...) are
 one call, ``tinynet.functional.operators.install_operators()``, made when tinynet.functional is
 imported: the ops are built on Tensor, so Tensor cannot import them.
 """
+
 import contextlib
 import weakref
 
@@ -53,8 +54,17 @@ class Tensor:
     ``data`` is the raw array; ``grad`` is a raw array of the same shape and dtype, or None.
     A Tensor made by a Function remembers it as ``creator``; a Tensor made by the user is a leaf.
     """
-    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retain_grad", "_index",
-                 "__weakref__")
+
+    __slots__ = (
+        "data",
+        "grad",
+        "requires_grad",
+        "creator",
+        "name",
+        "_retain_grad",
+        "_index",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
 
     def __init__(self, data, requires_grad=False, name=None):
@@ -111,8 +121,9 @@ class Tensor:
         """A leaf copy of this tensor on ``device`` ("cpu" or "gpu"); itself when already there."""
         if device == self.device:
             return self
-        return Tensor(backend.to_device(self.data, device), requires_grad=self.requires_grad,
-                      name=self.name)
+        return Tensor(
+            backend.to_device(self.data, device), requires_grad=self.requires_grad, name=self.name
+        )
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
@@ -131,25 +142,34 @@ class Tensor:
         The graph is freed afterwards unless ``retain_graph=True``.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad (no input of the "
-                               "computation had requires_grad=True, or it was made under no_grad)")
+            raise RuntimeError(
+                "backward: this tensor does not require grad (no input of the "
+                "computation had requires_grad=True, or it was made under no_grad)"
+            )
         xp = backend.get_array_module(self.data)
         if gy is None:
             if self.data.size != 1:
-                raise RuntimeError(f"backward: gy may be omitted only for a scalar output; this "
-                                   f"output has shape {self.shape}")
+                raise RuntimeError(
+                    f"backward: gy may be omitted only for a scalar output; this "
+                    f"output has shape {self.shape}"
+                )
             gy = xp.ones_like(self.data)
         else:
             gy = _as_array(gy)
             if gy.shape != self.shape:
-                raise ValueError(f"backward: gy has shape {gy.shape}, expected the output's "
-                                 f"shape {self.shape}")
+                raise ValueError(
+                    f"backward: gy has shape {gy.shape}, expected the output's shape {self.shape}"
+                )
             if backend.device_of(gy) != self.device:
-                raise TypeError(f"backward: gy is on {backend.device_of(gy)} but the output is on "
-                                f"{self.device}; move gy with tinynet.to_device")
+                raise TypeError(
+                    f"backward: gy is on {backend.device_of(gy)} but the output is on "
+                    f"{self.device}; move gy with tinynet.to_device"
+                )
             if gy.dtype != self.dtype:
-                raise TypeError(f"backward: gy has dtype {gy.dtype} but the output has dtype "
-                                f"{self.dtype}; convert gy (e.g. gy.astype('{self.dtype}'))")
+                raise TypeError(
+                    f"backward: gy has dtype {gy.dtype} but the output has dtype "
+                    f"{self.dtype}; convert gy (e.g. gy.astype('{self.dtype}'))"
+                )
         if self.creator is None:
             _accumulate_leaf(self, gy, {id(gy)})  # the caller's array is not the leaf's to keep
             return
@@ -163,8 +183,12 @@ def _accumulate_leaf(t, g, given=None):
     if t.grad is not None:
         g = t.grad + g
     elif given is not None:
-        if (not hasattr(g, "base") or g.base is not None
-                or not getattr(g.flags, "writeable", True) or id(g) in given):
+        if (
+            not hasattr(g, "base")
+            or g.base is not None
+            or not getattr(g.flags, "writeable", True)
+            or id(g) in given
+        ):
             g = g.copy()
         given.add(id(g))
     if g.ndim == 0 and not isinstance(g, type(t.data)):  # NumPy turns 0-d results into scalars
@@ -188,7 +212,8 @@ def _topological_order(root_fn):
             raise RuntimeError(
                 f"backward: the graph through {type(fn).__name__} was already freed by an earlier "
                 f"backward(); call backward(retain_graph=True) the first time to go through it "
-                f"twice")
+                f"twice"
+            )
         stack.append((fn, True))
         for x in fn.inputs:
             if x is not None and x.creator is not None and id(x.creator) not in visited:
@@ -212,8 +237,10 @@ def run_backward(output, gy, retain_graph=False):
             continue
         if any(g is None for g in gys):
             xp = backend.get_array_module(*[g for g in gys if g is not None])
-            gys = [xp.zeros(shape, dtype) if g is None else g
-                   for g, (shape, dtype) in zip(gys, fn.output_meta)]
+            gys = [
+                xp.zeros(shape, dtype) if g is None else g
+                for g, (shape, dtype) in zip(gys, fn.output_meta)
+            ]
         gxs = fn.backward(*gys)
         if not isinstance(gxs, tuple):
             gxs = (gxs,)
@@ -245,15 +272,17 @@ class Function:
     output and returns one gradient (or None) per input. State needed by backward is kept on
     ``self``.
     """
+
     inputs = None
 
     def __call__(self, *inputs):
         tensors = [x if isinstance(x, Tensor) or x is None else Tensor(x) for x in inputs]
         arrays = [None if t is None else t.data for t in tensors]
         if len(arrays) > 1 and backend.cupy is not None:
-            backend.check_device(type(self).__name__,
-                                 [(f"input {i} {a.shape}", a) for i, a in enumerate(arrays)
-                                  if a is not None])
+            backend.check_device(
+                type(self).__name__,
+                [(f"input {i} {a.shape}", a) for i, a in enumerate(arrays) if a is not None],
+            )
         self.check_inputs(*arrays)
         ys = self.forward(*arrays)
         single = not isinstance(ys, tuple)

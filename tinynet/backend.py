@@ -4,6 +4,7 @@ Every op asks ``get_array_module(x)`` for the module of its inputs, so one piece
 both. Devices are named ``"cpu"`` and ``"gpu"``. Random numbers come from one seeded generator per
 backend (:func:`seed`, :func:`rng`).
 """
+
 import os
 
 import numpy
@@ -46,8 +47,10 @@ def check_device(name, arrays):
     devices = {device_of(a) for _, a in arrays if a is not None}
     if len(devices) > 1:
         where = ", ".join(f"{label} on {device_of(a)}" for label, a in arrays if a is not None)
-        raise TypeError(f"{name}: inputs are on different devices ({where}); move them to one "
-                        f"device first, e.g. tensor.to('gpu') or tensor.to('cpu')")
+        raise TypeError(
+            f"{name}: inputs are on different devices ({where}); move them to one "
+            f"device first, e.g. tensor.to('gpu') or tensor.to('cpu')"
+        )
 
 
 def to_device(a, device):
@@ -56,8 +59,10 @@ def to_device(a, device):
         return asnumpy(a)
     if device == "gpu":
         if not gpu_available():
-            raise RuntimeError("to_device('gpu'): no CUDA GPU is available (CuPy is "
-                               + ("not installed)" if cupy is None else "installed but sees no device)"))
+            raise RuntimeError(
+                "to_device('gpu'): no CUDA GPU is available (CuPy is "
+                + ("not installed)" if cupy is None else "installed but sees no device)")
+            )
         return cupy.asarray(a)
     raise ValueError(f"to_device: device must be 'cpu' or 'gpu', got {device!r}")
 

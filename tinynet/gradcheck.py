@@ -7,6 +7,7 @@ A random upstream gradient ``gy`` is drawn, so a backward that ignores its incom
 caught. The scalar probed is ``sum(fn(*inputs) * gy)``; its derivative in each input element is
 estimated by (f(x + eps) - f(x - eps)) / (2 eps).
 """
+
 import numpy
 
 from .autograd import Tensor
@@ -20,8 +21,10 @@ class GradcheckError(AssertionError):
 def _as_tensor(i, x):
     t = x if isinstance(x, Tensor) else Tensor(x)
     if t.dtype != numpy.float64:
-        raise TypeError(f"check_grad: input {i} has dtype {t.dtype}; gradient checks need float64 "
-                        f"(e.g. Tensor(array.astype('float64'), requires_grad=True))")
+        raise TypeError(
+            f"check_grad: input {i} has dtype {t.dtype}; gradient checks need float64 "
+            f"(e.g. Tensor(array.astype('float64'), requires_grad=True))"
+        )
     return Tensor(t.data.copy(), requires_grad=True, name=t.name)
 
 
@@ -53,8 +56,10 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     if not isinstance(y, Tensor):
         raise TypeError(f"check_grad: fn must return a Tensor, got {type(y).__name__}")
     if y.dtype != numpy.float64:
-        raise GradcheckError(f"check_grad: fn returned dtype {y.dtype}; a float64 check needs "
-                             f"float64 all the way through")
+        raise GradcheckError(
+            f"check_grad: fn returned dtype {y.dtype}; a float64 check needs "
+            f"float64 all the way through"
+        )
     xp = get_array_module(y.data)
     gy = numpy.random.default_rng(seed).standard_normal(y.shape)
     y.backward(xp.asarray(gy, dtype=y.dtype))
@@ -75,5 +80,6 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             raise GradcheckError(
                 f"input {i}{name} of shape {t.shape}: at element {tuple(int(k) for k in worst)} "
                 f"backward gives {a[worst]:.8g} but finite differences give {n[worst]:.8g} "
-                f"(atol={atol}, rtol={rtol}; {int((err > 0).sum())} of {err.size} elements differ)")
+                f"(atol={atol}, rtol={rtol}; {int((err > 0).sum())} of {err.size} elements differ)"
+            )
     return analytic

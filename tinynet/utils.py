@@ -1,4 +1,5 @@
 """Small helpers the lecture's Keras code imports (``keras.utils.np_utils``)."""
+
 import numpy as np
 
 
@@ -13,8 +14,10 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise ValueError(f"to_categorical: labels must be in [0, {num_classes}), got range "
-                         f"[{labels.min()}, {labels.max()}]")
+        raise ValueError(
+            f"to_categorical: labels must be in [0, {num_classes}), got range "
+            f"[{labels.min()}, {labels.max()}]"
+        )
     return np.eye(num_classes, dtype=dtype)[labels]
 
 

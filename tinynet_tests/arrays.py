@@ -1,4 +1,5 @@
 """Test inputs for gradient checks: smooth, kink-free and tie-free float64 arrays."""
+
 import numpy as np
 
 

@@ -1,4 +1,5 @@
 """Plain-loop references for convolution, transposed convolution and pooling (small shapes only)."""
+
 import numpy as np
 
 
@@ -13,7 +14,7 @@ def conv2d(x, w, b, stride, padding):
         for o in range(co):
             for i in range(oh):
                 for j in range(ow):
-                    patch = xp[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    patch = xp[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
                     y[n, o, i, j] = (patch * w[o]).sum() + (0 if b is None else b[o])
     return y
 
@@ -27,9 +28,9 @@ def conv2d_transpose(x, w, b, stride, padding, output_padding):
         for c in range(ci):
             for i in range(H):
                 for j in range(W):
-                    full[n, :, i * sh:i * sh + kh, j * sw:j * sw + kw] += x[n, c, i, j] * w[c]
+                    full[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw] += x[n, c, i, j] * w[c]
     ho, wo = full.shape[2] - 2 * ph, full.shape[3] - 2 * pw
-    y = full[:, :, ph:ph + ho, pw:pw + wo]
+    y = full[:, :, ph : ph + ho, pw : pw + wo]
     return y + (0 if b is None else b[None, :, None, None])
 
 
@@ -44,6 +45,6 @@ def pool2d(x, kernel, stride, padding, mode):
         for c in range(C):
             for i in range(oh):
                 for j in range(ow):
-                    win = xp[n, c, i * sh:i * sh + kh, j * sw:j * sw + kw]
+                    win = xp[n, c, i * sh : i * sh + kh, j * sw : j * sw + kw]
                     y[n, c, i, j] = win.max() if mode == "max" else win.sum() / (kh * kw)
     return y

@@ -1,5 +1,6 @@
 """Hypothesis strategies for op geometry: batch 1-2, odd sizes, strides 1-3, paddings 0-2,
 non-square kernels; and the ways the convolutions can run."""
+
 from unittest.mock import patch
 
 from hypothesis import strategies as st

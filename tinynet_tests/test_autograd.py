@@ -1,9 +1,11 @@
 """Tensor and the backward walk: accumulation, broadcasting, freed graphs, no_grad, depth."""
+
 import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet import backend, functional as F
+from tinynet import backend
+from tinynet import functional as F
 
 
 def test_leaf_grads_accumulate_like_pytorch():
@@ -18,7 +20,7 @@ def test_leaf_grads_accumulate_like_pytorch():
 
 def test_a_tensor_used_twice_gets_both_gradients():
     x = tn.Tensor(np.array(3.0), requires_grad=True)
-    y = x * x + x            # dy/dx = 2x + 1
+    y = x * x + x  # dy/dx = 2x + 1
     y.backward()
     assert x.grad == 7.0
 
@@ -38,7 +40,7 @@ def test_chain_of_ten_thousand_ops_backpropagates_without_recursion():
     for _ in range(10_000):
         y = y * 1.0001
     y.backward()
-    np.testing.assert_allclose(x.grad, 1.0001 ** 10_000, rtol=1e-9)
+    np.testing.assert_allclose(x.grad, 1.0001**10_000, rtol=1e-9)
 
 
 def test_second_backward_through_a_freed_graph_is_a_clear_error():
@@ -70,7 +72,7 @@ def test_no_grad_builds_no_graph():
 def test_constants_get_no_gradient_and_ops_keep_dtype():
     x = tn.Tensor(np.ones(3, np.float32), requires_grad=True)
     c = tn.Tensor(np.full(3, 2.0, np.float32))
-    y = (x * c + 1.5) / 2 - x ** 2
+    y = (x * c + 1.5) / 2 - x**2
     assert y.dtype == np.float32
     y.sum().backward()
     assert c.grad is None and x.grad.dtype == np.float32
@@ -128,12 +130,16 @@ def test_mixing_devices_is_a_type_error_that_says_where_each_tensor_is(monkeypat
     cpu = tn.Tensor(np.ones((2, 3)))
     gpu = tn.Tensor(np.ones((2, 3)).view(FakeGpuArray))
     assert gpu.device == "gpu" and cpu.device == "cpu"
-    with pytest.raises(TypeError, match=r"Add: inputs are on different devices.*input 0 \(2, 3\) "
-                                        r"on cpu, input 1 \(2, 3\) on gpu.*to\('gpu'\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"Add: inputs are on different devices.*input 0 \(2, 3\) "
+        r"on cpu, input 1 \(2, 3\) on gpu.*to\('gpu'\)",
+    ):
         cpu + gpu
     with pytest.raises(TypeError, match="Conv2d: inputs are on different devices"):
-        F.conv2d(tn.Tensor(np.ones((1, 1, 3, 3))),
-                 tn.Tensor(np.ones((1, 1, 2, 2)).view(FakeGpuArray)))
+        F.conv2d(
+            tn.Tensor(np.ones((1, 1, 3, 3))), tn.Tensor(np.ones((1, 1, 2, 2)).view(FakeGpuArray))
+        )
 
 
 def test_to_cpu_is_identity_and_to_gpu_without_gpu_is_clear():
@@ -158,19 +164,19 @@ def test_same_seed_same_dropout_mask():
 def test_each_leaf_owns_its_gradient_array():
     a = tn.Tensor(np.ones(3), requires_grad=True)
     b = tn.Tensor(np.ones(3), requires_grad=True)
-    (a + b).backward(np.ones(3))          # Add hands the same upstream array to both inputs
+    (a + b).backward(np.ones(3))  # Add hands the same upstream array to both inputs
     assert a.grad is not b.grad
     a.grad *= 5
     np.testing.assert_array_equal(b.grad, np.ones(3))
     c = tn.Tensor(np.ones((2, 3)), requires_grad=True)
-    c.sum().backward()                    # Sum's gradient is a read-only broadcast view
+    c.sum().backward()  # Sum's gradient is a read-only broadcast view
     c.grad += 1
     np.testing.assert_array_equal(c.grad, np.full((2, 3), 2.0))
 
 
 def test_constants_adopt_the_tensor_dtype_and_tensors_never_mix_float_dtypes():
     x = tn.Tensor(np.ones(3, np.float32), requires_grad=True)
-    y = x * np.array([1.0, 2.0, 3.0])          # a float64 constant array
+    y = x * np.array([1.0, 2.0, 3.0])  # a float64 constant array
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
@@ -182,13 +188,13 @@ def test_constants_adopt_the_tensor_dtype_and_tensors_never_mix_float_dtypes():
 
 def test_matmul_batch_norm_and_integer_operands_keep_the_float_dtype():
     a = tn.Tensor(np.ones((2, 3), np.float32), requires_grad=True)
-    y = a @ np.ones((3, 2))                      # a float64 constant adopts float32
+    y = a @ np.ones((3, 2))  # a float64 constant adopts float32
     assert y.dtype == np.float32
     y.sum().backward()
     assert a.grad.dtype == np.float32
     with pytest.raises(TypeError, match="matmul: operands have dtypes float32 and float64"):
         a @ tn.Tensor(np.ones((3, 2)))
-    y = a + tn.Tensor(np.arange(3))              # an integer tensor takes the float dtype
+    y = a + tn.Tensor(np.arange(3))  # an integer tensor takes the float dtype
     assert y.dtype == np.float32
     np.testing.assert_array_equal(y.data, [[1, 2, 3], [1, 2, 3]])
     x = tn.Tensor(np.ones((4, 3), np.float32), requires_grad=True)
@@ -221,12 +227,13 @@ def test_reduction_axis_out_of_range_is_an_error():
 
 def test_indexing_takes_tensor_indices_and_names_the_shape_when_out_of_range():
     x = tn.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    y = x[tn.Tensor(np.array([1, 1])), 1:]        # a Tensor index acts as its array
+    y = x[tn.Tensor(np.array([1, 1])), 1:]  # a Tensor index acts as its array
     np.testing.assert_array_equal(y.data, [[4, 5], [4, 5]])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [[0, 0, 0], [0, 2, 2]])  # repeated rows accumulate
-    with pytest.raises(IndexError,
-                       match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"):
+    with pytest.raises(
+        IndexError, match=r"getitem: index 5 does not fit a tensor of shape \(2, 3\)"
+    ):
         x[5]
 
 
@@ -257,24 +264,51 @@ def test_check_inputs_runs_on_the_raw_arrays_before_forward_and_stops_a_bad_call
     assert _Checked.calls == [("check", (2, 2))]  # forward never ran
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda: F.conv2d(np.ones((3, 4)), np.ones((1, 1, 1, 1))), ValueError,
-     r"^conv2d: x must be \(N, C, H, W\), got shape \(3, 4\)$"),
-    (lambda: F.conv2d(np.ones((1, 2, 4, 4)), np.ones((1, 2, 3, 3), np.float32)), TypeError,
-     "conv2d: dtypes differ: x float64, w float32"),
-    (lambda: F.max_pool2d(np.ones((2, 3)), 2), ValueError,
-     r"^max_pool2d: x must be \(N, C, H, W\), got shape \(2, 3\)$"),
-    (lambda: F.batch_norm(np.ones((2, 3)), np.ones(2), np.ones(3), np.zeros(3), np.ones(3)),
-     ValueError, r"batch_norm: gamma must have shape \(3,\) for x of shape \(2, 3\), got \(2,\)"),
-    (lambda: tn.Tensor(np.ones((2, 3))).reshape(4, 2), ValueError,
-     r"reshape: cannot reshape an array of shape \(2, 3\) \(6 elements\) into \(4, 2\)"),
-    (lambda: tn.Tensor(np.ones((2, 3))).transpose(0, 0), ValueError,
-     r"transpose: axes \(0, 0\) are not a permutation for shape \(2, 3\)"),
-    (lambda: tn.Tensor(np.ones(3)) @ tn.Tensor(np.ones(4)), ValueError,
-     r"matmul: inner dimensions differ: \(3,\) @ \(4,\)"),
-    (lambda: tn.Tensor(np.ones(3)) + tn.Tensor(np.ones(3, np.float32)), TypeError,
-     "Add: operands have dtypes float64 and float32"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (
+            lambda: F.conv2d(np.ones((3, 4)), np.ones((1, 1, 1, 1))),
+            ValueError,
+            r"^conv2d: x must be \(N, C, H, W\), got shape \(3, 4\)$",
+        ),
+        (
+            lambda: F.conv2d(np.ones((1, 2, 4, 4)), np.ones((1, 2, 3, 3), np.float32)),
+            TypeError,
+            "conv2d: dtypes differ: x float64, w float32",
+        ),
+        (
+            lambda: F.max_pool2d(np.ones((2, 3)), 2),
+            ValueError,
+            r"^max_pool2d: x must be \(N, C, H, W\), got shape \(2, 3\)$",
+        ),
+        (
+            lambda: F.batch_norm(np.ones((2, 3)), np.ones(2), np.ones(3), np.zeros(3), np.ones(3)),
+            ValueError,
+            r"batch_norm: gamma must have shape \(3,\) for x of shape \(2, 3\), got \(2,\)",
+        ),
+        (
+            lambda: tn.Tensor(np.ones((2, 3))).reshape(4, 2),
+            ValueError,
+            r"reshape: cannot reshape an array of shape \(2, 3\) \(6 elements\) into \(4, 2\)",
+        ),
+        (
+            lambda: tn.Tensor(np.ones((2, 3))).transpose(0, 0),
+            ValueError,
+            r"transpose: axes \(0, 0\) are not a permutation for shape \(2, 3\)",
+        ),
+        (
+            lambda: tn.Tensor(np.ones(3)) @ tn.Tensor(np.ones(4)),
+            ValueError,
+            r"matmul: inner dimensions differ: \(3,\) @ \(4,\)",
+        ),
+        (
+            lambda: tn.Tensor(np.ones(3)) + tn.Tensor(np.ones(3, np.float32)),
+            TypeError,
+            "Add: operands have dtypes float64 and float32",
+        ),
+    ],
+)
 def test_ops_check_their_inputs_at_the_door_with_the_op_and_the_values(call, error, message):
     with pytest.raises(error, match=message):
         call()

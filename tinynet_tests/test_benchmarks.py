@@ -1,5 +1,6 @@
 """The benchmark suite (benchmarks/) in its smoke configuration: it runs, and its JSON, Markdown
 and chart are well-formed. No timing is asserted."""
+
 import json
 import math
 from dataclasses import replace
@@ -26,8 +27,19 @@ def positive(v):
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    results, paths = main(["--smoke", "--device", "cpu", "--repeats", "1", "--no-memory",
-                           "--no-torch-kernels", "--out", str(out)])
+    results, paths = main(
+        [
+            "--smoke",
+            "--device",
+            "cpu",
+            "--repeats",
+            "1",
+            "--no-memory",
+            "--no-torch-kernels",
+            "--out",
+            str(out),
+        ]
+    )
     return results, paths
 
 
@@ -44,8 +56,18 @@ def test_smoke_run_writes_json_markdown_and_chart(smoke):
 
 def test_smoke_json_keys_and_step_times(smoke):
     results, _ = smoke
-    assert {"schema", "config", "machine", "created", "devices", "skipped", "frameworks",
-            "peak_gflops", "kernels", "steps"} <= set(results)
+    assert {
+        "schema",
+        "config",
+        "machine",
+        "created",
+        "devices",
+        "skipped",
+        "frameworks",
+        "peak_gflops",
+        "kernels",
+        "steps",
+    } <= set(results)
     assert results["config"]["name"] == "smoke" and results["config"]["repeats"] == 1
     assert results["devices"] == ["cpu"]
     assert [r["step"] for r in results["steps"]] == list(STEPS)
@@ -64,8 +86,14 @@ def test_smoke_kernels_cover_the_lecture_layers(smoke):
     recs = results["kernels"]
     assert all("error" not in r for r in recs), [r for r in recs if "error" in r]
     kinds = {(r["layer"], r["kernel"]) for r in recs}
-    for layer in ("lenet.conv1", "lenet.conv2", "cifar.conv1", "cifar.conv2", "cifar.conv3",
-                  "cifar.conv4"):
+    for layer in (
+        "lenet.conv1",
+        "lenet.conv2",
+        "cifar.conv1",
+        "cifar.conv2",
+        "cifar.conv3",
+        "cifar.conv4",
+    ):
         for kernel in ("im2col", "col2im", "conv2d.forward", "conv2d.backward", "gemm"):
             assert (layer, kernel) in kinds
     for kernel in ("conv2d_transpose.forward", "conv2d_transpose.backward", "gemm"):
@@ -119,11 +147,14 @@ def test_missing_gpu_is_a_clean_skip(tmp_path, capsys):
     assert "gpu: skipped" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--steps", "lenet,resnet"], "unknown step(s) resnet"),
-    (["--repeats", "0"], "--repeats must be at least 1"),
-    (["--device", "tpu"], "invalid choice: 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--steps", "lenet,resnet"], "unknown step(s) resnet"),
+        (["--repeats", "0"], "--repeats must be at least 1"),
+        (["--device", "tpu"], "invalid choice: 'tpu'"),
+    ],
+)
 def test_bad_arguments_are_named(argv, message, capsys):
     with pytest.raises(SystemExit):
         parse_args(argv)
@@ -145,24 +176,44 @@ def test_time_in_turns_times_each_framework_in_blocks():
 
 
 def test_markdown_marks_targets_met_and_missed():
-    row = {"step": "lenet", "title": "LeNet", "batch": 128, "device": "cpu", "tinynet_ms": 70.0,
-           "torch_ms": 50.0, "ratio": 1.4, "chainer_ms": 200.0, "chainer_ratio": 0.35}
-    results = {"machine": {"cpu": "Test CPU", "cores": 2}, "frameworks": {},
-               "config": {"name": "full", "repeats": 3, "warmup": 1}, "created": "now",
-               "skipped": {}, "devices": ["cpu"], "kernels": [],
-               "steps": [row, dict(row, step="cifar_deep", title="CIFAR", ratio=1.2)]}
+    row = {
+        "step": "lenet",
+        "title": "LeNet",
+        "batch": 128,
+        "device": "cpu",
+        "tinynet_ms": 70.0,
+        "torch_ms": 50.0,
+        "ratio": 1.4,
+        "chainer_ms": 200.0,
+        "chainer_ratio": 0.35,
+    }
+    results = {
+        "machine": {"cpu": "Test CPU", "cores": 2},
+        "frameworks": {},
+        "config": {"name": "full", "repeats": 3, "warmup": 1},
+        "created": "now",
+        "skipped": {},
+        "devices": ["cpu"],
+        "kernels": [],
+        "steps": [row, dict(row, step="cifar_deep", title="CIFAR", ratio=1.2)],
+    }
     md = report.markdown(results)
-    assert ("| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met; Chainer ≤ 0.33x: "
-            "not met | – | 200.0 | 0.35x |") in md
+    assert (
+        "| LeNet | 128 | cpu | 70.0 | 50.0 | 1.40x | ≤ 1.3x: not met; Chainer ≤ 0.33x: "
+        "not met | – | 200.0 | 0.35x |"
+    ) in md
     assert "| CIFAR | 128 | cpu | 70.0 | 50.0 | 1.20x | ≤ 1.5x: met | – |" in md
     assert report.file_stem(results) == "test-cpu-2c"
 
 
 def test_spread_of_two_smoke_runs_summarises_each_ratio(tmp_path):
     from benchmarks import spread
+
     result, paths = spread.main(["--runs", "2", "--smoke", "--out", str(tmp_path)])
-    assert [p.name for p in paths] == [f"{machine_slug(result['runs'][0]['machine'], False)}"
-                                       f"_smoke-spread{ext}" for ext in (".json", ".md")]
+    assert [p.name for p in paths] == [
+        f"{machine_slug(result['runs'][0]['machine'], False)}_smoke-spread{ext}"
+        for ext in (".json", ".md")
+    ]
     assert json.loads(paths[0].read_text()) == json.loads(json.dumps(result))
     assert len(result["runs"]) == 2 and set(result["summary"]) == set(STEPS)
     for name, stats in result["summary"].items():

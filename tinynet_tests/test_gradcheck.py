@@ -1,4 +1,5 @@
 """The gradient checker catches planted bugs and reports where."""
+
 import numpy as np
 import pytest
 
@@ -38,8 +39,11 @@ class ConvWithWrongTranspose(Conv2d):
 def test_catches_conv_backward_with_a_wrong_transpose():
     rng = np.random.default_rng(1)
     x, w = rng.normal(size=(1, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
-    with pytest.raises(GradcheckError, match=r"input 1 \(w\) of shape \(3, 2, 3, 3\).*backward "
-                                             r"gives .* but finite differences give"):
+    with pytest.raises(
+        GradcheckError,
+        match=r"input 1 \(w\) of shape \(3, 2, 3, 3\).*backward "
+        r"gives .* but finite differences give",
+    ):
         check_grad(lambda x, w: ConvWithWrongTranspose(1, 1)(x, w), [x, tn.Tensor(w, name="w")])
 
 

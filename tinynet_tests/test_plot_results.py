@@ -1,5 +1,6 @@
 """tinynet.plot's training-result figures: curves, image grids, confusion matrix; each written as
 a PNG that matplotlib reads back."""
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,7 +8,8 @@ import matplotlib.image as mpimg  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st
 
 from tinynet import plot  # noqa: E402
 from tinynet.callbacks import History  # noqa: E402
@@ -41,7 +43,9 @@ def test_history_panels_and_lines(tmp_path):
     axes = fig.axes
     assert [ax.get_ylabel() for ax in axes] == ["accuracy", "loss"]
     assert [len(ax.get_lines()) for ax in axes] == [2, 2]
-    np.testing.assert_allclose(axes[1].get_lines()[1].get_ydata(), [1.2 / (e + 1) for e in range(4)])
+    np.testing.assert_allclose(
+        axes[1].get_lines()[1].get_ydata(), [1.2 / (e + 1) for e in range(4)]
+    )
     saved_png(fig, tmp_path / "curves.png")
 
 
@@ -56,12 +60,16 @@ def test_history_names_missing_metrics():
         plot.plot_history(history(), metrics=("mae",))
 
 
-@pytest.mark.parametrize("shape, dtype", [((5, 1, 28, 28), np.float32), ((11, 3, 32, 32), np.uint8)])
+@pytest.mark.parametrize(
+    "shape, dtype", [((5, 1, 28, 28), np.float32), ((11, 3, 32, 32), np.uint8)]
+)
 def test_image_grid_titles(tmp_path, shape, dtype, rng):
     images = (rng.random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype)
     labels = np.arange(shape[0]) % 3
     predicted = (labels + (np.arange(shape[0]) % 2)) % 3
-    fig = plot.plot_image_grid(images, labels, predicted, class_names=["cat", "dog", "ship"], ncols=4)
+    fig = plot.plot_image_grid(
+        images, labels, predicted, class_names=["cat", "dog", "ship"], ncols=4
+    )
     titled = [ax for ax in fig.axes if ax.get_title()]
     assert len(titled) == shape[0]
     assert titled[1].get_title() == "dog\n→ ship"

@@ -12,6 +12,7 @@ its options and a ``run(args)`` function returning the exit status, e.g.
     @subcommand("gan", "train the lecture's GAN", configure=_gan_options)
     def _gan(args): ...
 """
+
 import argparse
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from ..backend import tune_malloc
 
 class Subcommand(NamedTuple):
     help: str
-    configure: Optional[Callable]   # None: run(argv) gets the remaining arguments unparsed
+    configure: Optional[Callable]  # None: run(argv) gets the remaining arguments unparsed
     run: Callable
 
 
@@ -33,9 +34,11 @@ SUBCOMMANDS = {}
 def subcommand(name, help, configure=None):
     """Register the decorated ``run`` as ``tinynet <name>``. With ``configure=None`` the
     subcommand parses its own arguments: ``run`` gets the list of strings after ``name``."""
+
     def register(run):
         SUBCOMMANDS[name] = Subcommand(help, configure, run)
         return run
+
     return register
 
 
@@ -52,42 +55,67 @@ class Recipe(NamedTuple):
 
 
 # The lecture's settings: Adam for LeNet, RMSprop for the CIFAR-10 nets, 20% held out.
-RECIPES = {"lenet": Recipe("mnist", "adam", 20),
-           "cifar10-cnn": Recipe("cifar10", "rmsprop", 20),
-           "cifar10-deep": Recipe("cifar10", "rmsprop", 40)}
+RECIPES = {
+    "lenet": Recipe("mnist", "adam", 20),
+    "cifar10-cnn": Recipe("cifar10", "rmsprop", 20),
+    "cifar10-deep": Recipe("cifar10", "rmsprop", 40),
+}
+
+
 def _train_options(p):
     p.add_argument("model", choices=list(RECIPES), help="which of the lecture's models")
-    p.add_argument("--augment", action="store_true",
-                   help="CIFAR-10 only: train through ImageDataGenerator (rotations up to 15 degrees, "
-                        "shifts and zoom up to 10%%, horizontal flips) on all 50,000 images, validating "
-                        "on the test set, Adam 1e-3 stepped down after epochs 30 and 40 (default "
-                        "50 epochs)")
-    p.add_argument("--epochs", type=int, default=None,
-                   help="default: the lecture's (lenet 20, cifar10-cnn 20, cifar10-deep 40)")
+    p.add_argument(
+        "--augment",
+        action="store_true",
+        help="CIFAR-10 only: train through ImageDataGenerator (rotations up to 15 degrees, "
+        "shifts and zoom up to 10%%, horizontal flips) on all 50,000 images, validating "
+        "on the test set, Adam 1e-3 stepped down after epochs 30 and 40 (default "
+        "50 epochs)",
+    )
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="default: the lecture's (lenet 20, cifar10-cnn 20, cifar10-deep 40)",
+    )
     p.add_argument("--batch-size", type=int, default=None, help="default 128")
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--out", type=Path, default=None, help="results folder (default runs/<model>)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                   help="1: live progress bar; 2: one line per epoch (for log files)")
-    p.add_argument("--resume", action="store_true",
-                   help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any")
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="1: live progress bar; 2: one line per epoch (for log files)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any",
+    )
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 
 
-@subcommand("train", "train one of the lecture's models and save the model, metrics and figures",
-            _train_options)
+@subcommand(
+    "train",
+    "train one of the lecture's models and save the model, metrics and figures",
+    _train_options,
+)
 def _train(args):
     from .. import zoo
     from ..models.checkpoint import EpochTimer, RunCheckpoint, resume
     from . import runs
+
     recipe = RECIPES[args.model]
     if args.augment and recipe.dataset != "cifar10":
         raise CommandError(f"--augment is for the CIFAR-10 models, not {args.model}")
     epochs = args.epochs or (runs.AUGMENT_EPOCHS if args.augment else recipe.epochs)
     args.batch_size = args.batch_size or recipe.batch_size
     if epochs < 1 or args.batch_size < 1:
-        raise CommandError(f"--epochs and --batch-size must be positive, got {epochs} and {args.batch_size}")
+        raise CommandError(
+            f"--epochs and --batch-size must be positive, got {epochs} and {args.batch_size}"
+        )
     out = args.out or Path("runs") / (args.model + ("-augment" if args.augment else ""))
     info = runs.start(args)
     model, state = resume(out) if args.resume else (None, None)
@@ -96,8 +124,10 @@ def _train(args):
         optimizer = runs.AUGMENT_OPTIMIZER if args.augment else recipe.optimizer
         model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     elif tuple(model.input_shape) != runs.INPUT_SHAPES[recipe.dataset]:
-        raise CommandError(f"--resume: {out / 'checkpoint.tnz'} holds a model for input "
-                           f"{tuple(model.input_shape)}, not {args.model}")
+        raise CommandError(
+            f"--resume: {out / 'checkpoint.tnz'} holds a model for input "
+            f"{tuple(model.input_shape)}, not {args.model}"
+        )
     (x, y), (x_test, y_test) = runs.load_images(recipe.dataset, args.limit)
     model = model.to(args.device)
     timer = EpochTimer()
@@ -108,48 +138,83 @@ def _train(args):
     if args.augment:
         from ..callbacks import LearningRateScheduler
         from ..preprocessing import ImageDataGenerator
+
         callbacks.insert(0, LearningRateScheduler(runs.augment_learning_rate))
         with ImageDataGenerator(**runs.CIFAR10_AUGMENTATION).flow(
-                x, runs.one_hot(y), batch_size=args.batch_size, seed=args.seed + checkpoint.epochs_done,
-                background=True) as batches:
-            model.fit(batches, epochs=epochs, initial_epoch=checkpoint.epochs_done,
-                      validation_data=(x_test, runs.one_hot(y_test)), verbose=args.verbose,
-                      callbacks=callbacks)
-        info.update(augmentation=runs.CIFAR10_AUGMENTATION, validation="test set",
-                    learning_rate=runs.AUGMENT_LEARNING_RATES)
+            x,
+            runs.one_hot(y),
+            batch_size=args.batch_size,
+            seed=args.seed + checkpoint.epochs_done,
+            background=True,
+        ) as batches:
+            model.fit(
+                batches,
+                epochs=epochs,
+                initial_epoch=checkpoint.epochs_done,
+                validation_data=(x_test, runs.one_hot(y_test)),
+                verbose=args.verbose,
+                callbacks=callbacks,
+            )
+        info.update(
+            augmentation=runs.CIFAR10_AUGMENTATION,
+            validation="test set",
+            learning_rate=runs.AUGMENT_LEARNING_RATES,
+        )
     else:
-        model.fit(x, runs.one_hot(y), batch_size=args.batch_size, epochs=epochs,
-                  initial_epoch=checkpoint.epochs_done, validation_split=0.2, verbose=args.verbose,
-                  callbacks=callbacks)
+        model.fit(
+            x,
+            runs.one_hot(y),
+            batch_size=args.batch_size,
+            epochs=epochs,
+            initial_epoch=checkpoint.epochs_done,
+            validation_split=0.2,
+            verbose=args.verbose,
+            callbacks=callbacks,
+        )
         info.update(validation_split=0.2)
-    info.update(optimizer=type(model.optimizer).__name__.lower(), command="tinynet " + " ".join(sys.argv[1:]),
-                sessions=checkpoint.sessions)
-    metrics = runs.save_results(out, model, checkpoint.history, x_test, y_test, recipe.dataset,
-                                checkpoint, info)
-    print(f"{args.model}: test accuracy {metrics['test_accuracy']:.4f}, test loss "
-          f"{metrics['test_loss']:.4f} after {epochs} epochs ({metrics['seconds_per_epoch']} s/epoch); "
-          f"model, metrics.json and figures in {out}")
+    info.update(
+        optimizer=type(model.optimizer).__name__.lower(),
+        command="tinynet " + " ".join(sys.argv[1:]),
+        sessions=checkpoint.sessions,
+    )
+    metrics = runs.save_results(
+        out, model, checkpoint.history, x_test, y_test, recipe.dataset, checkpoint, info
+    )
+    print(
+        f"{args.model}: test accuracy {metrics['test_accuracy']:.4f}, test loss "
+        f"{metrics['test_loss']:.4f} after {epochs} epochs ({metrics['seconds_per_epoch']} s/epoch); "
+        f"model, metrics.json and figures in {out}"
+    )
     return 0
 
 
 # ----- evaluate -----
 def _evaluate_options(p):
-    p.add_argument("model_file", type=Path, metavar="MODEL_FILE", help="a model saved by tinynet (.tnz)")
-    p.add_argument("--dataset", choices=["mnist", "cifar10"], default=None,
-                   help="test set to use (default: chosen from the model's input shape)")
+    p.add_argument(
+        "model_file", type=Path, metavar="MODEL_FILE", help="a model saved by tinynet (.tnz)"
+    )
+    p.add_argument(
+        "--dataset",
+        choices=["mnist", "cifar10"],
+        default=None,
+        help="test set to use (default: chosen from the model's input shape)",
+    )
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
 
 
-@subcommand("evaluate", "test loss and accuracy of a saved model on the MNIST or CIFAR-10 test set",
-            _evaluate_options)
+@subcommand(
+    "evaluate",
+    "test loss and accuracy of a saved model on the MNIST or CIFAR-10 test set",
+    _evaluate_options,
+)
 def _evaluate(args):
-    from ..models.checkpoint import EpochTimer, RunCheckpoint, resume
-    from . import runs
     from ..backend import gpu_available
     from ..models import load_model
     from ..models.saving import ModelFileError
+    from . import runs
+
     if not args.model_file.is_file():
         raise CommandError(f"{args.model_file}: no such file")
     try:
@@ -158,14 +223,20 @@ def _evaluate(args):
         raise CommandError(str(e)) from None
     dataset = args.dataset
     if dataset is None:
-        dataset = next((d for d, s in runs.INPUT_SHAPES.items() if s == tuple(model.input_shape)), None)
+        dataset = next(
+            (d for d, s in runs.INPUT_SHAPES.items() if s == tuple(model.input_shape)), None
+        )
         if dataset is None:
-            raise CommandError(f"{args.model_file}: input shape {tuple(model.input_shape)} is neither "
-                               f"MNIST's {runs.INPUT_SHAPES['mnist']} nor CIFAR-10's "
-                               f"{runs.INPUT_SHAPES['cifar10']}")
+            raise CommandError(
+                f"{args.model_file}: input shape {tuple(model.input_shape)} is neither "
+                f"MNIST's {runs.INPUT_SHAPES['mnist']} nor CIFAR-10's "
+                f"{runs.INPUT_SHAPES['cifar10']}"
+            )
     elif tuple(model.input_shape) != runs.INPUT_SHAPES[dataset]:
-        raise CommandError(f"{args.model_file}: the model takes input {tuple(model.input_shape)}, "
-                           f"{dataset} images are {runs.INPUT_SHAPES[dataset]}")
+        raise CommandError(
+            f"{args.model_file}: the model takes input {tuple(model.input_shape)}, "
+            f"{dataset} images are {runs.INPUT_SHAPES[dataset]}"
+        )
     if args.device == "gpu":
         if not gpu_available():
             raise CommandError("--device gpu: no CUDA GPU is available")
@@ -173,50 +244,71 @@ def _evaluate(args):
     if model.loss is None:
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     _, (x_test, y_test) = runs.load_images(dataset, args.limit)
-    values = model.evaluate(x_test, runs.one_hot(y_test, len(runs.CLASS_NAMES[dataset])),
-                            batch_size=args.batch_size, verbose=0)
+    values = model.evaluate(
+        x_test,
+        runs.one_hot(y_test, len(runs.CLASS_NAMES[dataset])),
+        batch_size=args.batch_size,
+        verbose=0,
+    )
     values = values if isinstance(values, list) else [values]
-    shown = ", ".join(f"{'accuracy' if k == 'acc' else k} {v:.4f}" for k, v in zip(model.metrics_names, values))
+    shown = ", ".join(
+        f"{'accuracy' if k == 'acc' else k} {v:.4f}" for k, v in zip(model.metrics_names, values)
+    )
     print(f"{args.model_file}: {shown} on {len(y_test)} {dataset} test images")
     return 0
 
 
 # ----- bench -----
-@subcommand("bench", "run the benchmark suite (benchmarks/ of a tinynet source checkout; "
-                     "'tinynet bench --help' for its options)")
+@subcommand(
+    "bench",
+    "run the benchmark suite (benchmarks/ of a tinynet source checkout; "
+    "'tinynet bench --help' for its options)",
+)
 def _bench(argv):
     """Runs ``python -m benchmarks`` in the current folder: the suite is part of a source
     checkout, not of the installed package."""
     if not (Path.cwd() / "benchmarks" / "__main__.py").is_file():
-        raise CommandError(f"no benchmarks/ folder in {Path.cwd()}: the benchmark suite is part of a "
-                           f"tinynet source checkout, not of the installed package. Run 'tinynet bench' "
-                           f"(or 'python -m benchmarks') from the root of a checkout")
+        raise CommandError(
+            f"no benchmarks/ folder in {Path.cwd()}: the benchmark suite is part of a "
+            f"tinynet source checkout, not of the installed package. Run 'tinynet bench' "
+            f"(or 'python -m benchmarks') from the root of a checkout"
+        )
     return subprocess.call([sys.executable, "-m", "benchmarks", *argv])
 
 
 # ----- gan -----
 def _gan_options(p):
     from .gan_cli import configure
+
     configure(p)
 
 
-@subcommand("gan", "train and measure a GAN on MNIST: lecture, dcgan, conditional, or latent arithmetic",
-            _gan_options)
+@subcommand(
+    "gan",
+    "train and measure a GAN on MNIST: lecture, dcgan, conditional, or latent arithmetic",
+    _gan_options,
+)
 def _gan(args):
     from .gan_cli import run
+
     return run(args)
 
 
 # ----- the command -----
 def build_parser():
     parser = argparse.ArgumentParser(
-        prog="tinynet", description="tinynet: train and evaluate the lecture's models, run the benchmarks.",
-        epilog="'tinynet <command> --help' describes each command's options.")
+        prog="tinynet",
+        description="tinynet: train and evaluate the lecture's models, run the benchmarks.",
+        epilog="'tinynet <command> --help' describes each command's options.",
+    )
     from .. import __version__
+
     parser.add_argument("--version", action="version", version=f"tinynet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, cmd in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=cmd.help, description=cmd.help, add_help=cmd.configure is not None)
+        p = sub.add_parser(
+            name, help=cmd.help, description=cmd.help, add_help=cmd.configure is not None
+        )
         if cmd.configure is not None:
             cmd.configure(p)
     return parser

@@ -1,21 +1,22 @@
 """``tinynet gan lecture|dcgan|conditional|arithmetic|all`` and the examples' command lines.
 
-    tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
-    tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
+tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
+tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
 """
+
 import argparse
 import statistics
 import sys
 
 EXPERIMENTS = {
     "lecture": "the lecture's generator_model / discriminator_model, trained through the "
-               "keras-adversarial API (simple_gan, AdversarialModel) as in keras-dcgan",
+    "keras-adversarial API (simple_gan, AdversarialModel) as in keras-dcgan",
     "dcgan": "the DCGAN pair (Radford et al., with InfoGAN's hidden dense layers) trained with "
-             "tinynet.gan.GAN, sampled from a moving average of its generator's weights",
+    "tinynet.gan.GAN, sampled from a moving average of its generator's weights",
     "conditional": "a class-conditional DCGAN: the digit (or its name) chooses what is drawn",
     "arithmetic": "vector arithmetic in a trained DCGAN's latent space (thick/thin, slant), measured",
     "all": "dcgan, then arithmetic on its generator, conditional and lecture, in one process "
-           "(one CuPy start-up; --max-minutes bounds each training), into OUT/<experiment>",
+    "(one CuPy start-up; --max-minutes bounds each training), into OUT/<experiment>",
 }
 DEFAULT_EPOCHS = {"lecture": 5, "dcgan": 5, "conditional": 5, "arithmetic": 5, "all": 5}
 ORDER = ("dcgan", "arithmetic", "conditional", "lecture")
@@ -24,42 +25,98 @@ ORDER = ("dcgan", "arithmetic", "conditional", "lecture")
 def configure(p, experiment=None):
     """Add the options of one experiment (or, with experiment=None, the positional choice)."""
     if experiment is None:
-        p.add_argument("experiment", choices=list(EXPERIMENTS), help="; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()))
+        p.add_argument(
+            "experiment",
+            choices=list(EXPERIMENTS),
+            help="; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()),
+        )
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 5)")
-    p.add_argument("--out", default=None, help="folder for every output (default runs/gan/<experiment>)")
+    p.add_argument(
+        "--out", default=None, help="folder for every output (default runs/gan/<experiment>)"
+    )
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--limit", type=int, default=None, help="train on the first N images only (quick runs)")
-    p.add_argument("--steps-per-epoch", type=int, default=None, help="at most this many batches per epoch")
+    p.add_argument(
+        "--limit", type=int, default=None, help="train on the first N images only (quick runs)"
+    )
+    p.add_argument(
+        "--steps-per-epoch", type=int, default=None, help="at most this many batches per epoch"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                   help="1: live progress bar; 2: one line per epoch (for log files)")
-    p.add_argument("--latent", choices=["normal", "uniform"], default="normal",
-                   help="z distribution of the DCGANs (the lecture's GAN always uses uniform [-1, 1])")
-    p.add_argument("--n-eval", type=int, default=5000, help="generated samples measured (per class: / 10)")
-    p.add_argument("--max-minutes", type=float, default=None,
-                   help="stop each training when another epoch would not fit in this many minutes")
-    p.add_argument("--models-dir", default=None,
-                   help="where the trained models (.tnz) go (default: --out); keep them out of a folder "
-                        "that is copied back when they are not needed")
-    p.add_argument("--classifier", default=None,
-                   help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
-                        "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)")
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="1: live progress bar; 2: one line per epoch (for log files)",
+    )
+    p.add_argument(
+        "--latent",
+        choices=["normal", "uniform"],
+        default="normal",
+        help="z distribution of the DCGANs (the lecture's GAN always uses uniform [-1, 1])",
+    )
+    p.add_argument(
+        "--n-eval", type=int, default=5000, help="generated samples measured (per class: / 10)"
+    )
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop each training when another epoch would not fit in this many minutes",
+    )
+    p.add_argument(
+        "--models-dir",
+        default=None,
+        help="where the trained models (.tnz) go (default: --out); keep them out of a folder "
+        "that is copied back when they are not needed",
+    )
+    p.add_argument(
+        "--classifier",
+        default=None,
+        help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
+        "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)",
+    )
     if experiment in (None, "dcgan", "arithmetic", "all"):
-        p.add_argument("--dense", type=int, default=1024,
-                       help="dcgan: width of the players' hidden dense layer (InfoGAN's pair); 0: none")
-        p.add_argument("--ema-decay", type=float, default=0.999,
-                       help="dcgan: sample from this moving average of the generator's weights; 0: off")
+        p.add_argument(
+            "--dense",
+            type=int,
+            default=1024,
+            help="dcgan: width of the players' hidden dense layer (InfoGAN's pair); 0: none",
+        )
+        p.add_argument(
+            "--ema-decay",
+            type=float,
+            default=0.999,
+            help="dcgan: sample from this moving average of the generator's weights; 0: off",
+        )
     if experiment in (None, "arithmetic", "all"):
-        p.add_argument("--generator", default=None,
-                       help="arithmetic: a trained DCGAN generator (.tnz); default: train one first")
-        p.add_argument("--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction")
-        p.add_argument("--group", type=int, default=10,
-                       help="arithmetic: samples averaged per attribute group in the 'vector' recipe")
-        p.add_argument("--mean-group", type=int, default=100,
-                       help="arithmetic: samples averaged per attribute group in the 'means' recipe")
-        p.add_argument("--pool", type=int, default=30000,
-                       help="arithmetic: generated samples the groups are drawn from")
+        p.add_argument(
+            "--generator",
+            default=None,
+            help="arithmetic: a trained DCGAN generator (.tnz); default: train one first",
+        )
+        p.add_argument(
+            "--trials", type=int, default=3, help="arithmetic: cases per digit pair and direction"
+        )
+        p.add_argument(
+            "--group",
+            type=int,
+            default=10,
+            help="arithmetic: samples averaged per attribute group in the 'vector' recipe",
+        )
+        p.add_argument(
+            "--mean-group",
+            type=int,
+            default=100,
+            help="arithmetic: samples averaged per attribute group in the 'means' recipe",
+        )
+        p.add_argument(
+            "--pool",
+            type=int,
+            default=30000,
+            help="arithmetic: generated samples the groups are drawn from",
+        )
     return p
 
 
@@ -67,14 +124,20 @@ def run(args):
     """Run the chosen experiment; print its headline figures; return the exit status."""
     from ..backend import gpu_available
     from ..gan import quality as metrics
+
     name = args.experiment
     if args.device == "gpu" and not gpu_available():
-        print("tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)", file=sys.stderr)
+        print(
+            "tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)",
+            file=sys.stderr,
+        )
         return 1
     epochs = args.epochs if args.epochs is not None else DEFAULT_EPOCHS[name]
     if epochs < 1 or args.batch_size < 2:
-        print(f"tinynet gan: --epochs must be >= 1 and --batch-size >= 2, got {epochs} and {args.batch_size}",
-              file=sys.stderr)
+        print(
+            f"tinynet gan: --epochs must be >= 1 and --batch-size >= 2, got {epochs} and {args.batch_size}",
+            file=sys.stderr,
+        )
         return 1
     out = args.out or ("runs/gan" if name == "all" else f"runs/gan/{name}")
     clf = metrics.digit_classifier(args.classifier, device=args.device, verbose=args.verbose)
@@ -87,6 +150,7 @@ def run(args):
     import traceback
 
     from . import gan_experiments as experiments
+
     lines, failed, dcgan_models = {}, [], None
     for step in ORDER:
         sub = os.path.join(out, step)
@@ -110,21 +174,48 @@ def run(args):
 
 def _run_one(name, args, epochs, out, models_dir, clf):
     from . import gan_experiments as experiments
+
     common = dict(out=out, device=args.device, seed=args.seed, verbose=args.verbose, classifier=clf)
-    train = dict(epochs=epochs, batch_size=args.batch_size, limit=args.limit, models_dir=models_dir,
-                 max_seconds=args.max_minutes * 60 if args.max_minutes else None)
+    train = dict(
+        epochs=epochs,
+        batch_size=args.batch_size,
+        limit=args.limit,
+        models_dir=models_dir,
+        max_seconds=args.max_minutes * 60 if args.max_minutes else None,
+    )
     if name == "dcgan":
-        return experiments.run_dcgan(latent=args.latent, n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch,
-                                     dense=args.dense, ema_decay=args.ema_decay, **train, **common)
+        return experiments.run_dcgan(
+            latent=args.latent,
+            n_eval=args.n_eval,
+            steps_per_epoch=args.steps_per_epoch,
+            dense=args.dense,
+            ema_decay=args.ema_decay,
+            **train,
+            **common,
+        )
     if name == "lecture":
-        return experiments.run_lecture(n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common)
+        return experiments.run_lecture(
+            n_eval=args.n_eval, steps_per_epoch=args.steps_per_epoch, **train, **common
+        )
     if name == "conditional":
-        return experiments.run_conditional(n_per_class=max(args.n_eval // 10, 1),
-                                           steps_per_epoch=args.steps_per_epoch, **train, **common)
-    return experiments.run_latent_arithmetic(generator=args.generator, latent=args.latent, trials=args.trials,
-                                             attr_group=args.group, mean_group=args.mean_group, n_pool=args.pool,
-                                             dense=args.dense, ema_decay=args.ema_decay,
-                                             **train, **common)
+        return experiments.run_conditional(
+            n_per_class=max(args.n_eval // 10, 1),
+            steps_per_epoch=args.steps_per_epoch,
+            **train,
+            **common,
+        )
+    return experiments.run_latent_arithmetic(
+        generator=args.generator,
+        latent=args.latent,
+        trials=args.trials,
+        attr_group=args.group,
+        mean_group=args.mean_group,
+        n_pool=args.pool,
+        dense=args.dense,
+        ema_decay=args.ema_decay,
+        **train,
+        **common,
+    )
 
 
 def _median_epoch(seconds):
@@ -136,16 +227,23 @@ def _median_epoch(seconds):
 def summary(name, r, out):
     """One paragraph of headline figures from a results dict."""
     if name == "arithmetic":
-        parts = [f"{a}/{recipe}: moved {v['moved_rate']:.1%} (beyond control {v['moved_vs_control_rate']:.1%}; "
-                 f"control alone {v['control_moved_rate']:.1%}), same digit {v['same_digit_rate']:.1%}"
-                 for a in ("ink", "slant") for recipe, v in r[a].items()]
-        return (f"latent arithmetic over {r['ink']['vector']['cases']} cases each: {'; '.join(parts)}. "
-                f"Figures and results.json in {out}")
+        parts = [
+            f"{a}/{recipe}: moved {v['moved_rate']:.1%} (beyond control {v['moved_vs_control_rate']:.1%}; "
+            f"control alone {v['control_moved_rate']:.1%}), same digit {v['same_digit_rate']:.1%}"
+            for a in ("ink", "slant")
+            for recipe, v in r[a].items()
+        ]
+        return (
+            f"latent arithmetic over {r['ink']['vector']['cases']} cases each: {'; '.join(parts)}. "
+            f"Figures and results.json in {out}"
+        )
     q = r["quality"]
-    text = (f"{name}: {r['epochs']} epochs, {_median_epoch(r['seconds_per_epoch'])} s/epoch (median); "
-            f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
-            f"smallest digit share {q['min_class_share']:.1%}, Fréchet distance {q['fid']:.2f} "
-            f"(real halves {q['fid_real_halves']:.2f})")
+    text = (
+        f"{name}: {r['epochs']} epochs, {_median_epoch(r['seconds_per_epoch'])} s/epoch (median); "
+        f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
+        f"smallest digit share {q['min_class_share']:.1%}, Fréchet distance {q['fid']:.2f} "
+        f"(real halves {q['fid_real_halves']:.2f})"
+    )
     if "requested_digit_share" in q:
         text += f", requested digit read back in {q['requested_digit_share']:.1%}"
     return text + f". Figures and results.json in {out}"
@@ -158,7 +256,13 @@ def example_main(experiment, argv=None):
     args = p.parse_args(argv)
     args.experiment = experiment
     if experiment not in ("arithmetic", "all"):
-        args.generator, args.trials, args.group, args.mean_group, args.pool = None, 3, 10, 100, 30000
+        args.generator, args.trials, args.group, args.mean_group, args.pool = (
+            None,
+            3,
+            10,
+            100,
+            30000,
+        )
     if experiment not in ("dcgan", "arithmetic", "all"):
         args.dense, args.ema_decay = 1024, 0.999
     return run(args)

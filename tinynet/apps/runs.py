@@ -9,10 +9,10 @@ finished run leaves behind (used by ``tinynet train`` and the scripts in example
 A run folder holds model.tnz, metrics.json (test loss and accuracy, the history, seconds per
 epoch, the machine), curves.png, misclassified.png and confusion.png.
 """
+
 import json
 import os
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +20,35 @@ import numpy as np
 from .. import plot
 from ..backend import gpu_available
 
-CLASS_NAMES = {"mnist": tuple(str(d) for d in range(10)),
-               "cifar10": ("airplane", "automobile", "bird", "cat", "deer",
-                           "dog", "frog", "horse", "ship", "truck")}
+CLASS_NAMES = {
+    "mnist": tuple(str(d) for d in range(10)),
+    "cifar10": (
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
+    ),
+}
 INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 
 # tinynet's recipe for the lecture's augmented CIFAR-10 run (ImageDataGenerator arguments, 50
 # epochs, Adam with the rate for each epoch counted from 0: 1e-3, then about 3 times smaller after
 # epochs 30 and 40). Milder than the course's own arguments (rotation 40, shifts and zoom 0.2 with
 # RMSprop), which leave this net underfitting; both runs are in the results folder.
-CIFAR10_AUGMENTATION = dict(rotation_range=15, width_shift_range=0.1, height_shift_range=0.1,
-                            zoom_range=0.1, horizontal_flip=True, fill_mode="nearest")
+CIFAR10_AUGMENTATION = dict(
+    rotation_range=15,
+    width_shift_range=0.1,
+    height_shift_range=0.1,
+    zoom_range=0.1,
+    horizontal_flip=True,
+    fill_mode="nearest",
+)
 AUGMENT_EPOCHS = 50
 AUGMENT_OPTIMIZER = "adam"
 
@@ -39,7 +57,9 @@ def augment_learning_rate(epoch):
     return 1e-3 if epoch < 30 else 3e-4 if epoch < 40 else 1e-4
 
 
-AUGMENT_LEARNING_RATES = "1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)"  # augment_learning_rate, in words
+AUGMENT_LEARNING_RATES = (
+    "1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)"  # augment_learning_rate, in words
+)
 
 
 def _check_dataset(dataset, who):
@@ -53,26 +73,38 @@ def load_images(dataset, limit=None, path=None):
     ``limit`` samples of each split (for quick trials and tests)."""
     _check_dataset(dataset, "load_images")
     from ..datasets import cifar10, mnist
+
     loader = mnist if dataset == "mnist" else cifar10
     (x_train, y_train), (x_test, y_test) = loader.load_data(path)
     if limit is not None:
         if limit < 1:
-            raise ValueError(f"load_images: limit must be a positive number of samples, got {limit}")
-        x_train, y_train, x_test, y_test = x_train[:limit], y_train[:limit], x_test[:limit], y_test[:limit]
+            raise ValueError(
+                f"load_images: limit must be a positive number of samples, got {limit}"
+            )
+        x_train, y_train, x_test, y_test = (
+            x_train[:limit],
+            y_train[:limit],
+            x_test[:limit],
+            y_test[:limit],
+        )
 
     def scale(x):
         x = x.reshape((len(x),) + INPUT_SHAPES[dataset])
         return np.multiply(x, np.float32(1 / 255), dtype=np.float32)
 
-    return ((scale(x_train), y_train.reshape(-1).astype(np.int64)),
-            (scale(x_test), y_test.reshape(-1).astype(np.int64)))
+    return (
+        (scale(x_train), y_train.reshape(-1).astype(np.int64)),
+        (scale(x_test), y_test.reshape(-1).astype(np.int64)),
+    )
 
 
 def one_hot(labels, classes=10):
     """Class indices (N,) -> float32 one-hot rows (N, classes)."""
     labels = np.asarray(labels).reshape(-1)
     if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise ValueError(f"one_hot: labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}")
+        raise ValueError(
+            f"one_hot: labels must be in 0..{classes - 1}, got {labels.min()}..{labels.max()}"
+        )
     return np.eye(classes, dtype=np.float32)[labels]
 
 
@@ -81,55 +113,86 @@ def machine_info(device="cpu"):
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+            cpu = next(
+                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu
+            )
     except OSError:
         pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "numpy": np.__version__,
-            "python": platform.python_version(), "device": device,
-            "threads": {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")
-                        if k in os.environ}}
+    info = {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "device": device,
+        "threads": {
+            k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ
+        },
+    }
     if hasattr(os, "getloadavg"):
         info["load_average"] = [round(v, 2) for v in os.getloadavg()]
     if device == "gpu" and gpu_available():
         import cupy
+
         info["gpu"] = cupy.cuda.runtime.getDeviceProperties(0)["name"].decode()
     return info
 
 
-def save_results(out_dir, model, history, x_test, y_test, dataset, timer=None, info=None,
-                 batch_size=500):
+def save_results(
+    out_dir, model, history, x_test, y_test, dataset, timer=None, info=None, batch_size=500
+):
     """Evaluate ``model`` on the test set and write the run's files into ``out_dir``:
     model.tnz, metrics.json, curves.png (accuracy and loss per epoch), misclassified.png (test
     images with true and predicted labels), confusion.png. x_test (N, C, H, W) float in [0, 1],
     y_test (N,) class indices. Returns the metrics dict written to metrics.json."""
     _check_dataset(dataset, "save_results")
     import matplotlib
+
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     names = CLASS_NAMES[dataset]
-    loss, acc = model.evaluate(x_test, one_hot(y_test, len(names)), batch_size=batch_size, verbose=0)
+    loss, acc = model.evaluate(
+        x_test, one_hot(y_test, len(names)), batch_size=batch_size, verbose=0
+    )
     predicted = model.predict(x_test, batch_size=batch_size).argmax(axis=1)
     model.save(out / "model.tnz")
-    hist = {k: [float(v) for v in vals] for k, vals in (history.history if hasattr(history, "history") else dict(history)).items()}
-    metrics = {"model": model.name, "dataset": dataset, "params": int(model.count_params()),
-               "epochs": len(next(iter(hist.values()), [])), "test_loss": float(loss),
-               "test_accuracy": float(acc), "test_samples": int(len(y_test)), "history": hist,
-               **(info or {})}
+    hist = {
+        k: [float(v) for v in vals]
+        for k, vals in (history.history if hasattr(history, "history") else dict(history)).items()
+    }
+    metrics = {
+        "model": model.name,
+        "dataset": dataset,
+        "params": int(model.count_params()),
+        "epochs": len(next(iter(hist.values()), [])),
+        "test_loss": float(loss),
+        "test_accuracy": float(acc),
+        "test_samples": int(len(y_test)),
+        "history": hist,
+        **(info or {}),
+    }
     if timer is not None:
-        metrics.update(fit_seconds=round(timer.total, 1),
-                       epoch_seconds=[round(s, 1) for s in timer.epoch_seconds],
-                       train_seconds=[round(s, 1) for s in timer.train_seconds],
-                       seconds_per_epoch=round(float(np.mean(timer.epoch_seconds)), 1)
-                       if timer.epoch_seconds else None)
-    metrics["machine"] = {**machine_info(getattr(model, "device", "cpu")), **metrics.get("machine", {})}
+        metrics.update(
+            fit_seconds=round(timer.total, 1),
+            epoch_seconds=[round(s, 1) for s in timer.epoch_seconds],
+            train_seconds=[round(s, 1) for s in timer.train_seconds],
+            seconds_per_epoch=round(float(np.mean(timer.epoch_seconds)), 1)
+            if timer.epoch_seconds
+            else None,
+        )
+    metrics["machine"] = {
+        **machine_info(getattr(model, "device", "cpu")),
+        **metrics.get("machine", {}),
+    }
     val_label = f"validation ({metrics['validation']})" if "validation" in metrics else "validation"
     title = f"{model.name} on {dataset}: test accuracy {acc:.2%}"
-    for fname, fig in (("curves.png", lambda: plot.plot_history(history, title=title, val_label=val_label)),
-                       ("misclassified.png", lambda: plot.plot_misclassified(x_test, y_test, predicted, names)),
-                       ("confusion.png", lambda: plot.plot_confusion_matrix(y_test, predicted, names))):
+    for fname, fig in (
+        ("curves.png", lambda: plot.plot_history(history, title=title, val_label=val_label)),
+        ("misclassified.png", lambda: plot.plot_misclassified(x_test, y_test, predicted, names)),
+        ("confusion.png", lambda: plot.plot_confusion_matrix(y_test, predicted, names)),
+    ):
         figure = fig()
         figure.savefig(out / fname, dpi=100)
         plt.close(figure)
@@ -143,29 +206,51 @@ def example_parser(doc, epochs, batch_size, out, resumable=False):
     lecture's run): --epochs, --batch-size, --device, --out, --seed, --limit, --verbose, and
     --resume when ``resumable`` (long runs that save a :class:`RunCheckpoint` every epoch)."""
     import argparse
-    p = argparse.ArgumentParser(description=doc.strip().splitlines()[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
+
+    p = argparse.ArgumentParser(
+        description=doc.strip().splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=doc,
+    )
     p.add_argument("--epochs", type=int, default=epochs, help=f"default {epochs}")
     p.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--out", default=out, help=f"folder for the results (default {out})")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images of each split")
-    p.add_argument("--verbose", type=int, choices=[0, 1, 2], default=1,
-                   help="1: live progress bar; 2: one line per epoch (for log files)")
+    p.add_argument(
+        "--limit", type=int, default=None, help="use only the first N images of each split"
+    )
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=1,
+        help="1: live progress bar; 2: one line per epoch (for log files)",
+    )
     if resumable:
-        p.add_argument("--resume", action="store_true",
-                       help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any")
+        p.add_argument(
+            "--resume",
+            action="store_true",
+            help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any",
+        )
     return p
 
 
 def start(args):
     """Seed tinynet and check the device; returns the info dict for :func:`save_results`."""
     from ..backend import seed
+
     if args.device == "gpu" and not gpu_available():
-        raise SystemExit("--device gpu: no CUDA GPU is available (install CuPy, e.g. "
-                         "pip install cupy-cuda13x, on a machine with an NVIDIA GPU)")
+        raise SystemExit(
+            "--device gpu: no CUDA GPU is available (install CuPy, e.g. "
+            "pip install cupy-cuda13x, on a machine with an NVIDIA GPU)"
+        )
     seed(args.seed)
-    return {"seed": args.seed, "batch_size": args.batch_size, "limit": args.limit,
-            "machine": {"load_average_start": [round(v, 2) for v in os.getloadavg()]}
-            if hasattr(os, "getloadavg") else {}}
+    return {
+        "seed": args.seed,
+        "batch_size": args.batch_size,
+        "limit": args.limit,
+        "machine": {"load_average_start": [round(v, 2) for v in os.getloadavg()]}
+        if hasattr(os, "getloadavg")
+        else {},
+    }

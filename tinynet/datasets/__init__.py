@@ -3,5 +3,6 @@
 Files are searched in an explicit ``path``, then ``$TINYNET_DATA``, then ``~/.cache/tinynet/datasets``
 (see :mod:`._files`); a truncated or corrupt file raises :class:`DatasetFileError` naming it.
 """
+
 from . import categorical, cifar10, mnist, tabular  # noqa: F401
 from ._files import DatasetFileError  # noqa: F401

@@ -1,4 +1,5 @@
 """Reading small headed CSV files with the csv module: every row checked, errors name file and line."""
+
 import csv
 
 
@@ -20,8 +21,10 @@ def read_rows(filename):
             if not cells or all(not c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                raise ValueError(f"{filename}, line {reader.line_num}: expected {len(header)} "
-                                 f"fields as in the header, got {len(cells)}")
+                raise ValueError(
+                    f"{filename}, line {reader.line_num}: expected {len(header)} "
+                    f"fields as in the header, got {len(cells)}"
+                )
             rows.append((reader.line_num, [c.strip() for c in cells]))
     if not rows:
         raise ValueError(f"{filename}: no data rows after the header")

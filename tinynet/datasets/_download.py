@@ -1,4 +1,5 @@
 """Fetching dataset files: stream to a temporary file, show a tqdm bar, verify, rename atomically."""
+
 import hashlib
 import http.client
 import os
@@ -31,8 +32,14 @@ def download(url, dest, md5, progress=True):
         h = hashlib.md5()
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
-                      disable=not progress, leave=False) as bar:
+            with tqdm(
+                total=total,
+                unit="B",
+                unit_scale=True,
+                desc=dest.name,
+                disable=not progress,
+                leave=False,
+            ) as bar:
                 for block in iter(lambda: resp.read(CHUNK), b""):
                     out.write(block)
                     h.update(block)

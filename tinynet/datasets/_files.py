@@ -3,6 +3,7 @@
 Every loader resolves its files through :func:`find_file` so the search order is the same for all
 datasets. The data folder may be read-only (CI): nothing is ever written beside the data read.
 """
+
 import os
 from pathlib import Path
 
@@ -37,9 +38,11 @@ def missing_message(dataset, relpaths, path=None):
     """A clear 'which files to put where' message for a dataset that cannot be found."""
     roots = ", ".join(str(r) for r in search_roots(path))
     files = ", ".join(relpaths)
-    return (f"{dataset}: could not find {files} under any of: {roots}. Put the files there "
-            f"(e.g. export TINYNET_DATA=/path/to/data with {files} inside), or connect to the "
-            f"internet so tinynet can download them into {cache_dir()}.")
+    return (
+        f"{dataset}: could not find {files} under any of: {roots}. Put the files there "
+        f"(e.g. export TINYNET_DATA=/path/to/data with {files} inside), or connect to the "
+        f"internet so tinynet can download them into {cache_dir()}."
+    )
 
 
 def require_file(dataset, relpath, path=None):
@@ -55,5 +58,7 @@ class DatasetFileError(ValueError):
 
     def __init__(self, file, problem):
         self.file = str(file)
-        super().__init__(f"{file}: {problem}. The file is truncated or corrupt: delete it so tinynet "
-                         f"downloads it again, or replace it with a good copy.")
+        super().__init__(
+            f"{file}: {problem}. The file is truncated or corrupt: delete it so tinynet "
+            f"downloads it again, or replace it with a good copy."
+        )

@@ -3,6 +3,7 @@
 Header: two zero bytes, a type code (0x08 = uint8), the number of dimensions, then one big-endian
 uint32 per dimension; the data follows, row-major, with nothing after it.
 """
+
 import gzip
 import zlib
 
@@ -27,18 +28,26 @@ def read_idx(filename, ndim, shape_tail=()):
     magic = int.from_bytes(raw[:4], "big")
     expected = (UINT8 << 8) | ndim
     if magic != expected:
-        raise DatasetFileError(filename, f"bad IDX magic number 0x{magic:08x}, expected "
-                               f"0x{expected:08x} (uint8, {ndim} dimensions)")
+        raise DatasetFileError(
+            filename,
+            f"bad IDX magic number 0x{magic:08x}, expected "
+            f"0x{expected:08x} (uint8, {ndim} dimensions)",
+        )
     if len(raw) < header_len:
         raise DatasetFileError(filename, f"header truncated: {len(raw)} bytes, need {header_len}")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-    if shape_tail and shape[ndim - len(shape_tail):] != tuple(shape_tail):
-        raise DatasetFileError(filename, f"header shape {shape}, expected (n, *{tuple(shape_tail)})")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if shape_tail and shape[ndim - len(shape_tail) :] != tuple(shape_tail):
+        raise DatasetFileError(
+            filename, f"header shape {shape}, expected (n, *{tuple(shape_tail)})"
+        )
     body = len(raw) - header_len
     need = int(np.prod(shape))
     if body != need:
-        raise DatasetFileError(filename, f"{'truncated' if body < need else 'trailing bytes'}: the "
-                               f"header says {shape} = {need} bytes of data, the file holds {body}")
+        raise DatasetFileError(
+            filename,
+            f"{'truncated' if body < need else 'trailing bytes'}: the "
+            f"header says {shape} = {need} bytes of data, the file holds {body}",
+        )
     return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(shape).copy()
 
 

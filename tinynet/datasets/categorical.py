@@ -1,10 +1,11 @@
 """Small categorical sets for decision trees (ID3 / random forest), read from ``categorical/``.
 
-    data = categorical.load_data("golf")
-    data.X            # object array (n, d) of str, missing values ('?') as None
-    data.y            # str array (n,)
-    data.feature_names, data.target_name
+data = categorical.load_data("golf")
+data.X            # object array (n, d) of str, missing values ('?') as None
+data.y            # str array (n,)
+data.feature_names, data.target_name
 """
+
 from collections import namedtuple
 
 import numpy as np
@@ -34,7 +35,9 @@ def load_data(name, path=None):
     the file and line.
     """
     if name not in _SETS:
-        raise ValueError(f"categorical.load_data: unknown dataset {name!r}; expected one of {list(NAMES)}")
+        raise ValueError(
+            f"categorical.load_data: unknown dataset {name!r}; expected one of {list(NAMES)}"
+        )
     filename, target = _SETS[name]
     file = require_file(f"categorical {name!r}", f"categorical/{filename}", path)
     header, rows = read_rows(file)

@@ -9,6 +9,7 @@ Files are looked for as ``cifar10/cifar-10-batches-bin/<name>`` in ``path``, ``$
 checked against the official md5 and unpacked there. Files found in place are checked for their
 size and record layout (the md5 is the archive's; no checksum of the unpacked batches exists).
 """
+
 import os
 import tarfile
 import tempfile
@@ -18,8 +19,18 @@ import numpy as np
 from . import _download
 from ._files import DatasetFileError, cache_dir, find_file, missing_message
 
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
-               "dog", "frog", "horse", "ship", "truck")
+CLASS_NAMES = (
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+)
 TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
 TEST_FILES = ("test_batch.bin",)
 SUBDIR = "cifar10/cifar-10-batches-bin"
@@ -52,8 +63,9 @@ def read_batch(filename, records=None):
     """
     size = os.path.getsize(filename)
     if size % RECORD:
-        raise DatasetFileError(filename, f"{size} bytes is not a whole number of {RECORD}-byte records "
-                               f"(truncated?)")
+        raise DatasetFileError(
+            filename, f"{size} bytes is not a whole number of {RECORD}-byte records (truncated?)"
+        )
     n = size // RECORD
     if records is not None and n != records:
         raise DatasetFileError(filename, f"{n} records, expected {records}")
@@ -81,7 +93,9 @@ def locate(path=None, download=True):
         raise FileNotFoundError(message)
     target = cache_dir() / SUBDIR
     try:
-        archive = _download.download_first([URL], cache_dir() / "cifar10" / "cifar-10-binary.tar.gz", MD5)
+        archive = _download.download_first(
+            [URL], cache_dir() / "cifar10" / "cifar-10-binary.tar.gz", MD5
+        )
     except OSError as e:
         raise FileNotFoundError(f"{message} ({e})") from None
     unpack(archive, target)
@@ -100,7 +114,12 @@ def unpack(archive, target):
         with tarfile.open(archive, "r:gz") as tar:
             for member in tar:
                 folder, _, name = member.name.rpartition("/")
-                if not member.isfile() or folder != "cifar-10-batches-bin" or not name or name.startswith("."):
+                if (
+                    not member.isfile()
+                    or folder != "cifar-10-batches-bin"
+                    or not name
+                    or name.startswith(".")
+                ):
                     continue
                 fd, tmp = tempfile.mkstemp(prefix=name + ".", suffix=".part", dir=target)
                 with os.fdopen(fd, "wb") as out:

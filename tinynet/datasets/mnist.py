@@ -8,6 +8,7 @@ missing ones are downloaded into the cache from the public mirrors and checked a
 Files found in place are not checksummed (a re-gzipped copy, like the offline mirror's, has other
 bytes but the same content); the IDX reader checks their headers and sizes instead.
 """
+
 from . import _download
 from ._files import DatasetFileError, cache_dir, find_file, missing_message
 from ._idx import read_idx
@@ -35,11 +36,16 @@ def load_data(path=None, download=True):
     files = locate(path, download)
     splits = []
     for prefix in ("train", "t10k"):
-        img_file, lbl_file = files[f"{prefix}-images-idx3-ubyte.gz"], files[f"{prefix}-labels-idx1-ubyte.gz"]
+        img_file, lbl_file = (
+            files[f"{prefix}-images-idx3-ubyte.gz"],
+            files[f"{prefix}-labels-idx1-ubyte.gz"],
+        )
         x = read_idx(img_file, 3, (28, 28))
         y = read_idx(lbl_file, 1)
         if len(x) != len(y):
-            raise DatasetFileError(lbl_file, f"{len(y)} labels for the {len(x)} images in {img_file}")
+            raise DatasetFileError(
+                lbl_file, f"{len(y)} labels for the {len(x)} images in {img_file}"
+            )
         if y.size and y.max() > 9:
             raise DatasetFileError(lbl_file, f"label {int(y.max())} outside 0..9")
         splits.append((x, y))
@@ -54,8 +60,9 @@ def locate(path=None, download=True):
         target = cache_dir() / SUBDIR
         try:
             for name in missing:
-                found[name] = _download.download_first([m + name for m in MIRRORS], target / name,
-                                                       FILES[name])
+                found[name] = _download.download_first(
+                    [m + name for m in MIRRORS], target / name, FILES[name]
+                )
         except OSError as e:
             raise FileNotFoundError(_missing(missing, path) + f" ({e})") from None
     elif missing:

@@ -9,6 +9,7 @@ has two, in AGE (IDs 3 and 4). The trees split around them; impute them before a
 examples/fraud_detection.py). Any other text, an empty cell or an infinite feature, and a label
 that is missing or not an integer, raise a ValueError naming the file and the line.
 """
+
 import math
 from collections import namedtuple
 
@@ -35,15 +36,21 @@ def _load(dataset, relpath, target, drop, path):
             label = float(cells[t])
         except ValueError:
             bad = next(header[i] for i in keep + [t] if not _is_number(cells[i]))
-            raise ValueError(f"{file}, line {line}: column {bad!r} is not a number: "
-                             f"{cells[header.index(bad)]!r}; fix or remove that row") from None
+            raise ValueError(
+                f"{file}, line {line}: column {bad!r} is not a number: "
+                f"{cells[header.index(bad)]!r}; fix or remove that row"
+            ) from None
         if np.isinf(X[r]).any():
             bad = header[keep[int(np.flatnonzero(np.isinf(X[r]))[0])]]
-            raise ValueError(f"{file}, line {line}: column {bad!r} is infinite "
-                             f"({cells[header.index(bad)]!r}); fix or remove that row")
+            raise ValueError(
+                f"{file}, line {line}: column {bad!r} is infinite "
+                f"({cells[header.index(bad)]!r}); fix or remove that row"
+            )
         if not math.isfinite(label) or label != int(label):
-            raise ValueError(f"{file}, line {line}: label {target!r} must be an integer, got "
-                             f"{cells[t]!r}; fix or remove that row")
+            raise ValueError(
+                f"{file}, line {line}: label {target!r} must be an integer, got "
+                f"{cells[t]!r}; fix or remove that row"
+            )
         y[r] = int(label)
     return TabularData(X.astype(np.float32), y, [header[i] for i in keep], target)
 
@@ -62,8 +69,9 @@ def load_credit_default(path=None):
     Reads ``tabular/UCI_Credit_Card.csv`` (searched as in :mod:`._files`); the ID column is dropped
     and the label is ``default.payment.next.month``.
     """
-    return _load("credit default", "tabular/UCI_Credit_Card.csv", "default.payment.next.month",
-                 {"ID"}, path)
+    return _load(
+        "credit default", "tabular/UCI_Credit_Card.csv", "default.payment.next.month", {"ID"}, path
+    )
 
 
 def load_creditcard_fraud(path=None):

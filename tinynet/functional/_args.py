@@ -2,6 +2,7 @@
 
 Each raises a ValueError that starts with the op's name ("conv2d: stride must be >= 1, got 0").
 """
+
 import operator
 
 
@@ -38,11 +39,14 @@ def normalize_axis(axis, shape, op="reduction"):
         try:
             a = operator.index(a)
         except TypeError:
-            raise ValueError(f"{op}: axis must be an int or a tuple of ints, "
-                             f"got {axis!r}") from None
+            raise ValueError(
+                f"{op}: axis must be an int or a tuple of ints, got {axis!r}"
+            ) from None
         if not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {axis!r} is out of range for x of shape {tuple(shape)} "
-                             f"({ndim} dimensions)")
+            raise ValueError(
+                f"{op}: axis {axis!r} is out of range for x of shape {tuple(shape)} "
+                f"({ndim} dimensions)"
+            )
         result.append(a % ndim)
     return tuple(result)
 

@@ -1,4 +1,5 @@
 """Activations: relu, leaky_relu, tanh, sigmoid, softmax, log_softmax (all shape-preserving)."""
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import normalize_axis

@@ -3,6 +3,7 @@
 Binary ops follow NumPy broadcasting; their backward sums each gradient back to its input's shape.
 A Python scalar operand takes the dtype of the tensor it meets, so float32 stays float32.
 """
+
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 
@@ -12,8 +13,9 @@ def unbroadcast(g, shape):
     if g.shape == shape:
         return g
     extra = g.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(i + extra for i, n in enumerate(shape)
-                                       if n == 1 and g.shape[i + extra] != 1)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1
+    )
     g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
 
@@ -22,15 +24,18 @@ def _broadcast_shapes(op, a, b):
     try:
         return get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
     except ValueError:
-        raise ValueError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast "
-                         f"together") from None
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
 
 
 def _check_float_dtypes(op, a, b):
     """Two different floating dtypes are an error: ops never change dtype silently."""
     if a.dtype.kind == "f" and b.dtype.kind == "f" and a.dtype != b.dtype:
-        raise TypeError(f"{op}: operands have dtypes {a.dtype} and {b.dtype}; convert one "
-                        f"explicitly (ops never change dtype silently)")
+        raise TypeError(
+            f"{op}: operands have dtypes {a.dtype} and {b.dtype}; convert one "
+            f"explicitly (ops never change dtype silently)"
+        )
 
 
 def _same_float_dtype(a, b):
@@ -98,7 +103,7 @@ class Pow(_Binary):
 
     def compute(self, a, b):
         self.a, self.b = a, b
-        self.y = a ** b
+        self.y = a**b
         return self.y
 
     def backward(self, gy):
@@ -160,8 +165,10 @@ class MatMul(Function):
 
     def check_inputs(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes "
-                             f"{a.shape} and {b.shape}")
+            raise ValueError(
+                f"matmul: operands must have at least 1 dimension, got shapes "
+                f"{a.shape} and {b.shape}"
+            )
         if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
             raise ValueError(f"matmul: inner dimensions differ: {a.shape} @ {b.shape}")
         _check_float_dtypes("matmul", a, b)

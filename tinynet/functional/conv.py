@@ -19,6 +19,7 @@ block of columns is built and summed by fused CUDA kernels.
 
 :func:`conv2d_reference` is the same convolution in a few readable lines: read it first.
 """
+
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from ._args import out_size, pair
@@ -33,14 +34,18 @@ def _check_conv(op, x, w, b, c_in_axis):
     if w.ndim != 4:
         raise ValueError(f"{op}: w must be 4-D, got shape {w.shape}")
     if x.shape[1] != w.shape[c_in_axis]:
-        raise ValueError(f"{op}: x has {x.shape[1]} channels (shape {x.shape}) but w expects "
-                         f"{w.shape[c_in_axis]} (shape {w.shape})")
+        raise ValueError(
+            f"{op}: x has {x.shape[1]} channels (shape {x.shape}) but w expects "
+            f"{w.shape[c_in_axis]} (shape {w.shape})"
+        )
     c_out = w.shape[1 - c_in_axis]
     if b is not None and b.shape != (c_out,):
         raise ValueError(f"{op}: b must have shape ({c_out},), got {b.shape}")
     if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-        raise TypeError(f"{op}: dtypes differ: x {x.dtype}, w {w.dtype}"
-                        + (f", b {b.dtype}" if b is not None else ""))
+        raise TypeError(
+            f"{op}: dtypes differ: x {x.dtype}, w {w.dtype}"
+            + (f", b {b.dtype}" if b is not None else "")
+        )
 
 
 class Conv2d(Function):
@@ -53,10 +58,17 @@ class Conv2d(Function):
     def check_inputs(self, x, w, b=None):
         _check_conv("conv2d", x, w, b, c_in_axis=1)
         (H, W), (kh, kw) = x.shape[2:], w.shape[2:]
-        if min(out_size(n, k, s, p) for n, k, s, p in
-               zip((H, W), (kh, kw), self.stride, self.padding)) < 1:
-            raise ValueError(f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
-                             f"{self.padding} (x {x.shape}, w {w.shape})")
+        if (
+            min(
+                out_size(n, k, s, p)
+                for n, k, s, p in zip((H, W), (kh, kw), self.stride, self.padding)
+            )
+            < 1
+        ):
+            raise ValueError(
+                f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
+                f"{self.padding} (x {x.shape}, w {w.shape})"
+            )
 
     def forward(self, x, w, b=None):
         N = x.shape[0]
@@ -86,8 +98,9 @@ class Conv2d(Function):
             g = gy_mat[:, win.column_range(y0, y1)]
             if gw_t is not None:
                 for r0, r1 in win.gemm_blocks(y0, y1):
-                    gw_t += (win.gemm_columns(self.src, r0, r1)
-                             @ gy_mat[:, win.column_range(r0, r1)].T)
+                    gw_t += (
+                        win.gemm_columns(self.src, r0, r1) @ gy_mat[:, win.column_range(r0, r1)].T
+                    )
             if gb is not None:
                 gb += g.sum(axis=1)
             if gx is not None:
@@ -119,11 +132,15 @@ class Conv2dTranspose(Function):
         _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
         (sh, sw), (oph, opw) = self.stride, self.output_padding
         if not (0 <= oph < max(sh, 1) and 0 <= opw < max(sw, 1)):
-            raise ValueError(f"conv2d_transpose: output_padding {self.output_padding} must be "
-                             f"smaller than stride {self.stride}")
+            raise ValueError(
+                f"conv2d_transpose: output_padding {self.output_padding} must be "
+                f"smaller than stride {self.stride}"
+            )
         if min(self._output_size(x, w)) < 1:
-            raise ValueError(f"conv2d_transpose: padding {self.padding} leaves no output for "
-                             f"x {x.shape} and w {w.shape}")
+            raise ValueError(
+                f"conv2d_transpose: padding {self.padding} leaves no output for "
+                f"x {x.shape} and w {w.shape}"
+            )
 
     def forward(self, x, w, b=None):
         N, c_in, H, W = x.shape

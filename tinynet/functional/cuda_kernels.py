@@ -5,6 +5,7 @@ these do the whole transform in one launch, one thread per output element: im2co
 window element straight from the unpadded input (any strides, padding as zeros), col2im gathers
 the col entries that cover each input pixel (no atomics). Imported lazily: CuPy is optional.
 """
+
 _kernels = {}
 
 _IM2COL = r"""
@@ -54,22 +55,30 @@ _COL2IM = r"""
 def _kernel(name):
     if name not in _kernels:
         import cupy
+
         if name == "im2col":
             _kernels[name] = cupy.ElementwiseKernel(
                 "raw T img, int64 N, int64 H, int64 W, int64 kh, int64 kw, int64 sy, int64 sx, "
                 "int64 ph, int64 pw, int64 oh, int64 ow, int64 sn, int64 sc, int64 sh_, int64 sw_",
-                "T col", _IM2COL, "tinynet_im2col")
+                "T col",
+                _IM2COL,
+                "tinynet_im2col",
+            )
         else:
             _kernels[name] = cupy.ElementwiseKernel(
                 "raw T col, int64 N, int64 H, int64 W, int64 kh, int64 kw, int64 sy, int64 sx, "
                 "int64 ph, int64 pw, int64 oh, int64 ow",
-                "T img", _COL2IM, "tinynet_col2im")
+                "T img",
+                _COL2IM,
+                "tinynet_col2im",
+            )
     return _kernels[name]
 
 
 def im2col(x, kh, kw, sh, sw, ph, pw, oh, ow):
     """x (N, C, H, W), any strides -> col (C*kh*kw, N*oh*ow)."""
     import cupy
+
     N, C, H, W = x.shape
     if any(s < 0 for s in x.strides):
         x = cupy.ascontiguousarray(x)
@@ -82,6 +91,7 @@ def im2col(x, kh, kw, sh, sw, ph, pw, oh, ow):
 def col2im(col, N, C, H, W, kh, kw, sh, sw, ph, pw, oh, ow):
     """col (C*kh*kw, N*oh*ow) -> (N, C, H, W) sum of windows, as a view of a (C, N, H, W) array."""
     import cupy
+
     col = cupy.ascontiguousarray(col)
     img = cupy.empty((C, N, H, W), dtype=col.dtype)
     _kernel("col2im")(col, N, H, W, kh, kw, sh, sw, ph, pw, oh, ow, img)

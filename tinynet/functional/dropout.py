@@ -1,5 +1,6 @@
 """Inverted dropout: at training time zero each element with probability ``rate`` and scale the
 rest by 1 / (1 - rate), so inference is the identity."""
+
 from ..autograd import Function
 from .layout import uniform_like
 

@@ -6,6 +6,7 @@ rows of ow, so the slice loops of im2col, col2im and pooling cost a few long cop
 N * C * oh short ones. The CuPy kernels use (C, N, H, W) memory. Either way the arrays the ops
 return are (N, C, H, W) views; elementwise ops preserve the memory order (``order="K"``).
 """
+
 import numpy as np
 
 from ..backend import get_array_module, is_gpu_array, uniform
@@ -83,5 +84,4 @@ def channel_rows(x):
         order = (1,) + tuple(k for k in range(x.ndim) if k != 1)
     shape = tuple(x.shape[k] for k in order)
     back = tuple(int(k) for k in np.argsort(order))
-    return (lambda a: a.transpose(order).reshape(C, -1),
-            lambda r: r.reshape(shape).transpose(back))
+    return (lambda a: a.transpose(order).reshape(C, -1), lambda r: r.reshape(shape).transpose(back))

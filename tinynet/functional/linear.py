@@ -1,15 +1,19 @@
 """Fully connected layer: y (N, out) = x (N, in) @ w (in, out) + b (out,)."""
+
 from ..autograd import Function
 
 
 class Linear(Function):
     def check_inputs(self, x, w, b=None):
         if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[0]:
-            raise ValueError(f"linear: x must be (N, in) and w (in, out); got x {x.shape} with "
-                             f"w {w.shape}")
+            raise ValueError(
+                f"linear: x must be (N, in) and w (in, out); got x {x.shape} with w {w.shape}"
+            )
         if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
-            raise TypeError(f"linear: dtypes differ: x {x.dtype}, w {w.dtype}"
-                            + (f", b {b.dtype}" if b is not None else ""))
+            raise TypeError(
+                f"linear: dtypes differ: x {x.dtype}, w {w.dtype}"
+                + (f", b {b.dtype}" if b is not None else "")
+            )
         if b is not None and b.shape != (w.shape[1],):
             raise ValueError(f"linear: b must have shape ({w.shape[1]},), got {b.shape}")
 

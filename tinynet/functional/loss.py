@@ -5,6 +5,7 @@ like Keras; the logits forms are stable for any input.
 These are the op-level losses; :mod:`tinynet.training.losses` builds the model-level losses of
 ``compile(loss=...)`` on them (target checking, fused logits forms, per-sample weights).
 """
+
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from .activation import _log_softmax, stable_sigmoid
@@ -100,15 +101,20 @@ class SoftmaxCrossEntropy(Function):
         N, K = z.shape
         if t.ndim == 1 and t.dtype.kind in "iu":
             if t.shape[0] != N:
-                raise ValueError(f"softmax_cross_entropy: {t.shape[0]} labels for logits of "
-                                 f"shape {z.shape}")
+                raise ValueError(
+                    f"softmax_cross_entropy: {t.shape[0]} labels for logits of shape {z.shape}"
+                )
             if N and bool(((t < 0) | (t >= K)).any()):  # one device sync on the GPU
-                raise ValueError(f"softmax_cross_entropy: labels must be in [0, {K}), got "
-                                 f"range [{int(t.min())}, {int(t.max())}]")
+                raise ValueError(
+                    f"softmax_cross_entropy: labels must be in [0, {K}), got "
+                    f"range [{int(t.min())}, {int(t.max())}]"
+                )
         elif t.shape != z.shape:
-            raise ValueError(f"softmax_cross_entropy: target shape {t.shape} does not "
-                             f"match logits shape {z.shape} (give integer labels (N,) or "
-                             f"one-hot rows (N, K))")
+            raise ValueError(
+                f"softmax_cross_entropy: target shape {t.shape} does not "
+                f"match logits shape {z.shape} (give integer labels (N,) or "
+                f"one-hot rows (N, K))"
+            )
 
     def forward(self, z, t):
         xp = get_array_module(z)

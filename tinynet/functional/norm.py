@@ -1,4 +1,5 @@
 """Batch normalisation as one fused Function, for (N, C) and (N, C, H, W) inputs."""
+
 from ..autograd import Function
 from ..backend import get_array_module
 from .layout import channel_rows
@@ -27,17 +28,25 @@ class BatchNorm(Function):
         if x.ndim not in (2, 4):
             raise ValueError(f"batch_norm: x must be (N, C) or (N, C, H, W), got shape {x.shape}")
         C = x.shape[1]
-        for name, a in (("gamma", gamma), ("beta", beta), ("running_mean", self.running_mean),
-                        ("running_var", self.running_var)):
+        for name, a in (
+            ("gamma", gamma),
+            ("beta", beta),
+            ("running_mean", self.running_mean),
+            ("running_var", self.running_var),
+        ):
             if a is None:
                 raise ValueError(f"batch_norm: {name} is required (an array of shape ({C},))")
             if a.shape != (C,):
-                raise ValueError(f"batch_norm: {name} must have shape ({C},) for x of shape "
-                                 f"{x.shape}, got {a.shape}")
+                raise ValueError(
+                    f"batch_norm: {name} must have shape ({C},) for x of shape "
+                    f"{x.shape}, got {a.shape}"
+                )
         if gamma.dtype != x.dtype or beta.dtype != x.dtype:
-            raise TypeError(f"batch_norm: dtypes differ: x {x.dtype}, gamma {gamma.dtype}, beta "
-                            f"{beta.dtype}; convert them explicitly (ops never change dtype "
-                            f"silently)")
+            raise TypeError(
+                f"batch_norm: dtypes differ: x {x.dtype}, gamma {gamma.dtype}, beta "
+                f"{beta.dtype}; convert them explicitly (ops never change dtype "
+                f"silently)"
+            )
 
     def forward(self, x, gamma, beta):
         xp = get_array_module(x)

@@ -1,10 +1,11 @@
 """Tensor's operators (``+ - * / ** @``, unary ``-``, indexing, ``.reshape`` ...), installed by one
 explicit call, :func:`install_operators`, which ``tinynet.functional`` makes when it is imported:
 autograd.py defines Tensor without knowing the ops, and the ops are defined on top of it."""
+
 from ..autograd import Tensor
-from .arithmetic import add, sub, mul, div, pow, neg, exp, log, matmul
-from .reduction import sum, mean, max
-from .shape import reshape, transpose, getitem
+from .arithmetic import add, div, exp, log, matmul, mul, neg, pow, sub
+from .reduction import max, mean, sum
+from .shape import getitem, reshape, transpose
 
 
 def install_operators():

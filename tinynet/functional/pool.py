@@ -4,6 +4,7 @@ Working on whole strided slices (one NumPy call per kernel offset) keeps the mem
 input, so the layout produced by conv2d (batch-last on NumPy, see :mod:`.layout`) flows through
 unchanged, and a slice's innermost run is the batch.
 """
+
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import out_size, pair, window_offsets
@@ -26,12 +27,15 @@ class _Pool2d(Function):
             raise ValueError(f"{self.op}: x must be (N, C, H, W), got shape {x.shape}")
         (kh, kw), (ph, pw) = self.kernel, self.padding
         if ph * 2 > kh or pw * 2 > kw:
-            raise ValueError(f"{self.op}: padding {self.padding} must be at most half the "
-                             f"kernel {self.kernel}")
+            raise ValueError(
+                f"{self.op}: padding {self.padding} must be at most half the kernel {self.kernel}"
+            )
         H, W = x.shape[2:]
         if kh > H + 2 * ph or kw > W + 2 * pw:
-            raise ValueError(f"{self.op}: window {self.kernel} is larger than the input "
-                             f"{H}x{W} (padding {self.padding}; x shape {x.shape})")
+            raise ValueError(
+                f"{self.op}: window {self.kernel} is larger than the input "
+                f"{H}x{W} (padding {self.padding}; x shape {x.shape})"
+            )
 
     def _setup(self, x):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
@@ -41,9 +45,14 @@ class _Pool2d(Function):
         self.batch_last = is_batch_last(x)
         if ph or pw:  # pad in x's memory layout
             N, C = x.shape[:2]
-            padded = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
-                                self.batch_last, fill=self.fill)
-            padded[:, :, ph:ph + H, pw:pw + W] = x
+            padded = new_images(
+                get_array_module(x),
+                (N, C, H + 2 * ph, W + 2 * pw),
+                x.dtype,
+                self.batch_last,
+                fill=self.fill,
+            )
+            padded[:, :, ph : ph + H, pw : pw + W] = x
             x = padded
         return x
 
@@ -56,26 +65,33 @@ class _Pool2d(Function):
         """True when the windows cover the padded input once each (stride == kernel, no rest)."""
         N, C, H, W = self.x_shape
         (kh, kw), (ph, pw) = self.kernel, self.padding
-        return (self.stride == self.kernel and self.oh * kh == H + 2 * ph
-                and self.ow * kw == W + 2 * pw)
+        return (
+            self.stride == self.kernel and self.oh * kh == H + 2 * ph and self.ow * kw == W + 2 * pw
+        )
 
     def _padded_zeros(self, like, empty=False):
         """A gradient buffer for the padded input, in the input's memory layout; left
         uninitialised when ``empty`` (the caller then writes every element)."""
         N, C, H, W = self.x_shape
         (ph, pw) = self.padding
-        return new_images(get_array_module(like), (N, C, H + 2 * ph, W + 2 * pw), like.dtype,
-                          self.batch_last, fill=None if empty else 0)
+        return new_images(
+            get_array_module(like),
+            (N, C, H + 2 * ph, W + 2 * pw),
+            like.dtype,
+            self.batch_last,
+            fill=None if empty else 0,
+        )
 
     def _crop(self, gx):
         N, C, H, W = self.x_shape
         ph, pw = self.padding
-        return gx[:, :, ph:ph + H, pw:pw + W]
+        return gx[:, :, ph : ph + H, pw : pw + W]
 
 
 class MaxPool2d(_Pool2d):
     """Max over each window; the gradient goes to exactly one input per window (the first maximum
     in row-major window order)."""
+
     op = "max_pool2d"
     fill = float("-inf")
 
@@ -132,6 +148,7 @@ class MaxPool2d(_Pool2d):
 
 class AvgPool2d(_Pool2d):
     """Mean over each window; padded cells count as zeros (PyTorch's count_include_pad=True)."""
+
     op = "avg_pool2d"
 
     def forward(self, x):

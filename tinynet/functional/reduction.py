@@ -1,4 +1,5 @@
 """Reductions over axes: sum, mean, max (None, an int or a tuple of axes; keepdims)."""
+
 import builtins
 
 from ..autograd import Function
@@ -52,8 +53,11 @@ class Max(Function):
         self.x = x
         self.axes = normalize_axis(self.axis, x.shape)
         self.y = x.max(axis=self.axes, keepdims=True)
-        return self.y if self.keepdims else self.y.reshape(
-            tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
+        return (
+            self.y
+            if self.keepdims
+            else self.y.reshape(tuple(n for i, n in enumerate(x.shape) if i not in self.axes))
+        )
 
     def backward(self, gy):
         mask = (self.x == self.y).astype(gy.dtype)

@@ -1,5 +1,6 @@
 """Ops that rearrange values without computing new ones: reshape, transpose, indexing,
 concat_channels, pad2d."""
+
 import math
 
 from ..autograd import Function, Tensor
@@ -14,10 +15,15 @@ class Reshape(Function):
     def check_inputs(self, x):
         known = [n for n in self.shape if n != -1]
         count, free = math.prod(known), len(self.shape) - len(known)
-        if (free > 1 or min(known, default=0) < 0
-                or (count != x.size if free == 0 else (count == 0 or x.size % count))):
-            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
-                             f"({x.size} elements) into {self.shape}")
+        if (
+            free > 1
+            or min(known, default=0) < 0
+            or (count != x.size if free == 0 else (count == 0 or x.size % count))
+        ):
+            raise ValueError(
+                f"reshape: cannot reshape an array of shape {x.shape} "
+                f"({x.size} elements) into {self.shape}"
+            )
 
     def forward(self, x):
         self.x_shape = x.shape
@@ -33,9 +39,11 @@ class Transpose(Function):
 
     def check_inputs(self, x):
         if self.axes is not None and sorted(a % max(x.ndim, 1) for a in self.axes) != list(
-                range(x.ndim)):
-            raise ValueError(f"transpose: axes {tuple(self.axes)} are not a permutation for "
-                             f"shape {x.shape}")
+            range(x.ndim)
+        ):
+            raise ValueError(
+                f"transpose: axes {tuple(self.axes)} are not a permutation for shape {x.shape}"
+            )
 
     def forward(self, x):
         axes = tuple(reversed(range(x.ndim))) if self.axes is None else tuple(self.axes)
@@ -55,8 +63,9 @@ class GetItem(Function):
         try:
             return x[self.index]
         except IndexError as e:
-            raise IndexError(f"getitem: index {self.index!r} does not fit a tensor of shape "
-                             f"{x.shape}: {e}") from None
+            raise IndexError(
+                f"getitem: index {self.index!r} does not fit a tensor of shape {x.shape}: {e}"
+            ) from None
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -65,6 +74,7 @@ class GetItem(Function):
             gx[self.index] = gy
         elif xp.__name__ == "cupy":  # fancy indices may repeat an element: accumulate
             import cupyx
+
             cupyx.scatter_add(gx, self.index, gy)
         else:
             xp.add.at(gx, self.index, gy)
@@ -88,20 +98,23 @@ class ConcatChannels(Function):
     S is (H, W) for images, () for feature rows). The backward splits the gradient at Ca."""
 
     def check_inputs(self, a, b):
-        if (a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0]
-                or a.shape[2:] != b.shape[2:]):
-            raise ValueError(f"concat_channels: expected (N, Ca, ...) and (N, Cb, ...) with the "
-                             f"same N and trailing dimensions, got shapes {a.shape} and {b.shape}")
+        if a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
+            raise ValueError(
+                f"concat_channels: expected (N, Ca, ...) and (N, Cb, ...) with the "
+                f"same N and trailing dimensions, got shapes {a.shape} and {b.shape}"
+            )
         if a.dtype != b.dtype:
-            raise TypeError(f"concat_channels: dtypes differ ({a.dtype} and {b.dtype}); convert "
-                            f"one explicitly (ops never change dtype silently)")
+            raise TypeError(
+                f"concat_channels: dtypes differ ({a.dtype} and {b.dtype}); convert "
+                f"one explicitly (ops never change dtype silently)"
+            )
 
     def forward(self, a, b):
         self.split = a.shape[1]
         return get_array_module(a, b).concatenate([a, b], axis=1)
 
     def backward(self, gy):
-        return gy[:, :self.split], gy[:, self.split:]
+        return gy[:, : self.split], gy[:, self.split :]
 
 
 class Pad2d(Function):
@@ -119,15 +132,20 @@ class Pad2d(Function):
     def forward(self, x):
         N, C, H, W = x.shape
         shape = (N, C, self.top + H + self.bottom, self.left + W + self.right)
-        out = new_images(get_array_module(x), shape, x.dtype, prefers_batch_last(x),
-                         fill=x.dtype.type(self.value))
-        out[:, :, self.top:self.top + H, self.left:self.left + W] = x
+        out = new_images(
+            get_array_module(x),
+            shape,
+            x.dtype,
+            prefers_batch_last(x),
+            fill=x.dtype.type(self.value),
+        )
+        out[:, :, self.top : self.top + H, self.left : self.left + W] = x
         self.hw = H, W
         return out
 
     def backward(self, gy):
         H, W = self.hw
-        return gy[:, :, self.top:self.top + H, self.left:self.left + W]
+        return gy[:, :, self.top : self.top + H, self.left : self.left + W]
 
 
 def reshape(x, *shape):

@@ -25,6 +25,7 @@ Every strategy offers the same GEMM interface (``gemm_blocks``, ``gemm_source``,
 ``gemm_columns``, ``gemm_weights``, ``gemm_kernel``) and the blocked col2im
 (``col2im_zeros``, ``col2im_add``, ``col2im_image``), so conv.py is written once.
 """
+
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
 from ._args import out_size, pair, window_offsets
@@ -58,15 +59,16 @@ def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
     if ph == 0 and pw == 0 and (not batch_last or is_batch_last(x)):
         return xt
     C, N, H, W = xt.shape
-    out = new_images(get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype,
-                     batch_last).transpose(1, 0, 2, 3)
+    out = new_images(
+        get_array_module(x), (N, C, H + 2 * ph, W + 2 * pw), x.dtype, batch_last
+    ).transpose(1, 0, 2, 3)
     if ph:
         out[:, :, :ph] = fill
-        out[:, :, H + ph:] = fill
+        out[:, :, H + ph :] = fill
     if pw:
-        out[:, :, ph:H + ph, :pw] = fill
-        out[:, :, ph:H + ph, W + pw:] = fill
-    out[:, :, ph:H + ph, pw:W + pw] = xt
+        out[:, :, ph : H + ph, :pw] = fill
+        out[:, :, ph : H + ph, W + pw :] = fill
+    out[:, :, ph : H + ph, pw : W + pw] = xt
     return out
 
 
@@ -75,13 +77,16 @@ class Windows:
     shape ``image_shape`` (N, C, H, W) on the backend and dtype of the array ``like``, cut into
     ``blocks`` of output rows (y0, y1). A subclass fixes the memory layout (``batch_last``), the
     order of the columns and how they are built; :func:`make_windows` picks it."""
+
     batch_last = False
 
     def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
         self.N, self.C, self.H, self.W = image_shape
         self.kh, self.kw = kh, kw
-        (self.sh, self.sw), (self.ph, self.pw) = (pair(stride, "stride", op=op),
-                                                  pair(padding, "padding", op=op))
+        (self.sh, self.sw), (self.ph, self.pw) = (
+            pair(stride, "stride", op=op),
+            pair(padding, "padding", op=op),
+        )
         self.oh = out_size(self.H, kh, self.sh, self.ph)
         self.ow = out_size(self.W, kw, self.sw, self.pw)
         self.xp, self.dtype = get_array_module(like), like.dtype
@@ -103,29 +108,32 @@ class Windows:
         like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
         col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
         view = self._view(col, y1 - y0)
-        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
-                                               self.ow, y0):
+        for i, j, rows, cols in window_offsets(
+            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0
+        ):
             view[:, i, j] = src[:, :, rows, cols]
         return col
 
     def col2im_zeros(self):
         """A zero padded image for :meth:`col2im_add` to sum into."""
         shape = (self.N, self.C, self.H + 2 * self.ph, self.W + 2 * self.pw)
-        return new_images(self.xp, shape, self.dtype, self.batch_last,
-                          fill=0).transpose(1, 0, 2, 3)
+        return new_images(self.xp, shape, self.dtype, self.batch_last, fill=0).transpose(1, 0, 2, 3)
 
     def col2im_add(self, total, col, y0, y1):
         """col2im of one block: add each column of output rows [y0, y1) onto its window of
         ``total`` (from :meth:`col2im_zeros`); returns ``total``."""
         view = self._view(col, y1 - y0)
-        for i, j, rows, cols in window_offsets(self.kh, self.kw, self.sh, self.sw, y1 - y0,
-                                               self.ow, y0):
+        for i, j, rows, cols in window_offsets(
+            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0
+        ):
             total[:, :, rows, cols] += view[:, i, j]
         return total
 
     def col2im_image(self, total):
         """The summed image (N, C, H, W), padding dropped (a view)."""
-        return total[:, :, self.ph:self.ph + self.H, self.pw:self.pw + self.W].transpose(1, 0, 2, 3)
+        return total[:, :, self.ph : self.ph + self.H, self.pw : self.pw + self.W].transpose(
+            1, 0, 2, 3
+        )
 
     def _view(self, col, rows):
         """A block's (C*kh*kw, rows*ow*N) column matrix as (C, kh, kw, N, rows, ow)."""
@@ -162,6 +170,7 @@ class BatchLastRows(Windows):
     """NumPy: batch-last images, columns ordered (y, x, n) in blocks of output rows within
     ``BLOCK_BYTES``; the GEMMs multiply views of the expanded rows, one output row each, and
     with row stride 1 the input gradient is folded input row by input row."""
+
     batch_last = True
 
     def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
@@ -207,21 +216,23 @@ class BatchLastRows(Windows):
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
         E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
         E[:ph] = 0
-        E[ph + H:] = 0
+        E[ph + H :] = 0
         for j in range(kw):  # output column x reads input column sw*x + j - pw
             lo = min(self.ow, max(0, -(-(pw - j) // sw)))
             hi = max(lo, min(self.ow, (W - 1 + pw - j) // sw + 1))
-            E[ph:ph + H, :, j, :lo] = 0
-            E[ph:ph + H, :, j, hi:] = 0
+            E[ph : ph + H, :, j, :lo] = 0
+            E[ph : ph + H, :, j, hi:] = 0
             if hi > lo:
                 first = sw * lo + j - pw
-                E[ph:ph + H, :, j, lo:hi] = rows[:, :, first:first + sw * (hi - lo - 1) + 1:sw]
+                E[ph : ph + H, :, j, lo:hi] = rows[
+                    :, :, first : first + sw * (hi - lo - 1) + 1 : sw
+                ]
         return E
 
     def row_columns(self, E, y):
         """The (kh*C*kw, ow*N) columns of output row y, a view of E (from :meth:`expand`); rows
         ordered (i, c, j), like :func:`row_weights` of the kernel."""
-        return E[self.sh * y:self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
+        return E[self.sh * y : self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
 
     def folds_rows(self):
         """Row stride 1: :meth:`fold_rows` applies."""
@@ -237,15 +248,14 @@ class BatchLastRows(Windows):
         xp, kh, kw, sw, ph, pw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw
         C, H, W, N, oh, ow, c_out = self.C, self.H, self.W, self.N, self.oh, self.ow, w.shape[0]
         G = xp.zeros((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
-        G[kh - 1:kh - 1 + oh] = gy.transpose(2, 1, 3, 0)
+        G[kh - 1 : kh - 1 + oh] = gy.transpose(2, 1, 3, 0)
         m = w[:, :, ::-1].transpose(1, 3, 2, 0).reshape(C * kw, kh * c_out)
         gx = xp.zeros((C, H, W + 2 * pw, N), dtype=self.dtype)  # only the rows kept
         for r in range(H):  # padded row r + ph
-            piece = (m @ G[r + ph:r + ph + kh].reshape(kh * c_out, -1)).reshape(C, kw, ow, N)
+            piece = (m @ G[r + ph : r + ph + kh].reshape(kh * c_out, -1)).reshape(C, kw, ow, N)
             for j in range(kw):
-                gx[:, r, j:j + sw * (ow - 1) + 1:sw] += piece[:, j]
-        return gx[:, :, pw:pw + W].transpose(3, 0, 1, 2)
-
+                gx[:, r, j : j + sw * (ow - 1) + 1 : sw] += piece[:, j]
+        return gx[:, :, pw : pw + W].transpose(3, 0, 1, 2)
 
 
 class GenericColumns(Windows):
@@ -268,15 +278,29 @@ class CudaKernels(GenericColumns):
         return x
 
     def im2col(self, src, y0, y1):
-        return cuda_kernels.im2col(src, self.kh, self.kw, self.sh, self.sw, self.ph, self.pw,
-                                   self.oh, self.ow)
+        return cuda_kernels.im2col(
+            src, self.kh, self.kw, self.sh, self.sw, self.ph, self.pw, self.oh, self.ow
+        )
 
     def col2im_zeros(self):
         return None  # the kernel writes every pixel of the image it returns
 
     def col2im_add(self, total, col, y0, y1):
-        return cuda_kernels.col2im(col, self.N, self.C, self.H, self.W, self.kh, self.kw,
-                                   self.sh, self.sw, self.ph, self.pw, self.oh, self.ow)
+        return cuda_kernels.col2im(
+            col,
+            self.N,
+            self.C,
+            self.H,
+            self.W,
+            self.kh,
+            self.kw,
+            self.sh,
+            self.sw,
+            self.ph,
+            self.pw,
+            self.oh,
+            self.ow,
+        )
 
     def col2im_image(self, total):
         return total

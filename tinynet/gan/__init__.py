@@ -12,17 +12,52 @@ LossRecorder, TextLog), quality (digit classifier, confident share, class shares
 distance), latent (sampling, interpolation, arithmetic), ema (a moving average of the generator).
 The runs behind the examples and ``tinynet gan`` are application code, in tinynet.apps.
 """
-from .adversarial import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
-                          ImageGridCallback, gan_targets, normal_latent_sampling, simple_gan,
-                          uniform_latent_sampling)
-from .monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
-from .latent import arithmetic, interpolate, sample_latent
-from .networks import (conditional_discriminator, conditional_generator, dcgan_discriminator, dcgan_generator,
-                     discriminator_model, generator_model)
-from .gan_model import DIGIT_NAMES, GAN, ConditionalGAN
 
-__all__ = ["GAN", "ConditionalGAN", "DIGIT_NAMES", "AdversarialModel", "AdversarialOptimizerSimultaneous",
-           "AdversarialOptimizerAlternating", "ImageGridCallback", "simple_gan", "gan_targets",
-           "normal_latent_sampling", "uniform_latent_sampling", "SampleGrid", "LossRecorder", "TextLog", "TimeBudget",
-           "generator_model", "discriminator_model", "dcgan_generator", "dcgan_discriminator",
-           "conditional_generator", "conditional_discriminator", "sample_latent", "interpolate", "arithmetic"]
+from .adversarial import (
+    AdversarialModel,
+    AdversarialOptimizerAlternating,
+    AdversarialOptimizerSimultaneous,
+    ImageGridCallback,
+    gan_targets,
+    normal_latent_sampling,
+    simple_gan,
+    uniform_latent_sampling,
+)
+from .gan_model import DIGIT_NAMES, GAN, ConditionalGAN
+from .latent import arithmetic, interpolate, sample_latent
+from .monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
+from .networks import (
+    conditional_discriminator,
+    conditional_generator,
+    dcgan_discriminator,
+    dcgan_generator,
+    discriminator_model,
+    generator_model,
+)
+
+__all__ = [
+    "GAN",
+    "ConditionalGAN",
+    "DIGIT_NAMES",
+    "AdversarialModel",
+    "AdversarialOptimizerSimultaneous",
+    "AdversarialOptimizerAlternating",
+    "ImageGridCallback",
+    "simple_gan",
+    "gan_targets",
+    "normal_latent_sampling",
+    "uniform_latent_sampling",
+    "SampleGrid",
+    "LossRecorder",
+    "TextLog",
+    "TimeBudget",
+    "generator_model",
+    "discriminator_model",
+    "dcgan_generator",
+    "dcgan_discriminator",
+    "conditional_generator",
+    "conditional_discriminator",
+    "sample_latent",
+    "interpolate",
+    "arithmetic",
+]

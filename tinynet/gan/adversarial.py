@@ -17,15 +17,16 @@ change), the discriminator yfake = 0 and yreal = 1. A player's loss is the sum o
 History keys follow keras-adversarial: loss, generator_loss, generator_yfake_loss,
 generator_yreal_loss, discriminator_loss, discriminator_yfake_loss, discriminator_yreal_loss.
 """
+
 import numpy as np
 
-from ..training import losses as losses_mod
-from ..training import optimizers
 from ..autograd import no_grad
 from ..backend import to_device
-from ..training.callbacks import Callback
 from ..layers.base import set_trainable_grads
 from ..models import Sequential
+from ..training import losses as losses_mod
+from ..training import optimizers
+from ..training.callbacks import Callback
 from ..training.trainer import Trainer
 from .latent import sample_latent
 
@@ -70,21 +71,28 @@ def uniform_latent_sampling(latent_shape, low=0.0, high=1.0):
 
 class SimpleGAN:
     """x -> [yfake, yreal] with yfake = D(G(z)), z = latent_sampling(len(x)), yreal = D(x)."""
+
     output_names = ("yfake", "yreal")
 
     def __init__(self, generator, discriminator, latent_sampling, name="gan"):
         for role, m in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(m, Sequential):
-                raise TypeError(f"simple_gan: the {role} must be a tinynet Sequential, got {type(m).__name__}")
+                raise TypeError(
+                    f"simple_gan: the {role} must be a tinynet Sequential, got {type(m).__name__}"
+                )
         generator._require_built()
         discriminator._require_built()
         if tuple(generator.output_shape) != tuple(discriminator.input_shape):
-            raise ValueError(f"simple_gan: the generator makes {generator.output_shape} but the "
-                             f"discriminator takes {discriminator.input_shape}")
+            raise ValueError(
+                f"simple_gan: the generator makes {generator.output_shape} but the "
+                f"discriminator takes {discriminator.input_shape}"
+            )
         z_shape = latent_sampling(1).shape[1:]
         if tuple(z_shape) != tuple(generator.input_shape):
-            raise ValueError(f"simple_gan: latent_sampling gives z of shape {z_shape} but the generator "
-                             f"takes {generator.input_shape}")
+            raise ValueError(
+                f"simple_gan: latent_sampling gives z of shape {z_shape} but the generator "
+                f"takes {generator.input_shape}"
+            )
         self.generator, self.discriminator = generator, discriminator
         self.latent_sampling, self.name = latent_sampling, name
 
@@ -106,8 +114,10 @@ class SimpleGAN:
         return [run(fake, training), run(x, training)]
 
     def summary(self, print_fn=print):
-        print_fn(f"{self.name}: x {(None,) + tuple(self.input_shape)} -> yfake = "
-                 f"{self.discriminator.name}({self.generator.name}(z)), yreal = {self.discriminator.name}(x)")
+        print_fn(
+            f"{self.name}: x {(None,) + tuple(self.input_shape)} -> yfake = "
+            f"{self.discriminator.name}({self.generator.name}(z)), yreal = {self.discriminator.name}(x)"
+        )
 
 
 def simple_gan(generator, discriminator, latent_sampling):
@@ -180,32 +190,45 @@ class AdversarialModel(Trainer):
         if base_model is not None and player_models is not None:
             raise ValueError("AdversarialModel: give base_model or player_models, not both")
         if not player_params:
-            raise ValueError("AdversarialModel: player_params must list at least one player's parameters")
+            raise ValueError(
+                "AdversarialModel: player_params must list at least one player's parameters"
+            )
         self.player_params = [list(p) for p in player_params]
         self.player_count = len(self.player_params)
         if player_names is None:
             player_names = [f"player_{i}" for i in range(self.player_count)]
         if len(player_names) != self.player_count:
-            raise ValueError(f"AdversarialModel: {len(player_names)} player_names for {self.player_count} players")
+            raise ValueError(
+                f"AdversarialModel: {len(player_names)} player_names for {self.player_count} players"
+            )
         self.player_names = list(player_names)
         if player_models is not None:
             if len(player_models) != self.player_count:
-                raise ValueError(f"AdversarialModel: {len(player_models)} player_models for "
-                                 f"{self.player_count} players")
+                raise ValueError(
+                    f"AdversarialModel: {len(player_models)} player_models for "
+                    f"{self.player_count} players"
+                )
             self.player_models = list(player_models)
         else:
             self.player_models = [base_model] * self.player_count
         self.output_names = list(self.player_models[0].output_names)
         for m in self.player_models:
-            if list(m.output_names) != self.output_names or m.input_shape != self.player_models[0].input_shape:
-                raise ValueError("AdversarialModel: every player model needs the same inputs and outputs")
+            if (
+                list(m.output_names) != self.output_names
+                or m.input_shape != self.player_models[0].input_shape
+            ):
+                raise ValueError(
+                    "AdversarialModel: every player model needs the same inputs and outputs"
+                )
         known = {id(w) for m in self.distinct_models() for sub in m.models for w in sub.weights}
         for name, params in zip(self.player_names, self.player_params):
             if not params:
                 raise ValueError(f"AdversarialModel: player {name!r} has no parameters")
             if any(id(p) not in known for p in params):
-                raise ValueError(f"AdversarialModel: player {name!r} lists parameters that are not "
-                                 f"weights of the player models")
+                raise ValueError(
+                    f"AdversarialModel: player {name!r} lists parameters that are not "
+                    f"weights of the player models"
+                )
         self.optimizers = self.loss = self.adversarial_optimizer = None
         self.device = self.player_models[0].generator.device
 
@@ -264,11 +287,15 @@ class AdversarialModel(Trainer):
         player_optimizers: one optimizer (or name) per player; loss: a Keras loss name (e.g.
         'binary_crossentropy') applied to every output."""
         if not hasattr(adversarial_optimizer, "step"):
-            raise TypeError(f"adversarial_compile: adversarial_optimizer must be an "
-                            f"AdversarialOptimizer, got {type(adversarial_optimizer).__name__}")
+            raise TypeError(
+                f"adversarial_compile: adversarial_optimizer must be an "
+                f"AdversarialOptimizer, got {type(adversarial_optimizer).__name__}"
+            )
         if len(player_optimizers) != self.player_count:
-            raise ValueError(f"adversarial_compile: {len(player_optimizers)} player_optimizers for "
-                             f"{self.player_count} players")
+            raise ValueError(
+                f"adversarial_compile: {len(player_optimizers)} player_optimizers for "
+                f"{self.player_count} players"
+            )
         opts = [optimizers.get(o) for o in player_optimizers]
         if len({id(o) for o in opts}) != len(opts):
             raise ValueError("adversarial_compile: each player needs its own optimizer instance")
@@ -291,7 +318,9 @@ class AdversarialModel(Trainer):
     def forward(self, model, x, training):
         """The model's outputs for device images x: logits when the loss fuses the discriminator's
         sigmoid, else probabilities."""
-        fused = self.loss.fuses is not None and model.discriminator.output_activation == self.loss.fuses
+        fused = (
+            self.loss.fuses is not None and model.discriminator.output_activation == self.loss.fuses
+        )
         return model.outputs(x, training, logits=fused), fused
 
     def player_loss(self, i, outputs, targets):
@@ -310,16 +339,20 @@ class AdversarialModel(Trainer):
     def _targets(self, y, n, who):
         k = self.player_count * len(self.output_names)
         if not isinstance(y, (list, tuple)) or len(y) != k:
-            raise ValueError(f"AdversarialModel.{who}: y must be a list of {k} target arrays "
-                             f"({len(self.output_names)} outputs x {self.player_count} players, e.g. "
-                             f"gan_targets(n)), got {type(y).__name__} of length {len(y) if hasattr(y, '__len__') else '?'}")
+            raise ValueError(
+                f"AdversarialModel.{who}: y must be a list of {k} target arrays "
+                f"({len(self.output_names)} outputs x {self.player_count} players, e.g. "
+                f"gan_targets(n)), got {type(y).__name__} of length {len(y) if hasattr(y, '__len__') else '?'}"
+            )
         out = []
         for t in y:
             t = np.asarray(t, dtype=np.float32)
             if t.ndim == 1:
                 t = t[:, None]
             if len(t) != n:
-                raise ValueError(f"AdversarialModel.{who}: a target array has {len(t)} rows for {n} images")
+                raise ValueError(
+                    f"AdversarialModel.{who}: a target array has {len(t)} rows for {n} images"
+                )
             out.append(t)
         return out
 
@@ -327,10 +360,14 @@ class AdversarialModel(Trainer):
         x = np.asarray(x) if not hasattr(x, "shape") else x
         shape = tuple(self.player_models[0].input_shape)
         if tuple(x.shape[1:]) != shape:
-            raise ValueError(f"AdversarialModel.{who}: expected images of shape (N, {', '.join(map(str, shape))}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"AdversarialModel.{who}: expected images of shape (N, {', '.join(map(str, shape))}), "
+                f"got {tuple(x.shape)}"
+            )
         if x.dtype.kind in "iu":
-            raise ValueError(f"AdversarialModel.{who}: x has integer dtype {x.dtype}; scale the images first")
+            raise ValueError(
+                f"AdversarialModel.{who}: x has integer dtype {x.dtype}; scale the images first"
+            )
         return x
 
     def _values(self, losses):
@@ -360,7 +397,9 @@ class AdversarialModel(Trainer):
         x, targets = batch[0], list(batch[1:])
         with no_grad():
             cache = {id(m): self.forward(m, x, training=False) for m in self.distinct_models()}
-            losses = [self.player_loss(i, cache[id(m)], targets) for i, m in enumerate(self.player_models)]
+            losses = [
+                self.player_loss(i, cache[id(m)], targets) for i, m in enumerate(self.player_models)
+            ]
         return dict(zip(self.metrics_names, self._values(losses)))
 
     def end_training(self):
@@ -385,15 +424,21 @@ class ImageGridCallback(Callback):
 
     def __init__(self, image_path, generator_sampler, value_range=(0.0, 1.0)):
         super().__init__()
-        self.image_path, self.generator_sampler, self.value_range = image_path, generator_sampler, value_range
+        self.image_path, self.generator_sampler, self.value_range = (
+            image_path,
+            generator_sampler,
+            value_range,
+        )
         self.saved = []
 
     def on_epoch_end(self, epoch, logs=None):
         from ..plot import save_sample_grid
+
         grid = np.asarray(self.generator_sampler())
         rows, cols = grid.shape[:2]
         images = grid.reshape((rows * cols,) + grid.shape[2:])
         path = self.image_path.format(epoch)
-        save_sample_grid(images, path, nrow=cols, title=f"epoch {epoch + 1}", value_range=self.value_range)
+        save_sample_grid(
+            images, path, nrow=cols, title=f"epoch {epoch + 1}", value_range=self.value_range
+        )
         self.saved.append(path)
-

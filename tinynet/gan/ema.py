@@ -10,6 +10,7 @@ layers need statistics of their own: averaged weights do not produce the activat
 moving statistics were gathered on, so ``refresh`` re-estimates them as the plain mean over a
 few training-mode passes of the averaged model (BigGAN's "standing statistics").
 """
+
 from ..autograd import no_grad
 from ..layers import BatchNormalization
 from ..layers.base import set_trainable_grads
@@ -57,7 +58,9 @@ class WeightAverage:
             try:
                 with no_grad():
                     for k in range(batches):
-                        for layer in norms:  # running = k/(k+1) * running + batch/(k+1): a plain mean
+                        for (
+                            layer
+                        ) in norms:  # running = k/(k+1) * running + batch/(k+1): a plain mean
                             layer.momentum = k / (k + 1)
                         self.model(make_input(k), training=True)
             finally:

@@ -17,16 +17,18 @@ read as giving logits.
 ConditionalGAN feeds the class to both players: the generator gets [z, one-hot label], the
 discriminator the image with one constant plane per class; ``fit(x, y)`` takes the labels.
 """
+
 import numpy as np
 
 from .. import functional as F
-from ..training import optimizers
-from ..training.trainer import Trainer
 from ..autograd import Tensor, no_grad
-from ..backend import get_array_module, is_gpu_array, rng as backend_rng, to_device
+from ..backend import get_array_module, is_gpu_array, to_device
+from ..backend import rng as backend_rng
 from ..layers.base import set_trainable_grads
 from ..models import Sequential
+from ..training import optimizers
 from ..training.logs import to_floats
+from ..training.trainer import Trainer
 from .ema import WeightAverage
 from .latent import check_distribution, sample_latent
 from .ops import concat_channels, label_planes, one_hot
@@ -46,6 +48,7 @@ class GAN(Trainer):
     On the shared training loop: ``train_step`` is one discriminator step and, every ``d_steps``
     batches, one generator step; every batch is full (BatchNorm); epochs log their seconds as
     'time'; a NaN or infinite loss stops training."""
+
     num_classes = None
     default_batch_size = 64
     drop_remainder = True
@@ -56,12 +59,16 @@ class GAN(Trainer):
     def __init__(self, generator, discriminator, latent_dim=None, latent="normal", name="gan"):
         for role, m in (("generator", generator), ("discriminator", discriminator)):
             if not isinstance(m, Sequential):
-                raise TypeError(f"GAN: the {role} must be a tinynet Sequential, got {type(m).__name__}")
+                raise TypeError(
+                    f"GAN: the {role} must be a tinynet Sequential, got {type(m).__name__}"
+                )
         generator._require_built()
         discriminator._require_built()
         self.generator, self.discriminator, self.name = generator, discriminator, name
         g_in = generator.input_shape
-        self.latent_dim = int(latent_dim if latent_dim is not None else g_in[0] - (self.num_classes or 0))
+        self.latent_dim = int(
+            latent_dim if latent_dim is not None else g_in[0] - (self.num_classes or 0)
+        )
         self.latent = check_distribution(latent, "GAN")
         self._check_shapes()
         self.g_optimizer = self.d_optimizer = None
@@ -80,32 +87,51 @@ class GAN(Trainer):
         want = (self._g_input_width(),)
         if tuple(g.input_shape) != want:
             extra = f" + {self.num_classes} classes" if self.num_classes else ""
-            raise ValueError(f"{type(self).__name__}: the generator takes input {g.input_shape} but "
-                             f"latent_dim={self.latent_dim}{extra} needs {want}")
+            raise ValueError(
+                f"{type(self).__name__}: the generator takes input {g.input_shape} but "
+                f"latent_dim={self.latent_dim}{extra} needs {want}"
+            )
         if tuple(d.input_shape) != tuple(self._d_input_shape()):
-            raise ValueError(f"{type(self).__name__}: the discriminator takes input {d.input_shape} but "
-                             f"it is fed {tuple(self._d_input_shape())} (the generator makes "
-                             f"{g.output_shape})")
+            raise ValueError(
+                f"{type(self).__name__}: the discriminator takes input {d.input_shape} but "
+                f"it is fed {tuple(self._d_input_shape())} (the generator makes "
+                f"{g.output_shape})"
+            )
         if tuple(d.output_shape) != (1,):
-            raise ValueError(f"{type(self).__name__}: the discriminator must give one output per image "
-                             f"(N, 1), it gives {d.output_shape}")
+            raise ValueError(
+                f"{type(self).__name__}: the discriminator must give one output per image "
+                f"(N, 1), it gives {d.output_shape}"
+            )
         if d.output_activation not in ("sigmoid", "linear"):
-            raise ValueError(f"{type(self).__name__}: the discriminator's output activation must be "
-                             f"'sigmoid' (or none, for logits), got {d.output_activation!r}")
+            raise ValueError(
+                f"{type(self).__name__}: the discriminator's output activation must be "
+                f"'sigmoid' (or none, for logits), got {d.output_activation!r}"
+            )
 
     # ----- set-up -----
-    def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, d_steps=1, label_smoothing=0.0,
-                ema_decay=None):
+    def compile(
+        self,
+        optimizer=None,
+        g_optimizer=None,
+        d_optimizer=None,
+        d_steps=1,
+        label_smoothing=0.0,
+        ema_decay=None,
+    ):
         """optimizer: for both players (each gets its own copy); g_optimizer / d_optimizer override
         it per player; default Adam(2e-4, beta_1=0.5). d_steps: discriminator steps per generator
         step (k in Goodfellow et al.). label_smoothing: real targets become 1 - label_smoothing
         (one-sided smoothing, Salimans et al.). ema_decay (e.g. 0.999): keep an exponential moving
         average of the generator's weights (``self.ema``, see tinynet.gan.ema) and sample from it."""
         if not (isinstance(d_steps, int) and d_steps >= 1):
-            raise ValueError(f"{type(self).__name__}.compile: d_steps must be an int >= 1, got {d_steps!r}")
+            raise ValueError(
+                f"{type(self).__name__}.compile: d_steps must be an int >= 1, got {d_steps!r}"
+            )
         if not 0 <= label_smoothing < 0.5:
-            raise ValueError(f"{type(self).__name__}.compile: label_smoothing must be in [0, 0.5), "
-                             f"got {label_smoothing!r}")
+            raise ValueError(
+                f"{type(self).__name__}.compile: label_smoothing must be in [0, 0.5), "
+                f"got {label_smoothing!r}"
+            )
 
         def make(specific):
             if specific is not None:
@@ -114,6 +140,7 @@ class GAN(Trainer):
                 return default_optimizer()
             base = optimizers.get(optimizer)
             return optimizers.from_config(optimizers.serialize(base))
+
         self.g_optimizer, self.d_optimizer = make(g_optimizer), make(d_optimizer)
         if g_optimizer is not None and self.g_optimizer is self.d_optimizer:
             raise ValueError(f"{type(self).__name__}.compile: the players need separate optimizers")
@@ -180,9 +207,13 @@ class GAN(Trainer):
         if self.ema is None:
             return self.generator
         if self.ema.stale:
+
             def make_input(k):
                 rng = np.random.default_rng(k)
-                return self._dev(self._g_input(self.sample_z(256, rng), self._sample_labels(256, rng)))
+                return self._dev(
+                    self._g_input(self.sample_z(256, rng), self._sample_labels(256, rng))
+                )
+
             self.ema.refresh(make_input)
         return self.ema.model
 
@@ -196,8 +227,10 @@ class GAN(Trainer):
             z = self.sample_z(n, rng)
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"{type(self).__name__}.generate: z must have shape (N, {self.latent_dim}), "
-                             f"got {z.shape}")
+            raise ValueError(
+                f"{type(self).__name__}.generate: z must have shape (N, {self.latent_dim}), "
+                f"got {z.shape}"
+            )
         labels = self._check_labels(labels, len(z), rng)
         g_in = self._g_input(z, labels)
         return self.sampler.predict(g_in, batch_size=batch_size)
@@ -209,7 +242,9 @@ class GAN(Trainer):
     def _freeze_all_but(self, player):
         """requires_grad only on ``player``'s trainable weights; the other player's are constants
         (no weight gradients, no BatchNorm moving-statistics updates)."""
-        return bool(set_trainable_grads((self.generator, self.discriminator), player.trainable_weights))
+        return bool(
+            set_trainable_grads((self.generator, self.discriminator), player.trainable_weights)
+        )
 
     def _restore_trainable(self):
         set_trainable_grads((self.generator, self.discriminator))
@@ -232,9 +267,12 @@ class GAN(Trainer):
         def forward():
             zr = self._d_logits(x_real, labels, training=True)
             zf = self._d_logits(fake, fake_labels, training=True)
-            loss = (F.binary_cross_entropy_with_logits(zr, t_real)
-                    + F.binary_cross_entropy_with_logits(zf, t_fake)) * 0.5
+            loss = (
+                F.binary_cross_entropy_with_logits(zr, t_real)
+                + F.binary_cross_entropy_with_logits(zf, t_fake)
+            ) * 0.5
             return loss, zr, zf
+
         if train:
             loss, zr, zf = forward()
             loss.backward()
@@ -257,7 +295,10 @@ class GAN(Trainer):
 
         def forward():
             fake = g(self._dev(self._g_input(z, labels)), training=True)
-            return F.binary_cross_entropy_with_logits(self._d_logits(fake, labels, training=True), t)
+            return F.binary_cross_entropy_with_logits(
+                self._d_logits(fake, labels, training=True), t
+            )
+
         if train:
             loss = forward()
             loss.backward()
@@ -297,14 +338,18 @@ class GAN(Trainer):
     def _real_arrays(self, x, y, who):
         x = np.asarray(x) if not hasattr(x, "shape") else x
         if tuple(x.shape[1:]) != tuple(self.generator.output_shape):
-            raise ValueError(f"{type(self).__name__}: real images must have shape (N, "
-                             f"{', '.join(map(str, self.generator.output_shape))}) like the generator's "
-                             f"output, got {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: real images must have shape (N, "
+                f"{', '.join(map(str, self.generator.output_shape))}) like the generator's "
+                f"output, got {tuple(x.shape)}"
+            )
         return (x, y)
 
     def device_batch(self, arrays):
         x, y = arrays[0], (arrays[1] if len(arrays) > 1 else None)
-        return self._dev(x), None if y is None else to_device(np.asarray(y, dtype=np.int64), self.device)
+        return self._dev(x), None if y is None else to_device(
+            np.asarray(y, dtype=np.int64), self.device
+        )
 
     def fit_arrays(self, x, y, sample_weight, class_weight, who):
         x = np.asarray(x) if not hasattr(x, "shape") else x
@@ -312,29 +357,57 @@ class GAN(Trainer):
         return tuple(a for a in arrays if a is not None)
 
     # ----- fit -----
-    def fit(self, x, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None, shuffle=True,
-            initial_epoch=0, steps_per_epoch=None, **kwargs):
+    def fit(
+        self,
+        x,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        shuffle=True,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        **kwargs,
+    ):
         """Train for ``epochs`` over the real images x (N, *image_shape), a NumPy array scaled like
         the generator's output ([-1, 1] for tanh), in full batches (default 64). Logs per batch
         and per epoch: d_loss, g_loss, d_acc (epoch: also 'time', seconds). Returns a History."""
         self.check_compiled("fit")
         x = np.asarray(x) if not hasattr(x, "shape") else x
         if x.dtype.kind in "iu":
-            raise ValueError(f"{type(self).__name__}.fit: x has integer dtype {x.dtype}; scale the images "
-                             f"to the generator's output range first (e.g. x / 127.5 - 1 for tanh)")
+            raise ValueError(
+                f"{type(self).__name__}.fit: x has integer dtype {x.dtype}; scale the images "
+                f"to the generator's output range first (e.g. x / 127.5 - 1 for tanh)"
+            )
         batch_size = self.default_batch_size if batch_size is None else int(batch_size)
         if batch_size < 2:
-            raise ValueError(f"{type(self).__name__}.fit: batch_size must be >= 2 (BatchNorm), got {batch_size}")
+            raise ValueError(
+                f"{type(self).__name__}.fit: batch_size must be >= 2 (BatchNorm), got {batch_size}"
+            )
         if len(x) < batch_size:
-            raise ValueError(f"{type(self).__name__}.fit: {len(x)} images is fewer than one batch of {batch_size}")
-        return super().fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
-                           callbacks=callbacks, shuffle=shuffle, initial_epoch=initial_epoch,
-                           steps_per_epoch=steps_per_epoch, **kwargs)
+            raise ValueError(
+                f"{type(self).__name__}.fit: {len(x)} images is fewer than one batch of {batch_size}"
+            )
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            shuffle=shuffle,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            **kwargs,
+        )
 
     def _check_fit_labels(self, x, y):
         if y is not None:
-            raise ValueError(f"{type(self).__name__}.fit: an unconditional GAN takes no labels (use "
-                             f"ConditionalGAN for class-conditional generation)")
+            raise ValueError(
+                f"{type(self).__name__}.fit: an unconditional GAN takes no labels (use "
+                f"ConditionalGAN for class-conditional generation)"
+            )
         return None
 
     # ----- files -----
@@ -343,6 +416,7 @@ class GAN(Trainer):
         into ``directory``, and generator_ema.tnz (the weight average, ready to sample) when
         compiled with ema_decay."""
         import os
+
         os.makedirs(directory, exist_ok=True)
         self.generator.save(os.path.join(directory, "generator.tnz"))
         self.discriminator.save(os.path.join(directory, "discriminator.tnz"))
@@ -355,10 +429,18 @@ class ConditionalGAN(GAN):
 
     ``generate(labels=[...])`` takes integer labels or digit names ("seven")."""
 
-    def __init__(self, generator, discriminator, latent_dim=None, num_classes=10, latent="normal",
-                 class_names=DIGIT_NAMES, name="conditional_gan"):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        num_classes=10,
+        latent="normal",
+        class_names=DIGIT_NAMES,
+        name="conditional_gan",
+    ):
         self.num_classes = int(num_classes)
-        self.class_names = tuple(class_names)[:self.num_classes]
+        self.class_names = tuple(class_names)[: self.num_classes]
         super().__init__(generator, discriminator, latent_dim, latent, name)
 
     def _d_input_shape(self):
@@ -387,11 +469,15 @@ class ConditionalGAN(GAN):
             if key.isdigit():
                 label = int(key)
             else:
-                raise ValueError(f"{type(self).__name__}: unknown class name {label!r}; known: "
-                                 f"{', '.join(self.class_names)}")
+                raise ValueError(
+                    f"{type(self).__name__}: unknown class name {label!r}; known: "
+                    f"{', '.join(self.class_names)}"
+                )
         label = int(label)
         if not 0 <= label < self.num_classes:
-            raise ValueError(f"{type(self).__name__}: label {label} outside 0..{self.num_classes - 1}")
+            raise ValueError(
+                f"{type(self).__name__}: label {label} outside 0..{self.num_classes - 1}"
+            )
         return label
 
     def _check_labels(self, labels, n, rng=None):
@@ -419,11 +505,15 @@ class ConditionalGAN(GAN):
 
     def _check_fit_labels(self, x, y):
         if y is None:
-            raise ValueError(f"{type(self).__name__}.fit: give the class labels y (N,) of the images")
+            raise ValueError(
+                f"{type(self).__name__}.fit: give the class labels y (N,) of the images"
+            )
         y = np.asarray(y).reshape(-1)
         if len(y) != len(x):
             raise ValueError(f"{type(self).__name__}.fit: {len(x)} images but {len(y)} labels")
         if y.size and (y.min() < 0 or y.max() >= self.num_classes):
-            raise ValueError(f"{type(self).__name__}.fit: labels must be in 0..{self.num_classes - 1}, "
-                             f"got range [{y.min()}, {y.max()}]")
+            raise ValueError(
+                f"{type(self).__name__}.fit: labels must be in 0..{self.num_classes - 1}, "
+                f"got range [{y.min()}, {y.max()}]"
+            )
         return y.astype(np.int64)

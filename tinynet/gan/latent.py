@@ -1,9 +1,10 @@
 """The latent space: sampling z, interpolating between two z, and vector arithmetic on groups of z.
 
-    z = sample_latent(64, 100, "normal", rng)          # (64, 100) float32, on the host
-    path = interpolate(z[0], z[1], steps=10)           # (10, 100), spherical for normal z
-    z_new = arithmetic([z_thick7, z_thin7, z_thin1])   # mean(thick 7) - mean(thin 7) + mean(thin 1)
+z = sample_latent(64, 100, "normal", rng)          # (64, 100) float32, on the host
+path = interpolate(z[0], z[1], steps=10)           # (10, 100), spherical for normal z
+z_new = arithmetic([z_thick7, z_thin7, z_thin1])   # mean(thick 7) - mean(thin 7) + mean(thin 1)
 """
+
 import numpy as np
 
 DISTRIBUTIONS = ("normal", "uniform")
@@ -11,8 +12,10 @@ DISTRIBUTIONS = ("normal", "uniform")
 
 def check_distribution(distribution, who):
     if distribution not in DISTRIBUTIONS:
-        raise ValueError(f"{who}: latent distribution must be one of {', '.join(DISTRIBUTIONS)}, "
-                         f"got {distribution!r}")
+        raise ValueError(
+            f"{who}: latent distribution must be one of {', '.join(DISTRIBUTIONS)}, "
+            f"got {distribution!r}"
+        )
     return distribution
 
 
@@ -22,6 +25,7 @@ def sample_latent(n, dim, distribution="normal", rng=None, dtype=np.float32):
     check_distribution(distribution, "sample_latent")
     if rng is None:
         from ..backend import rng as backend_rng
+
         rng = backend_rng()
     if distribution == "normal":
         return rng.standard_normal((n, dim), dtype=np.float32).astype(dtype, copy=False)
@@ -33,7 +37,9 @@ def interpolate(z0, z1, steps=10, method="slerp"):
     'slerp' follows the great circle (keeps the norm typical of Gaussian z), 'linear' the chord."""
     z0, z1 = np.asarray(z0, dtype=np.float64), np.asarray(z1, dtype=np.float64)
     if z0.shape != z1.shape or z0.ndim != 1:
-        raise ValueError(f"interpolate: z0 and z1 must be vectors of one shape, got {z0.shape} and {z1.shape}")
+        raise ValueError(
+            f"interpolate: z0 and z1 must be vectors of one shape, got {z0.shape} and {z1.shape}"
+        )
     if steps < 2:
         raise ValueError(f"interpolate: steps must be >= 2, got {steps}")
     t = np.linspace(0.0, 1.0, steps)[:, None]
@@ -62,7 +68,9 @@ def arithmetic(groups, signs=(1, -1, 1)):
     for g, s in zip(groups, signs):
         g = np.asarray(g, dtype=np.float64)
         if g.ndim != 2 or len(g) == 0:
-            raise ValueError(f"arithmetic: each group must be a non-empty (k, dim) array, got shape {g.shape}")
+            raise ValueError(
+                f"arithmetic: each group must be a non-empty (k, dim) array, got shape {g.shape}"
+            )
         total = total + s * g.mean(axis=0)
     return np.asarray(total, dtype=np.float32)
 
@@ -99,9 +107,22 @@ def make_pool(generate, classify, latent_dim, distribution="normal", n=10000, se
     return {"z": z, "images": images, "probs": classify(images)}
 
 
-def arithmetic_study(generate, classify, latent_dim, attribute="ink", distribution="normal",
-                     n_pool=10000, attr_group=3, base_group=3, trials=3, quantile=0.25,
-                     confidence=0.9, seed=0, digits=range(10), pool=None):
+def arithmetic_study(
+    generate,
+    classify,
+    latent_dim,
+    attribute="ink",
+    distribution="normal",
+    n_pool=10000,
+    attr_group=3,
+    base_group=3,
+    trials=3,
+    quantile=0.25,
+    confidence=0.9,
+    seed=0,
+    digits=range(10),
+    pool=None,
+):
     """Measure "z(high a) - z(low a) + z(low b) is a high b" over many digit pairs.
 
     generate(z (N, latent_dim)) -> images (N, 1, H, W) in [0, 1]; classify(images) -> class
@@ -132,8 +153,10 @@ def arithmetic_study(generate, classify, latent_dim, attribute="ink", distributi
     for d in digits:
         idx = np.flatnonzero((labels == d) & (conf >= confidence))
         if len(idx) < 4 * max(attr_group, base_group):
-            raise ValueError(f"arithmetic_study: only {len(idx)} confident samples of digit {d} in a pool of "
-                             f"{n_pool}; the generator is not good enough, or enlarge n_pool")
+            raise ValueError(
+                f"arithmetic_study: only {len(idx)} confident samples of digit {d} in a pool of "
+                f"{n_pool}; the generator is not good enough, or enlarge n_pool"
+            )
         lo, hi = np.quantile(attr[idx], [quantile, 1 - quantile])
         groups[d] = {"all": idx, "high": idx[attr[idx] >= hi], "low": idx[attr[idx] <= lo]}
     cases, zs, zc = [], [], []
@@ -163,8 +186,13 @@ def arithmetic_study(generate, classify, latent_dim, attribute="ink", distributi
     same = res_label == target
     control_moved = sign * (ctrl_attr - base_attr) > 0
     return {
-        "attribute": attribute, "high": high_name, "low": low_name, "cases": len(cases),
-        "attr_group": attr_group, "base_group": base_group, "pool": n_pool,
+        "attribute": attribute,
+        "high": high_name,
+        "low": low_name,
+        "cases": len(cases),
+        "attr_group": attr_group,
+        "base_group": base_group,
+        "pool": n_pool,
         "pool_confident_share": float((conf >= confidence).mean()),
         "moved_rate": float(moved.mean()),
         "moved_vs_control_rate": float(moved_ctrl.mean()),
@@ -173,7 +201,14 @@ def arithmetic_study(generate, classify, latent_dim, attribute="ink", distributi
         "control_moved_rate": float(control_moved.mean()),
         "mean_change": float((sign * (res_attr - base_attr)).mean()),
         "mean_change_control": float((sign * (ctrl_attr - base_attr)).mean()),
-        "_pool": {"z": z, "images": images, "attr": attr, "labels": labels, "confident": conf >= confidence},
+        "_pool": {
+            "z": z,
+            "images": images,
+            "attr": attr,
+            "labels": labels,
+            "confident": conf >= confidence,
+        },
         "_groups": groups,
-        "_cases": cases, "_results": res_images,
+        "_cases": cases,
+        "_results": res_images,
     }

@@ -1,10 +1,11 @@
 """Callbacks for GAN.fit: sample grids from a fixed z, per-batch loss records, a plain-text log.
 
-    grid = SampleGrid("out/samples-epoch{epoch:03d}.png", steps=(50, 200))
-    losses = LossRecorder()
-    gan.fit(x, epochs=5, callbacks=[grid, losses, TextLog("out/train.log")])
-    tinynet.plot.plot_gan_losses(losses)
+grid = SampleGrid("out/samples-epoch{epoch:03d}.png", steps=(50, 200))
+losses = LossRecorder()
+gan.fit(x, epochs=5, callbacks=[grid, losses, TextLog("out/train.log")])
+tinynet.plot.plot_gan_losses(losses)
 """
+
 import json
 import os
 import time
@@ -22,12 +23,23 @@ class SampleGrid(Callback):
     i mod num_classes), labelled with the class names. ``epochs``: the epoch numbers (from 1)
     to save, default all. ``saved`` lists the files written."""
 
-    def __init__(self, path="samples-epoch{epoch:03d}.png", n=100, nrow=10, seed=1234, steps=(),
-                 step_path=None, title="epoch {epoch}", epochs=None):
+    def __init__(
+        self,
+        path="samples-epoch{epoch:03d}.png",
+        n=100,
+        nrow=10,
+        seed=1234,
+        steps=(),
+        step_path=None,
+        title="epoch {epoch}",
+        epochs=None,
+    ):
         super().__init__()
         self.path, self.n, self.nrow, self.seed = os.fspath(path), int(n), int(nrow), seed
         self.steps = set(int(s) for s in steps)
-        self.step_path = step_path or os.path.join(os.path.dirname(self.path), "samples-step{step:05d}.png")
+        self.step_path = step_path or os.path.join(
+            os.path.dirname(self.path), "samples-step{step:05d}.png"
+        )
         self.title = title
         self.epochs = None if epochs is None else set(int(e) for e in epochs)
         self.saved, self.step = [], 0
@@ -40,10 +52,14 @@ class SampleGrid(Callback):
 
     def _save(self, path, title):
         from ..plot import save_sample_grid
+
         images = self.model.generate(z=self.z, labels=self.labels)
         names = None
         if self.labels is not None:
-            names = [self.model.class_names[self.labels[i * self.nrow]] for i in range(len(self.labels) // self.nrow)]
+            names = [
+                self.model.class_names[self.labels[i * self.nrow]]
+                for i in range(len(self.labels) // self.nrow)
+            ]
         save_sample_grid(images, path, nrow=self.nrow, title=title, row_labels=names)
         self.saved.append(path)
 
@@ -66,7 +82,9 @@ class LossRecorder(Callback):
 
     def __init__(self, keys=None):
         super().__init__()
-        self.keys = dict(keys) if keys is not None else {k: k for k in ("d_loss", "g_loss", "d_acc")}
+        self.keys = (
+            dict(keys) if keys is not None else {k: k for k in ("d_loss", "g_loss", "d_acc")}
+        )
         self.steps, self.values = [], {k: [] for k in self.keys}
 
     def on_batch_end(self, batch, logs=None):
@@ -88,8 +106,11 @@ class TextLog(Callback):
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{k: round(float(v), 6) for k, v in (logs or {}).items()},
-               "elapsed": round(time.perf_counter() - self.start, 2)}
+        row = {
+            "epoch": epoch + 1,
+            **{k: round(float(v), 6) for k, v in (logs or {}).items()},
+            "elapsed": round(time.perf_counter() - self.start, 2),
+        }
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
 

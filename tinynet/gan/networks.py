@@ -14,9 +14,20 @@ upsampling, BatchNorm in both players (not on D's input layer nor G's output), R
 tanh output, LeakyReLU(0.2) in D, weights drawn from N(0, 0.02). The BatchNorm momentum is 0.9
 (Keras convention) so the moving statistics used for sampling track the fast-changing generator.
 """
+
+from ..layers import (
+    Activation,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Flatten,
+    LeakyReLU,
+    MaxPooling2D,
+    Reshape,
+    UpSampling2D,
+)
 from ..layers.initializers import RandomNormal
-from ..layers import (Activation, BatchNormalization, Conv2D, Conv2DTranspose, Dense, Flatten,
-                      LeakyReLU, MaxPooling2D, Reshape, UpSampling2D)
 from ..models import Sequential
 
 LATENT_DIM = 100
@@ -66,27 +77,46 @@ def _init():
     return RandomNormal(0.0, 0.02)
 
 
-def dcgan_generator(latent_dim=LATENT_DIM, width=64, channels=1, dense=None, name="dcgan_generator"):
+def dcgan_generator(
+    latent_dim=LATENT_DIM, width=64, channels=1, dense=None, name="dcgan_generator"
+):
     """DCGAN generator for 28x28: [Dense ``dense``, BN, ReLU,] Dense 2w*7*7, BN, ReLU, Reshape
     (2w, 7, 7), ConvTranspose w@4x4 stride 2 (14x14), BN, ReLU, ConvTranspose ``channels``@4x4
     stride 2 (28x28), tanh. z (N, latent_dim) -> (N, channels, 28, 28); w = ``width``.
     ``dense=1024`` adds the hidden fully connected layer of InfoGAN's MNIST generator (Chen et al.)."""
-    head = [] if not dense else [
-        Dense(dense, use_bias=False, kernel_initializer=_init(), input_shape=(latent_dim,)),
-        BatchNormalization(momentum=0.9),
-        Activation("relu")]
+    head = (
+        []
+        if not dense
+        else [
+            Dense(dense, use_bias=False, kernel_initializer=_init(), input_shape=(latent_dim,)),
+            BatchNormalization(momentum=0.9),
+            Activation("relu"),
+        ]
+    )
     first = {} if head else {"input_shape": (latent_dim,)}
-    return Sequential(head + [
-        Dense(2 * width * 7 * 7, use_bias=False, kernel_initializer=_init(), **first),
-        BatchNormalization(momentum=0.9),
-        Activation("relu"),
-        Reshape((2 * width, 7, 7)),
-        Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()),
-        BatchNormalization(momentum=0.9),
-        Activation("relu"),
-        Conv2DTranspose(channels, 4, strides=2, padding="same", activation="tanh",
-                        kernel_initializer=_init()),
-    ], name=name)
+    return Sequential(
+        head
+        + [
+            Dense(2 * width * 7 * 7, use_bias=False, kernel_initializer=_init(), **first),
+            BatchNormalization(momentum=0.9),
+            Activation("relu"),
+            Reshape((2 * width, 7, 7)),
+            Conv2DTranspose(
+                width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()
+            ),
+            BatchNormalization(momentum=0.9),
+            Activation("relu"),
+            Conv2DTranspose(
+                channels,
+                4,
+                strides=2,
+                padding="same",
+                activation="tanh",
+                kernel_initializer=_init(),
+            ),
+        ],
+        name=name,
+    )
 
 
 def dcgan_discriminator(input_shape=IMAGE_SHAPE, width=64, dense=None, name="dcgan_discriminator"):
@@ -94,16 +124,21 @@ def dcgan_discriminator(input_shape=IMAGE_SHAPE, width=64, dense=None, name="dcg
     stride 2 (7x7), BN, LeakyReLU 0.2, Flatten, [Dense ``dense``, BN, LeakyReLU 0.2,] Dense 1
     sigmoid. (N, *input_shape) -> (N, 1). ``dense=1024``: InfoGAN's MNIST discriminator."""
     layers = [
-        Conv2D(width, 4, strides=2, padding="same", kernel_initializer=_init(), input_shape=input_shape),
+        Conv2D(
+            width, 4, strides=2, padding="same", kernel_initializer=_init(), input_shape=input_shape
+        ),
         LeakyReLU(0.2),
         Conv2D(2 * width, 4, strides=2, padding="same", use_bias=False, kernel_initializer=_init()),
         BatchNormalization(momentum=0.9),
         LeakyReLU(0.2),
-        Flatten()]
+        Flatten(),
+    ]
     if dense:
-        layers += [Dense(dense, use_bias=False, kernel_initializer=_init()),
-                   BatchNormalization(momentum=0.9),
-                   LeakyReLU(0.2)]
+        layers += [
+            Dense(dense, use_bias=False, kernel_initializer=_init()),
+            BatchNormalization(momentum=0.9),
+            LeakyReLU(0.2),
+        ]
     layers.append(Dense(1, activation="sigmoid", kernel_initializer=_init()))
     return Sequential(layers, name=name)
 

@@ -15,6 +15,7 @@ generator's [-1, 1] there). The measures:
   two image sets. Its value depends on the sample sizes, so it is reported beside the distance
   between two disjoint halves of the real test set, computed with the same sizes.
 """
+
 import os
 from pathlib import Path
 
@@ -44,12 +45,23 @@ def _lenet():
         from ..models import Sequential
 
         def lenet():
-            return Sequential([
-                Conv2D(20, kernel_size=5, padding="same", input_shape=(1, 28, 28)), Activation("relu"),
-                MaxPooling2D(pool_size=(2, 2), strides=(2, 2)),
-                Conv2D(50, kernel_size=5, padding="same"), Activation("relu"),
-                MaxPooling2D(pool_size=(2, 2), strides=(2, 2)),
-                Flatten(), Dense(500), Activation("relu"), Dense(10), Activation("softmax")], name="lenet")
+            return Sequential(
+                [
+                    Conv2D(20, kernel_size=5, padding="same", input_shape=(1, 28, 28)),
+                    Activation("relu"),
+                    MaxPooling2D(pool_size=(2, 2), strides=(2, 2)),
+                    Conv2D(50, kernel_size=5, padding="same"),
+                    Activation("relu"),
+                    MaxPooling2D(pool_size=(2, 2), strides=(2, 2)),
+                    Flatten(),
+                    Dense(500),
+                    Activation("relu"),
+                    Dense(10),
+                    Activation("softmax"),
+                ],
+                name="lenet",
+            )
+
     return lenet()
 
 
@@ -58,14 +70,20 @@ def train_digit_classifier(epochs=2, batch_size=128, device="cpu", verbose=1, li
     accuracy)."""
     from .. import backend
     from ..datasets import mnist
+
     (x, y), (xt, yt) = mnist.load_data()
     if limit is not None:
         x, y = x[:limit], y[:limit]
     backend.seed(seed)
     model = _lenet().to(device)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit((x[:, None] / 255.0).astype(np.float32), y.astype(np.int64), batch_size=batch_size,
-              epochs=epochs, verbose=verbose)
+    model.fit(
+        (x[:, None] / 255.0).astype(np.float32),
+        y.astype(np.int64),
+        batch_size=batch_size,
+        epochs=epochs,
+        verbose=verbose,
+    )
     probs = predict_probs(model, (xt[:, None] / 255.0).astype(np.float32))
     return model, float((probs.argmax(1) == yt).mean())
 
@@ -76,6 +94,7 @@ def digit_classifier(path=None, device="cpu", epochs=2, verbose=1, retrain=False
     with ``source_file`` (the path it lives in) for the run records."""
     from ..models import load_model
     from ..models.saving import ModelFileError
+
     path = Path(path) if path is not None else classifier_path()
     if path.is_file() and not retrain:
         try:
@@ -106,8 +125,10 @@ def _check_images(images, who):
     if a.ndim != 4 or a.shape[1:] != (1, 28, 28):
         raise ValueError(f"{who}: expected images (N, 1, 28, 28) in [0, 1], got shape {a.shape}")
     if a.size and (a.min() < -1e-6 or a.max() > 1 + 1e-6):
-        raise ValueError(f"{who}: images must be scaled to [0, 1] (got range [{a.min():.3g}, "
-                         f"{a.max():.3g}]); use to_unit() for a tanh generator's output")
+        raise ValueError(
+            f"{who}: images must be scaled to [0, 1] (got range [{a.min():.3g}, "
+            f"{a.max():.3g}]); use to_unit() for a tanh generator's output"
+        )
     return a.astype(np.float32, copy=False)
 
 
@@ -120,7 +141,9 @@ def _feature_depth(classifier):
     """Index of the last layer with weights (the output layer): the features are its input."""
     with_weights = [i for i, layer in enumerate(classifier.layers) if layer.weights]
     if len(with_weights) < 2:
-        raise ValueError(f"penultimate_features: {classifier.name} has no hidden layer with weights")
+        raise ValueError(
+            f"penultimate_features: {classifier.name} has no hidden layer with weights"
+        )
     return with_weights[-1]
 
 
@@ -131,7 +154,7 @@ def penultimate_features(classifier, images, batch_size=500):
     out = []
     with no_grad():
         for start in range(0, len(images), batch_size):
-            h = to_device(images[start:start + batch_size], classifier.device)
+            h = to_device(images[start : start + batch_size], classifier.device)
             for layer in classifier.layers[:depth]:
                 h = layer(h, training=False)
             out.append(asnumpy(h.data).reshape(len(h.data), -1).astype(np.float64))
@@ -142,7 +165,9 @@ def confident_share(probs, threshold=0.9):
     """Fraction of rows whose largest probability is >= threshold."""
     probs = np.asarray(probs)
     if probs.ndim != 2 or len(probs) == 0:
-        raise ValueError(f"confident_share: expected probabilities (N, classes), got shape {probs.shape}")
+        raise ValueError(
+            f"confident_share: expected probabilities (N, classes), got shape {probs.shape}"
+        )
     return float((probs.max(axis=1) >= threshold).mean())
 
 
@@ -150,7 +175,9 @@ def class_shares(probs, num_classes=None):
     """Fraction of rows whose argmax is each class: (num_classes,) summing to 1."""
     probs = np.asarray(probs)
     if probs.ndim != 2 or len(probs) == 0:
-        raise ValueError(f"class_shares: expected probabilities (N, classes), got shape {probs.shape}")
+        raise ValueError(
+            f"class_shares: expected probabilities (N, classes), got shape {probs.shape}"
+        )
     k = num_classes or probs.shape[1]
     return np.bincount(probs.argmax(axis=1), minlength=k)[:k] / len(probs)
 
@@ -172,10 +199,15 @@ def frechet_distance(a, b):
     mu_a, s_a = a if isinstance(a, tuple) else feature_stats(a)
     mu_b, s_b = b if isinstance(b, tuple) else feature_stats(b)
     mu_a, mu_b = np.asarray(mu_a, np.float64), np.asarray(mu_b, np.float64)
-    s_a, s_b = np.atleast_2d(np.asarray(s_a, np.float64)), np.atleast_2d(np.asarray(s_b, np.float64))
+    s_a, s_b = (
+        np.atleast_2d(np.asarray(s_a, np.float64)),
+        np.atleast_2d(np.asarray(s_b, np.float64)),
+    )
     if mu_a.shape != mu_b.shape or s_a.shape != s_b.shape or s_a.shape != (mu_a.size, mu_a.size):
-        raise ValueError(f"frechet_distance: mismatched shapes: means {mu_a.shape} and {mu_b.shape}, "
-                         f"covariances {s_a.shape} and {s_b.shape}")
+        raise ValueError(
+            f"frechet_distance: mismatched shapes: means {mu_a.shape} and {mu_b.shape}, "
+            f"covariances {s_a.shape} and {s_b.shape}"
+        )
     w, v = np.linalg.eigh((s_a + s_a.T) / 2)
     root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     m = root_a @ s_b @ root_a
@@ -188,7 +220,7 @@ def real_halves(real, seed=0):
     """Two disjoint halves of the real images, split at random with ``seed``."""
     order = np.random.default_rng(seed).permutation(len(real))
     half = len(real) // 2
-    return real[order[:half]], real[order[half:2 * half]]
+    return real[order[:half]], real[order[half : 2 * half]]
 
 
 def quality_report(classifier, generated, real, threshold=0.9, floor=0.05, seed=0):
@@ -199,7 +231,7 @@ def quality_report(classifier, generated, real, threshold=0.9, floor=0.05, seed=
     generated = _check_images(generated, "quality_report")
     real = _check_images(real, "quality_report")
     a, b = real_halves(real, seed)
-    gen = generated[:len(b)]
+    gen = generated[: len(b)]
     probs = predict_probs(classifier, generated)
     shares = class_shares(probs, 10)
     stats_b = feature_stats(penultimate_features(classifier, b))
@@ -212,7 +244,9 @@ def quality_report(classifier, generated, real, threshold=0.9, floor=0.05, seed=
         "every_digit_at_least": floor,
         "every_digit_present": bool(shares.min() >= floor),
         "fid": frechet_distance(feature_stats(penultimate_features(classifier, gen)), stats_b),
-        "fid_real_halves": frechet_distance(feature_stats(penultimate_features(classifier, a)), stats_b),
+        "fid_real_halves": frechet_distance(
+            feature_stats(penultimate_features(classifier, a)), stats_b
+        ),
         "fid_samples": [int(len(gen)), int(len(b))],
         "real_confident_share": confident_share(predict_probs(classifier, b), threshold),
     }

@@ -1,16 +1,33 @@
 """Keras-style layers on the tinynet engine; images are channels-first (N, C, H, W).
 
-    from tinynet.layers import Dense, Conv2D, MaxPooling2D, Flatten, Activation
-    layer = Dense(10, activation="softmax", input_shape=(784,))
-    y = layer(x)                    # x (N, 784) Tensor or array -> Tensor (N, 10)
+from tinynet.layers import Dense, Conv2D, MaxPooling2D, Flatten, Activation
+layer = Dense(10, activation="softmax", input_shape=(784,))
+y = layer(x)                    # x (N, 784) Tensor or array -> Tensor (N, 10)
 """
+
 from .base import Layer, functional_call, reset_names
-from .core import Activation, Dense, Dropout, Flatten, LeakyReLU, Reshape
 from .conv import Conv2D, Conv2DTranspose, Convolution2D, UpSampling2D
+from .core import Activation, Dense, Dropout, Flatten, LeakyReLU, Reshape
+from .norm import BatchNormalization
 from .padding import ZeroPadding2D
 from .pooling import AveragePooling2D, MaxPooling2D
-from .norm import BatchNormalization
 
-__all__ = ["Layer", "Dense", "Activation", "Dropout", "Flatten", "Reshape", "LeakyReLU", "Conv2D",
-           "Convolution2D", "Conv2DTranspose", "UpSampling2D", "ZeroPadding2D", "MaxPooling2D",
-           "AveragePooling2D", "BatchNormalization", "functional_call", "reset_names"]
+__all__ = [
+    "Layer",
+    "Dense",
+    "Activation",
+    "Dropout",
+    "Flatten",
+    "Reshape",
+    "LeakyReLU",
+    "Conv2D",
+    "Convolution2D",
+    "Conv2DTranspose",
+    "UpSampling2D",
+    "ZeroPadding2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "BatchNormalization",
+    "functional_call",
+    "reset_names",
+]

@@ -1,4 +1,5 @@
 """Activation functions by Keras name: Tensor -> Tensor of the same shape."""
+
 from .. import functional as F
 
 FUNCTIONS = {
@@ -19,8 +20,9 @@ def get(activation, who):
     if isinstance(activation, str):
         key = activation.lower()
         if key not in FUNCTIONS:
-            raise ValueError(f"{who}: unknown activation {activation!r}; known: "
-                             + ", ".join(sorted(FUNCTIONS)))
+            raise ValueError(
+                f"{who}: unknown activation {activation!r}; known: " + ", ".join(sorted(FUNCTIONS))
+            )
         return key, FUNCTIONS[key]
     if callable(activation):
         return getattr(activation, "__name__", "custom"), activation
@@ -30,8 +32,10 @@ def get(activation, who):
 def serialize(name, fn, who):
     if name in FUNCTIONS and FUNCTIONS[name] is fn:
         return name
-    raise ValueError(f"{who}: cannot save a custom activation function ({name}); use one of "
-                     + ", ".join(sorted(FUNCTIONS)))
+    raise ValueError(
+        f"{who}: cannot save a custom activation function ({name}); use one of "
+        + ", ".join(sorted(FUNCTIONS))
+    )
 
 
 class ActivationMixin:

@@ -10,13 +10,14 @@ the weights; ``layer(x, training)`` maps a Tensor (N, *input_shape) to a Tensor
     call(x, training)                  the forward pass on Tensors
     get_config()                       constructor arguments, JSON-able, for model files
 """
+
 import re
 
 import numpy as np
 
-from . import initializers
 from ..autograd import Tensor
 from ..backend import asnumpy, device_of, to_device
+from . import initializers
 from .hooks import RemovableHandle
 
 _name_counts = {}
@@ -45,11 +46,18 @@ def layer_class(class_name):
     try:
         return _REGISTRY[class_name]
     except KeyError:
-        raise ValueError(f"unknown layer class {class_name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise ValueError(
+            f"unknown layer class {class_name!r}; known: {', '.join(sorted(_REGISTRY))}"
+        ) from None
 
 
 def shape_str(shape):
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    return (
+        "("
+        + ", ".join("None" if d is None else str(d) for d in shape)
+        + ("," if len(shape) == 1 else "")
+        + ")"
+    )
 
 
 class Layer:
@@ -61,11 +69,21 @@ class Layer:
         super().__init_subclass__(**kwargs)
         _REGISTRY[cls.__name__] = cls
 
-    def __init__(self, name=None, trainable=True, input_shape=None, batch_input_shape=None,
-                 input_dim=None, dtype=None, **unknown):
+    def __init__(
+        self,
+        name=None,
+        trainable=True,
+        input_shape=None,
+        batch_input_shape=None,
+        input_dim=None,
+        dtype=None,
+        **unknown,
+    ):
         kind = type(self).__name__
         if unknown:
-            raise TypeError(f"{kind}: unexpected keyword argument(s) {', '.join(map(repr, unknown))}")
+            raise TypeError(
+                f"{kind}: unexpected keyword argument(s) {', '.join(map(repr, unknown))}"
+            )
         if input_shape is None and batch_input_shape is not None:
             input_shape = tuple(batch_input_shape)[1:]
         if input_shape is None and input_dim is not None:
@@ -92,8 +110,10 @@ class Layer:
                 self.cast(dtype)
             return self
         if self.declared_input_shape is not None and input_shape != self.declared_input_shape:
-            raise ValueError(f"{self.describe()}: declared input_shape={shape_str(self.declared_input_shape)} "
-                             f"but the layer before it gives {shape_str(input_shape)}")
+            raise ValueError(
+                f"{self.describe()}: declared input_shape={shape_str(self.declared_input_shape)} "
+                f"but the layer before it gives {shape_str(input_shape)}"
+            )
         self.dtype = np.dtype(dtype if dtype is not None else (self.dtype or "float32"))
         self.output_shape = tuple(self.compute_output_shape(input_shape))
         self.create_weights(input_shape)
@@ -111,8 +131,11 @@ class Layer:
         ``self.<name>`` and return it."""
         init = initializers.get(initializer)
         data = init(shape, self.dtype, fans) if fans is not None else init(shape, self.dtype)
-        t = Tensor(np.ascontiguousarray(data, dtype=self.dtype),
-                   requires_grad=trainable and self._trainable, name=f"{self.name}/{name}")
+        t = Tensor(
+            np.ascontiguousarray(data, dtype=self.dtype),
+            requires_grad=trainable and self._trainable,
+            name=f"{self.name}/{name}",
+        )
         self._weights.append(t)
         self._weight_trainable.append(trainable)
         self._weight_names.append(name)
@@ -129,8 +152,10 @@ class Layer:
         """Call ``fn(layer, inputs, output)`` after each forward pass (inputs: a tuple of Tensors);
         a non-None result replaces the output. Returns a handle whose ``remove()`` unregisters it."""
         if not callable(fn):
-            raise TypeError(f"{self.describe()}.register_forward_hook: expected a callable, got "
-                            f"{type(fn).__name__}")
+            raise TypeError(
+                f"{self.describe()}.register_forward_hook: expected a callable, got "
+                f"{type(fn).__name__}"
+            )
         return RemovableHandle(self._forward_hooks, fn)
 
     def run_forward_hooks(self, x, out):
@@ -146,13 +171,19 @@ class Layer:
         if not isinstance(x, Tensor):
             x = Tensor(x)
         if not self.built:
-            self.build(x.shape[1:], self.dtype if self.dtype is not None
-                       else (x.dtype if x.dtype.kind == "f" else None))
+            self.build(
+                x.shape[1:],
+                self.dtype
+                if self.dtype is not None
+                else (x.dtype if x.dtype.kind == "f" else None),
+            )
         elif x.shape[1:] != self.input_shape:
             raise self.shape_error(x.shape[1:])
         if self._weights and x.dtype != self.dtype:
-            raise TypeError(f"{self.describe()}: input has dtype {x.dtype} but the layer's weights are "
-                            f"{self.dtype}; convert the input (x.astype('{self.dtype}'))")
+            raise TypeError(
+                f"{self.describe()}: input has dtype {x.dtype} but the layer's weights are "
+                f"{self.dtype}; convert the input (x.astype('{self.dtype}'))"
+            )
         return x
 
     def call(self, x, training=False):
@@ -169,8 +200,10 @@ class Layer:
         raise NotImplementedError(f"{self.describe()} has no separable output activation")
 
     def shape_error(self, received):
-        return ValueError(f"{self.describe()}: expected input shape {shape_str((None,) + tuple(self.input_shape))}, "
-                          f"received input with shape {shape_str((None,) + tuple(received))}")
+        return ValueError(
+            f"{self.describe()}: expected input shape {shape_str((None,) + tuple(self.input_shape))}, "
+            f"received input with shape {shape_str((None,) + tuple(received))}"
+        )
 
     def describe(self):
         return f"layer {self.name!r} ({type(self).__name__})"
@@ -217,11 +250,15 @@ class Layer:
         weights = self.weights
         values = list(values)
         if len(values) != len(weights):
-            raise ValueError(f"{self.describe()}.set_weights: expected {len(weights)} arrays, got {len(values)}")
+            raise ValueError(
+                f"{self.describe()}.set_weights: expected {len(weights)} arrays, got {len(values)}"
+            )
         for w, v, name in zip(weights, values, self.weight_names()):
             if tuple(v.shape) != w.shape:
-                raise ValueError(f"{self.describe()}.set_weights: {name} has shape {w.shape}, got an "
-                                 f"array of shape {tuple(v.shape)}")
+                raise ValueError(
+                    f"{self.describe()}.set_weights: {name} has shape {w.shape}, got an "
+                    f"array of shape {tuple(v.shape)}"
+                )
         for w, v in zip(weights, values):
             w.data[...] = to_device(v, device_of(w.data))
 
@@ -257,7 +294,11 @@ class Layer:
         return cls(**config)
 
     def __repr__(self):
-        shape = "" if not self.built else f", {shape_str(self.input_shape)} -> {shape_str(self.output_shape)}"
+        shape = (
+            ""
+            if not self.built
+            else f", {shape_str(self.input_shape)} -> {shape_str(self.output_shape)}"
+        )
         return f"<{type(self).__name__} {self.name!r}{shape}>"
 
 
@@ -268,7 +309,9 @@ def set_trainable_grads(layers, params=None):
     BatchNormalization whose gamma and beta are constants keeps its moving statistics.
     Returns ``params`` as a list (what an optimizer should step)."""
     layers = list(layers)
-    params = [w for layer in layers for w in layer.trainable_weights] if params is None else list(params)
+    params = (
+        [w for layer in layers for w in layer.trainable_weights] if params is None else list(params)
+    )
     ids = {id(p) for p in params}
     for layer in layers:
         for w in layer.weights:
@@ -294,7 +337,9 @@ def functional_call(layer, weights, x, training=False):
     ``layer.weights``): lets ``tinynet.gradcheck.check_grad`` differentiate in the weights."""
     originals = list(layer._weights)
     if len(weights) != len(originals):
-        raise ValueError(f"functional_call: {layer.describe()} has {len(originals)} weights, got {len(weights)}")
+        raise ValueError(
+            f"functional_call: {layer.describe()} has {len(originals)} weights, got {len(weights)}"
+        )
     _rebind(layer, weights)
     try:
         return layer(x, training)

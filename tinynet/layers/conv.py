@@ -4,40 +4,67 @@ Conv2D: (N, C, H, W) -> (N, filters, H', W'), kernel (filters, C, kh, kw), H' = 
 'same' and (H - kh) // s + 1 for 'valid'. Keras 1 spellings: ``Conv2D(64, 5, 5,
 border_mode='same', subsample=(2, 2), init=..., nb_filter=...)``.
 """
+
 from .. import functional as F
-from . import initializers
 from ..functional._args import pair
-from .activations import ActivationMixin
 from ..legacy import legacy_kwargs, warn_legacy
+from . import initializers
+from .activations import ActivationMixin
 from .base import Layer, shape_str
 from .core import _channels_first
 from .padding import conv_pads, pad2d
 
-_KERAS1 = {"nb_filter": "filters", "border_mode": "padding", "subsample": "strides",
-           "init": "kernel_initializer", "bias": "use_bias"}
+_KERAS1 = {
+    "nb_filter": "filters",
+    "border_mode": "padding",
+    "subsample": "strides",
+    "init": "kernel_initializer",
+    "bias": "use_bias",
+}
 
 
 def _check_image_shape(layer, input_shape):
     if len(input_shape) != 3:
-        raise ValueError(f"{layer.describe()}: expects images (C, H, W), i.e. input of shape "
-                         f"(None, C, H, W); received input shape {shape_str((None,) + tuple(input_shape))}")
+        raise ValueError(
+            f"{layer.describe()}: expects images (C, H, W), i.e. input of shape "
+            f"(None, C, H, W); received input shape {shape_str((None,) + tuple(input_shape))}"
+        )
 
 
 class _ConvBase(ActivationMixin, Layer):
     """Shared argument handling of Conv2D and Conv2DTranspose."""
+
     keras1 = _KERAS1
 
-    def __init__(self, filters=None, kernel_size=None, *legacy_args, strides=(1, 1), padding="valid",
-                 data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        filters=None,
+        kernel_size=None,
+        *legacy_args,
+        strides=(1, 1),
+        padding="valid",
+        data_format=None,
+        dilation_rate=(1, 1),
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         kind = type(self).__name__
         notes = kwargs.pop("_legacy_notes", [])
         nb_row, nb_col = kwargs.pop("nb_row", None), kwargs.pop("nb_col", None)
         if legacy_args:  # Keras 1: Conv2D(filters, nb_row, nb_col, ...)
-            if len(legacy_args) != 1 or not isinstance(legacy_args[0], int) or not isinstance(kernel_size, int):
-                raise TypeError(f"{kind}: expected Conv2D(filters, kernel_size, strides=..., ...) or the "
-                                f"Keras 1 form Conv2D(filters, nb_row, nb_col, ...); got extra positional "
-                                f"arguments {legacy_args!r}")
+            if (
+                len(legacy_args) != 1
+                or not isinstance(legacy_args[0], int)
+                or not isinstance(kernel_size, int)
+            ):
+                raise TypeError(
+                    f"{kind}: expected Conv2D(filters, kernel_size, strides=..., ...) or the "
+                    f"Keras 1 form Conv2D(filters, nb_row, nb_col, ...); got extra positional "
+                    f"arguments {legacy_args!r}"
+                )
             nb_row, nb_col = kernel_size, legacy_args[0]
             kernel_size = None
         if nb_row is not None or nb_col is not None:
@@ -54,7 +81,9 @@ class _ConvBase(ActivationMixin, Layer):
         super().__init__(**kwargs)
         _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
         if pair(dilation_rate, "dilation_rate", op=kind) != (1, 1):
-            raise ValueError(f"{kind}: dilation_rate other than 1 is not supported, got {dilation_rate!r}")
+            raise ValueError(
+                f"{kind}: dilation_rate other than 1 is not supported, got {dilation_rate!r}"
+            )
         if not isinstance(filters, int) or filters < 1:
             raise ValueError(f"{kind}: filters must be a positive int, got {filters!r}")
         if kernel_size is None:
@@ -69,11 +98,17 @@ class _ConvBase(ActivationMixin, Layer):
         self._set_activation(activation)
 
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
-                "strides": list(self.strides), "padding": self.padding,
-                "activation": self.activation_config(), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+            "activation": self.activation_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
 
 
 class Conv2D(_ConvBase):
@@ -83,13 +118,18 @@ class Conv2D(_ConvBase):
         _check_image_shape(self, input_shape)
         C, H, W = input_shape
         pads = conv_pads(self.padding, (H, W), self.kernel_size, self.strides, self.describe())
-        out = [(n + sum(p) - k) // s + 1 for n, p, k, s in zip((H, W), pads, self.kernel_size, self.strides)]
+        out = [
+            (n + sum(p) - k) // s + 1
+            for n, p, k, s in zip((H, W), pads, self.kernel_size, self.strides)
+        ]
         if min(out) < 1:
-            raise ValueError(f"{self.describe()}: kernel {self.kernel_size[0]}x{self.kernel_size[1]} "
-                             f"does not fit input {H}x{W} with padding '{self.padding}' (input shape "
-                             f"{shape_str((None,) + tuple(input_shape))})")
-        (t, b), (l, r) = pads
-        self._symmetric = t == b and l == r
+            raise ValueError(
+                f"{self.describe()}: kernel {self.kernel_size[0]}x{self.kernel_size[1]} "
+                f"does not fit input {H}x{W} with padding '{self.padding}' (input shape "
+                f"{shape_str((None,) + tuple(input_shape))})"
+            )
+        (top, bottom), (left, right) = pads
+        self._symmetric = top == bottom and left == right
         self._pads = pads
         return self.filters, out[0], out[1]
 
@@ -119,12 +159,18 @@ class Conv2DTranspose(_ConvBase):
 
     def __init__(self, filters=None, kernel_size=None, *args, output_padding=None, **kwargs):
         super().__init__(filters, kernel_size, *args, **kwargs)
-        self.output_padding = (None if output_padding is None
-                               else pair(output_padding, "output_padding", op="Conv2DTranspose"))
+        self.output_padding = (
+            None
+            if output_padding is None
+            else pair(output_padding, "output_padding", op="Conv2DTranspose")
+        )
         if self.output_padding is not None and any(
-                not 0 <= p < s for p, s in zip(self.output_padding, self.strides)):
-            raise ValueError(f"Conv2DTranspose: output_padding {self.output_padding} must be "
-                             f"non-negative and smaller than strides {self.strides}")
+            not 0 <= p < s for p, s in zip(self.output_padding, self.strides)
+        ):
+            raise ValueError(
+                f"Conv2DTranspose: output_padding {self.output_padding} must be "
+                f"non-negative and smaller than strides {self.strides}"
+            )
 
     def _geometry(self, n, k, s, op):
         """(padding, output_padding, crop-to length) for F.conv2d_transpose along one axis."""
@@ -141,22 +187,35 @@ class Conv2DTranspose(_ConvBase):
         _check_image_shape(self, input_shape)
         C, H, W = input_shape
         ops = self.output_padding or (None, None)
-        geo = [self._geometry(n, k, s, op) for n, k, s, op in zip((H, W), self.kernel_size, self.strides, ops)]
+        geo = [
+            self._geometry(n, k, s, op)
+            for n, k, s, op in zip((H, W), self.kernel_size, self.strides, ops)
+        ]
         if min(g[2] for g in geo) < 1:
-            raise ValueError(f"{self.describe()}: no output for input shape "
-                             f"{shape_str((None,) + tuple(input_shape))}")
+            raise ValueError(
+                f"{self.describe()}: no output for input shape "
+                f"{shape_str((None,) + tuple(input_shape))}"
+            )
         self._pad = (geo[0][0], geo[1][0])
         self._out_pad = (geo[0][1], geo[1][1])
         self._out = (geo[0][2], geo[1][2])
-        self._crop = any((n - 1) * s - 2 * p + k + op != o for n, s, p, k, op, o in
-                         zip((H, W), self.strides, self._pad, self.kernel_size, self._out_pad, self._out))
+        self._crop = any(
+            (n - 1) * s - 2 * p + k + op != o
+            for n, s, p, k, op, o in zip(
+                (H, W), self.strides, self._pad, self.kernel_size, self._out_pad, self._out
+            )
+        )
         return self.filters, self._out[0], self._out[1]
 
     def create_weights(self, input_shape):
         kh, kw = self.kernel_size
         c_in = input_shape[0]
-        self.add_weight("kernel", (c_in, self.filters, kh, kw), self.kernel_initializer,
-                        fans=(self.filters * kh * kw, c_in * kh * kw))
+        self.add_weight(
+            "kernel",
+            (c_in, self.filters, kh, kw),
+            self.kernel_initializer,
+            fans=(self.filters * kh * kw, c_in * kh * kw),
+        )
         if self.use_bias:
             self.add_weight("bias", (self.filters,), self.bias_initializer)
 
@@ -164,7 +223,7 @@ class Conv2DTranspose(_ConvBase):
         b = self.bias if self.use_bias else None
         y = F.conv2d_transpose(x, self.kernel, b, self.strides, self._pad, self._out_pad)
         if self._crop:
-            y = y[:, :, :self._out[0], :self._out[1]]
+            y = y[:, :, : self._out[0], : self._out[1]]
         return y
 
     def get_config(self):
@@ -182,7 +241,9 @@ class UpSampling2D(Layer):
         super().__init__(**kwargs)
         _channels_first("UpSampling2D", data_format if dim_ordering is None else dim_ordering)
         if interpolation != "nearest":
-            raise ValueError(f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}")
+            raise ValueError(
+                f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}"
+            )
         self.size = pair(size, "size", op="UpSampling2D")
 
     def compute_output_shape(self, input_shape):

@@ -1,10 +1,13 @@
 """Dense, Activation, Dropout, Flatten, Reshape, LeakyReLU."""
+
 import numpy as np
 
 from .. import functional as F
-from . import initializers
-from .activations import ActivationMixin, get as get_activation, serialize as serialize_activation
 from ..legacy import legacy_kwargs, warn_legacy
+from . import initializers
+from .activations import ActivationMixin
+from .activations import get as get_activation
+from .activations import serialize as serialize_activation
 from .base import Layer, shape_str
 
 
@@ -12,11 +15,19 @@ class Dense(ActivationMixin, Layer):
     """Fully connected: (N, ..., in) -> (N, ..., units), y = activation(x @ kernel + bias), kernel
     (in, units). Keras 1: ``Dense(output_dim=..., input_dim=..., init=...)``."""
 
-    def __init__(self, units=None, activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        units=None,
+        activation=None,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         notes = []
-        kwargs = legacy_kwargs(kwargs, {"output_dim": "units", "init": "kernel_initializer",
-                                        "bias": "use_bias"}, notes)
+        kwargs = legacy_kwargs(
+            kwargs, {"output_dim": "units", "init": "kernel_initializer", "bias": "use_bias"}, notes
+        )
         warn_legacy("Dense", notes)
         units = kwargs.pop("units", units)
         kernel_initializer = kwargs.pop("kernel_initializer", kernel_initializer)
@@ -46,10 +57,14 @@ class Dense(ActivationMixin, Layer):
         return y.reshape(*lead, self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "activation": self.activation_config(),
-                "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer)}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "activation": self.activation_config(),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+        }
 
 
 class Activation(Layer):
@@ -71,8 +86,12 @@ class Activation(Layer):
         return self.check_input(x)
 
     def get_config(self):
-        return {**super().get_config(),
-                "activation": serialize_activation(self.activation_name, self.activation_fn, self.describe())}
+        return {
+            **super().get_config(),
+            "activation": serialize_activation(
+                self.activation_name, self.activation_fn, self.describe()
+            ),
+        }
 
 
 class LeakyReLU(Layer):
@@ -102,8 +121,10 @@ class Dropout(Layer):
         if rate is None or not 0 <= float(rate) < 1:
             raise ValueError(f"Dropout: rate must be in [0, 1), got {rate!r}")
         if noise_shape is not None or seed is not None:
-            raise ValueError("Dropout: noise_shape and seed are not supported (seed the whole run "
-                             "with tinynet.seed(n))")
+            raise ValueError(
+                "Dropout: noise_shape and seed are not supported (seed the whole run "
+                "with tinynet.seed(n))"
+            )
         self.rate = float(rate)
 
     def call(self, x, training=False):
@@ -133,18 +154,24 @@ class Reshape(Layer):
     def __init__(self, target_shape, **kwargs):
         super().__init__(**kwargs)
         self.target_shape = tuple(int(d) for d in target_shape)
-        if sum(d == -1 for d in self.target_shape) > 1 or any(d == 0 or d < -1 for d in self.target_shape):
-            raise ValueError(f"Reshape: target_shape may hold positive sizes and at most one -1, "
-                             f"got {shape_str(self.target_shape)}")
+        if sum(d == -1 for d in self.target_shape) > 1 or any(
+            d == 0 or d < -1 for d in self.target_shape
+        ):
+            raise ValueError(
+                f"Reshape: target_shape may hold positive sizes and at most one -1, "
+                f"got {shape_str(self.target_shape)}"
+            )
 
     def compute_output_shape(self, input_shape):
         n = int(np.prod(input_shape))
         known = int(np.prod([d for d in self.target_shape if d != -1]))
         shape = tuple(n // known if d == -1 else d for d in self.target_shape)
         if int(np.prod(shape)) != n:
-            raise ValueError(f"layer {self.name!r} (Reshape): cannot reshape input of shape "
-                             f"{shape_str((None,) + tuple(input_shape))} ({n} values per sample) "
-                             f"into target shape {shape_str((None,) + self.target_shape)}")
+            raise ValueError(
+                f"layer {self.name!r} (Reshape): cannot reshape input of shape "
+                f"{shape_str((None,) + tuple(input_shape))} ({n} values per sample) "
+                f"into target shape {shape_str((None,) + self.target_shape)}"
+            )
         return shape
 
     def call(self, x, training=False):
@@ -156,5 +183,7 @@ class Reshape(Layer):
 
 def _channels_first(who, data_format):
     if data_format not in (None, "channels_first", "th"):
-        raise ValueError(f"{who}: tinynet is channels-first (N, C, H, W); data_format "
-                         f"{data_format!r} is not supported")
+        raise ValueError(
+            f"{who}: tinynet is channels-first (N, C, H, W); data_format "
+            f"{data_format!r} is not supported"
+        )

@@ -1,4 +1,5 @@
 """Handles returned by ``register_*_hook``: ``handle.remove()`` takes the hook away again."""
+
 import itertools
 
 _ids = itertools.count()

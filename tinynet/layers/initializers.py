@@ -9,6 +9,7 @@ laid out differently (Conv2DTranspose) passes ``fans=(fan_in, fan_out)`` itself.
 ``tinynet.seed(n)`` makes every initialization that follows deterministic. Arrays are made on the
 CPU; a model moves them with ``model.to("gpu")``.
 """
+
 import math
 
 import numpy as np
@@ -111,10 +112,14 @@ class VarianceScaling(Initializer):
 
     def __init__(self, scale=1.0, mode="fan_in", distribution="normal"):
         if mode not in ("fan_in", "fan_out", "fan_avg"):
-            raise ValueError(f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+            raise ValueError(
+                f"VarianceScaling: mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}"
+            )
         if distribution not in ("normal", "uniform", "untruncated_normal"):
-            raise ValueError(f"VarianceScaling: distribution must be 'normal', 'uniform' or "
-                             f"'untruncated_normal', got {distribution!r}")
+            raise ValueError(
+                f"VarianceScaling: distribution must be 'normal', 'uniform' or "
+                f"'untruncated_normal', got {distribution!r}"
+            )
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
 
     def sample(self, shape, fans):
@@ -176,16 +181,38 @@ def lecun_uniform():
 
 
 _BY_NAME = {
-    "zeros": Zeros, "zero": Zeros, "ones": Ones, "one": Ones, "constant": Constant,
-    "randomnormal": RandomNormal, "normal": RandomNormal, "randomuniform": RandomUniform,
-    "uniform": RandomUniform, "truncatednormal": TruncatedNormal,
-    "variancescaling": VarianceScaling, "orthogonal": Orthogonal,
-    "glorotuniform": glorot_uniform, "glorotnormal": glorot_normal,
-    "henormal": he_normal, "heuniform": he_uniform,
-    "lecunnormal": lecun_normal, "lecununiform": lecun_uniform,
+    "zeros": Zeros,
+    "zero": Zeros,
+    "ones": Ones,
+    "one": Ones,
+    "constant": Constant,
+    "randomnormal": RandomNormal,
+    "normal": RandomNormal,
+    "randomuniform": RandomUniform,
+    "uniform": RandomUniform,
+    "truncatednormal": TruncatedNormal,
+    "variancescaling": VarianceScaling,
+    "orthogonal": Orthogonal,
+    "glorotuniform": glorot_uniform,
+    "glorotnormal": glorot_normal,
+    "henormal": he_normal,
+    "heuniform": he_uniform,
+    "lecunnormal": lecun_normal,
+    "lecununiform": lecun_uniform,
 }
-_CLASSES = {cls.__name__: cls for cls in (Zeros, Ones, Constant, RandomNormal, RandomUniform,
-                                          TruncatedNormal, VarianceScaling, Orthogonal)}
+_CLASSES = {
+    cls.__name__: cls
+    for cls in (
+        Zeros,
+        Ones,
+        Constant,
+        RandomNormal,
+        RandomUniform,
+        TruncatedNormal,
+        VarianceScaling,
+        Orthogonal,
+    )
+}
 
 
 def get(identifier):
@@ -201,18 +228,24 @@ def get(identifier):
     if isinstance(identifier, str):
         make = _BY_NAME.get(identifier.lower().replace("_", ""))
         if make is None:
-            raise ValueError(f"initializers.get: unknown initializer {identifier!r}; known: "
-                             + ", ".join(sorted(_BY_NAME)))
+            raise ValueError(
+                f"initializers.get: unknown initializer {identifier!r}; known: "
+                + ", ".join(sorted(_BY_NAME))
+            )
         return make()
     if callable(identifier):
         return identifier
-    raise TypeError(f"initializers.get: expected a name, config dict or Initializer, got "
-                    f"{type(identifier).__name__}")
+    raise TypeError(
+        f"initializers.get: expected a name, config dict or Initializer, got "
+        f"{type(identifier).__name__}"
+    )
 
 
 def serialize(init):
     """A JSON-able description of an initializer, for model files."""
     if isinstance(init, Initializer):
         return {"class_name": type(init).__name__, "config": init.get_config()}
-    raise TypeError(f"initializers.serialize: cannot save the custom initializer {init!r}; use "
-                    f"one of tinynet.initializers")
+    raise TypeError(
+        f"initializers.serialize: cannot save the custom initializer {init!r}; use "
+        f"one of tinynet.initializers"
+    )

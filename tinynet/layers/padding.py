@@ -1,4 +1,5 @@
 """Keras's 'same' padding (possibly asymmetric) and ZeroPadding2D, on the op F.pad2d."""
+
 import math
 
 from ..functional.shape import pad2d
@@ -35,16 +36,20 @@ class ZeroPadding2D(Layer):
             padding = ((padding[0], padding[0]), (padding[1], padding[1]))
         self.padding = tuple(tuple(int(v) for v in p) for p in padding)
         if len(self.padding) != 2 or any(len(p) != 2 or min(p) < 0 for p in self.padding):
-            raise ValueError(f"ZeroPadding2D: padding must be an int, a pair or a pair of pairs of "
-                             f"non-negative ints, got {padding!r}")
+            raise ValueError(
+                f"ZeroPadding2D: padding must be an int, a pair or a pair of pairs of "
+                f"non-negative ints, got {padding!r}"
+            )
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"{self.describe()}: expects images (C, H, W), received input shape "
-                             f"{(None,) + tuple(input_shape)}")
-        (t, b), (l, r) = self.padding
+            raise ValueError(
+                f"{self.describe()}: expects images (C, H, W), received input shape "
+                f"{(None,) + tuple(input_shape)}"
+            )
+        (top, bottom), (left, right) = self.padding
         C, H, W = input_shape
-        return C, H + t + b, W + l + r
+        return C, H + top + bottom, W + left + right
 
     def call(self, x, training=False):
         return pad2d(x, self.padding)

@@ -3,6 +3,7 @@
 H' = (H - pool_h) // s + 1 for 'valid' and ceil(H / s) for 'same' (Keras). 'same' pads like
 TensorFlow: the max ignores the padding, the average counts only real cells.
 """
+
 import numpy as np
 
 from .. import functional as F
@@ -32,21 +33,32 @@ class _Pooling2D(Layer):
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
-            raise ValueError(f"{self.describe()}: expects images (C, H, W), i.e. input of shape "
-                             f"(None, C, H, W); received input shape {shape_str((None,) + tuple(input_shape))}")
+            raise ValueError(
+                f"{self.describe()}: expects images (C, H, W), i.e. input of shape "
+                f"(None, C, H, W); received input shape {shape_str((None,) + tuple(input_shape))}"
+            )
         C, H, W = input_shape
         self._pads = conv_pads(self.padding, (H, W), self.pool_size, self.strides, self.describe())
-        out = [(n + sum(p) - k) // s + 1 for n, p, k, s in zip((H, W), self._pads, self.pool_size, self.strides)]
+        out = [
+            (n + sum(p) - k) // s + 1
+            for n, p, k, s in zip((H, W), self._pads, self.pool_size, self.strides)
+        ]
         if min(out) < 1:
-            raise ValueError(f"{self.describe()}: pool window {self.pool_size[0]}x{self.pool_size[1]} "
-                             f"is larger than the input {H}x{W} (input shape "
-                             f"{shape_str((None,) + tuple(input_shape))})")
+            raise ValueError(
+                f"{self.describe()}: pool window {self.pool_size[0]}x{self.pool_size[1]} "
+                f"is larger than the input {H}x{W} (input shape "
+                f"{shape_str((None,) + tuple(input_shape))})"
+            )
         self._padded = any(sum(p) for p in self._pads)
         return C, out[0], out[1]
 
     def get_config(self):
-        return {**super().get_config(), "pool_size": list(self.pool_size), "strides": list(self.strides),
-                "padding": self.padding}
+        return {
+            **super().get_config(),
+            "pool_size": list(self.pool_size),
+            "strides": list(self.strides),
+            "padding": self.padding,
+        }
 
 
 class MaxPooling2D(_Pooling2D):
@@ -70,8 +82,8 @@ class AveragePooling2D(_Pooling2D):
         cached = getattr(self, "_coverage_cache", None)
         if cached is None or cached[0] != key:
             ones = np.ones((1, 1) + tuple(x.shape[2:]), dtype=x.dtype)
-            (t, b), (l, r) = self._pads
-            ones = np.pad(ones, ((0, 0), (0, 0), (t, b), (l, r)))
+            (top, bottom), (left, right) = self._pads
+            ones = np.pad(ones, ((0, 0), (0, 0), (top, bottom), (left, right)))
             frac = F.avg_pool2d(ones, self.pool_size, self.strides).data
             cached = (key, xp.asarray((1 / frac).astype(x.dtype)))
             self._coverage_cache = cached

@@ -3,6 +3,7 @@ of layers) and model files (saving).
 
     from tinynet.models import Model, Sequential, load_model
 """
+
 from .model import Model
 from .saving import ModelFileError, load_model
 from .sequential import Sequential

@@ -6,6 +6,7 @@ finished epoch.
     model.fit(..., initial_epoch=checkpoint.epochs_done, callbacks=[timer, checkpoint])
     model, state = resume(out)          # (None, None) when there is no checkpoint
 """
+
 import json
 import os
 import time
@@ -67,9 +68,14 @@ class RunCheckpoint(Callback):
         self.total += self.timer.epoch_seconds[-1]
         self.dir.mkdir(parents=True, exist_ok=True)
         self.model.save(self.dir / "checkpoint.tnz")
-        state = {"epochs": epoch + 1, "history": self.history, "epoch_seconds": self.epoch_seconds,
-                 "train_seconds": self.train_seconds, "fit_seconds": self.total,
-                 "sessions": self.sessions}
+        state = {
+            "epochs": epoch + 1,
+            "history": self.history,
+            "epoch_seconds": self.epoch_seconds,
+            "train_seconds": self.train_seconds,
+            "fit_seconds": self.total,
+            "sessions": self.sessions,
+        }
         tmp = self.dir / "checkpoint.json.tmp"
         tmp.write_text(json.dumps(state))
         os.replace(tmp, self.dir / "checkpoint.json")

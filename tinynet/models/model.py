@@ -25,6 +25,7 @@ rescaled). ``trainable`` is read again at every step: ``model.trainable = False`
 every model that contains it. A subclass is registered by its class name, so model files find it
 (define it before calling load_model); its ``get_config`` returns its constructor arguments.
 """
+
 import warnings
 
 import numpy as np
@@ -57,7 +58,11 @@ class Model(Layer, Trainer):
         if tracked is not None and not key.startswith("_"):
             if isinstance(value, Layer) and value is not self:
                 tracked[key] = [value]
-            elif isinstance(value, (list, tuple)) and value and all(isinstance(v, Layer) for v in value):
+            elif (
+                isinstance(value, (list, tuple))
+                and value
+                and all(isinstance(v, Layer) for v in value)
+            ):
                 tracked[key] = list(value)
             else:
                 tracked.pop(key, None)
@@ -80,8 +85,10 @@ class Model(Layer, Trainer):
         if input_shape is None:
             input_shape = self.declared_input_shape or self.input_shape
             if input_shape is None:
-                raise ValueError(f"{self.name}: the input shape is unknown; give input_shape= or call "
-                                 f"build(input_shape), fit or predict")
+                raise ValueError(
+                    f"{self.name}: the input shape is unknown; give input_shape= or call "
+                    f"build(input_shape), fit or predict"
+                )
         shape = _as_shape(input_shape, self.name)
         dtype = np.dtype(dtype if dtype is not None else (self.dtype or "float32"))
         if self.built and shape == self.input_shape:
@@ -110,8 +117,10 @@ class Model(Layer, Trainer):
 
     def _check_x(self, x):
         if tuple(x.shape[1:]) != self.input_shape:
-            raise ValueError(f"{self.describe()}: expected input shape {shape_str((None,) + self.input_shape)}, "
-                             f"received input with shape {shape_str(x.shape)}")
+            raise ValueError(
+                f"{self.describe()}: expected input shape {shape_str((None,) + self.input_shape)}, "
+                f"received input with shape {shape_str(x.shape)}"
+            )
 
     # ----- weights -----
     def _collect(self, own, per_layer):
@@ -164,7 +173,9 @@ class Model(Layer, Trainer):
             if k not in COMPILE_EXTRAS:
                 raise TypeError(f"{self.name}.compile: unexpected keyword argument {k!r}")
         if loss is None:
-            raise ValueError(f"{self.name}.compile: a loss is required, e.g. loss='categorical_crossentropy'")
+            raise ValueError(
+                f"{self.name}.compile: a loss is required, e.g. loss='categorical_crossentropy'"
+            )
         if isinstance(metrics, (str, dict)) or (metrics is not None and callable(metrics)):
             metrics = [metrics]
         self.optimizer = optimizers.get(optimizer)
@@ -178,7 +189,9 @@ class Model(Layer, Trainer):
 
     def _resolve_metrics(self):
         if self.metrics is None:
-            self.metrics = [metrics_mod.get(m, self.loss.name, self.output_shape) for m in self._compile_spec]
+            self.metrics = [
+                metrics_mod.get(m, self.loss.name, self.output_shape) for m in self._compile_spec
+            ]
             names = [m.name for m in self.metrics]
             if len(set(names)) != len(names) or "loss" in names:
                 raise ValueError(f"{self.name}.compile: metric names must be distinct, got {names}")
@@ -192,7 +205,9 @@ class Model(Layer, Trainer):
 
     def check_compiled(self, who):
         if self.loss is None:
-            raise RuntimeError(f"{self.name}.{who}: compile the model first (model.compile(optimizer, loss))")
+            raise RuntimeError(
+                f"{self.name}.{who}: compile the model first (model.compile(optimizer, loss))"
+            )
 
     # ----- Trainer's steps -----
     def _fused(self):
@@ -245,8 +260,12 @@ class Model(Layer, Trainer):
         self._require_built(x)
         self._check_x(x)
         if warn and x.dtype.kind in "iu" and x.dtype.itemsize == 1:
-            warnings.warn(f"{self.name}: x has dtype {x.dtype}; it is cast to {self.dtype} but not "
-                          f"rescaled (divide images by 255 first)", UserWarning, stacklevel=4)
+            warnings.warn(
+                f"{self.name}: x has dtype {x.dtype}; it is cast to {self.dtype} but not "
+                f"rescaled (divide images by 255 first)",
+                UserWarning,
+                stacklevel=4,
+            )
         t = self.loss.prepare(asnumpy(y), self.output_shape, self.dtype)
         if len(t) != len(x):
             raise ValueError(f"{who}: x has {len(x)} samples but y has {len(t)}")
@@ -284,15 +303,34 @@ class Model(Layer, Trainer):
         return np.zeros((0,) + tuple(self.output_shape), dtype=self.dtype)
 
     # ----- Keras 2 names of the same calls -----
-    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
-                      validation_data=None, validation_steps=None, class_weight=None,
-                      initial_epoch=0, **legacy):
+    def fit_generator(
+        self,
+        generator,
+        steps_per_epoch=None,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        validation_data=None,
+        validation_steps=None,
+        class_weight=None,
+        initial_epoch=0,
+        **legacy,
+    ):
         """Keras's fit on an iterator of (x, y) batches; same as ``fit(generator, ...)``."""
         legacy.pop("shuffle", None)
-        return self.fit(generator, None, epochs=epochs, verbose=verbose, callbacks=callbacks,
-                        validation_data=validation_data, validation_steps=validation_steps,
-                        class_weight=class_weight, initial_epoch=initial_epoch,
-                        steps_per_epoch=steps_per_epoch, **legacy)
+        return self.fit(
+            generator,
+            None,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_data=validation_data,
+            validation_steps=validation_steps,
+            class_weight=class_weight,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps_per_epoch,
+            **legacy,
+        )
 
     def evaluate_generator(self, generator, steps=None, **ignored):
         return self.evaluate(generator, steps=steps, verbose=0)
@@ -324,7 +362,7 @@ class Model(Layer, Trainer):
                 if i > 0:
                     line = line[:-1] + " "
                 line += str(field)
-                line = line[:positions[i]]
+                line = line[: positions[i]]
                 line += " " * (positions[i] - len(line))
             print_fn(line)
 
@@ -353,4 +391,3 @@ class Model(Layer, Trainer):
 
     def load_weights(self, filepath):
         saving.load_weights(self, filepath)
-

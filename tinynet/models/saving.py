@@ -6,6 +6,7 @@ count), ``weight/<i>`` (the model's weights in ``model.weights`` order) and
 ``optimizer/<i>/<slot>`` (the optimizer's state for weight i). Written to a temporary file in the
 same folder, then renamed over the target, so a crash never leaves half a file under the name.
 """
+
 import json
 import os
 import tempfile
@@ -35,22 +36,35 @@ def _compile_section(model):
         return None
     try:
         metrics = [m if isinstance(m, str) else m.get_config() for m in model._compile_spec]
-        return {"loss": model.loss.get_config(), "metrics": metrics,
-                "optimizer": optimizers.serialize(model.optimizer)}
+        return {
+            "loss": model.loss.get_config(),
+            "metrics": metrics,
+            "optimizer": optimizers.serialize(model.optimizer),
+        }
     except ValueError as e:
-        warnings.warn(f"save: the compile settings are not saved ({e}); load with compile=False "
-                      f"and compile again", UserWarning, stacklevel=4)
+        warnings.warn(
+            f"save: the compile settings are not saved ({e}); load with compile=False "
+            f"and compile again",
+            UserWarning,
+            stacklevel=4,
+        )
         return None
 
 
 def save_model(model, filepath, include_optimizer=True):
     model._require_built()
     weights = model.weights
-    header = {"format": FORMAT, "version": VERSION, "kind": "model",
-              "model": layer_config(model), "input_shape": list(model.input_shape),
-              "dtype": model.dtype.name, "weight_names": model.weight_names(),
-              "weight_shapes": [list(w.shape) for w in weights],
-              "compile": _compile_section(model) if include_optimizer else None}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "model",
+        "model": layer_config(model),
+        "input_shape": list(model.input_shape),
+        "dtype": model.dtype.name,
+        "weight_names": model.weight_names(),
+        "weight_shapes": [list(w.shape) for w in weights],
+        "compile": _compile_section(model) if include_optimizer else None,
+    }
     arrays = {f"weight/{i}": asnumpy(w.data) for i, w in enumerate(weights)}
     if header["compile"] is not None:
         for key, a in model.optimizer.state_arrays(weights).items():
@@ -61,8 +75,13 @@ def save_model(model, filepath, include_optimizer=True):
 def save_weights(model, filepath):
     model._require_built()
     weights = model.weights
-    header = {"format": FORMAT, "version": VERSION, "kind": "weights",
-              "weight_names": model.weight_names(), "weight_shapes": [list(w.shape) for w in weights]}
+    header = {
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": "weights",
+        "weight_names": model.weight_names(),
+        "weight_shapes": [list(w.shape) for w in weights],
+    }
     _write_atomic(filepath, header, {f"weight/{i}": asnumpy(w.data) for i, w in enumerate(weights)})
 
 
@@ -94,15 +113,22 @@ class _ModelFile:
         try:
             self.npz = np.load(self.path, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise ModelFileError(self.path, f"not a readable tinynet model file (truncated, corrupt "
-                                            f"or another format: {e})") from None
+            raise ModelFileError(
+                self.path,
+                f"not a readable tinynet model file (truncated, corrupt or another format: {e})",
+            ) from None
         if not isinstance(self.npz, np.lib.npyio.NpzFile):
-            raise ModelFileError(self.path, "not a tinynet model file (it holds a single .npy array)")
+            raise ModelFileError(
+                self.path, "not a tinynet model file (it holds a single .npy array)"
+            )
         if HEADER not in self.npz.files:
             self.npz.close()
             shown = ", ".join(self.npz.files[:5]) + (" ..." if len(self.npz.files) > 5 else "")
-            raise ModelFileError(self.path, f"not a tinynet model file (an .npz archive without a "
-                                            f"tinynet header; it holds: {shown or 'nothing'})")
+            raise ModelFileError(
+                self.path,
+                f"not a tinynet model file (an .npz archive without a "
+                f"tinynet header; it holds: {shown or 'nothing'})",
+            )
         try:
             self.header = json.loads(bytes(self.array(HEADER)).decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
@@ -110,16 +136,23 @@ class _ModelFile:
         if self.header.get("format") != FORMAT:
             raise ModelFileError(self.path, f"unknown format {self.header.get('format')!r}")
         if self.header.get("version", 0) > VERSION:
-            raise ModelFileError(self.path, f"written by a newer tinynet (file format version "
-                                            f"{self.header.get('version')}, this one reads {VERSION})")
+            raise ModelFileError(
+                self.path,
+                f"written by a newer tinynet (file format version "
+                f"{self.header.get('version')}, this one reads {VERSION})",
+            )
 
     def array(self, key):
         try:
             return self.npz[key]
         except KeyError:
-            raise ModelFileError(self.path, f"entry {key!r} is missing (truncated or corrupt file)") from None
+            raise ModelFileError(
+                self.path, f"entry {key!r} is missing (truncated or corrupt file)"
+            ) from None
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as e:
-            raise ModelFileError(self.path, f"entry {key!r} cannot be read (corrupt file: {e})") from None
+            raise ModelFileError(
+                self.path, f"entry {key!r} cannot be read (corrupt file: {e})"
+            ) from None
 
     def weights(self):
         shapes = self.header["weight_shapes"]
@@ -127,8 +160,11 @@ class _ModelFile:
         for i, shape in enumerate(shapes):
             a = self.array(f"weight/{i}")
             if list(a.shape) != list(shape):
-                raise ModelFileError(self.path, f"weight {i} ({self.header['weight_names'][i]}) has "
-                                                f"shape {a.shape}, the header says {tuple(shape)}")
+                raise ModelFileError(
+                    self.path,
+                    f"weight {i} ({self.header['weight_names'][i]}) has "
+                    f"shape {a.shape}, the header says {tuple(shape)}",
+                )
             out.append(a)
         return out
 
@@ -140,11 +176,14 @@ def _set_weights(model, f):
     values = f.weights()
     weights = model.weights
     if len(values) != len(weights):
-        raise ModelFileError(f.path, f"holds {len(values)} weights but model {model.name!r} has "
-                                     f"{len(weights)}")
+        raise ModelFileError(
+            f.path, f"holds {len(values)} weights but model {model.name!r} has {len(weights)}"
+        )
     for w, v, name in zip(weights, values, f.header["weight_names"]):
         if w.shape != v.shape:
-            raise ModelFileError(f.path, f"weight {name} has shape {v.shape} but the model's is {w.shape}")
+            raise ModelFileError(
+                f.path, f"weight {name} has shape {v.shape} but the model's is {w.shape}"
+            )
     model.set_weights(values)
 
 
@@ -152,8 +191,11 @@ def load_model(filepath, compile=True):
     f = _ModelFile(filepath)
     try:
         if f.header.get("kind") != "model":
-            raise ModelFileError(f.path, "holds only weights (saved by save_weights); build the model "
-                                         "and call model.load_weights")
+            raise ModelFileError(
+                f.path,
+                "holds only weights (saved by save_weights); build the model "
+                "and call model.load_weights",
+            )
         try:
             model = layer_from_config(f.header["model"])
             if not model.built:
@@ -163,10 +205,13 @@ def load_model(filepath, compile=True):
         _set_weights(model, f)
         spec = f.header.get("compile")
         if compile and spec is not None:
-            model.compile(optimizer=optimizers.from_config(spec["optimizer"]), loss=spec["loss"],
-                          metrics=spec["metrics"])
+            model.compile(
+                optimizer=optimizers.from_config(spec["optimizer"]),
+                loss=spec["loss"],
+                metrics=spec["metrics"],
+            )
             prefix = "optimizer/"
-            state = {k[len(prefix):]: f.array(k) for k in f.npz.files if k.startswith(prefix)}
+            state = {k[len(prefix) :]: f.array(k) for k in f.npz.files if k.startswith(prefix)}
             model.optimizer.load_state(model.weights, state, spec["optimizer"].get("iterations", 0))
         return model
     finally:

@@ -10,6 +10,7 @@ Sequential keeps the structure (add, pop, build, call, config); training is Mode
 Trainer's. Softmax + categorical cross-entropy and sigmoid + binary cross-entropy train on the
 logits of the last layer with the fused stable ops; ``predict`` returns probabilities.
 """
+
 import numpy as np
 
 from ..layers.base import Layer, _as_shape, set_trainable_grads
@@ -43,8 +44,11 @@ class Sequential(Model):
             if last.built:
                 layer.build(last.output_shape, self.dtype)
         else:
-            shape = self.declared_input_shape or layer.declared_input_shape or (
-                layer.input_shape if layer.built else None)
+            shape = (
+                self.declared_input_shape
+                or layer.declared_input_shape
+                or (layer.input_shape if layer.built else None)
+            )
             if shape is not None:
                 if self.dtype is None:
                     self.dtype = layer.dtype
@@ -66,7 +70,10 @@ class Sequential(Model):
         if not self._trainable:
             set_trainable_grads([self])  # layers added to a frozen model are frozen too
         if self.built:
-            self.input_shape, self.output_shape = self._stack[0].input_shape, self._stack[-1].output_shape
+            self.input_shape, self.output_shape = (
+                self._stack[0].input_shape,
+                self._stack[-1].output_shape,
+            )
             self.dtype = self._stack[0].dtype
         else:
             self.input_shape = self.output_shape = None
@@ -80,10 +87,14 @@ class Sequential(Model):
             raise ValueError(f"{self.name}: add layers before building the model")
         first = self._stack[0]
         if input_shape is None:
-            input_shape = self.declared_input_shape or first.declared_input_shape or first.input_shape
+            input_shape = (
+                self.declared_input_shape or first.declared_input_shape or first.input_shape
+            )
             if input_shape is None:
-                raise ValueError(f"{self.name}: the input shape is unknown; give input_shape= to the first "
-                                 f"layer, or call build(input_shape), fit or predict")
+                raise ValueError(
+                    f"{self.name}: the input shape is unknown; give input_shape= to the first "
+                    f"layer, or call build(input_shape), fit or predict"
+                )
         shape = _as_shape(input_shape, self.name)
         dtype = np.dtype(dtype if dtype is not None else (self.dtype or "float32"))
         for layer in self._stack:

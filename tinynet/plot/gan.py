@@ -1,4 +1,5 @@
 """Figures of GANs: sample grids, loss curves, interpolations, latent arithmetic, class shares."""
+
 from ._axes import _axes
 
 
@@ -7,11 +8,14 @@ def tile_images(images, nrow=10, pad=2, value_range=(-1.0, 1.0)):
     (rows*(H+pad)+pad, nrow*(W+pad)+pad), with a trailing 3 for colour; rows = ceil(N / nrow).
     ``value_range`` maps to [0, 1] (default the tanh range [-1, 1]); the padding is white."""
     import numpy as np
+
     a = np.asarray(images, dtype=np.float64)
     if a.ndim == 3:
         a = a[:, None]
     if a.ndim != 4 or a.shape[1] not in (1, 3) or len(a) == 0:
-        raise ValueError(f"tile_images: expected images (N, 1 or 3, H, W) or (N, H, W), got shape {np.shape(images)}")
+        raise ValueError(
+            f"tile_images: expected images (N, 1 or 3, H, W) or (N, H, W), got shape {np.shape(images)}"
+        )
     lo, hi = value_range
     a = np.clip((a - lo) / (hi - lo), 0.0, 1.0).transpose(0, 2, 3, 1)
     n, h, w, c = a.shape
@@ -20,22 +24,33 @@ def tile_images(images, nrow=10, pad=2, value_range=(-1.0, 1.0)):
     out = np.ones((rows * (h + pad) + pad, ncol * (w + pad) + pad, c))
     for i in range(n):
         r, q = divmod(i, ncol)
-        out[pad + r * (h + pad):pad + r * (h + pad) + h, pad + q * (w + pad):pad + q * (w + pad) + w] = a[i]
+        out[
+            pad + r * (h + pad) : pad + r * (h + pad) + h,
+            pad + q * (w + pad) : pad + q * (w + pad) + w,
+        ] = a[i]
     return out[..., 0] if c == 1 else out
 
 
-def save_sample_grid(images, path, nrow=10, title=None, row_labels=None, value_range=(-1.0, 1.0),
-                     cell_inches=0.42):
+def save_sample_grid(
+    images, path, nrow=10, title=None, row_labels=None, value_range=(-1.0, 1.0), cell_inches=0.42
+):
     """Write a PNG of generated images (see tile_images) to ``path``, with an optional title and
     one label per row (e.g. the digit a conditional generator was asked for). Returns path."""
     from matplotlib.figure import Figure
+
     mosaic = tile_images(images, nrow, 2, value_range)
     rows = -(-len(images) // min(nrow, len(images)))
     cols = min(nrow, len(images))
     left = 0.7 if row_labels else 0.1
     fig = Figure(figsize=(cols * cell_inches + left, rows * cell_inches + (0.4 if title else 0.1)))
-    ax = fig.add_axes([left / fig.get_figwidth(), 0.02, 1 - (left + 0.05) / fig.get_figwidth(),
-                       1 - (0.42 if title else 0.12) / fig.get_figheight()])
+    ax = fig.add_axes(
+        [
+            left / fig.get_figwidth(),
+            0.02,
+            1 - (left + 0.05) / fig.get_figwidth(),
+            1 - (0.42 if title else 0.12) / fig.get_figheight(),
+        ]
+    )
     ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_xticks([])
     if row_labels:
@@ -58,6 +73,7 @@ def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
     over ``smooth`` batches, raw values faint), and the discriminator's accuracy on a second
     axis. Returns the Axes."""
     import numpy as np
+
     ax = _axes(ax)
     steps = np.asarray(recorder.steps)
 
@@ -68,8 +84,11 @@ def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
         num = np.convolve(np.where(ok, v, 0.0), np.ones(k), "same")
         den = np.convolve(ok.astype(float), np.ones(k), "same")
         return np.where(den > 0, num / np.maximum(den, 1), np.nan)
-    for name, color, label in (("d_loss", "tab:blue", "discriminator loss"),
-                               ("g_loss", "tab:orange", "generator loss")):
+
+    for name, color, label in (
+        ("d_loss", "tab:blue", "discriminator loss"),
+        ("g_loss", "tab:orange", "generator loss"),
+    ):
         v = np.asarray(recorder.values[name], dtype=np.float64)
         ax.plot(steps, v, color=color, alpha=0.2, linewidth=0.6)
         ax.plot(steps, smoothed(v), color=color, label=label)
@@ -77,8 +96,13 @@ def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
     ax.set_ylabel("binary cross-entropy")
     if "d_acc" in recorder.values:
         ax2 = ax.twinx()
-        ax2.plot(steps, smoothed(recorder.values["d_acc"]), color="tab:green", linestyle="--",
-                 label="discriminator accuracy")
+        ax2.plot(
+            steps,
+            smoothed(recorder.values["d_acc"]),
+            color="tab:green",
+            linestyle="--",
+            label="discriminator accuracy",
+        )
         ax2.set_ylim(0, 1.05)
         ax2.set_ylabel("discriminator accuracy")
         lines = ax.get_legend_handles_labels()
@@ -93,6 +117,7 @@ def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
 def save_gan_losses(recorder, path, smooth=25, title=None):
     """plot_gan_losses written to a PNG at ``path``. Returns path."""
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=(7, 3.6))
     plot_gan_losses(recorder, fig.add_subplot(1, 1, 1), smooth, title)
     fig.tight_layout()
@@ -104,12 +129,20 @@ def save_interpolation(strips, path, title=None, value_range=(-1.0, 1.0)):
     """Rows of images (R, S, 1, H, W), each the generator's output along a path from one z to
     another, written as a PNG. Returns path."""
     import numpy as np
+
     strips = np.asarray(strips)
     if strips.ndim != 5:
-        raise ValueError(f"save_interpolation: expected (rows, steps, C, H, W), got shape {strips.shape}")
+        raise ValueError(
+            f"save_interpolation: expected (rows, steps, C, H, W), got shape {strips.shape}"
+        )
     r, s = strips.shape[:2]
-    return save_sample_grid(strips.reshape((r * s,) + strips.shape[2:]), path, nrow=s,
-                            title=title, value_range=value_range)
+    return save_sample_grid(
+        strips.reshape((r * s,) + strips.shape[2:]),
+        path,
+        nrow=s,
+        title=title,
+        value_range=value_range,
+    )
 
 
 def save_latent_arithmetic(rows, path, title=None, value_range=(0.0, 1.0)):
@@ -119,6 +152,7 @@ def save_latent_arithmetic(rows, path, title=None, value_range=(0.0, 1.0)):
     Written as a PNG; returns path."""
     import numpy as np
     from matplotlib.figure import Figure
+
     k = max(len(g) for row in rows for g in row["groups"])
     m = max(len(row["results"]) for row in rows)
     cols = 3 * k + 3 + m
@@ -138,13 +172,25 @@ def save_latent_arithmetic(rows, path, title=None, value_range=(0.0, 1.0)):
         for j, (imgs, name, x0) in enumerate(pieces):
             imgs = np.asarray(imgs)
             ax = fig.add_axes([x0 / cols, y0 + 0.02 * row_h, len(imgs) / cols, row_h * 0.72])
-            ax.imshow(tile_images(imgs, len(imgs), 1, value_range), cmap="gray", vmin=0, vmax=1,
-                      interpolation="nearest")
+            ax.imshow(
+                tile_images(imgs, len(imgs), 1, value_range),
+                cmap="gray",
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(name, fontsize=8)
             if j > 0:
-                fig.text((x0 - 0.5) / cols, y0 + 0.4 * row_h, signs[j], ha="center", va="center", fontsize=14)
+                fig.text(
+                    (x0 - 0.5) / cols,
+                    y0 + 0.4 * row_h,
+                    signs[j],
+                    ha="center",
+                    va="center",
+                    fontsize=14,
+                )
     if title:
         fig.suptitle(title, fontsize=10)
     fig.savefig(path, dpi=80)
@@ -155,6 +201,7 @@ def plot_class_histogram(shares, ax=None, floor=0.05, title=None, class_names=No
     """Bars of the share of generated samples the classifier puts in each class, with the
     ``floor`` every class should reach drawn as a line. Returns the Axes."""
     import numpy as np
+
     ax = _axes(ax, (6, 3))
     shares = np.asarray(shares, dtype=np.float64)
     names = class_names or [str(i) for i in range(len(shares))]

@@ -1,15 +1,22 @@
 """Feeding data to training: ImageDataGenerator (vectorised augmentation) and batch loaders.
 
-    from tinynet.preprocessing import ImageDataGenerator, batch_loader
-    it = batch_loader(x, y, batch_size=128, seed=0, background=True)   # plain batches of arrays
-    xb, yb = next(it); len(it); it.close()
+from tinynet.preprocessing import ImageDataGenerator, batch_loader
+it = batch_loader(x, y, batch_size=128, seed=0, background=True)   # plain batches of arrays
+xb, yb = next(it); len(it); it.close()
 """
+
 from .background import BackgroundIterator
 from .image import ImageDataGenerator
 from .iterators import ArrayIterator, BatchIterator, NumpyArrayIterator
 
-__all__ = ["ImageDataGenerator", "ArrayIterator", "BatchIterator", "NumpyArrayIterator",
-           "BackgroundIterator", "batch_loader"]
+__all__ = [
+    "ImageDataGenerator",
+    "ArrayIterator",
+    "BatchIterator",
+    "NumpyArrayIterator",
+    "BackgroundIterator",
+    "batch_loader",
+]
 
 
 def batch_loader(x, y=None, batch_size=32, shuffle=True, seed=None, background=False, queue_size=8):

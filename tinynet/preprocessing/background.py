@@ -8,6 +8,7 @@ and puts them in a bounded queue. An exception in the thread is raised by ``next
 consumer (after the good batches before it). The thread stops on ``close()``, on leaving a ``with``
 block, when the iterator is garbage-collected, and at interpreter exit.
 """
+
 import atexit
 import queue
 import threading
@@ -52,13 +53,18 @@ class BackgroundIterator:
 
     def __init__(self, source, queue_size=8):
         if not isinstance(queue_size, int) or queue_size < 1:
-            raise ValueError(f"BackgroundIterator: queue_size must be a positive int, got {queue_size!r}")
+            raise ValueError(
+                f"BackgroundIterator: queue_size must be a positive int, got {queue_size!r}"
+            )
         self.source = source
         self._queue = queue.Queue(maxsize=queue_size)
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=_work, args=(source, (source.epoch, source.batch_index), self._queue, self._stop),
-            name=f"tinynet-batches-{id(self):x}", daemon=True)
+            target=_work,
+            args=(source, (source.epoch, source.batch_index), self._queue, self._stop),
+            name=f"tinynet-batches-{id(self):x}",
+            daemon=True,
+        )
         self._thread.start()
         _live.add(self)
 
@@ -72,11 +78,15 @@ class BackgroundIterator:
             except queue.Empty:
                 if not self._thread.is_alive() and self._queue.empty():
                     self.close()
-                    raise RuntimeError("BackgroundIterator: the batch thread ended without a batch") from None
+                    raise RuntimeError(
+                        "BackgroundIterator: the batch thread ended without a batch"
+                    ) from None
         if isinstance(item, _Failure):
             self.close()
             if hasattr(item.exc, "add_note"):
-                item.exc.add_note("(raised while preparing a batch in tinynet's background batch thread)")
+                item.exc.add_note(
+                    "(raised while preparing a batch in tinynet's background batch thread)"
+                )
             raise item.exc
         self.source._advance()
         return item

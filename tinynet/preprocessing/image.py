@@ -10,6 +10,7 @@ Per batch: draw every image's parameters, build one inverse affine map per image
 warp the whole batch with one gather (:mod:`.affine`), shift channels, then standardise
 (preprocessing_function, rescale, samplewise, featurewise: the order Keras uses).
 """
+
 import numbers
 import warnings
 
@@ -44,23 +45,47 @@ class ImageDataGenerator:
     dtype: the dtype of the batches produced (float32).
     """
 
-    def __init__(self, featurewise_center=False, samplewise_center=False,
-                 featurewise_std_normalization=False, samplewise_std_normalization=False,
-                 rotation_range=0.0, width_shift_range=0.0, height_shift_range=0.0,
-                 shear_range=0.0, zoom_range=0.0, channel_shift_range=0.0,
-                 fill_mode="nearest", cval=0.0, horizontal_flip=False, vertical_flip=False,
-                 rescale=None, preprocessing_function=None, interpolation="bilinear",
-                 data_format="channels_first", dtype="float32"):
+    def __init__(
+        self,
+        featurewise_center=False,
+        samplewise_center=False,
+        featurewise_std_normalization=False,
+        samplewise_std_normalization=False,
+        rotation_range=0.0,
+        width_shift_range=0.0,
+        height_shift_range=0.0,
+        shear_range=0.0,
+        zoom_range=0.0,
+        channel_shift_range=0.0,
+        fill_mode="nearest",
+        cval=0.0,
+        horizontal_flip=False,
+        vertical_flip=False,
+        rescale=None,
+        preprocessing_function=None,
+        interpolation="bilinear",
+        data_format="channels_first",
+        dtype="float32",
+    ):
         if data_format != "channels_first":
-            raise ValueError(f"ImageDataGenerator: tinynet images are channels-first (N, C, H, W); "
-                             f"got data_format={data_format!r}. Transpose with x.transpose(0, 3, 1, 2).")
+            raise ValueError(
+                f"ImageDataGenerator: tinynet images are channels-first (N, C, H, W); "
+                f"got data_format={data_format!r}. Transpose with x.transpose(0, 3, 1, 2)."
+            )
         if fill_mode not in FILL_MODES:
-            raise ValueError(f"ImageDataGenerator: fill_mode must be one of {FILL_MODES}, got {fill_mode!r}")
+            raise ValueError(
+                f"ImageDataGenerator: fill_mode must be one of {FILL_MODES}, got {fill_mode!r}"
+            )
         if interpolation not in INTERPOLATIONS:
-            raise ValueError(f"ImageDataGenerator: interpolation must be one of {INTERPOLATIONS}, "
-                             f"got {interpolation!r}")
-        for name, value in (("rotation_range", rotation_range), ("shear_range", shear_range),
-                            ("channel_shift_range", channel_shift_range)):
+            raise ValueError(
+                f"ImageDataGenerator: interpolation must be one of {INTERPOLATIONS}, "
+                f"got {interpolation!r}"
+            )
+        for name, value in (
+            ("rotation_range", rotation_range),
+            ("shear_range", shear_range),
+            ("channel_shift_range", channel_shift_range),
+        ):
             if not isinstance(value, numbers.Real) or value < 0:
                 raise ValueError(f"ImageDataGenerator: {name} must be a number >= 0, got {value!r}")
         self.zoom_range = _zoom_pair(zoom_range)
@@ -94,10 +119,14 @@ class ImageDataGenerator:
         h, w = img_shape[-2:]
         zeros, ones = np.zeros(n), np.ones(n)
         r = self.rotation_range
-        p = {"theta": rng.uniform(-r, r, n) if r else zeros,
-             "tx": _draw_shift(self.width_shift_range, w, n, rng),
-             "ty": _draw_shift(self.height_shift_range, h, n, rng),
-             "shear": rng.uniform(-self.shear_range, self.shear_range, n) if self.shear_range else zeros}
+        p = {
+            "theta": rng.uniform(-r, r, n) if r else zeros,
+            "tx": _draw_shift(self.width_shift_range, w, n, rng),
+            "ty": _draw_shift(self.height_shift_range, h, n, rng),
+            "shear": rng.uniform(-self.shear_range, self.shear_range, n)
+            if self.shear_range
+            else zeros,
+        }
         lo, hi = self.zoom_range
         p["zx"], p["zy"] = (ones, ones) if lo == hi == 1 else rng.uniform(lo, hi, (2, n))
         p["flip_horizontal"] = rng.random(n) < 0.5 if self.horizontal_flip else np.zeros(n, bool)
@@ -118,7 +147,9 @@ class ImageDataGenerator:
         theta, tx, ty, shear = get("theta", 0.0), get("tx", 0.0), get("ty", 0.0), get("shear", 0.0)
         zx, zy = get("zx", 1.0), get("zy", 1.0)
         fh, fv = get("flip_horizontal", False), get("flip_vertical", False)
-        if not (theta.any() or tx.any() or ty.any() or shear.any() or (zx != 1).any() or (zy != 1).any()):
+        if not (
+            theta.any() or tx.any() or ty.any() or shear.any() or (zx != 1).any() or (zy != 1).any()
+        ):
             out = x.astype(self.dtype, copy=True)
             out[fh.astype(bool)] = out[fh.astype(bool)][..., ::-1]
             out[fv.astype(bool)] = out[fv.astype(bool)][..., ::-1, :]
@@ -150,7 +181,9 @@ class ImageDataGenerator:
         """
         x = np.array(x, dtype=self.dtype, copy=True)
         if self.preprocessing_function is not None:
-            x = np.stack([np.asarray(self.preprocessing_function(img), dtype=self.dtype) for img in x])
+            x = np.stack(
+                [np.asarray(self.preprocessing_function(img), dtype=self.dtype) for img in x]
+            )
         if self.rescale:
             x *= self.dtype.type(self.rescale)
         if self.samplewise_center:
@@ -159,13 +192,17 @@ class ImageDataGenerator:
             x /= x.std(axis=(1, 2, 3), keepdims=True) + self.dtype.type(EPS)
         if self.featurewise_center:
             if self.mean is None:
-                raise RuntimeError("ImageDataGenerator: featurewise_center is set but fit(x) was not "
-                                   "called; call fit on the training images first")
+                raise RuntimeError(
+                    "ImageDataGenerator: featurewise_center is set but fit(x) was not "
+                    "called; call fit on the training images first"
+                )
             x -= self.mean
         if self.featurewise_std_normalization:
             if self.std is None:
-                raise RuntimeError("ImageDataGenerator: featurewise_std_normalization is set but fit(x) "
-                                   "was not called; call fit on the training images first")
+                raise RuntimeError(
+                    "ImageDataGenerator: featurewise_std_normalization is set but fit(x) "
+                    "was not called; call fit on the training images first"
+                )
             x /= self.std + self.dtype.type(EPS)
         return x
 
@@ -184,7 +221,9 @@ class ImageDataGenerator:
         self.std = x.std(axis=(0, 2, 3)).reshape(-1, 1, 1).astype(self.dtype)
         return self
 
-    def flow(self, x, y=None, batch_size=32, shuffle=True, seed=None, background=False, queue_size=8):
+    def flow(
+        self, x, y=None, batch_size=32, shuffle=True, seed=None, background=False, queue_size=8
+    ):
         """Iterate over augmented batches of ``x`` (N, C, H, W) (and ``y``) forever, ``len()`` per epoch.
 
         Returns ``xb`` or ``(xb, yb)`` per ``next()``. With ``background=True`` batches are made
@@ -200,8 +239,11 @@ def _check_images(x, where):
     if x.ndim != 4:
         raise ValueError(f"{where}: expected images (N, C, H, W), got shape {x.shape}")
     if x.shape[1] not in (1, 3, 4) and x.shape[3] in (1, 3, 4):
-        warnings.warn(f"{where}: images of shape {x.shape} look channels-last; tinynet expects "
-                      f"(N, C, H, W): use x.transpose(0, 3, 1, 2)", stacklevel=3)
+        warnings.warn(
+            f"{where}: images of shape {x.shape} look channels-last; tinynet expects "
+            f"(N, C, H, W): use x.transpose(0, 3, 1, 2)",
+            stacklevel=3,
+        )
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
         raise ValueError(f"{where}: expected numeric images, got dtype {x.dtype}")
     return x
@@ -213,7 +255,9 @@ def _zoom_pair(zoom_range):
     elif len(zoom_range) == 2:
         lo, hi = zoom_range
     else:
-        raise ValueError(f"ImageDataGenerator: zoom_range must be a float or a pair [lo, hi], got {zoom_range!r}")
+        raise ValueError(
+            f"ImageDataGenerator: zoom_range must be a float or a pair [lo, hi], got {zoom_range!r}"
+        )
     if not 0 < lo <= hi:
         raise ValueError(f"ImageDataGenerator: zoom_range gives [{lo}, {hi}]; need 0 < lo <= hi")
     return float(lo), float(hi)
@@ -222,9 +266,15 @@ def _zoom_pair(zoom_range):
 def _check_shift(name, value):
     if isinstance(value, numbers.Real) and value >= 0:
         return value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, numbers.Real) for v in value):
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, numbers.Real) for v in value)
+    ):
         return tuple(value)
-    raise ValueError(f"ImageDataGenerator: {name} must be a number >= 0 or a list of numbers, got {value!r}")
+    raise ValueError(
+        f"ImageDataGenerator: {name} must be a number >= 0 or a list of numbers, got {value!r}"
+    )
 
 
 def _draw_shift(spec, size, n, rng):

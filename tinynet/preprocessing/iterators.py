@@ -5,6 +5,7 @@ from ``default_rng([seed, epoch])`` and any randomness inside a batch from
 ``default_rng([seed, epoch, index])``. So a batch is the same whoever computes it and when, which
 is what lets a background thread prepare exactly the batches of the synchronous path.
 """
+
 import math
 
 import numpy as np
@@ -15,7 +16,9 @@ class BatchIterator:
 
     def __init__(self, n, batch_size=32, shuffle=True, seed=None):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"{type(self).__name__}: batch_size must be a positive int, got {batch_size!r}")
+            raise ValueError(
+                f"{type(self).__name__}: batch_size must be a positive int, got {batch_size!r}"
+            )
         if n < 1:
             raise ValueError(f"{type(self).__name__}: no samples to iterate over (n={n})")
         self.n, self.batch_size, self.shuffle = int(n), int(batch_size), bool(shuffle)
@@ -33,14 +36,17 @@ class BatchIterator:
         """The sample order of ``epoch``: a permutation when shuffling, else 0..n-1."""
         cached_epoch, order = self._order
         if cached_epoch != epoch:
-            order = (np.random.default_rng([self.seed, epoch]).permutation(self.n) if self.shuffle
-                     else np.arange(self.n))
+            order = (
+                np.random.default_rng([self.seed, epoch]).permutation(self.n)
+                if self.shuffle
+                else np.arange(self.n)
+            )
             self._order = (epoch, order)
         return order
 
     def batch(self, epoch, index):
         """Batch ``index`` (0 <= index < len(self)) of ``epoch``; pure, thread-safe."""
-        indices = self.order(epoch)[index * self.batch_size:(index + 1) * self.batch_size]
+        indices = self.order(epoch)[index * self.batch_size : (index + 1) * self.batch_size]
         return self._make(indices, np.random.default_rng([self.seed, epoch, index]))
 
     def _make(self, indices, rng):
@@ -71,7 +77,9 @@ class BatchIterator:
     def __getitem__(self, index):
         """Batch ``index`` of the current epoch (Keras Sequence style); does not move the iterator."""
         if not 0 <= index < len(self):
-            raise IndexError(f"{type(self).__name__}: batch index {index} out of range 0..{len(self) - 1}")
+            raise IndexError(
+                f"{type(self).__name__}: batch index {index} out of range 0..{len(self) - 1}"
+            )
         return self.batch(self.epoch, index)
 
     def reset(self):
@@ -96,7 +104,9 @@ class ArrayIterator(BatchIterator):
         if y is not None:
             y = np.asarray(y)
             if len(y) != len(x):
-                raise ValueError(f"{type(self).__name__}: x and y differ in length: {len(x)} != {len(y)}")
+                raise ValueError(
+                    f"{type(self).__name__}: x and y differ in length: {len(x)} != {len(y)}"
+                )
         self.x, self.y = x, y
         super().__init__(len(x), batch_size, shuffle, seed)
 
@@ -114,7 +124,9 @@ class NumpyArrayIterator(ArrayIterator):
     def __init__(self, x, y, generator, batch_size=32, shuffle=True, seed=None):
         x = np.asarray(x)
         if x.ndim != 4:
-            raise ValueError(f"ImageDataGenerator.flow: expected images (N, C, H, W), got shape {x.shape}")
+            raise ValueError(
+                f"ImageDataGenerator.flow: expected images (N, C, H, W), got shape {x.shape}"
+            )
         self.generator = generator
         super().__init__(x, y, batch_size, shuffle, seed)
 

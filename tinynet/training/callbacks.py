@@ -6,6 +6,7 @@ A callback's hooks get ``logs`` dicts of Python floats: per batch ``{"batch", "s
 <metrics>}``, per epoch ``{"loss", <metrics>, "val_loss", "val_<metrics>"}``. Setting
 ``model.stop_training = True`` ends training after the current batch.
 """
+
 import csv
 import math
 import os
@@ -34,12 +35,23 @@ class Callback:
     def set_params(self, params):
         self.params = params
 
-    def on_train_begin(self, logs=None): pass
-    def on_train_end(self, logs=None): pass
-    def on_epoch_begin(self, epoch, logs=None): pass
-    def on_epoch_end(self, epoch, logs=None): pass
-    def on_batch_begin(self, batch, logs=None): pass
-    def on_batch_end(self, batch, logs=None): pass
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
 
 
 class CallbackList:
@@ -50,7 +62,9 @@ class CallbackList:
         callbacks = list(callbacks or [])
         for c in callbacks:
             if not isinstance(c, Callback):
-                raise TypeError(f"callbacks must be tinynet.callbacks.Callback objects, got {type(c).__name__}")
+                raise TypeError(
+                    f"callbacks must be tinynet.callbacks.Callback objects, got {type(c).__name__}"
+                )
         self.history = History()
         verbose = params.get("verbose", 0)
         self.callbacks = ([ProgbarLogger(verbose)] if verbose else []) + callbacks + [self.history]
@@ -65,6 +79,7 @@ class CallbackList:
         def call(*args):
             for c in self.callbacks:
                 getattr(c, hook)(*args)
+
         return call
 
 
@@ -123,9 +138,15 @@ class ProgbarLogger(Callback):
         self.start = time.perf_counter()
         if self.verbose == 1:
             unit = "sample" if p.get("count_mode") == "samples" else "step"
-            self.bar = tqdm(total=self.target, unit=unit, leave=False, file=self._out(),
-                            dynamic_ncols=True, mininterval=0.2, bar_format=(
-                                "{n_fmt}/{total_fmt} |{bar}| {elapsed}<{remaining}{postfix}"))
+            self.bar = tqdm(
+                total=self.target,
+                unit=unit,
+                leave=False,
+                file=self._out(),
+                dynamic_ncols=True,
+                mininterval=0.2,
+                bar_format=("{n_fmt}/{total_fmt} |{bar}| {elapsed}<{remaining}{postfix}"),
+            )
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}
@@ -138,9 +159,16 @@ class ProgbarLogger(Callback):
                 self.sums[k] = self.sums.get(k, 0.0) + logs[k] * size
         if self.bar is not None:
             # format the running values only when tqdm is about to redraw (it times with time.time)
-            if time.time() - self.bar.last_print_t >= self.bar.mininterval or self.seen >= self.target:
-                self.bar.set_postfix_str(" - ".join(f"{k}: {format_value(s / self.count)}"
-                                                    for k, s in self.sums.items()), refresh=False)
+            if (
+                time.time() - self.bar.last_print_t >= self.bar.mininterval
+                or self.seen >= self.target
+            ):
+                self.bar.set_postfix_str(
+                    " - ".join(
+                        f"{k}: {format_value(s / self.count)}" for k, s in self.sums.items()
+                    ),
+                    refresh=False,
+                )
             self.bar.update(step)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -149,8 +177,11 @@ class ProgbarLogger(Callback):
             self.bar.close()
             self.bar = None
         values = [(k, logs[k]) for k in self.params.get("metrics", ()) if k in logs]
-        print(epoch_line(self.seen, self.target, time.perf_counter() - self.start, values),
-              file=self._out(), flush=True)
+        print(
+            epoch_line(self.seen, self.target, time.perf_counter() - self.start, values),
+            file=self._out(),
+            flush=True,
+        )
 
     def on_train_end(self, logs=None):
         if self.bar is not None:
@@ -182,7 +213,9 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_train_begin(self, logs=None):
-        exists = self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        exists = (
+            self.append and os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+        )
         self.file = open(self.filename, "a" if self.append else "w", newline="")
         self.writer, self.keys = None, None
         if exists:
@@ -196,7 +229,8 @@ class CSVLogger(Callback):
             self.keys = sorted(logs)
             csv.writer(self.file, delimiter=self.separator).writerow(["epoch"] + self.keys)
         csv.writer(self.file, delimiter=self.separator).writerow(
-            [epoch] + [logs.get(k, "NA") for k in self.keys])
+            [epoch] + [logs.get(k, "NA") for k in self.keys]
+        )
         self.file.flush()
 
     def on_train_end(self, logs=None):
@@ -217,11 +251,23 @@ class ModelCheckpoint(Callback):
     log keys, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.tnz"``); with ``save_best_only`` only when
     ``monitor`` improved. Files are written atomically (temporary file, then rename)."""
 
-    def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False,
-                 save_weights_only=False, mode="auto", period=1):
+    def __init__(
+        self,
+        filepath,
+        monitor="val_loss",
+        verbose=0,
+        save_best_only=False,
+        save_weights_only=False,
+        mode="auto",
+        period=1,
+    ):
         super().__init__()
         self.filepath, self.monitor, self.verbose = os.fspath(filepath), monitor, verbose
-        self.save_best_only, self.save_weights_only, self.period = save_best_only, save_weights_only, period
+        self.save_best_only, self.save_weights_only, self.period = (
+            save_best_only,
+            save_weights_only,
+            period,
+        )
         self.op, self.best = _monitor_op(monitor, mode, "ModelCheckpoint")
         self.since = 0
 
@@ -235,16 +281,23 @@ class ModelCheckpoint(Callback):
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
-                warnings.warn(f"ModelCheckpoint: {self.monitor!r} is not in the logs ({', '.join(logs)}); "
-                              f"nothing saved", RuntimeWarning)
+                warnings.warn(
+                    f"ModelCheckpoint: {self.monitor!r} is not in the logs ({', '.join(logs)}); "
+                    f"nothing saved",
+                    RuntimeWarning,
+                )
                 return
             if not self.op(current, self.best):
                 if self.verbose:
-                    emit(f"Epoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:.5f}")
+                    emit(
+                        f"Epoch {epoch + 1:05d}: {self.monitor} did not improve from {self.best:.5f}"
+                    )
                 return
             if self.verbose:
-                emit(f"Epoch {epoch + 1:05d}: {self.monitor} improved from {self.best:.5f} to "
-                     f"{current:.5f}, saving model to {path}")
+                emit(
+                    f"Epoch {epoch + 1:05d}: {self.monitor} improved from {self.best:.5f} to "
+                    f"{current:.5f}, saving model to {path}"
+                )
             self.best = current
         elif self.verbose:
             emit(f"Epoch {epoch + 1:05d}: saving model to {path}")
@@ -259,8 +312,16 @@ class EarlyStopping(Callback):
     With ``restore_best_weights`` the model ends with the weights of its best epoch (also when
     training runs to the last epoch)."""
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
-                 baseline=None, restore_best_weights=False):
+    def __init__(
+        self,
+        monitor="val_loss",
+        min_delta=0.0,
+        patience=0,
+        verbose=0,
+        mode="auto",
+        baseline=None,
+        restore_best_weights=False,
+    ):
         super().__init__()
         self.monitor, self.patience, self.verbose = monitor, patience, verbose
         self.baseline, self.restore_best_weights = baseline, restore_best_weights
@@ -275,8 +336,10 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
-            warnings.warn(f"EarlyStopping: {self.monitor!r} is not in the logs "
-                          f"({', '.join(logs or {})})", RuntimeWarning)
+            warnings.warn(
+                f"EarlyStopping: {self.monitor!r} is not in the logs ({', '.join(logs or {})})",
+                RuntimeWarning,
+            )
             return
         if self.op(current - self.min_delta, self.best):
             self.best, self.best_epoch, self.wait = current, epoch, 0
@@ -292,7 +355,9 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             self.model.set_weights(self.best_weights)
             if self.verbose:
-                emit(f"Restoring model weights from the end of the best epoch ({self.best_epoch + 1}).")
+                emit(
+                    f"Restoring model weights from the end of the best epoch ({self.best_epoch + 1})."
+                )
         if self.stopped_epoch is not None and self.verbose:
             emit(f"Epoch {self.stopped_epoch + 1:05d}: early stopping")
 
@@ -310,8 +375,10 @@ class TerminateOnNaN(Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
             self.stopped_at = (self.epoch + 1, batch + 1)
-            self.message = (f"TerminateOnNaN: loss is {loss} at epoch {self.epoch + 1}, batch "
-                            f"{batch + 1}; stopping training")
+            self.message = (
+                f"TerminateOnNaN: loss is {loss} at epoch {self.epoch + 1}, batch "
+                f"{batch + 1}; stopping training"
+            )
             emit(self.message)
             self.model.stop_training = True
 
@@ -332,7 +399,9 @@ class LearningRateScheduler(Callback):
             lr = self.schedule(epoch)
         opt.lr = float(lr)
         if self.verbose:
-            emit(f"Epoch {epoch + 1:05d}: LearningRateScheduler setting learning rate to {float(lr)}.")
+            emit(
+                f"Epoch {epoch + 1:05d}: LearningRateScheduler setting learning rate to {float(lr)}."
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
@@ -343,8 +412,17 @@ class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not improved for ``patience``
     epochs (not below ``min_lr``), then wait ``cooldown`` epochs."""
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto",
-                 min_delta=1e-4, cooldown=0, min_lr=0.0):
+    def __init__(
+        self,
+        monitor="val_loss",
+        factor=0.1,
+        patience=10,
+        verbose=0,
+        mode="auto",
+        min_delta=1e-4,
+        cooldown=0,
+        min_lr=0.0,
+    ):
         super().__init__()
         if not 0 < factor < 1:
             raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
@@ -374,7 +452,9 @@ class ReduceLROnPlateau(Callback):
             if new < old:
                 opt.lr = new
                 if self.verbose:
-                    emit(f"Epoch {epoch + 1:05d}: ReduceLROnPlateau reducing learning rate to {new}.")
+                    emit(
+                        f"Epoch {epoch + 1:05d}: ReduceLROnPlateau reducing learning rate to {new}."
+                    )
             self.cooldown_left, self.wait = self.cooldown, 0
 
 
@@ -390,7 +470,15 @@ class LambdaCallback(Callback):
 
 
 # ----- studying backpropagation -----
-STATS = ("act_mean", "act_std", "act_norm", "grad_mean", "grad_std", "grad_norm", "weight_grad_norm")
+STATS = (
+    "act_mean",
+    "act_std",
+    "act_norm",
+    "grad_mean",
+    "grad_std",
+    "grad_norm",
+    "weight_grad_norm",
+)
 
 
 class GradientStats(Callback):

@@ -1,6 +1,7 @@
 """Where the training loop gets its batches: host arrays (ArrayData) or an iterator of tuples
 (IteratorData). Both yield tuples of host arrays with the same number of rows (x first, then
 the targets and sample weights the model asked for); the model moves them to its device."""
+
 import math
 
 import numpy as np
@@ -33,7 +34,7 @@ class ArrayData:
             if order is None:
                 idx = slice(start, start + bs)
             else:
-                idx = np.sort(order[start:start + bs])
+                idx = np.sort(order[start : start + bs])
             yield tuple(a[idx] for a in self.arrays)
 
     def split(self, fraction, who):
@@ -44,8 +45,10 @@ class ArrayData:
         n = self.rows
         cut = int(n * (1 - fraction))
         if cut == 0 or cut == n:
-            raise ValueError(f"{who}: validation_split={fraction} leaves no "
-                             f"{'training' if cut == 0 else 'validation'} samples out of {n}")
+            raise ValueError(
+                f"{who}: validation_split={fraction} leaves no "
+                f"{'training' if cut == 0 else 'validation'} samples out of {n}"
+            )
         return ([a[:cut] for a in self.arrays], [a[cut:] for a in self.arrays])
 
 
@@ -60,20 +63,26 @@ class IteratorData:
         if steps is None and samples is None:
             steps = len(it) if hasattr(it, "__len__") else None
             if steps is None:
-                raise ValueError(f"{who}: steps_per_epoch (validation_steps) is required for an "
-                                 f"iterator without len()")
+                raise ValueError(
+                    f"{who}: steps_per_epoch (validation_steps) is required for an "
+                    f"iterator without len()"
+                )
         self.it, self.convert, self.who = it, convert, who
         self.steps, self.samples = steps, samples
 
     def batches(self):
         done_steps = done_samples = 0
-        while (done_steps < self.steps) if self.steps is not None else (done_samples < self.samples):
+        while (
+            (done_steps < self.steps) if self.steps is not None else (done_samples < self.samples)
+        ):
             try:
                 item = next(self.it)
             except StopIteration:
-                raise ValueError(f"{self.who}: the iterator ran out after {done_steps} batches; "
-                                 f"it must yield at least steps_per_epoch batches per epoch "
-                                 f"(an infinite iterator, or fewer steps)") from None
+                raise ValueError(
+                    f"{self.who}: the iterator ran out after {done_steps} batches; "
+                    f"it must yield at least steps_per_epoch batches per epoch "
+                    f"(an infinite iterator, or fewer steps)"
+                ) from None
             arrays = self.convert(item)
             done_steps += 1
             done_samples += len(arrays[0])
@@ -95,6 +104,8 @@ def as_array(x, what):
 def unpack_item(item, who):
     """(x, y, sample_weight or None) from an iterator's (x, y) or (x, y, sample_weight) tuple."""
     if not isinstance(item, (tuple, list)) or len(item) not in (2, 3):
-        raise ValueError(f"{who}: an iterator must yield (x, y) or (x, y, sample_weight) tuples, "
-                         f"got {type(item).__name__}")
+        raise ValueError(
+            f"{who}: an iterator must yield (x, y) or (x, y, sample_weight) tuples, "
+            f"got {type(item).__name__}"
+        )
     return item[0], item[1], item[2] if len(item) == 3 else None

@@ -1,4 +1,5 @@
 """Training logs: device scalars turned into Python floats, and their running means."""
+
 import numpy as np
 
 from ..backend import asnumpy, get_array_module

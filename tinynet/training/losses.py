@@ -15,11 +15,10 @@ so with 0/1 weights the epoch's mean loss over equal batches is the mean over th
 Keras 2 instead divides each batch by its own count of non-zero weights; here a sample's weight
 does not depend on which batch it lands in.
 """
+
 import numpy as np
 
 from .. import functional as F
-from ..autograd import Function
-from ..backend import get_array_module
 from ..functional.loss import EPSILON
 
 
@@ -51,8 +50,10 @@ def _match_shape(name, y, output_shape):
         return y
     if want == (1,) and y.ndim == 1:
         return y.reshape(-1, 1)
-    raise ValueError(f"{name}: targets of shape {y.shape} do not match the model's output shape "
-                     f"(None, {', '.join(map(str, want))})")
+    raise ValueError(
+        f"{name}: targets of shape {y.shape} do not match the model's output shape "
+        f"(None, {', '.join(map(str, want))})"
+    )
 
 
 def _clip(p):
@@ -79,6 +80,7 @@ def _weighted(per_sample, w):
 
 class CategoricalCrossentropy(Loss):
     """Targets one-hot (or probability) rows (N, K); output probabilities (N, K)."""
+
     name = "categorical_crossentropy"
     fuses = "softmax"
 
@@ -90,7 +92,8 @@ class CategoricalCrossentropy(Loss):
                 f"categorical_crossentropy: targets are integer class labels of shape {y.shape}, but "
                 f"this loss needs one-hot rows of shape ({len(y)}, {k}); one-hot encode them "
                 f"(np.eye({k}, dtype='float32')[y.ravel()]) or compile with "
-                f"loss='sparse_categorical_crossentropy'")
+                f"loss='sparse_categorical_crossentropy'"
+            )
         return super().prepare(y, output_shape, dtype)
 
     def __call__(self, p, t, w=None):
@@ -106,26 +109,35 @@ class CategoricalCrossentropy(Loss):
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
     """Targets integer labels (N,) or (N, 1) in [0, K); turned into one-hot rows by prepare."""
+
     name = "sparse_categorical_crossentropy"
 
     def prepare(self, y, output_shape, dtype):
         y = np.asarray(y)
         k = output_shape[-1]
         if len(output_shape) != 1:
-            raise ValueError(f"{self.name}: needs an output of shape (None, K), the model gives "
-                             f"(None, {', '.join(map(str, output_shape))})")
+            raise ValueError(
+                f"{self.name}: needs an output of shape (None, K), the model gives "
+                f"(None, {', '.join(map(str, output_shape))})"
+            )
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            raise ValueError(f"{self.name}: targets must be integer labels of shape (N,) or (N, 1), "
-                             f"got shape {y.shape} (for one-hot rows use categorical_crossentropy)")
+            raise ValueError(
+                f"{self.name}: targets must be integer labels of shape (N,) or (N, 1), "
+                f"got shape {y.shape} (for one-hot rows use categorical_crossentropy)"
+            )
         labels = y.astype(np.int64)
         if y.dtype.kind not in "iub" and not np.array_equal(labels, y):
-            raise ValueError(f"{self.name}: targets must be integer labels, got non-integer values "
-                             f"of dtype {y.dtype}")
+            raise ValueError(
+                f"{self.name}: targets must be integer labels, got non-integer values "
+                f"of dtype {y.dtype}"
+            )
         if labels.size and (labels.min() < 0 or labels.max() >= k):
-            raise ValueError(f"{self.name}: labels must be in [0, {k}) for {k} outputs, got range "
-                             f"[{labels.min()}, {labels.max()}]")
+            raise ValueError(
+                f"{self.name}: labels must be in [0, {k}) for {k} outputs, got range "
+                f"[{labels.min()}, {labels.max()}]"
+            )
         onehot = np.zeros((len(labels), k), dtype=dtype)
         onehot[np.arange(len(labels)), labels] = 1
         return onehot
@@ -134,13 +146,16 @@ class SparseCategoricalCrossentropy(CategoricalCrossentropy):
 class BinaryCrossentropy(Loss):
     """Targets in [0, 1] of the output's shape ((N,) accepted for one output); output
     probabilities. The mean runs over every output element."""
+
     name = "binary_crossentropy"
     fuses = "sigmoid"
 
     def prepare(self, y, output_shape, dtype):
         y = np.asarray(y)
         if y.size and (y.min() < 0 or y.max() > 1):
-            raise ValueError(f"{self.name}: targets must lie in [0, 1], got range [{y.min()}, {y.max()}]")
+            raise ValueError(
+                f"{self.name}: targets must lie in [0, 1], got range [{y.min()}, {y.max()}]"
+            )
         return super().prepare(y, output_shape, dtype)
 
     def __call__(self, p, t, w=None):
@@ -182,21 +197,27 @@ class CustomLoss(Loss):
 
     def __call__(self, pred, t, w=None):
         if w is not None:
-            raise ValueError(f"{self.name}: a custom loss does not take class_weight / sample_weight")
+            raise ValueError(
+                f"{self.name}: a custom loss does not take class_weight / sample_weight"
+            )
         value = self.fn(t, pred)
         return value if value.ndim == 0 else value.mean()  # per-sample values: the batch mean
 
     def get_config(self):
-        raise ValueError(f"the custom loss {self.name!r} cannot be saved; load the model with "
-                         f"compile=False and compile it again")
+        raise ValueError(
+            f"the custom loss {self.name!r} cannot be saved; load the model with "
+            f"compile=False and compile it again"
+        )
 
 
 LOSSES = {
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
     "binary_crossentropy": BinaryCrossentropy,
-    "mean_squared_error": MeanSquaredError, "mse": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError, "mae": MeanAbsoluteError,
+    "mean_squared_error": MeanSquaredError,
+    "mse": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "mae": MeanAbsoluteError,
 }
 
 

@@ -6,6 +6,7 @@ until the model reads all of a batch's numbers at once.
 binary for binary_crossentropy or a single output, otherwise categorical (sparse labels are
 one-hot by the time metrics see them).
 """
+
 from ..backend import get_array_module
 from ..functional.activation import stable_sigmoid
 
@@ -13,6 +14,7 @@ from ..functional.activation import stable_sigmoid
 class Metric:
     """``metric(out, t, activation)``: out the model's raw output array, which holds logits when
     ``activation`` ('softmax' / 'sigmoid') is still to be applied, t the prepared targets."""
+
     name = "metric"
 
     def __init__(self, name=None):
@@ -47,6 +49,7 @@ class CategoricalAccuracy(Metric):
 class BinaryAccuracy(Metric):
     """Share of output elements on the right side of 0.5 (of 0 for logits); summed per sample as
     the mean over its outputs."""
+
     name = "binary_accuracy"
 
     def __call__(self, out, t, activation=None):
@@ -85,10 +88,13 @@ class FunctionMetric(Metric):
 
 
 _NAMED = {
-    "categorical_accuracy": CategoricalAccuracy, "sparse_categorical_accuracy": CategoricalAccuracy,
+    "categorical_accuracy": CategoricalAccuracy,
+    "sparse_categorical_accuracy": CategoricalAccuracy,
     "binary_accuracy": BinaryAccuracy,
-    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
-    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError,
+    "mean_absolute_error": MeanAbsoluteError,
 }
 
 
@@ -102,7 +108,9 @@ def get(identifier, loss_name, output_shape):
             binary = loss_name == "binary_crossentropy" or tuple(output_shape)[-1:] == (1,)
             return (BinaryAccuracy if binary else CategoricalAccuracy)("acc")
         if key not in _NAMED:
-            raise ValueError(f"unknown metric {identifier!r}; known: accuracy, " + ", ".join(sorted(_NAMED)))
+            raise ValueError(
+                f"unknown metric {identifier!r}; known: accuracy, " + ", ".join(sorted(_NAMED))
+            )
         return _NAMED[key](identifier)
     if callable(identifier):
         return FunctionMetric(identifier)

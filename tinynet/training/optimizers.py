@@ -10,6 +10,7 @@ moves it, ``state_arrays`` / ``load_state`` save and restore it with a model.
 ``lr`` may be a number, a schedule (any callable of the iteration number, counted from 0), and
 Keras's ``decay`` divides it by (1 + decay * iteration).
 """
+
 import math
 
 from ..backend import get_array_module, to_device
@@ -52,7 +53,11 @@ class CosineDecay(Schedule):
     """Cosine from initial_lr down to alpha * initial_lr over decay_steps, then flat."""
 
     def __init__(self, initial_lr, decay_steps, alpha=0.0):
-        self.initial_lr, self.decay_steps, self.alpha = float(initial_lr), int(decay_steps), float(alpha)
+        self.initial_lr, self.decay_steps, self.alpha = (
+            float(initial_lr),
+            int(decay_steps),
+            float(alpha),
+        )
 
     def __call__(self, step):
         t = min(step, self.decay_steps) / self.decay_steps
@@ -69,21 +74,26 @@ class Optimizer:
     clipnorm: rescale all gradients together when their global L2 norm exceeds it.
     clipvalue: clip each gradient element to [-clipvalue, clipvalue].
     """
+
     default_lr = 0.01
 
     def __init__(self, lr=None, learning_rate=None, clipnorm=None, clipvalue=None, decay=0.0):
         name = type(self).__name__
         if lr is not None and learning_rate is not None:
             raise TypeError(f"{name}: give lr or learning_rate, not both")
-        lr = self.default_lr if lr is None and learning_rate is None else (lr if lr is not None else learning_rate)
+        lr = (
+            self.default_lr
+            if lr is None and learning_rate is None
+            else (lr if lr is not None else learning_rate)
+        )
         self.lr = lr
         for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("decay", decay)):
             if v is not None and v < 0:
                 raise ValueError(f"{name}: {arg} must be non-negative, got {v}")
         self.clipnorm, self.clipvalue, self.decay = clipnorm, clipvalue, float(decay)
         self.iterations = 0
-        self.state = {}      # id(param) -> {slot name: array}
-        self._owners = {}    # id(param) -> param, so an id is never reused while state exists
+        self.state = {}  # id(param) -> {slot name: array}
+        self._owners = {}  # id(param) -> param, so an id is never reused while state exists
         self.last_grad_norm = None
 
     @property
@@ -95,8 +105,10 @@ class Optimizer:
         if not callable(value):
             value = float(value)
             if value < 0 or not math.isfinite(value):
-                raise ValueError(f"{type(self).__name__}: learning rate must be a finite non-negative "
-                                 f"number or a schedule, got {value}")
+                raise ValueError(
+                    f"{type(self).__name__}: learning rate must be a finite non-negative "
+                    f"number or a schedule, got {value}"
+                )
         self._lr = value
 
     learning_rate = lr
@@ -161,11 +173,18 @@ class Optimizer:
         lr = self._lr
         if callable(lr):
             if not isinstance(lr, Schedule):
-                raise ValueError(f"{type(self).__name__}: cannot save the custom learning-rate "
-                                 f"function {lr!r}; use a tinynet.optimizers schedule")
+                raise ValueError(
+                    f"{type(self).__name__}: cannot save the custom learning-rate "
+                    f"function {lr!r}; use a tinynet.optimizers schedule"
+                )
             lr = {"class_name": type(lr).__name__, "config": lr.get_config()}
-        return {"lr": lr, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue, "decay": self.decay,
-                **self.hyperparameters()}
+        return {
+            "lr": lr,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "decay": self.decay,
+            **self.hyperparameters(),
+        }
 
     def state_arrays(self, params):
         """{"<index>/<slot>": array} for the parameters that have state, indexed by their
@@ -185,11 +204,15 @@ class Optimizer:
             i, name = key.split("/", 1)
             p = params[int(i)]
             if a.shape != p.shape:
-                raise ValueError(f"{type(self).__name__}.load_state: slot {key} has shape {a.shape}, "
-                                 f"parameter {p.name} has {p.shape}")
+                raise ValueError(
+                    f"{type(self).__name__}.load_state: slot {key} has shape {a.shape}, "
+                    f"parameter {p.name} has {p.shape}"
+                )
             xp = get_array_module(p.data)
             slots = self.state.setdefault(id(p), {})
-            slots[name] = xp.asarray(to_device(a, "gpu" if xp.__name__ == "cupy" else "cpu"), dtype=p.dtype)
+            slots[name] = xp.asarray(
+                to_device(a, "gpu" if xp.__name__ == "cupy" else "cpu"), dtype=p.dtype
+            )
             self._owners[id(p)] = p
         self.iterations = int(iterations)
 
@@ -207,7 +230,11 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
         if nesterov and not momentum:
             raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum}")
-        self.momentum, self.nesterov, self.weight_decay = float(momentum), bool(nesterov), float(weight_decay)
+        self.momentum, self.nesterov, self.weight_decay = (
+            float(momentum),
+            bool(nesterov),
+            float(weight_decay),
+        )
 
     def slot_names(self):
         return ("velocity",) if self.momentum else ()
@@ -228,12 +255,17 @@ class SGD(Optimizer):
             p += v
 
     def hyperparameters(self):
-        return {"momentum": self.momentum, "nesterov": self.nesterov, "weight_decay": self.weight_decay}
+        return {
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class Adam(Optimizer):
     """Keras Adam: m, v moments; p -= lr * sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v) + epsilon);
     ``amsgrad`` uses the running maximum of v."""
+
     default_lr = 0.001
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
@@ -249,7 +281,7 @@ class Adam(Optimizer):
     def update(self, p, g, slots, lr):
         t = self.iterations  # already counted for this step: 1 on the first
         b1, b2 = self.beta_1, self.beta_2
-        lr_t = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+        lr_t = lr * math.sqrt(1 - b2**t) / (1 - b1**t)
         m, v = slots["m"], slots["v"]
         m *= b1
         m += (1 - b1) * g
@@ -262,8 +294,12 @@ class Adam(Optimizer):
         _adaptive_step(p, m, v, self.epsilon, lr_t)
 
     def hyperparameters(self):
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad}
-
+        return {
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "amsgrad": self.amsgrad,
+        }
 
 
 def _adaptive_step(p, direction, second_moment, epsilon, lr):
@@ -277,6 +313,7 @@ def _adaptive_step(p, direction, second_moment, epsilon, lr):
 
 class RMSprop(Optimizer):
     """Keras RMSprop: a = rho * a + (1 - rho) * g^2; p -= lr * g / (sqrt(a) + epsilon)."""
+
     default_lr = 0.001
 
     def __init__(self, lr=None, rho=0.9, epsilon=1e-7, **kwargs):
@@ -328,7 +365,9 @@ def get(identifier):
     if isinstance(identifier, str):
         cls = OPTIMIZERS.get(identifier.lower())
         if cls is None:
-            raise ValueError(f"unknown optimizer {identifier!r}; known: {', '.join(sorted(OPTIMIZERS))}")
+            raise ValueError(
+                f"unknown optimizer {identifier!r}; known: {', '.join(sorted(OPTIMIZERS))}"
+            )
         return cls()
     if isinstance(identifier, dict):
         return from_config(identifier)
@@ -336,7 +375,11 @@ def get(identifier):
 
 
 def serialize(opt):
-    return {"class_name": type(opt).__name__, "config": opt.get_config(), "iterations": opt.iterations}
+    return {
+        "class_name": type(opt).__name__,
+        "config": opt.get_config(),
+        "iterations": opt.iterations,
+    }
 
 
 def from_config(config):

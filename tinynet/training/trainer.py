@@ -19,6 +19,7 @@ Trainer owns the epoch and batch loops, validation (split or data), shuffling, t
 (CallbackList adds History and the progress bar), ``stop_training`` and the logs. An epoch's
 log of a name is its mean over the batches that reported it, weighted by batch size.
 """
+
 import math
 import time
 
@@ -37,12 +38,12 @@ class Trainer:
     """compile-independent training loop; see the module docstring for what a model supplies."""
 
     default_batch_size = 32
-    drop_remainder = False      # True: every batch full (a GAN's BatchNorm needs it)
-    log_epoch_time = False      # True: each epoch's seconds in the logs as "time"
-    stop_on_nonfinite = False   # True: stop, saying where, when a batch's measure is NaN or inf
+    drop_remainder = False  # True: every batch full (a GAN's BatchNorm needs it)
+    log_epoch_time = False  # True: each epoch's seconds in the logs as "time"
+    stop_on_nonfinite = False  # True: stop, saying where, when a batch's measure is NaN or inf
     stop_training = False
     history = None
-    step_in_epoch = 0           # the batch index within the epoch, set before each train_step
+    step_in_epoch = 0  # the batch index within the epoch, set before each train_step
 
     # ----- what a model supplies -----
     def train_step(self, batch):
@@ -78,10 +79,24 @@ class Trainer:
         return getattr(self, "name", None) or type(self).__name__
 
     # ----- fit -----
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            **legacy):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose=1,
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        **legacy,
+    ):
         """Train for ``epochs`` (counting from ``initial_epoch``); returns a History.
 
         x, y: arrays (N, ...) and targets; or x an iterator of (x, y[, w]) batches
@@ -109,10 +124,17 @@ class Trainer:
             if is_iterator(x):
                 iterators.append(x)
                 if validation_split:
-                    raise ValueError(f"{who}: validation_split needs arrays, not an iterator; "
-                                     f"give validation_data")
-                train = IteratorData(x, steps_per_epoch, samples_per_epoch,
-                                     lambda item: self.iterator_arrays(item, class_weight, who), who)
+                    raise ValueError(
+                        f"{who}: validation_split needs arrays, not an iterator; "
+                        f"give validation_data"
+                    )
+                train = IteratorData(
+                    x,
+                    steps_per_epoch,
+                    samples_per_epoch,
+                    lambda item: self.iterator_arrays(item, class_weight, who),
+                    who,
+                )
                 count_mode = "steps" if train.samples is None else "samples"
                 val = None
             else:
@@ -121,13 +143,16 @@ class Trainer:
                 arrays = self.fit_arrays(x, y, sample_weight, class_weight, who)
                 val = None
                 if validation_split:
-                    arrays, held_out = ArrayData(arrays, batch_size, False).split(validation_split, who)
+                    arrays, held_out = ArrayData(arrays, batch_size, False).split(
+                        validation_split, who
+                    )
                     val = ArrayData(held_out, batch_size, False)
                 train = ArrayData(arrays, batch_size, shuffle, self.drop_remainder, steps_per_epoch)
                 count_mode = "samples"
             if validation_data is not None:
-                val = self._validation_source(validation_data, batch_size, validation_steps,
-                                              iterators, who)
+                val = self._validation_source(
+                    validation_data, batch_size, validation_steps, iterators, who
+                )
             return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, count_mode)
         finally:
             for it in iterators:
@@ -138,20 +163,29 @@ class Trainer:
     def _validation_source(self, data, batch_size, steps, iterators, who):
         if is_iterator(data):
             iterators.append(data)
-            return IteratorData(data, steps, None, lambda item: self.iterator_arrays(item, None, who),
-                                who)
+            return IteratorData(
+                data, steps, None, lambda item: self.iterator_arrays(item, None, who), who
+            )
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
-            raise ValueError(f"{who}: validation_data must be (x_val, y_val), "
-                             f"(x_val, y_val, sample_weight) or an iterator")
+            raise ValueError(
+                f"{who}: validation_data must be (x_val, y_val), "
+                f"(x_val, y_val, sample_weight) or an iterator"
+            )
         vx, vy, vw = (tuple(data) + (None,))[:3]
         return ArrayData(self.fit_arrays(vx, vy, vw, None, who), batch_size, False)
 
     def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode):
         names = list(self.metrics_names)
-        params = {"epochs": epochs, "steps": train.steps, "samples": train.samples,
-                  "verbose": verbose, "count_mode": count_mode, "do_validation": val is not None,
-                  "val_samples": getattr(val, "samples", None),
-                  "metrics": names + ([f"val_{n}" for n in names] if val is not None else [])}
+        params = {
+            "epochs": epochs,
+            "steps": train.steps,
+            "samples": train.samples,
+            "verbose": verbose,
+            "count_mode": count_mode,
+            "do_validation": val is not None,
+            "val_samples": getattr(val, "samples", None),
+            "metrics": names + ([f"val_{n}" for n in names] if val is not None else []),
+        }
         cb = cbks.CallbackList(callbacks, self, params)
         self.history, self.stop_training = cb.history, False
         cb.on_train_begin({})
@@ -183,8 +217,10 @@ class Trainer:
                 counts[k] = counts.get(k, 0) + n
             cb.on_batch_end(index, {"batch": index, "size": n, **values})
             if self.stop_on_nonfinite and not all(math.isfinite(v) for v in values.values()):
-                cbks.emit(f"{type(self).__name__}: a loss became {list(values.values())} at epoch "
-                          f"{epoch + 1}, batch {index + 1}; stopping training")
+                cbks.emit(
+                    f"{type(self).__name__}: a loss became {list(values.values())} at epoch "
+                    f"{epoch + 1}, batch {index + 1}; stopping training"
+                )
                 self.stop_training = True
             if self.stop_training:
                 break
@@ -213,8 +249,9 @@ class Trainer:
         self.check_compiled("evaluate")
         batch_size = self.default_batch_size if batch_size is None else int(batch_size)
         if is_iterator(x):
-            data = IteratorData(x, steps, None, lambda item: self.iterator_arrays(item, None, who),
-                                who)
+            data = IteratorData(
+                x, steps, None, lambda item: self.iterator_arrays(item, None, who), who
+            )
         else:
             data = ArrayData(self.fit_arrays(x, y, sample_weight, None, who), batch_size, False)
         start = time.perf_counter()
@@ -222,8 +259,15 @@ class Trainer:
         values = [logs[k] for k in self.metrics_names]
         if verbose:
             target = data.samples if data.samples else data.steps
-            print(cbks.epoch_line(target, target, time.perf_counter() - start,
-                                  list(zip(self.metrics_names, values))), flush=True)
+            print(
+                cbks.epoch_line(
+                    target,
+                    target,
+                    time.perf_counter() - start,
+                    list(zip(self.metrics_names, values)),
+                ),
+                flush=True,
+            )
         return keras_result(values)
 
     # ----- one batch -----

@@ -1,9 +1,10 @@
 """Decision trees (ID3 / C4.5-style) and random forests on NumPy, with IF-THEN rules.
 
-    from tinynet.trees import DecisionTree, RandomForest
-    tree = DecisionTree().fit(X, y, feature_names=names); print(tree.export_rules())
-    forest = RandomForest(n_estimators=100, n_jobs=2, random_state=0).fit(X, y)
+from tinynet.trees import DecisionTree, RandomForest
+tree = DecisionTree().fit(X, y, feature_names=names); print(tree.export_rules())
+forest = RandomForest(n_estimators=100, n_jobs=2, random_state=0).fit(X, y)
 """
+
 from .criteria import entropy, gini, information_gain
 from .forest import RandomForest
 from .tree import DecisionTree

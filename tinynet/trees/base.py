@@ -1,11 +1,12 @@
 """What DecisionTree and RandomForest share: checking arguments, coding X and y, walking a tree."""
+
 import numbers
 
 import numpy as np
 
+from .core import CATEGORICAL, LEAF, NUMERIC, ONE_VS_REST, Params, TreeData
 from .criteria import check_criterion
 from .encoding import FeatureEncoder, as_columns
-from .core import CATEGORICAL, LEAF, NUMERIC, ONE_VS_REST, Params, TreeData
 
 
 def _check_int(value, name, where, low, allow_none=False):
@@ -32,8 +33,10 @@ def resolve_max_features(max_features, d, where):
             return min(int(mf), d)
     elif isinstance(mf, numbers.Real) and 0 < mf <= 1:
         return max(1, int(mf * d))
-    raise ValueError(f"{where}: max_features must be None, 'sqrt', 'log2', an int >= 1 or a "
-                     f"float in (0, 1], got {max_features!r}")
+    raise ValueError(
+        f"{where}: max_features must be None, 'sqrt', 'log2', an int >= 1 or a "
+        f"float in (0, 1], got {max_features!r}"
+    )
 
 
 def _as_labels(y, where):
@@ -54,18 +57,31 @@ class TreeModel:
     def _check_params(self, where):
         check_criterion(self.criterion, where)
         if self.categorical_split not in ("multiway", "binary"):
-            raise ValueError(f"{where}: categorical_split must be 'multiway' or 'binary', got "
-                             f"{self.categorical_split!r}")
+            raise ValueError(
+                f"{where}: categorical_split must be 'multiway' or 'binary', got "
+                f"{self.categorical_split!r}"
+            )
         _check_int(self.max_depth, "max_depth", where, 0, allow_none=True)
         _check_int(self.min_samples_split, "min_samples_split", where, 2)
         _check_int(self.min_samples_leaf, "min_samples_leaf", where, 1)
-        if not isinstance(self.min_impurity_decrease, numbers.Real) or self.min_impurity_decrease < 0:
-            raise ValueError(f"{where}: min_impurity_decrease must be a number >= 0, got "
-                             f"{self.min_impurity_decrease!r}")
+        if (
+            not isinstance(self.min_impurity_decrease, numbers.Real)
+            or self.min_impurity_decrease < 0
+        ):
+            raise ValueError(
+                f"{where}: min_impurity_decrease must be a number >= 0, got "
+                f"{self.min_impurity_decrease!r}"
+            )
 
     def _params(self, d, where):
-        return Params(self.criterion, self.max_depth, self.min_samples_split, self.min_samples_leaf,
-                      resolve_max_features(self.max_features, d, where), self.min_impurity_decrease)
+        return Params(
+            self.criterion,
+            self.max_depth,
+            self.min_samples_split,
+            self.min_samples_leaf,
+            resolve_max_features(self.max_features, d, where),
+            self.min_impurity_decrease,
+        )
 
     def _prepare(self, X, y, feature_names, target_name, sample_weight, where):
         """Fit the encoder and code y -> TreeData and sample weights (n,)."""
@@ -76,16 +92,22 @@ class TreeModel:
         y = _as_labels(y, where)
         if len(y) != n:
             raise ValueError(f"{where}: X has {n} rows but y has {len(y)} labels")
-        if (y.dtype.kind == "f" and np.isnan(y).any() or y.dtype.kind == "O"
-                and any(v is None or isinstance(v, (float, np.floating)) and v != v for v in y)):
+        if (
+            y.dtype.kind == "f"
+            and np.isnan(y).any()
+            or y.dtype.kind == "O"
+            and any(v is None or isinstance(v, (float, np.floating)) and v != v for v in y)
+        ):
             raise ValueError(f"{where}: y has missing labels (None/NaN); drop those rows first")
         self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
         codes = self.encoder_.fit_transform(X, feature_names, where)
         try:
             self.classes_, yc = np.unique(y, return_inverse=True)
         except TypeError as e:
-            raise ValueError(f"{where}: y mixes labels that cannot be sorted ({e}); give labels of "
-                             f"one type, e.g. y.astype(str)") from None
+            raise ValueError(
+                f"{where}: y mixes labels that cannot be sorted ({e}); give labels of "
+                f"one type, e.g. y.astype(str)"
+            ) from None
         self.n_features_in_ = len(self.encoder_.n_codes_)
         self.feature_names_ = list(self.encoder_.feature_names_)
         if target_name is None:
@@ -96,16 +118,25 @@ class TreeModel:
         else:
             w = np.asarray(sample_weight, dtype=np.float64)
             if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0):
-                raise ValueError(f"{where}: sample_weight must be finite, >= 0 and of shape ({n},), "
-                                 f"got shape {w.shape}")
+                raise ValueError(
+                    f"{where}: sample_weight must be finite, >= 0 and of shape ({n},), "
+                    f"got shape {w.shape}"
+                )
             if not w.any():
                 raise ValueError(f"{where}: sample_weight is zero everywhere")
         w = w * self._class_weights(yc, where)[yc]
         if not w.any():
             raise ValueError(f"{where}: sample_weight times class_weight is zero everywhere")
         enc = self.encoder_
-        data = TreeData(codes, yc, len(self.classes_), enc.n_codes_, enc.is_categorical_,
-                        enc.has_missing_, self.categorical_split)
+        data = TreeData(
+            codes,
+            yc,
+            len(self.classes_),
+            enc.n_codes_,
+            enc.is_categorical_,
+            enc.has_missing_,
+            self.categorical_split,
+        )
         return data, w
 
     def _class_weights(self, yc, where):
@@ -127,8 +158,9 @@ class TreeModel:
 
     def _check_fitted(self, where):
         if not getattr(self, "fitted_", False):
-            raise RuntimeError(f"{type(self).__name__}.{where}: the model is not fitted yet; "
-                               f"call fit(X, y) first")
+            raise RuntimeError(
+                f"{type(self).__name__}.{where}: the model is not fitted yet; call fit(X, y) first"
+            )
 
     def _codes(self, X, where):
         self._check_fitted(where)
@@ -139,7 +171,9 @@ class TreeModel:
         y = _as_labels(y, f"{type(self).__name__}.score")
         pred = self.predict(X)
         if len(y) != len(pred):
-            raise ValueError(f"{type(self).__name__}.score: X has {len(pred)} rows but y has {len(y)} labels")
+            raise ValueError(
+                f"{type(self).__name__}.score: X has {len(pred)} rows but y has {len(y)} labels"
+            )
         return float(np.mean(pred == y))
 
     def predict(self, X):
@@ -167,8 +201,11 @@ def apply(tree, codes, n_codes):
         v = codes[f, active].astype(np.int64)
         nc = n_codes[f]
         kind = tree.kind[nd]
-        nxt = np.where((v == nc) & tree.missing_left[nd], tree.left[nd],
-                       np.where((v == nc) | (v > tree.threshold[nd]), tree.right[nd], tree.left[nd]))
+        nxt = np.where(
+            (v == nc) & tree.missing_left[nd],
+            tree.left[nd],
+            np.where((v == nc) | (v > tree.threshold[nd]), tree.right[nd], tree.left[nd]),
+        )
         o = kind == ONE_VS_REST
         if o.any():
             nxt[o] = np.where(v[o] == tree.threshold[nd[o]], tree.left[nd[o]], tree.right[nd[o]])
@@ -201,5 +238,14 @@ def importances(trees, d):
     return total / s if s > 0 else total
 
 
-__all__ = ["TreeModel", "apply", "tree_proba", "importances", "resolve_max_features", "NUMERIC",
-           "CATEGORICAL", "ONE_VS_REST", "LEAF"]
+__all__ = [
+    "TreeModel",
+    "apply",
+    "tree_proba",
+    "importances",
+    "resolve_max_features",
+    "NUMERIC",
+    "CATEGORICAL",
+    "ONE_VS_REST",
+    "LEAF",
+]

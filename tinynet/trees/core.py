@@ -1,5 +1,6 @@
 """The shapes the tree code passes around: the coded training set, growth parameters, a fitted
 tree as flat arrays, and the node kinds."""
+
 import numpy as np
 
 LEAF, NUMERIC, CATEGORICAL, ONE_VS_REST = 0, 1, 2, 3
@@ -12,8 +13,16 @@ class TreeData:
     has_missing: (d,) per feature (see :class:`.encoding.FeatureEncoder`).
     """
 
-    def __init__(self, codes, y, n_classes, n_codes, is_categorical, has_missing,
-                 categorical_split="multiway"):
+    def __init__(
+        self,
+        codes,
+        y,
+        n_classes,
+        n_codes,
+        is_categorical,
+        has_missing,
+        categorical_split="multiway",
+    ):
         self.codes = np.ascontiguousarray(codes)
         self.y = np.asarray(y, dtype=np.int64)
         self.n_classes = int(n_classes)
@@ -40,8 +49,15 @@ class TreeData:
 
 
 class Params:
-    def __init__(self, criterion, max_depth, min_samples_split, min_samples_leaf, max_features,
-                 min_impurity_decrease):
+    def __init__(
+        self,
+        criterion,
+        max_depth,
+        min_samples_split,
+        min_samples_leaf,
+        max_features,
+        min_impurity_decrease,
+    ):
         self.criterion = criterion
         self.max_depth = np.inf if max_depth is None else max_depth
         self.min_samples_split = min_samples_split
@@ -60,8 +76,20 @@ class Tree:
     value: (n_nodes, C) weighted class counts; decrease: weighted impurity decrease of the split;
     depth.
     """
-    FIELDS = ("kind", "feature", "threshold", "missing_left", "left", "right", "branch_start",
-              "value", "decrease", "depth", "branches")
+
+    FIELDS = (
+        "kind",
+        "feature",
+        "threshold",
+        "missing_left",
+        "left",
+        "right",
+        "branch_start",
+        "value",
+        "decrease",
+        "depth",
+        "branches",
+    )
 
     def __init__(self, **arrays):
         for f in self.FIELDS:

@@ -8,6 +8,7 @@ The public helpers take class counts, the textbook form:
 The tree builder works on many count vectors at once; it uses :func:`impurity` (counts of shape
 (..., C) -> impurity of shape (...)) and :func:`sum_xlogx`.
 """
+
 import numpy as np
 
 CRITERIA = ("entropy", "gini")
@@ -22,7 +23,9 @@ def check_criterion(criterion, where):
 def _counts(counts, where):
     c = np.asarray(counts, dtype=np.float64)
     if c.ndim == 0 or c.shape[-1] == 0:
-        raise ValueError(f"{where}: expected class counts of shape (..., C) with C >= 1, got shape {c.shape}")
+        raise ValueError(
+            f"{where}: expected class counts of shape (..., C) with C >= 1, got shape {c.shape}"
+        )
     if np.any(c < 0) or not np.all(np.isfinite(c)):
         raise ValueError(f"{where}: class counts must be finite and >= 0, got {counts!r}")
     return c
@@ -71,11 +74,14 @@ def information_gain(parent_counts, children_counts, criterion="entropy"):
     p = _counts(parent_counts, "information_gain")
     ch = _counts(children_counts, "information_gain")
     if p.ndim != 1 or ch.ndim != 2 or ch.shape[1] != p.shape[0]:
-        raise ValueError(f"information_gain: expected parent (C,) and children (k, C), got "
-                         f"{p.shape} and {ch.shape}")
+        raise ValueError(
+            f"information_gain: expected parent (C,) and children (k, C), got "
+            f"{p.shape} and {ch.shape}"
+        )
     if not np.allclose(ch.sum(axis=0), p):
-        raise ValueError(f"information_gain: the children {ch.tolist()} do not add up to the parent "
-                         f"{p.tolist()}")
+        raise ValueError(
+            f"information_gain: the children {ch.tolist()} do not add up to the parent {p.tolist()}"
+        )
     n = p.sum()
     if n == 0:
         raise ValueError("information_gain: the parent has no samples")

@@ -13,6 +13,7 @@ Each column is either
 Missing values -- ``None``, NaN, ``"?"`` and ``""`` -- get the code ``n_codes[j]`` (one past the
 value codes); a category never seen in training gets ``n_codes[j] + 1`` at predict time.
 """
+
 import numbers
 
 import numpy as np
@@ -31,13 +32,16 @@ def as_columns(X, where):
         try:
             arr = np.asarray(X)
         except ValueError as e:  # ragged rows
-            raise ValueError(f"{where}: X must be a 2-D table (n_samples, n_features): {e}") from None
+            raise ValueError(
+                f"{where}: X must be a 2-D table (n_samples, n_features): {e}"
+            ) from None
         if arr.dtype.kind in "US" and not isinstance(X, np.ndarray):
             arr = np.asarray(X, dtype=object)  # rows like ["Sunny", 85]: keep the numbers numbers
         if arr.ndim != 2:
             hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
-            raise ValueError(f"{where}: expected X of shape (n_samples, n_features), got shape "
-                             f"{arr.shape}{hint}")
+            raise ValueError(
+                f"{where}: expected X of shape (n_samples, n_features), got shape {arr.shape}{hint}"
+            )
         n = arr.shape[0]
         cols = list(np.ascontiguousarray(arr.T))  # one transpose; every column is then contiguous
     if n == 0:
@@ -55,14 +59,23 @@ def _missing_mask(col):
     if col.dtype.kind in "US":
         s = col.astype(str)
         return np.isin(s, MISSING_STRINGS)
-    return np.fromiter((v is None or (isinstance(v, (float, np.floating)) and v != v)
-                        or (isinstance(v, str) and v in MISSING_STRINGS) for v in col),
-                       dtype=bool, count=len(col))
+    return np.fromiter(
+        (
+            v is None
+            or (isinstance(v, (float, np.floating)) and v != v)
+            or (isinstance(v, str) and v in MISSING_STRINGS)
+            for v in col
+        ),
+        dtype=bool,
+        count=len(col),
+    )
 
 
 def _all_numbers(values):
-    return all(isinstance(v, (numbers.Number, np.number)) and not isinstance(v, (str, bytes))
-               for v in values)
+    return all(
+        isinstance(v, (numbers.Number, np.number)) and not isinstance(v, (str, bytes))
+        for v in values
+    )
 
 
 def _to_float(col, missing, where, name):
@@ -70,7 +83,9 @@ def _to_float(col, missing, where, name):
     try:
         out[~missing] = col[~missing].astype(np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: numeric column {name!r} holds a value that is not a number") from None
+        raise ValueError(
+            f"{where}: numeric column {name!r} holds a value that is not a number"
+        ) from None
     return out
 
 
@@ -78,12 +93,23 @@ def _category_strings(col):
     """A categorical column as strings; whole floats are written as ints (2.0 -> '2'), so a code
     column matches whether it comes as ints or as floats."""
     if col.dtype.kind == "f":
-        whole = np.isfinite(col) & (col == np.round(col)) & (np.abs(col) < 2.0 ** 63)
-        return np.where(whole, np.where(whole, col, 0).astype(np.int64).astype(str), col.astype(str))
+        whole = np.isfinite(col) & (col == np.round(col)) & (np.abs(col) < 2.0**63)
+        return np.where(
+            whole, np.where(whole, col, 0).astype(np.int64).astype(str), col.astype(str)
+        )
     if col.dtype.kind == "O":
-        return np.array([str(int(v)) if isinstance(v, (float, np.floating)) and np.isfinite(v)
-                         and float(v).is_integer() and abs(v) < 2.0 ** 63 else str(v) for v in col],
-                        dtype=str)
+        return np.array(
+            [
+                str(int(v))
+                if isinstance(v, (float, np.floating))
+                and np.isfinite(v)
+                and float(v).is_integer()
+                and abs(v) < 2.0**63
+                else str(v)
+                for v in col
+            ],
+            dtype=str,
+        )
     return col.astype(str)
 
 
@@ -140,7 +166,9 @@ class FeatureEncoder:
         """categorical_features: 'auto' (columns of strings are categorical) or a list of column
         names / indices that are categorical too."""
         if not isinstance(max_bins, numbers.Integral) or not 2 <= max_bins <= 65534:
-            raise ValueError(f"FeatureEncoder: max_bins must be an int in [2, 65534], got {max_bins!r}")
+            raise ValueError(
+                f"FeatureEncoder: max_bins must be an int in [2, 65534], got {max_bins!r}"
+            )
         self.max_bins = int(max_bins)
         self.categorical_features = categorical_features
 
@@ -149,20 +177,26 @@ class FeatureEncoder:
         if cf is None or (isinstance(cf, str) and cf == "auto"):
             return np.zeros(d, dtype=bool)
         if isinstance(cf, str):
-            raise ValueError(f"{where}: categorical_features must be 'auto' or a list of column names "
-                             f"or indices, got {cf!r}")
+            raise ValueError(
+                f"{where}: categorical_features must be 'auto' or a list of column names "
+                f"or indices, got {cf!r}"
+            )
         declared = np.zeros(d, dtype=bool)
         for item in cf:
             if isinstance(item, str):
                 if item not in names:
-                    raise ValueError(f"{where}: categorical feature {item!r} is not a column; columns "
-                                     f"are {names}")
+                    raise ValueError(
+                        f"{where}: categorical feature {item!r} is not a column; columns "
+                        f"are {names}"
+                    )
                 declared[names.index(item)] = True
             elif isinstance(item, numbers.Integral) and -d <= item < d:
                 declared[item] = True
             else:
-                raise ValueError(f"{where}: categorical_features entries must be column names or "
-                                 f"indices in [0, {d}), got {item!r}")
+                raise ValueError(
+                    f"{where}: categorical_features entries must be column names or "
+                    f"indices in [0, {d}), got {item!r}"
+                )
         return declared
 
     def fit(self, X, feature_names=None, where="FeatureEncoder.fit"):
@@ -199,8 +233,11 @@ class FeatureEncoder:
                 self.neighbours_.append(None)
                 self.n_codes_[j] = len(cats)
             else:
-                x = col if _small_uint(col) else \
-                    _to_float(col, missing, where, self.feature_names_[j])[~missing]
+                x = (
+                    col
+                    if _small_uint(col)
+                    else _to_float(col, missing, where, self.feature_names_[j])[~missing]
+                )
                 edges, below, above = _bin_edges(x, self.max_bins)
                 self.categories_.append(None)
                 self.thresholds_.append(edges)
@@ -208,8 +245,10 @@ class FeatureEncoder:
                 self.n_codes_[j] = len(edges) + 1
         if self.n_codes_.max() + 2 > np.iinfo(np.uint16).max:
             big = int(np.argmax(self.n_codes_))
-            raise ValueError(f"{where}: column {self.feature_names_[big]!r} has {self.n_codes_[big]} "
-                             f"categories; at most 65533 are supported")
+            raise ValueError(
+                f"{where}: column {self.feature_names_[big]!r} has {self.n_codes_[big]} "
+                f"categories; at most 65533 are supported"
+            )
         return self
 
     def transform(self, X, where="transform"):
@@ -219,10 +258,15 @@ class FeatureEncoder:
     def _transform_columns(self, cols, where):
         d = len(self.n_codes_)
         if len(cols) != d:
-            raise ValueError(f"{where}: X has {len(cols)} features, but the model was fitted on {d}")
+            raise ValueError(
+                f"{where}: X has {len(cols)} features, but the model was fitted on {d}"
+            )
         # the largest code a column can get: missing (n_codes) or unseen (n_codes + 1)
-        top = max(int(self.n_codes_[j]) + (1 if self.is_categorical_[j] else 0 if not _small_uint(c) else -1)
-                  for j, c in enumerate(cols))
+        top = max(
+            int(self.n_codes_[j])
+            + (1 if self.is_categorical_[j] else 0 if not _small_uint(c) else -1)
+            for j, c in enumerate(cols)
+        )
         codes = np.empty((d, len(cols[0])), dtype=np.uint8 if top < 256 else np.uint16)
         for j, col in enumerate(cols):
             if _small_uint(col) and not self.is_categorical_[j]:  # a lookup table per column
@@ -230,8 +274,9 @@ class FeatureEncoder:
                 if len(self.thresholds_[j]) == lut[-1] == len(lut) - 1:  # every value has its bin
                     codes[j] = col
                 elif col.dtype == codes.dtype == np.uint8:  # bytes.translate: a C byte lookup
-                    codes[j] = np.frombuffer(col.tobytes().translate(lut.astype(np.uint8).tobytes()),
-                                             dtype=np.uint8)
+                    codes[j] = np.frombuffer(
+                        col.tobytes().translate(lut.astype(np.uint8).tobytes()), dtype=np.uint8
+                    )
                 else:
                     lut.astype(codes.dtype).take(col, out=codes[j])
                 continue

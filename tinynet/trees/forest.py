@@ -9,6 +9,7 @@ so the forest is the same for every n_jobs. With n_jobs > 1 the trees are grown 
 processes (NumPy's bincount and take hold the GIL, so threads would not run in parallel); the
 trees come back as .npz bytes through a pipe.
 """
+
 import ctypes
 import io
 import multiprocessing
@@ -24,7 +25,7 @@ from .grow import grow_trees
 BATCH = 5  # trees grown together (same trees as one at a time, fewer NumPy calls per tree)
 # out-of-bag probabilities are summed in units of 2**-40 as int64: exact, so the sums do not
 # depend on how the trees were split among worker processes (room for 2**23 trees)
-OOB_UNIT = 2.0 ** 40
+OOB_UNIT = 2.0**40
 
 
 def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
@@ -37,9 +38,11 @@ def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
     oob_sum = np.zeros((n, data.n_classes), dtype=np.int64) if oob else None
     oob_cnt = np.zeros(n, dtype=np.int64)
     for b in range(0, len(seeds), BATCH):
-        rngs = [np.random.default_rng(s) for s in seeds[b:b + BATCH]]
+        rngs = [np.random.default_rng(s) for s in seeds[b : b + BATCH]]
         if bootstrap:
-            ws = [np.bincount(rng.integers(0, n, draws), minlength=n) * sample_weight for rng in rngs]
+            ws = [
+                np.bincount(rng.integers(0, n, draws), minlength=n) * sample_weight for rng in rngs
+            ]
         else:
             ws = [sample_weight.copy() for _ in rngs]
         grown = grow_trees(data, params, ws, rngs)
@@ -98,8 +101,20 @@ def _grow_parallel(n_jobs, data, params, seeds, bootstrap, sample_weight, oob, d
     procs = []
     for part in parts:
         recv, send = ctx.Pipe(duplex=False)
-        p = ctx.Process(target=_worker, args=(send, data, params, [seeds[i] for i in part],
-                                              bootstrap, sample_weight, oob, draws), daemon=True)
+        p = ctx.Process(
+            target=_worker,
+            args=(
+                send,
+                data,
+                params,
+                [seeds[i] for i in part],
+                bootstrap,
+                sample_weight,
+                oob,
+                draws,
+            ),
+            daemon=True,
+        )
         p.start()
         send.close()
         procs.append((p, recv))
@@ -143,10 +158,25 @@ class RandomForest(TreeModel):
     Fitted: estimators_ (list of flat trees), classes_, feature_importances_, oob_score_.
     """
 
-    def __init__(self, n_estimators=100, criterion="gini", max_depth=None, min_samples_split=2,
-                 min_samples_leaf=1, max_features="sqrt", min_impurity_decrease=0.0, bootstrap=True,
-                 oob_score=False, n_jobs=None, random_state=None, max_samples=None, max_bins=32,
-                 categorical_features="auto", categorical_split="multiway", class_weight=None):
+    def __init__(
+        self,
+        n_estimators=100,
+        criterion="gini",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features="sqrt",
+        min_impurity_decrease=0.0,
+        bootstrap=True,
+        oob_score=False,
+        n_jobs=None,
+        random_state=None,
+        max_samples=None,
+        max_bins=32,
+        categorical_features="auto",
+        categorical_split="multiway",
+        class_weight=None,
+    ):
         self.n_estimators = n_estimators
         self.criterion = criterion
         self.max_depth = max_depth
@@ -178,24 +208,41 @@ class RandomForest(TreeModel):
             return n
         if isinstance(ms, numbers.Integral) and not isinstance(ms, bool) and 1 <= ms:
             return int(ms)
-        if isinstance(ms, numbers.Real) and not isinstance(ms, (bool, numbers.Integral)) and 0 < ms <= 1:
+        if (
+            isinstance(ms, numbers.Real)
+            and not isinstance(ms, (bool, numbers.Integral))
+            and 0 < ms <= 1
+        ):
             return max(1, int(round(ms * n)))
-        raise ValueError(f"{where}: max_samples must be None, an int >= 1 or a float in (0, 1], got {ms!r}")
+        raise ValueError(
+            f"{where}: max_samples must be None, an int >= 1 or a float in (0, 1], got {ms!r}"
+        )
 
     def fit(self, X, y, feature_names=None, target_name=None, sample_weight=None):
         """Grow n_estimators trees on X (n, d), y (n,)."""
         where = "RandomForest.fit"
         ne = self.n_estimators
         if not isinstance(ne, numbers.Integral) or isinstance(ne, bool) or ne < 1:
-            raise ValueError(f"{where}: n_estimators must be an int >= 1, got {self.n_estimators!r}")
+            raise ValueError(
+                f"{where}: n_estimators must be an int >= 1, got {self.n_estimators!r}"
+            )
         if self.oob_score and not self.bootstrap:
-            raise ValueError(f"{where}: oob_score=True needs bootstrap=True (no sample is out of "
-                             f"bag otherwise)")
+            raise ValueError(
+                f"{where}: oob_score=True needs bootstrap=True (no sample is out of bag otherwise)"
+            )
         jobs = min(self._jobs(where), self.n_estimators)
         data, w = self._prepare(X, y, feature_names, target_name, sample_weight, where)
         params = self._params(data.codes.shape[0], where)
         seeds = np.random.SeedSequence(self.random_state).spawn(int(ne))
-        args = (data, params, seeds, self.bootstrap, w, self.oob_score, self._draws(len(data.y), where))
+        args = (
+            data,
+            params,
+            seeds,
+            self.bootstrap,
+            w,
+            self.oob_score,
+            self._draws(len(data.y), where),
+        )
         if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             if data.sortable:
                 data.rows  # built once here, shared by the forked workers

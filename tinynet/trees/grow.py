@@ -6,12 +6,14 @@ categorical nodes, :mod:`.split_sorted` for small numeric ones), send the sample
 children with one stable sort, and count the children's classes with one ``np.bincount``.
 A node whose sampled features cannot split it tries a fresh sample once, then all features.
 """
+
 import numpy as np
 
 from . import split_sorted
 from .core import CATEGORICAL, NUMERIC, ONE_VS_REST, Tree
 from .criteria import impurity
 from .split_dense import SplitResult, best_splits_dense, child_term, histogram
+
 
 def choose_features(rng, k, d, m):
     """(k, m) distinct feature ids per row, uniformly at random (all d, in order, if m >= d)."""
@@ -39,8 +41,19 @@ def find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows):
     if small is not None:
         small = small & ~data.special[F].any(axis=1)
     if small is None or not small.any():
-        best_splits_dense(data, idx, node_of, F, yv, wv, counts, params.min_samples_leaf,
-                          params.criterion, result, rows)
+        best_splits_dense(
+            data,
+            idx,
+            node_of,
+            F,
+            yv,
+            wv,
+            counts,
+            params.min_samples_leaf,
+            params.criterion,
+            result,
+            rows,
+        )
         return
     for group in (~small, small):
         if not group.any():
@@ -49,8 +62,9 @@ def find_splits(data, params, idx, node_of, yv, wv, counts, F, result, rows):
         local = np.cumsum(group) - 1
         args = (data, idx[sel], local[node_of[sel]], F[group], yv[sel], wv[sel], counts[group])
         if group is small:
-            split_sorted.best_splits_sorted(*args, sizes[group], params.min_samples_leaf,
-                                            params.criterion, result, rows[group])
+            split_sorted.best_splits_sorted(
+                *args, sizes[group], params.min_samples_leaf, params.criterion, result, rows[group]
+            )
         else:
             best_splits_dense(*args, params.min_samples_leaf, params.criterion, result, rows[group])
 
@@ -61,8 +75,9 @@ class _Records:
     def __init__(self):
         self.values, self.depths, self.trees = [], [], []
         self.n = 0
-        self.split = {k: [] for k in ("node", "kind", "feature", "threshold", "missing_left",
-                                      "decrease")}
+        self.split = {
+            k: [] for k in ("node", "kind", "feature", "threshold", "missing_left", "decrease")
+        }
         self.links = {k: [] for k in ("parent", "slot", "child")}
 
     def add(self, values, depths, trees):
@@ -75,18 +90,28 @@ class _Records:
 
     def _table(self, data):
         n = self.n
-        cat = lambda k, dt: np.concatenate(self.split[k]).astype(dt) if self.split[k] else np.zeros(0, dt)
+        cat = lambda k, dt: (
+            np.concatenate(self.split[k]).astype(dt) if self.split[k] else np.zeros(0, dt)
+        )
         node = cat("node", np.int64)
-        t = {"kind": np.zeros(n, dtype=np.int8), "feature": np.full(n, -1, dtype=np.int32),
-             "threshold": np.zeros(n, dtype=np.int32), "missing_left": np.zeros(n, dtype=bool),
-             "decrease": np.zeros(n), "left": np.full(n, -1, dtype=np.int32),
-             "right": np.full(n, -1, dtype=np.int32), "slot_child": None}
+        t = {
+            "kind": np.zeros(n, dtype=np.int8),
+            "feature": np.full(n, -1, dtype=np.int32),
+            "threshold": np.zeros(n, dtype=np.int32),
+            "missing_left": np.zeros(n, dtype=bool),
+            "decrease": np.zeros(n),
+            "left": np.full(n, -1, dtype=np.int32),
+            "right": np.full(n, -1, dtype=np.int32),
+            "slot_child": None,
+        }
         for k in ("kind", "feature", "threshold", "missing_left", "decrease"):
             t[k][node] = cat(k, t[k].dtype)
         t["value"] = np.concatenate(self.values)
         t["depth"] = np.concatenate(self.depths).astype(np.int32)
         if self.links["parent"]:
-            parent, slot, child = (np.concatenate(self.links[k]) for k in ("parent", "slot", "child"))
+            parent, slot, child = (
+                np.concatenate(self.links[k]) for k in ("parent", "slot", "child")
+            )
             binary = t["kind"][parent] != CATEGORICAL
             t["left"][parent[binary & (slot == 0)]] = child[binary & (slot == 0)]
             t["right"][parent[binary & (slot == 1)]] = child[binary & (slot == 1)]
@@ -102,8 +127,18 @@ class _Records:
         for k in range(n_trees):
             ids = np.flatnonzero(tree_of == k)
             local[ids] = np.arange(len(ids))
-            arrays = {f: t[f][ids] for f in ("kind", "feature", "threshold", "missing_left",
-                                             "decrease", "value", "depth")}
+            arrays = {
+                f: t[f][ids]
+                for f in (
+                    "kind",
+                    "feature",
+                    "threshold",
+                    "missing_left",
+                    "decrease",
+                    "value",
+                    "depth",
+                )
+            }
             for f in ("left", "right"):
                 c = t[f][ids]
                 arrays[f] = np.where(c >= 0, local[c], -1).astype(np.int32)
@@ -150,7 +185,7 @@ def grow_trees(data, params, weights, rngs):
     picked = [np.flatnonzero(w > 0) for w in weights]
     idx = np.concatenate(picked)
     wv = np.concatenate([w[p] for w, p in zip(weights, picked)]).astype(np.float64)
-    if np.all(wv == np.floor(wv)) and wv.sum() < 2.0 ** 40:  # integer arithmetic: exact and faster
+    if np.all(wv == np.floor(wv)) and wv.sum() < 2.0**40:  # integer arithmetic: exact and faster
         wv = wv.astype(np.int64)
     integral = wv.dtype.kind == "i"
     yv = data.y[idx]
@@ -164,14 +199,19 @@ def grow_trees(data, params, weights, rngs):
     tries = np.zeros(T, dtype=np.int64)
     while len(open_ids):
         nk = counts.sum(axis=1)
-        can = ((impurity(counts, params.criterion) > 1e-12) & (nk >= params.min_samples_split)
-               & (nk >= 2 * params.min_samples_leaf) & (depth < params.max_depth))
+        can = (
+            (impurity(counts, params.criterion) > 1e-12)
+            & (nk >= params.min_samples_split)
+            & (nk >= 2 * params.min_samples_leaf)
+            & (depth < params.max_depth)
+        )
         if not can.all():
             keep = can[node_of]
             idx, wv, yv = idx[keep], wv[keep], yv[keep]
             node_of = (np.cumsum(can) - 1)[node_of[keep]]
             open_ids, counts, depth, tries, tree_of = (
-                a[can] for a in (open_ids, counts, depth, tries, tree_of))
+                a[can] for a in (open_ids, counts, depth, tries, tree_of)
+            )
         K = len(open_ids)
         if K == 0 or d == 0:
             break
@@ -186,8 +226,18 @@ def grow_trees(data, params, weights, rngs):
                 else:
                     sel = group[node_of]
                     local = np.cumsum(group) - 1
-                    find_splits(data, params, idx[sel], local[node_of[sel]], yv[sel], wv[sel],
-                                counts[group], F, result, rows)
+                    find_splits(
+                        data,
+                        params,
+                        idx[sel],
+                        local[node_of[sel]],
+                        yv[sel],
+                        wv[sel],
+                        counts[group],
+                        F,
+                        result,
+                        rows,
+                    )
         decrease = result.score - child_term(counts, counts.sum(axis=1), params.criterion)
         split = result.found & (decrease >= params.min_impurity_decrease * totals[tree_of] - 1e-12)
         retry = ~result.found & (m < d) & (tries < 2)
@@ -197,8 +247,9 @@ def grow_trees(data, params, weights, rngs):
         multiway = data.categorical_split == "multiway"
         is_cat = data.is_categorical[feat] & multiway
         rec.split["node"].append(open_ids[s])
-        rec.split["kind"].append(np.where(data.is_categorical[feat],
-                                          CATEGORICAL if multiway else ONE_VS_REST, NUMERIC))
+        rec.split["kind"].append(
+            np.where(data.is_categorical[feat], CATEGORICAL if multiway else ONE_VS_REST, NUMERIC)
+        )
         rec.split["feature"].append(feat)
         rec.split["threshold"].append(result.threshold[s])
         rec.split["decrease"].append(decrease[s])
@@ -235,18 +286,20 @@ def grow_trees(data, params, weights, rngs):
         in_retry = rmap[node_of] >= 0
         new_index[in_retry] = rmap[node_of[in_retry]]
         alive = int(np.count_nonzero(new_index >= 0))
-        new_index[new_index < 0] = n_children + len(r)                 # sorts last, then dropped
+        new_index[new_index < 0] = n_children + len(r)  # sorts last, then dropped
         order = _stable_order(new_index, n_children + len(r) + 1)[:alive]
         idx, wv, yv, node_of = idx[order], wv[order], yv[order], new_index[order]
         kids = node_of < n_children
-        child_counts = histogram(node_of[kids] * C + yv[kids], wv[kids], n_children * C,
-                                 integral).reshape(n_children, C)
+        child_counts = histogram(
+            node_of[kids] * C + yv[kids], wv[kids], n_children * C, integral
+        ).reshape(n_children, C)
         # a numeric node that saw no missing value sends future ones to its heavier child
         heavy = np.zeros((len(s), 2))
         binary = pos % width < 2
         heavy[(pos // width)[binary], (pos % width)[binary]] = child_counts[binary].sum(axis=1)
-        rec.split["missing_left"].append(np.where(is_cat | saw_missing, result.missing_left[s],
-                                                  heavy[:, 0] >= heavy[:, 1]))
+        rec.split["missing_left"].append(
+            np.where(is_cat | saw_missing, result.missing_left[s], heavy[:, 0] >= heavy[:, 1])
+        )
         parent = s[pos // width]
         child_ids = rec.add(child_counts, depth[parent] + 1, tree_of[parent])
         rec.links["parent"].append(open_ids[parent])

@@ -10,6 +10,7 @@ the fewest digits (at least 6 significant) that still fall between the training 
 side (``1234567.5``, not ``1.23457e+06``), so the rules split the training values exactly as the
 tree does.
 """
+
 import numpy as np
 
 from .core import CATEGORICAL, LEAF, ONE_VS_REST
@@ -39,7 +40,9 @@ class _Describer:
 
     def category(self, f, code):
         cats = self.enc.categories_[f]
-        return f"{self.name(f)} is missing" if code >= len(cats) else f"{self.name(f)} = {cats[code]}"
+        return (
+            f"{self.name(f)} is missing" if code >= len(cats) else f"{self.name(f)} = {cats[code]}"
+        )
 
     def threshold(self, node):
         """(value, text) of a numeric node's threshold."""
@@ -56,7 +59,7 @@ class _Describer:
         f = int(t.feature[node])
         if t.kind[node] == CATEGORICAL:
             width = int(self.enc.n_codes_[f]) + 1
-            b = t.branches[t.branch_start[node]:t.branch_start[node] + width]
+            b = t.branches[t.branch_start[node] : t.branch_start[node] + width]
             return [(int(b[c]), ("cat", f, c)) for c in range(width) if b[c] >= 0]
         if t.kind[node] == ONE_VS_REST:
             c = int(t.threshold[node])
@@ -66,8 +69,10 @@ class _Describer:
         thr = self.threshold(node)
         miss = bool(self.enc.has_missing_[f])
         ml = bool(t.missing_left[node])
-        return [(int(t.left[node]), ("num", f, "<=", thr, miss and ml)),
-                (int(t.right[node]), ("num", f, ">", thr, miss and not ml))]
+        return [
+            (int(t.left[node]), ("num", f, "<=", thr, miss and ml)),
+            (int(t.right[node]), ("num", f, ">", thr, miss and not ml)),
+        ]
 
     def condition(self, cond):
         if cond[0] == "cat":

@@ -11,6 +11,7 @@ columns does).
 Scores: a split's score is the sum over its children of :func:`child_term`; the total (weighted)
 impurity decrease is ``score - child_term(parent)``. Higher is better.
 """
+
 import numpy as np
 
 from .criteria import sum_xlogx
@@ -90,7 +91,8 @@ def _numeric(H, T, miss, msl, criterion):
         mleft = np.zeros(P, dtype=bool)
         if keep.any():
             best[keep], thr[keep], mleft[keep] = _numeric(
-                H[keep], T[keep], None if miss is None else miss[keep], msl, criterion)
+                H[keep], T[keep], None if miss is None else miss[keep], msl, criterion
+            )
         return best, thr, mleft
     L = row_cumsum(H)
     nL = row_cumsum(hn)
@@ -130,7 +132,10 @@ def _numeric(H, T, miss, msl, criterion):
                 elif missing_left:
                     xl, xr = sum_xlogx((L + miss[:, :, None]).transpose(0, 2, 1)), xR
                 else:
-                    xl, xr = xL, sum_xlogx((known[:, :, None] - L + miss[:, :, None]).transpose(0, 2, 1))
+                    xl, xr = (
+                        xL,
+                        sum_xlogx((known[:, :, None] - L + miss[:, :, None]).transpose(0, 2, 1)),
+                    )
                 s = xl - nLc * np.log2(nLc) + xr - nRc * np.log2(nRc)
         valid = occupied & (nLc >= msl) & (nRc >= msl) & (nLc > 0) & (nRc > 0)
         s = np.where(valid, s, -np.inf)
@@ -170,14 +175,14 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     cells = K * C * B
     sparse = integral and cells > SPARSE_RATIO * len(idx)  # scattered adds beat a full bincount
     H = (np.zeros if sparse else np.empty)((m, cells), dtype=np.int64 if integral else np.float64)
-    base = nid * (C * B) + y * B                                        # (n_c,) cell of code 0
+    base = nid * (C * B) + y * B  # (n_c,) cell of code 0
     Fn = F * n
     if w is not None and not sparse:
         w = w.astype(np.float64)  # bincount would convert it for every slot
     for j in range(m):
         gi = Fn[:, j].take(nid)
         gi += idx
-        key = flat.take(gi)                                             # codes
+        key = flat.take(gi)  # codes
         key = key + base
         if sparse:
             np.add.at(H[j], key, 1 if w is None else w)
@@ -203,7 +208,9 @@ def _by_class_count(idx, node_of, yv, wv, F, counts, rows):
         node_of = rank[node_of]
         s = np.argsort(node_of.astype(np.uint16) if K < 65536 else node_of, kind="stable")
         idx, node_of, yv, wv = idx[s], node_of[s], yv[s], wv[s]
-        F, counts, present, local, cl, rows = (a[order] for a in (F, counts, present, local, cl, rows))
+        F, counts, present, local, cl, rows = (
+            a[order] for a in (F, counts, present, local, cl, rows)
+        )
     yl = local.reshape(-1)[node_of * C + yv]
     Tl = np.zeros_like(counts)
     r, c = np.nonzero(present)
@@ -217,7 +224,9 @@ def best_splits_dense(data, idx, node_of, F, yv, wv, counts, msl, criterion, res
     idx, node_of, yv, wv: (n_g,) samples of the group, grouped by node_of in 0..K-1; F: (K, m)
     feature ids; counts: (K, C) class counts per node; data: the tree's TreeData.
     """
-    idx, node_of, yv, wv, F, counts, cl, rows = _by_class_count(idx, node_of, yv, wv, F, counts, rows)
+    idx, node_of, yv, wv, F, counts, cl, rows = _by_class_count(
+        idx, node_of, yv, wv, F, counts, rows
+    )
     K, m = F.shape
     n = data.codes.shape[1]
     flat = data.codes.reshape(-1)
@@ -232,9 +241,10 @@ def best_splits_dense(data, idx, node_of, F, yv, wv, counts, msl, criterion, res
         Kc = c1 - c0
         nid = node_of[s0:s1] - c0
         Fc = F[c0:c1]
-        H = _histograms(flat, n, idx[s0:s1], nid, yv[s0:s1], None if unit else wv[s0:s1],
-                        Fc, C, B, integral)
-        feats = Fc.T.ravel()                                            # pair p = j*Kc + k
+        H = _histograms(
+            flat, n, idx[s0:s1], nid, yv[s0:s1], None if unit else wv[s0:s1], Fc, C, B, integral
+        )
+        feats = Fc.T.ravel()  # pair p = j*Kc + k
         T = np.tile(counts[c0:c1, :C], (m, 1))
         score = np.full(m * Kc, -np.inf)
         thr = np.zeros(m * Kc, dtype=np.int64)

@@ -9,6 +9,7 @@ left side changes sum_c L_c^2 by w * (2 r + w), where r is the weight of class c
 left; r comes from a second row sort by (class, position). So no array has a class axis.
 Used only for nodes whose candidate features are all numeric without missing values.
 """
+
 import numpy as np
 
 from .split_dense import row_cumsum
@@ -50,24 +51,31 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     sh = int(S - 1).bit_length()
     mask = (1 << sh) - 1
     cols = np.arange(S)
-    real = cols[None, :] < sizes[:, None]                                 # (K, S)
+    real = cols[None, :] < sizes[:, None]  # (K, S)
     slot_of = np.where(real, starts[:, None] + cols[None, :], 0)
     sy = yv[slot_of]
     sw = np.where(real, wv[slot_of], 0).astype(counts.dtype)
     ydt = np.int16 if ((C + 1) << sh) <= (1 << 15) else np.int32
-    sky = sy.astype(ydt) << sh                                            # class, shifted for keys
+    sky = sy.astype(ydt) << sh  # class, shifted for keys
     kC = (np.arange(K) * C)[:, None]
-    sTy = counts.reshape(-1)[sy + kC]                                     # weight of own class
+    sTy = counts.reshape(-1)[sy + kC]  # weight of own class
     top = (256 if data.codes.dtype == np.uint8 else 65536) << sh
-    dt = (np.int16 if top <= (1 << 15) else np.uint16 if top <= (1 << 16)
-          else np.int32 if top < (1 << 31) else np.int64)
+    dt = (
+        np.int16
+        if top <= (1 << 15)
+        else np.uint16
+        if top <= (1 << 16)
+        else np.int32
+        if top < (1 << 31)
+        else np.int64
+    )
     rows = data.rows  # sample-major: fewer cache lines per node than feature-major here
-    sample = np.where(real, idx[slot_of], rows.shape[0] - 1)              # pads read the last row
+    sample = np.where(real, idx[slot_of], rows.shape[0] - 1)  # pads read the last row
     gi = F[:, :, None] + sample[:, None, :] * rows.shape[1]
-    keys = rows.reshape(-1).take(gi).astype(dt)                           # (K, m, S) codes
+    keys = rows.reshape(-1).take(gi).astype(dt)  # (K, m, S) codes
     keys <<= sh
     keys |= cols.astype(dt)
-    keys.sort(axis=2)                                                     # pads stay last
+    keys.sort(axis=2)  # pads stay last
     # drop the (node, feature) rows whose feature is constant on the node: nothing to split
     flat_rows = keys.reshape(K * m, S)
     last = flat_rows[np.arange(K * m), np.repeat(sizes - 1, m)].reshape(K, m) >> sh
@@ -75,22 +83,22 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     R = len(rk)
     if R == 0:
         return np.full(K, -np.inf), F[:, 0], np.zeros(K, dtype=np.int64)
-    keys = keys[rk, rj]                                                   # (R, S)
+    keys = keys[rk, rj]  # (R, S)
     slot = (keys & mask).astype(np.int64)
-    slot += (rk * S)[:, None]                                             # flat (node, slot)
-    v = keys >> sh                                                        # (R, S) sorted codes
+    slot += (rk * S)[:, None]  # flat (node, slot)
+    v = keys >> sh  # (R, S) sorted codes
     w = sw.reshape(-1)[slot]
     # r: weight of the same class earlier in the row, from a row sort by (class, position)
     k2 = sky.reshape(-1)[slot]
     k2 |= cols.astype(ydt)
     k2.sort(axis=1)
     pos2 = (k2 & mask).astype(np.int64)
-    pos2 += (np.arange(R) * S)[:, None]                                   # flat (row, position)
+    pos2 += (np.arange(R) * S)[:, None]  # flat (row, position)
     w2 = w.reshape(-1)[pos2]
     before = row_cumsum(w2)
     before -= w2
     kc = (rk * C)[:, None]
-    below = (np.cumsum(counts, axis=1) - counts).reshape(-1)              # weight of lower classes
+    below = (np.cumsum(counts, axis=1) - counts).reshape(-1)  # weight of lower classes
     k2 >>= sh
     before -= below[k2 + kc]
     r = np.empty_like(before)
@@ -110,14 +118,15 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
             ST = (counts * counts).sum(axis=1)[rk][:, None]
             LT *= -2
             LT += ST
-            LT += SL                                                      # sum of squares, right
+            LT += SL  # sum of squares, right
             score = SL / nL
             score += LT / nR
         else:
             xl = row_cumsum(_xlogx(r + w) - _xlogx(r))
             rest = Ty - r
-            xr = (_xlogx(counts).sum(axis=1)[rk][:, None]
-                  + row_cumsum(_xlogx(rest - w) - _xlogx(rest)))
+            xr = _xlogx(counts).sum(axis=1)[rk][:, None] + row_cumsum(
+                _xlogx(rest - w) - _xlogx(rest)
+            )
             score = xl - nL * np.log2(nL) + xr - nR * np.log2(nR)
     valid = np.empty(v.shape, dtype=bool)
     np.not_equal(v[:, :-1], v[:, 1:], out=valid[:, :-1])
@@ -133,8 +142,8 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     best[rk[starts]] = np.maximum.reduceat(row_best, starts)
     win = np.flatnonzero((row_best == best[rk]) & np.isfinite(row_best))
     rw = rk[win]
-    first = np.flatnonzero(np.concatenate([[True], rw[1:] != rw[:-1]]))   # lowest feature slot wins
-    win = win[first[:len(win)]]
+    first = np.flatnonzero(np.concatenate([[True], rw[1:] != rw[:-1]]))  # lowest feature slot wins
+    win = win[first[: len(win)]]
     nodes = rk[win]
     feat = F[:, 0].copy()
     thr = np.zeros(K, dtype=np.int64)
@@ -151,7 +160,8 @@ def best_splits_sorted(data, idx, node_of, F, yv, wv, counts, sizes, msl, criter
         bucket = np.flatnonzero(S_of == S)
         step = max(1, SLOT_BUDGET // (int(S) * F.shape[1]))
         for c in range(0, len(bucket), step):
-            b = bucket[c:c + step]
-            score, feat, thr = _bucket(data, idx, yv, wv, starts[b], sizes[b], F[b], counts[b],
-                                       int(S), msl, criterion)
+            b = bucket[c : c + step]
+            score, feat, thr = _bucket(
+                data, idx, yv, wv, starts[b], sizes[b], F[b], counts[b], int(S), msl, criterion
+            )
             result.take_better(rows[b], score, feat, thr, np.zeros(len(b), dtype=bool))

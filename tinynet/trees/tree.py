@@ -14,6 +14,7 @@ At predict time a category (or a missing value) that no training sample brought 
 there and gets that node's class distribution, i.e. its majority class; with
 categorical_split='binary' it goes with "the rest" of a 'value vs rest' split instead.
 """
+
 import numpy as np
 
 from . import rules
@@ -43,10 +44,20 @@ class DecisionTree(TreeModel):
     feature_importances_, depth, n_leaves.
     """
 
-    def __init__(self, criterion="entropy", max_depth=None, min_samples_split=2, min_samples_leaf=1,
-                 max_features=None, min_impurity_decrease=0.0, max_bins=256,
-                 categorical_features="auto", categorical_split="multiway", class_weight=None,
-                 random_state=None):
+    def __init__(
+        self,
+        criterion="entropy",
+        max_depth=None,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_features=None,
+        min_impurity_decrease=0.0,
+        max_bins=256,
+        categorical_features="auto",
+        categorical_split="multiway",
+        class_weight=None,
+        random_state=None,
+    ):
         self.criterion = criterion
         self.max_depth = max_depth
         self.min_samples_split = min_samples_split
@@ -94,8 +105,9 @@ class DecisionTree(TreeModel):
     def export_rules(self, show_counts=False):
         """The tree as IF-THEN rules, one line per leaf (with show_counts: '(majority/total)')."""
         self._check_fitted("export_rules")
-        return rules.export_rules(self.tree_, self.encoder_, self.classes_, self.target_name_,
-                                  show_counts)
+        return rules.export_rules(
+            self.tree_, self.encoder_, self.classes_, self.target_name_, show_counts
+        )
 
     def export_text(self):
         """The tree drawn with indentation, one branch per line."""

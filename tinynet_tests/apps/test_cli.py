@@ -1,4 +1,5 @@
 """The tinynet command: help, train (one short epoch on real data), evaluate, bench, errors."""
+
 import json
 import os
 import subprocess
@@ -12,8 +13,9 @@ from tinynet.apps import cli
 DATA = os.environ.get("TINYNET_DATA")
 MNIST = Path(DATA or "/nonexistent") / "mnist" / "t10k-images-idx3-ubyte.gz"
 CIFAR = Path(DATA or "/nonexistent") / "cifar10" / "cifar-10-batches-bin" / "test_batch.bin"
-needs_mnist = pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA to a folder "
-                                                              "with mnist/*.gz")
+needs_mnist = pytest.mark.skipif(
+    not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA to a folder with mnist/*.gz"
+)
 
 
 def test_help_lists_the_commands(capsys):
@@ -26,11 +28,24 @@ def test_help_lists_the_commands(capsys):
 
 
 def test_help_from_a_fresh_interpreter():
-    done = subprocess.run([sys.executable, "-m", "tinynet.apps.cli", "train", "--help"], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "tinynet.apps.cli", "train", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0
-    for option in ("lenet", "cifar10-cnn", "cifar10-deep", "--augment", "--epochs", "--batch-size",
-                   "--device", "--out", "--seed"):
+    for option in (
+        "lenet",
+        "cifar10-cnn",
+        "cifar10-deep",
+        "--augment",
+        "--epochs",
+        "--batch-size",
+        "--device",
+        "--out",
+        "--seed",
+    ):
         assert option in done.stdout
     assert "--limit" not in done.stdout  # hidden, for tests
 
@@ -64,8 +79,27 @@ def test_evaluate_missing_and_corrupt_files(tmp_path, capsys):
 @needs_mnist
 def test_train_one_epoch_then_evaluate(tmp_path, capsys):
     out = tmp_path / "run"
-    assert cli.main(["train", "lenet", "--epochs", "1", "--limit", "256", "--batch-size", "64",
-                     "--out", str(out), "--verbose", "0", "--seed", "3"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "lenet",
+                "--epochs",
+                "1",
+                "--limit",
+                "256",
+                "--batch-size",
+                "64",
+                "--out",
+                str(out),
+                "--verbose",
+                "0",
+                "--seed",
+                "3",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     for name in ("model.tnz", "metrics.json", "curves.png", "misclassified.png", "confusion.png"):
         assert (out / name).is_file(), name
@@ -82,11 +116,21 @@ def test_train_one_epoch_then_evaluate(tmp_path, capsys):
     assert "(1, 28, 28)" in capsys.readouterr().err
 
 
-
 @needs_mnist
 def test_train_resume_goes_on_from_the_checkpoint(tmp_path, capsys):
     out = tmp_path / "run"
-    common = ["train", "lenet", "--limit", "128", "--batch-size", "64", "--out", str(out), "--verbose", "0"]
+    common = [
+        "train",
+        "lenet",
+        "--limit",
+        "128",
+        "--batch-size",
+        "64",
+        "--out",
+        str(out),
+        "--verbose",
+        "0",
+    ]
     assert cli.main([*common, "--epochs", "1"]) == 0
     first = json.loads((out / "checkpoint.json").read_text())
     assert cli.main([*common, "--epochs", "2", "--resume"]) == 0
@@ -95,27 +139,64 @@ def test_train_resume_goes_on_from_the_checkpoint(tmp_path, capsys):
     assert metrics["epochs"] == 2 and metrics["sessions"] == 2
     assert metrics["history"]["loss"][0] == first["history"]["loss"][0]
     # a checkpoint of another model is refused, not trained on
-    assert cli.main(["train", "cifar10-cnn", "--limit", "8", "--out", str(out), "--resume",
-                     "--verbose", "0"]) == 1
+    assert (
+        cli.main(
+            [
+                "train",
+                "cifar10-cnn",
+                "--limit",
+                "8",
+                "--out",
+                str(out),
+                "--resume",
+                "--verbose",
+                "0",
+            ]
+        )
+        == 1
+    )
     assert "holds a model for input (1, 28, 28), not cifar10-cnn" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not CIFAR.is_file(), reason="needs real CIFAR-10: set TINYNET_DATA to a folder "
-                                                "with cifar10/cifar-10-batches-bin")
+@pytest.mark.skipif(
+    not CIFAR.is_file(),
+    reason="needs real CIFAR-10: set TINYNET_DATA to a folder with cifar10/cifar-10-batches-bin",
+)
 def test_train_augment_uses_the_examples_recipe(tmp_path):
     from tinynet.apps import runs
+
     out = tmp_path / "aug"
-    assert cli.main(["train", "cifar10-deep", "--augment", "--epochs", "1", "--limit", "32",
-                     "--batch-size", "16", "--out", str(out), "--verbose", "0"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "cifar10-deep",
+                "--augment",
+                "--epochs",
+                "1",
+                "--limit",
+                "32",
+                "--batch-size",
+                "16",
+                "--out",
+                str(out),
+                "--verbose",
+                "0",
+            ]
+        )
+        == 0
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["augmentation"] == runs.CIFAR10_AUGMENTATION
     assert metrics["history"]["lr"] == [pytest.approx(runs.augment_learning_rate(0))]
     assert metrics["validation"] == "test set" and metrics["epochs"] == 1
 
+
 def test_bench_runs_the_checkouts_suite_with_its_arguments(monkeypatch, tmp_path):
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "__main__.py").write_text(
-        "import sys, pathlib; pathlib.Path('argv.txt').write_text(' '.join(sys.argv[1:]))")
+        "import sys, pathlib; pathlib.Path('argv.txt').write_text(' '.join(sys.argv[1:]))"
+    )
     monkeypatch.chdir(tmp_path)
     assert cli.main(["bench", "--smoke", "--device", "cpu"]) == 0
     assert (tmp_path / "argv.txt").read_text() == "--smoke --device cpu"

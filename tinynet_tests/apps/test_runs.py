@@ -1,4 +1,5 @@
 """tinynet.apps.runs: the data the zoo's models train on, the epoch timer, the files a run writes."""
+
 import json
 import os
 from pathlib import Path
@@ -8,21 +9,24 @@ import pytest
 
 import tinynet as tn
 from tinynet.apps import runs
-from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 from tinynet.layers import Dense, Flatten
 from tinynet.models import Sequential
+from tinynet.models.checkpoint import EpochTimer, RunCheckpoint, resume
 
 DATA = Path(os.environ.get("TINYNET_DATA") or "/nonexistent")
 
 
 def needs(relpath):
-    return pytest.mark.skipif(not (DATA / relpath).is_file(),
-                              reason=f"needs real data: set TINYNET_DATA to a folder with {relpath}")
+    return pytest.mark.skipif(
+        not (DATA / relpath).is_file(),
+        reason=f"needs real data: set TINYNET_DATA to a folder with {relpath}",
+    )
 
 
 @needs("mnist/train-images-idx3-ubyte.gz")
 def test_mnist_scaled_channels_first():
     from tinynet.datasets import mnist
+
     (x, y), (xt, yt) = runs.load_images("mnist", limit=100)
     (raw, raw_y), _ = mnist.load_data()
     assert x.shape == (100, 1, 28, 28) and xt.shape == (100, 1, 28, 28)
@@ -61,8 +65,15 @@ def test_timer_and_result_files(tmp_path, rng):
     y = np.arange(40) % 10
     model = tiny_model()
     timer = EpochTimer()
-    history = model.fit(x, runs.one_hot(y), batch_size=8, epochs=3, validation_split=0.25, verbose=0,
-                        callbacks=[timer])
+    history = model.fit(
+        x,
+        runs.one_hot(y),
+        batch_size=8,
+        epochs=3,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[timer],
+    )
     assert len(timer.epoch_seconds) == len(timer.train_seconds) == 3
     assert all(0 < t <= e for t, e in zip(timer.train_seconds, timer.epoch_seconds))
     assert timer.total >= sum(timer.epoch_seconds)
@@ -71,7 +82,9 @@ def test_timer_and_result_files(tmp_path, rng):
     on_disk = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert on_disk == metrics
     loss, acc = model.evaluate(x, runs.one_hot(y), verbose=0)
-    assert metrics["test_accuracy"] == pytest.approx(acc) and metrics["test_loss"] == pytest.approx(loss)
+    assert metrics["test_accuracy"] == pytest.approx(acc) and metrics["test_loss"] == pytest.approx(
+        loss
+    )
     assert metrics["epochs"] == 3 and metrics["params"] == 170 and metrics["seed"] == 0
     assert metrics["history"]["val_acc"] == pytest.approx(history.history["val_acc"])
     assert metrics["machine"]["cores"] == os.cpu_count()
@@ -81,9 +94,17 @@ def test_timer_and_result_files(tmp_path, rng):
 
 
 def test_example_parser_defaults():
-    args = runs.example_parser("Title line.\nmore", epochs=7, batch_size=32, out="runs/x").parse_args([])
+    args = runs.example_parser(
+        "Title line.\nmore", epochs=7, batch_size=32, out="runs/x"
+    ).parse_args([])
     assert (args.epochs, args.batch_size, args.out, args.device, args.seed, args.limit) == (
-        7, 32, "runs/x", "cpu", 0, None)
+        7,
+        32,
+        "runs/x",
+        "cpu",
+        0,
+        None,
+    )
 
 
 def test_run_checkpoint_resume_continues_weights_history_and_times(tmp_path, rng):

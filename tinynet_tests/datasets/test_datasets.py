@@ -1,4 +1,5 @@
 """MNIST / CIFAR-10 loaders: parsers on synthetic files, verified download (mocked), the real mirror."""
+
 import gzip
 import hashlib
 import io
@@ -9,20 +10,25 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tinynet.datasets import DatasetFileError, cifar10, mnist
 from tinynet.datasets._idx import read_idx
 
 REAL_DATA = os.environ.get("TINYNET_DATA")
-HYP = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYP = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """No network, an empty cache under tmp_path, and no $TINYNET_DATA for the synthetic tests."""
+
     def no_network(*args, **kwargs):
         raise urllib.error.URLError("network disabled in tests")
+
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("TINYNET_DATA", raising=False)
@@ -30,10 +36,13 @@ def isolated(tmp_path, monkeypatch):
 
 # ---------- synthetic files ----------
 
+
 def idx_bytes(arr, magic=None):
     arr = np.asarray(arr, dtype=np.uint8)
     magic = (0x08 << 8 | arr.ndim) if magic is None else magic
-    return magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in arr.shape) + arr.tobytes()
+    return (
+        magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in arr.shape) + arr.tobytes()
+    )
 
 
 def write_gz(path, data):
@@ -45,8 +54,10 @@ def write_gz(path, data):
 
 def make_mnist(root, n_train=5, n_test=3, seed=0):
     rng = np.random.default_rng(seed)
-    arrays = {"train": (rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train)),
-              "t10k": (rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test))}
+    arrays = {
+        "train": (rng.integers(0, 256, (n_train, 28, 28)), rng.integers(0, 10, n_train)),
+        "t10k": (rng.integers(0, 256, (n_test, 28, 28)), rng.integers(0, 10, n_test)),
+    }
     for prefix, (x, y) in arrays.items():
         write_gz(root / "mnist" / f"{prefix}-images-idx3-ubyte.gz", idx_bytes(x))
         write_gz(root / "mnist" / f"{prefix}-labels-idx1-ubyte.gz", idx_bytes(y))
@@ -55,8 +66,10 @@ def make_mnist(root, n_train=5, n_test=3, seed=0):
 
 def cifar_bytes(x, y):
     """Records of 1 label byte + the 3072 bytes of a channels-first image."""
-    return np.concatenate([np.asarray(y, np.uint8).reshape(-1, 1),
-                           np.asarray(x, np.uint8).reshape(len(x), 3072)], axis=1).tobytes()
+    return np.concatenate(
+        [np.asarray(y, np.uint8).reshape(-1, 1), np.asarray(x, np.uint8).reshape(len(x), 3072)],
+        axis=1,
+    ).tobytes()
 
 
 def make_cifar(root, n=4, seed=0):
@@ -72,6 +85,7 @@ def make_cifar(root, n=4, seed=0):
 
 
 # ---------- IDX parser ----------
+
 
 @HYP
 @given(shape=st.lists(st.integers(0, 6), min_size=1, max_size=3), gz=st.booleans())
@@ -125,10 +139,13 @@ def test_idx_broken_gzip(tmp_path):
 
 # ---------- MNIST loader ----------
 
+
 def test_mnist_load_from_path(tmp_path):
     arrays = make_mnist(tmp_path / "data")
     (xtr, ytr), (xte, yte) = mnist.load_data(path=tmp_path / "data")
-    assert xtr.dtype == ytr.dtype == np.uint8 and xtr.shape == (5, 28, 28) and xte.shape == (3, 28, 28)
+    assert (
+        xtr.dtype == ytr.dtype == np.uint8 and xtr.shape == (5, 28, 28) and xte.shape == (3, 28, 28)
+    )
     np.testing.assert_array_equal(xtr, arrays["train"][0])
     np.testing.assert_array_equal(yte, arrays["t10k"][1])
     xtr[0, 0, 0] = 1  # the arrays are the caller's to modify
@@ -170,6 +187,7 @@ def test_mnist_offline_says_which_files_where(tmp_path):
 
 # ---------- mocked download ----------
 
+
 class FakeResponse(io.BytesIO):
     def __init__(self, data, fail_after=None):
         super().__init__(data)
@@ -192,6 +210,7 @@ def serve(monkeypatch, files, fail_after=None):
         if name not in files:
             raise urllib.error.URLError(f"404 {url}")
         return FakeResponse(files[name], fail_after)
+
     monkeypatch.setattr(urllib.request, "urlopen", urlopen)
     return asked
 
@@ -220,8 +239,15 @@ def test_mnist_download_falls_back_to_next_mirror(tmp_path, monkeypatch):
     monkeypatch.setattr(mnist, "MIRRORS", ("https://dead.example/", "https://alive.example/"))
     real = serve(monkeypatch, files)
     urlopen = urllib.request.urlopen
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: (
-        (_ for _ in ()).throw(urllib.error.URLError("down")) if "dead" in url else urlopen(url, timeout)))
+    monkeypatch.setattr(
+        urllib.request,
+        "urlopen",
+        lambda url, timeout=None: (
+            (_ for _ in ()).throw(urllib.error.URLError("down"))
+            if "dead" in url
+            else urlopen(url, timeout)
+        ),
+    )
     mnist.load_data()
     assert all("alive" in u for u in real)
 
@@ -246,6 +272,7 @@ def test_interrupted_download_leaves_no_file(tmp_path, monkeypatch):
 
 
 # ---------- CIFAR-10 binary parser and loader ----------
+
 
 @HYP
 @given(n=st.integers(0, 5))
@@ -330,7 +357,8 @@ def test_cifar_download_unpacks_into_cache(tmp_path, monkeypatch):
     assert not (cache / "cifar-10-binary.tar.gz").exists()
     assert not list(tmp_path.rglob("evil.bin"))
     assert sorted(p.name for p in (cache / "cifar-10-batches-bin").iterdir()) == sorted(
-        cifar10.TRAIN_FILES + cifar10.TEST_FILES)
+        cifar10.TRAIN_FILES + cifar10.TEST_FILES
+    )
 
 
 def test_cifar_download_checksum_mismatch(tmp_path, monkeypatch):
@@ -359,6 +387,7 @@ def test_no_download_flag(tmp_path, monkeypatch):
 
 # ---------- the real mirror ----------
 
+
 def real_file(rel):
     if not REAL_DATA:
         pytest.skip("TINYNET_DATA is not set: no real dataset mirror to check")
@@ -380,14 +409,24 @@ def test_real_mnist():
 def test_real_cifar10():
     root = real_file("cifar10/cifar-10-batches-bin/data_batch_1.bin")
     (xtr, ytr), (xte, yte) = cifar10.load_data(path=root, download=False)
-    assert xtr.shape == (50000, 3, 32, 32) and ytr.shape == (50000, 1) and xte.shape == (10000, 3, 32, 32)
+    assert (
+        xtr.shape == (50000, 3, 32, 32)
+        and ytr.shape == (50000, 1)
+        and xte.shape == (10000, 3, 32, 32)
+    )
     assert xtr.dtype == ytr.dtype == np.uint8
-    assert np.bincount(ytr[:, 0]).tolist() == [5000] * 10 and np.bincount(yte[:, 0]).tolist() == [1000] * 10
+    assert (
+        np.bincount(ytr[:, 0]).tolist() == [5000] * 10
+        and np.bincount(yte[:, 0]).tolist() == [1000] * 10
+    )
     mean = xtr.mean(axis=(0, 2, 3), dtype=np.float64) / 255  # R, G, B order as published
     np.testing.assert_allclose(mean, [0.49139968, 0.48215841, 0.44653091], atol=1e-7)
 
 
 def test_reachable_from_the_package():
     import tinynet as tn
+
     assert tn.datasets.mnist is mnist and tn.datasets.cifar10 is cifar10
-    assert callable(tn.datasets.categorical.load_data) and callable(tn.datasets.tabular.load_credit_default)
+    assert callable(tn.datasets.categorical.load_data) and callable(
+        tn.datasets.tabular.load_credit_default
+    )

@@ -1,4 +1,5 @@
 """Categorical and tabular loaders: synthetic files in tmp_path, and the real mirror when available."""
+
 import os
 from pathlib import Path
 
@@ -24,8 +25,11 @@ def write(root, rel, text):
 
 
 def test_categorical_label_column_missing_values_and_stripped_names(tmp_path):
-    write(tmp_path, "categorical/house-votes-84.data",
-          "Class, a ,  b\nrepublican,n,?\ndemocrat,?,y\n\ndemocrat, y ,n\n")
+    write(
+        tmp_path,
+        "categorical/house-votes-84.data",
+        "Class, a ,  b\nrepublican,n,?\ndemocrat,?,y\n\ndemocrat, y ,n\n",
+    )
     d = categorical.load_data("house-votes-84", path=tmp_path)
     assert d.feature_names == ["a", "b"] and d.target_name == "Class"
     assert d.X.dtype == object and d.X.shape == (3, 2)
@@ -63,7 +67,11 @@ def test_categorical_unknown_and_missing(tmp_path):
 
 
 def test_tabular_drops_columns_and_types(tmp_path):
-    write(tmp_path, "tabular/creditcard_sample.csv", ",Time,V1,Amount,Class\n7,0.5,-1.25,3,0\n9,1,2,4.5,1\n")
+    write(
+        tmp_path,
+        "tabular/creditcard_sample.csv",
+        ",Time,V1,Amount,Class\n7,0.5,-1.25,3,0\n9,1,2,4.5,1\n",
+    )
     d = tabular.load_creditcard_fraud(path=tmp_path)
     assert d.feature_names == ["Time", "V1", "Amount"] and d.target_name == "Class"
     assert d.X.dtype == np.float32 and d.y.dtype == np.int64
@@ -72,34 +80,58 @@ def test_tabular_drops_columns_and_types(tmp_path):
 
 
 def test_tabular_bad_cell_and_label(tmp_path):
-    write(tmp_path, "tabular/UCI_Credit_Card.csv",
-          "ID,LIMIT_BAL,default.payment.next.month\n1,200,0\n2,abc,1\n")
-    with pytest.raises(ValueError, match=r"UCI_Credit_Card\.csv, line 3: column 'LIMIT_BAL'.*'abc'"):
+    write(
+        tmp_path,
+        "tabular/UCI_Credit_Card.csv",
+        "ID,LIMIT_BAL,default.payment.next.month\n1,200,0\n2,abc,1\n",
+    )
+    with pytest.raises(
+        ValueError, match=r"UCI_Credit_Card\.csv, line 3: column 'LIMIT_BAL'.*'abc'"
+    ):
         tabular.load_credit_default(path=tmp_path)
-    write(tmp_path, "tabular/UCI_Credit_Card.csv", "ID,LIMIT_BAL,default.payment.next.month\n1,200,0.5\n")
+    write(
+        tmp_path,
+        "tabular/UCI_Credit_Card.csv",
+        "ID,LIMIT_BAL,default.payment.next.month\n1,200,0.5\n",
+    )
     with pytest.raises(ValueError, match=r"line 2: label .* must be an integer"):
         tabular.load_credit_default(path=tmp_path)
 
 
 @pytest.mark.parametrize("label", ["nan", "NaN", "inf", "-inf", "1.5"])
 def test_tabular_label_that_is_not_an_integer_names_file_line_and_value(tmp_path, label):
-    write(tmp_path, "tabular/UCI_Credit_Card.csv",
-          f"ID,LIMIT_BAL,default.payment.next.month\n1,200,0\n2,300,{label}\n")
-    with pytest.raises(ValueError, match=rf"UCI_Credit_Card\.csv, line 3: label "
-                                         rf"'default\.payment\.next\.month' must be an integer, got "
-                                         rf"'{label}'; fix or remove that row"):
+    write(
+        tmp_path,
+        "tabular/UCI_Credit_Card.csv",
+        f"ID,LIMIT_BAL,default.payment.next.month\n1,200,0\n2,300,{label}\n",
+    )
+    with pytest.raises(
+        ValueError,
+        match=rf"UCI_Credit_Card\.csv, line 3: label "
+        rf"'default\.payment\.next\.month' must be an integer, got "
+        rf"'{label}'; fix or remove that row",
+    ):
         tabular.load_credit_default(path=tmp_path)
 
 
 def test_tabular_nan_feature_is_a_missing_value_and_inf_is_an_error(tmp_path):
-    write(tmp_path, "tabular/UCI_Credit_Card.csv",
-          "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,nan,0\n2,300,41,1\n")
+    write(
+        tmp_path,
+        "tabular/UCI_Credit_Card.csv",
+        "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,nan,0\n2,300,41,1\n",
+    )
     d = tabular.load_credit_default(path=tmp_path)
     assert np.isnan(d.X[0, 1]) and d.X[1].tolist() == [300, 41] and d.y.tolist() == [0, 1]
-    write(tmp_path, "tabular/UCI_Credit_Card.csv",
-          "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,30,0\n2,-inf,41,1\n")
-    with pytest.raises(ValueError, match=r"UCI_Credit_Card\.csv, line 3: column 'LIMIT_BAL' is "
-                                         r"infinite \('-inf'\)"):
+    write(
+        tmp_path,
+        "tabular/UCI_Credit_Card.csv",
+        "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,30,0\n2,-inf,41,1\n",
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"UCI_Credit_Card\.csv, line 3: column 'LIMIT_BAL' is "
+        r"infinite \('-inf'\)",
+    ):
         tabular.load_credit_default(path=tmp_path)
 
 
@@ -116,13 +148,16 @@ def real_root(rel):
     return Path(REAL_DATA)
 
 
-@pytest.mark.parametrize("name, n, d, counts, n_missing", [
-    ("golf", 14, 4, {"Yes": 9, "No": 5}, 0),
-    ("car", 1728, 6, {"unacc": 1210, "acc": 384, "good": 69, "vgood": 65}, 0),
-    ("mushroom", 8124, 22, {"e": 4208, "p": 3916}, None),
-    ("tic-tac-toe", 958, 9, {"positive": 626, "negative": 332}, 0),
-    ("house-votes-84", 435, 16, {"democrat": 267, "republican": 168}, None),
-])
+@pytest.mark.parametrize(
+    "name, n, d, counts, n_missing",
+    [
+        ("golf", 14, 4, {"Yes": 9, "No": 5}, 0),
+        ("car", 1728, 6, {"unacc": 1210, "acc": 384, "good": 69, "vgood": 65}, 0),
+        ("mushroom", 8124, 22, {"e": 4208, "p": 3916}, None),
+        ("tic-tac-toe", 958, 9, {"positive": 626, "negative": 332}, 0),
+        ("house-votes-84", 435, 16, {"democrat": 267, "republican": 168}, None),
+    ],
+)
 def test_real_categorical(name, n, d, counts, n_missing):
     root = real_root(f"categorical/{categorical._SETS[name][0]}")
     data = categorical.load_data(name, path=root)
@@ -138,10 +173,19 @@ def test_real_categorical(name, n, d, counts, n_missing):
 def test_real_tabular():
     root = real_root("tabular/UCI_Credit_Card.csv")
     d = tabular.load_credit_default(path=root)
-    assert d.X.shape == (30000, 23) and "ID" not in d.feature_names and d.feature_names[0] == "LIMIT_BAL"
+    assert (
+        d.X.shape == (30000, 23)
+        and "ID" not in d.feature_names
+        and d.feature_names[0] == "LIMIT_BAL"
+    )
     assert np.bincount(d.y).tolist() == [23364, 6636]
     missing = np.argwhere(np.isnan(d.X))  # the two AGE cells the module docstring names
-    assert missing.tolist() == [[2, d.feature_names.index("AGE")], [3, d.feature_names.index("AGE")]]
+    assert missing.tolist() == [
+        [2, d.feature_names.index("AGE")],
+        [3, d.feature_names.index("AGE")],
+    ]
     f = tabular.load_creditcard_fraud(path=real_root("tabular/creditcard_sample.csv"))
-    assert f.X.shape == (1722, 30) and f.feature_names[0] == "Time" and f.feature_names[-1] == "Amount"
+    assert (
+        f.X.shape == (1722, 30) and f.feature_names[0] == "Time" and f.feature_names[-1] == "Amount"
+    )
     assert np.bincount(f.y).tolist() == [1230, 492]

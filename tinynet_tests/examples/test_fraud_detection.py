@@ -1,5 +1,6 @@
 """examples/fraud_detection.py: its ROC / precision-recall functions on hand-computed cases, against
 a brute-force pair count and scikit-learn; the split and scaling helpers; one small real run."""
+
 import importlib.util
 import json
 import os
@@ -7,14 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 DATA = Path(os.environ.get("TINYNET_DATA") or "/nonexistent")
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("example_fraud_detection", EXAMPLES / "fraud_detection.py")
+    spec = importlib.util.spec_from_file_location(
+        "example_fraud_detection", EXAMPLES / "fraud_detection.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -25,13 +29,22 @@ fd = _load()
 
 def labelled_scores(min_size=2, max_size=60):
     """(y, s): binary labels holding both classes, integer-valued scores (so ties happen)."""
-    return st.integers(min_size, max_size).flatmap(lambda n: st.tuples(
-        st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(lambda v: 0 < sum(v) < len(v)),
-        st.lists(st.integers(0, 6), min_size=n, max_size=n))).map(
-        lambda t: (np.array(t[0]), np.array(t[1], dtype=np.float64)))
+    return (
+        st.integers(min_size, max_size)
+        .flatmap(
+            lambda n: st.tuples(
+                st.lists(st.integers(0, 1), min_size=n, max_size=n).filter(
+                    lambda v: 0 < sum(v) < len(v)
+                ),
+                st.lists(st.integers(0, 6), min_size=n, max_size=n),
+            )
+        )
+        .map(lambda t: (np.array(t[0]), np.array(t[1], dtype=np.float64)))
+    )
 
 
 # ---- hand-computed cases ---------------------------------------------------------------------
+
 
 def test_four_point_example_by_hand():
     # descending scores 0.8 (+), 0.4 (-), 0.35 (+), 0.1 (-)
@@ -74,13 +87,18 @@ def test_confusion_and_best_f1_threshold_by_hand():
     assert fd.best_f1_threshold(y, s) == 0.4
 
 
-@pytest.mark.parametrize("fn", ["roc_curve", "roc_auc", "precision_recall_curve", "average_precision"])
-@pytest.mark.parametrize("y, s, message", [
-    ([1, 1, 1], [0.1, 0.2, 0.3], "both classes"),
-    ([0, 1], [0.1, 0.2, 0.3], "one length"),
-    ([0, 2], [0.1, 0.2], "0 or 1"),
-    ([0, 1], [0.1, np.nan], "finite"),
-])
+@pytest.mark.parametrize(
+    "fn", ["roc_curve", "roc_auc", "precision_recall_curve", "average_precision"]
+)
+@pytest.mark.parametrize(
+    "y, s, message",
+    [
+        ([1, 1, 1], [0.1, 0.2, 0.3], "both classes"),
+        ([0, 1], [0.1, 0.2, 0.3], "one length"),
+        ([0, 2], [0.1, 0.2], "0 or 1"),
+        ([0, 1], [0.1, np.nan], "finite"),
+    ],
+)
 def test_bad_input_is_a_clear_error(fn, y, s, message):
     with pytest.raises(ValueError, match=message) as err:
         getattr(fd, fn)(y, s)
@@ -88,6 +106,7 @@ def test_bad_input_is_a_clear_error(fn, y, s, message):
 
 
 # ---- properties -----------------------------------------------------------------------------
+
 
 @given(labelled_scores())
 def test_auc_is_the_pairwise_ranking_probability(ys):
@@ -118,7 +137,9 @@ def test_agrees_with_scikit_learn(ys):
     metrics = pytest.importorskip("sklearn.metrics")
     y, s = ys
     assert fd.roc_auc(y, s) == pytest.approx(metrics.roc_auc_score(y, s), abs=1e-12)
-    assert fd.average_precision(y, s) == pytest.approx(metrics.average_precision_score(y, s), abs=1e-12)
+    assert fd.average_precision(y, s) == pytest.approx(
+        metrics.average_precision_score(y, s), abs=1e-12
+    )
     p_ref, r_ref, t_ref = metrics.precision_recall_curve(y, s)
     precision, recall, thr = fd.precision_recall_curve(y, s)
     # scikit-learn: ascending thresholds, stops once recall reaches 1, appends (P=1, R=0)
@@ -133,7 +154,9 @@ def test_agrees_with_scikit_learn_on_continuous_scores(rng):
     y = (rng.random(5000) < 0.1).astype(np.int64)
     s = rng.normal(size=5000) + 1.5 * y
     assert fd.roc_auc(y, s) == pytest.approx(metrics.roc_auc_score(y, s), abs=1e-12)
-    assert fd.average_precision(y, s) == pytest.approx(metrics.average_precision_score(y, s), abs=1e-12)
+    assert fd.average_precision(y, s) == pytest.approx(
+        metrics.average_precision_score(y, s), abs=1e-12
+    )
     fpr_ref, tpr_ref, _ = metrics.roc_curve(y, s, drop_intermediate=False)
     fpr, tpr, _ = fd.roc_curve(y, s)
     np.testing.assert_allclose(fpr, fpr_ref)
@@ -141,6 +164,7 @@ def test_agrees_with_scikit_learn_on_continuous_scores(rng):
 
 
 # ---- helpers --------------------------------------------------------------------------------
+
 
 @given(st.lists(st.integers(0, 2), min_size=3, max_size=200), st.integers(0, 2**31))
 def test_stratified_split_partitions_each_class_in_proportion(labels, seed):
@@ -164,24 +188,47 @@ def test_standardiser_uses_training_statistics_and_median_for_nan():
     np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-6)
     mean, std = np.array([3.0, 7.0]), np.array([np.sqrt(2.0), np.sqrt(2.0)])
     np.testing.assert_allclose(scale(np.array([[np.nan, 11.0]])), [[0.0, 4 / std[1]]], atol=1e-6)
-    np.testing.assert_allclose(scale(np.array([[7.0, 7.0]])), [[(7 - mean[0]) / std[0], 0.0]], atol=1e-6)
+    np.testing.assert_allclose(
+        scale(np.array([[7.0, 7.0]])), [[(7 - mean[0]) / std[0], 0.0]], atol=1e-6
+    )
     const = fd.standardiser(np.ones((3, 1)))(np.array([[1.0], [2.0]]))
     np.testing.assert_allclose(const, [[0.0], [1.0]])  # zero spread: shifted, not divided by 0
 
 
 # ---- a small real run -----------------------------------------------------------------------
 
+
 def test_small_run_on_the_fraud_sample_writes_its_results(tmp_path):
     if not (DATA / "tabular" / "creditcard_sample.csv").is_file():
-        pytest.skip("needs the card-fraud sample: set TINYNET_DATA to a folder with tabular/creditcard_sample.csv")
+        pytest.skip(
+            "needs the card-fraud sample: set TINYNET_DATA to a folder with tabular/creditcard_sample.csv"
+        )
     out = tmp_path / "fraud"
-    fd.main(["--datasets", "creditcard_fraud", "--limit", "500", "--epochs", "5", "--trees", "10",
-             "--depths", "3,4", "--verbose", "0", "--out", str(out)])
+    fd.main(
+        [
+            "--datasets",
+            "creditcard_fraud",
+            "--limit",
+            "500",
+            "--epochs",
+            "5",
+            "--trees",
+            "10",
+            "--depths",
+            "3,4",
+            "--verbose",
+            "0",
+            "--out",
+            str(out),
+        ]
+    )
     report = json.loads((out / "metrics.json").read_text())["datasets"]["creditcard_fraud"]
     assert report["rows"] == 500 and report["test"] == 150
     assert [m["model"] for m in report["models"]] == list(fd.MODELS)
     for m in report["models"]:
-        assert np.sum(m["confusion"]) == 150 and np.sum(m["confusion"][1]) == report["test_positives"]
+        assert (
+            np.sum(m["confusion"]) == 150 and np.sum(m["confusion"][1]) == report["test_positives"]
+        )
         assert m["roc_auc"] > 0.85, m  # the frauds separate well even on a small sample
         assert m["fit_seconds"] > 0
     assert report["models"][1]["max_depth"] in (3, 4)

@@ -5,6 +5,7 @@ column loops that CuPy's layout takes, so they are checked without a GPU), "gpu"
 without CuPy and a CUDA device). dtype: float64 (gradient-checked) or float32 (compared with the
 float64 results).
 """
+
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -14,8 +15,9 @@ import pytest
 from tinynet import backend as tn_backend
 from tinynet.functional import shape, windows
 
-_needs_gpu = pytest.mark.skipif(not tn_backend.gpu_available(),
-                                reason="needs CuPy and a CUDA GPU (pip install -e '.[gpu]')")
+_needs_gpu = pytest.mark.skipif(
+    not tn_backend.gpu_available(), reason="needs CuPy and a CUDA GPU (pip install -e '.[gpu]')"
+)
 
 
 class Backend:
@@ -31,16 +33,19 @@ class Backend:
             yield
             return
         never = lambda a: False  # noqa: E731
-        with patch.object(windows, "prefers_batch_last", never), \
-                patch.object(shape, "prefers_batch_last", never):
+        with (
+            patch.object(windows, "prefers_batch_last", never),
+            patch.object(shape, "prefers_batch_last", never),
+        ):
             yield
 
     def __repr__(self):
         return self.name
 
 
-@pytest.fixture(params=["cpu", "cpu-generic", pytest.param("gpu", marks=[pytest.mark.gpu,
-                                                                         _needs_gpu])])
+@pytest.fixture(
+    params=["cpu", "cpu-generic", pytest.param("gpu", marks=[pytest.mark.gpu, _needs_gpu])]
+)
 def backend(request):
     return Backend(request.param)
 

@@ -1,7 +1,9 @@
 """Activations: stability for huge logits, one stable sigmoid, gradients over drawn shapes."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -27,6 +29,7 @@ def test_softmax_and_log_softmax_are_stable_for_huge_logits():
 def test_one_stable_sigmoid_serves_the_op_the_logits_loss_and_the_metrics(dtype):
     from tinynet.functional.activation import stable_sigmoid
     from tinynet.training.metrics import probabilities
+
     z = np.array([-800.0, -30.0, -1.5, 0.0, 2.0, 30.0, 800.0], dtype=dtype)
     with np.errstate(over="ignore"):
         plain = 1 / (1 + np.exp(-z.astype(np.float64)))
@@ -40,8 +43,11 @@ def test_one_stable_sigmoid_serves_the_op_the_logits_loss_and_the_metrics(dtype)
     np.testing.assert_allclose(zt.grad, (s - t) / z.size, rtol=1e-6)
 
 
-@pytest.mark.parametrize("fn", [F.relu, lambda x: F.leaky_relu(x, 0.2), F.tanh, F.sigmoid],
-                         ids=["relu", "leaky_relu", "tanh", "sigmoid"])
+@pytest.mark.parametrize(
+    "fn",
+    [F.relu, lambda x: F.leaky_relu(x, 0.2), F.tanh, F.sigmoid],
+    ids=["relu", "leaky_relu", "tanh", "sigmoid"],
+)
 @given(shape=shapes(max_dims=4))
 def test_activation_grad(fn, shape):
     check_grad(fn, [away_from_zero(shape)])

@@ -1,8 +1,10 @@
 """Tensor operators and arithmetic ops: gradients with broadcasting, matmul in every rank
 combination, one constant side; shape ops and unary ops."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -15,7 +17,7 @@ from ..strategies import shapes
 @st.composite
 def broadcast_pair(draw):
     shape = draw(shapes(min_dims=1, max_dims=3))
-    other = list(shape[draw(st.integers(0, len(shape) - 1)):])
+    other = list(shape[draw(st.integers(0, len(shape) - 1)) :])
     other = [1 if draw(st.booleans()) else n for n in other]
     if draw(st.booleans()):
         return shape, tuple(other)
@@ -31,8 +33,13 @@ def test_binary_operator_grad_with_broadcasting(op, pair):
         b = away_from_zero(b_shape, 2) + np.sign(away_from_zero(b_shape, 2))
     if op == "pow":
         a = np.abs(a) + 0.5
-    fn = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
-          "div": lambda x, y: x / y, "pow": lambda x, y: x ** y}[op]
+    fn = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+        "pow": lambda x, y: x**y,
+    }[op]
     grads = check_grad(fn, [a, b])
     assert grads[0].shape == a_shape and grads[1].shape == b_shape
 
@@ -52,7 +59,7 @@ def test_binary_grad_with_one_constant_side(op, tensor_first):
     """Only the tensor side needs a gradient; the constant's side is skipped, the tensor's is
     still right."""
     x, c = np.abs(normal((3, 4), 1)) + 0.5, np.abs(normal((3, 4), 2)) + 0.5
-    fn = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "pow": lambda a, b: a ** b}[op]
+    fn = {"mul": lambda a, b: a * b, "div": lambda a, b: a / b, "pow": lambda a, b: a**b}[op]
     check_grad(lambda t: fn(t, c) if tensor_first else fn(c, t), [x])
 
 

@@ -1,8 +1,10 @@
 """conv2d, conv2d_transpose, upsample2d, im2col/col2im: forward results against plain-loop
 references, adjoint identities, and float64 gradients over hypothesis-drawn shapes, strides and
 paddings, in every way the windows can run (strategies.conv_setups)."""
+
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -20,8 +22,9 @@ def test_conv2d_matches_loop_reference(g, setup):
     x, w, b = rng.normal(size=(N, ci, H, W)), rng.normal(size=(co, ci, kh, kw)), rng.normal(size=co)
     with windows_setup(setup):
         y = F.conv2d(tn.Tensor(x), tn.Tensor(w), tn.Tensor(b), stride, padding)
-    np.testing.assert_allclose(y.data, reference.conv2d(x, w, b, stride, padding), rtol=1e-10,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        y.data, reference.conv2d(x, w, b, stride, padding), rtol=1e-10, atol=1e-12
+    )
 
 
 @given(transpose_geometry(), conv_setups)
@@ -81,8 +84,10 @@ def test_conv2d_grad(g, bias, setup):
     N, ci, co, H, W, kh, kw, stride, padding = g
     b = [normal(co, 3)] if bias else []
     with windows_setup(setup):
-        check_grad(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding),
-                   [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + b)
+        check_grad(
+            lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding),
+            [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + b,
+        )
 
 
 @given(transpose_geometry(max_size=4), st.booleans(), conv_setups)
@@ -90,13 +95,17 @@ def test_conv2d_transpose_grad(g, bias, setup):
     N, ci, co, H, W, kh, kw, stride, padding, out_pad = g
     b = [normal(co, 3)] if bias else []
     with windows_setup(setup):
-        check_grad(lambda x, w, *b: F.conv2d_transpose(x, w, b[0] if b else None, stride,
-                                                       padding, out_pad),
-                   [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b)
+        check_grad(
+            lambda x, w, *b: F.conv2d_transpose(
+                x, w, b[0] if b else None, stride, padding, out_pad
+            ),
+            [normal((N, ci, H, W), 1), normal((ci, co, kh, kw), 2)] + b,
+        )
 
 
-@given(st.integers(1, 2), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4),
-       st.integers(1, 3))
+@given(
+    st.integers(1, 2), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(1, 3)
+)
 def test_upsample2d_grad(N, C, H, W, s):
     check_grad(lambda x: F.upsample2d(x, s), [normal((N, C, H, W))])
 
@@ -105,8 +114,9 @@ def test_upsample2d_grad(N, C, H, W, s):
 def test_conv2d_reference_equals_conv2d_forward_and_gradients(g, bias, setup):
     """The readable im2col + matmul version and the fast one agree in values and in gradients."""
     N, ci, co, H, W, kh, kw, stride, padding = g
-    arrays = [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + ([normal(co, 3)] if bias
-                                                                        else [])
+    arrays = [normal((N, ci, H, W), 1), normal((co, ci, kh, kw), 2)] + (
+        [normal(co, 3)] if bias else []
+    )
     gy = None
     results = []
     for fn in (F.conv2d, F.conv2d_reference):
@@ -122,6 +132,7 @@ def test_conv2d_reference_equals_conv2d_forward_and_gradients(g, bias, setup):
 
 def test_conv2d_reference_is_short_and_takes_arrays():
     import inspect
+
     lines = inspect.getsource(F.conv2d_reference).splitlines()
     assert len(lines) <= 30  # signature, docstring and about 15 lines of code
     x, w = np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2))

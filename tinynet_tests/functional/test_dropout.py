@@ -1,7 +1,9 @@
 """dropout: inverted scaling, identity at inference, the gradient through a fixed mask."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -34,6 +36,7 @@ def test_dropout_grad(shape, rate):
 @pytest.mark.skipif(not tn.gpu_available(), reason="needs CuPy and a CUDA GPU")
 def test_dropout_on_gpu_is_inverted_and_seeded():
     from tinynet import backend
+
     x = tn.Tensor(backend.to_device(np.ones((100, 100), np.float32), "gpu"))
     tn.seed(0)
     a = backend.asnumpy(F.dropout(x, 0.3).data)

@@ -1,9 +1,11 @@
 """Memory layouts behind the (N, C, H, W) API: batch-last columns and images on NumPy, the same
 numbers as the batch-major layout, and ops that keep (and follow) their input's layout."""
+
 from unittest.mock import patch
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -77,8 +79,12 @@ def test_pools_on_batch_last_input_match_the_reference_and_plain_memory(g, N, gr
             for data in (x, batch_last_copy(x)):
                 t = tn.Tensor(data, requires_grad=True)
                 y = fn(t, kernel, stride, padding)
-                np.testing.assert_allclose(y.data, reference.pool2d(x, kernel, stride, padding,
-                                                                    mode), rtol=1e-12, err_msg=mode)
+                np.testing.assert_allclose(
+                    y.data,
+                    reference.pool2d(x, kernel, stride, padding, mode),
+                    rtol=1e-12,
+                    err_msg=mode,
+                )
                 if gy is None or gy.shape != y.shape:
                     gy = np.random.default_rng(5).normal(size=y.shape)
                 y.backward(gy)
@@ -104,8 +110,11 @@ def test_batch_norm_on_batch_last_input_matches_plain_memory(training, N):
     results = []
     for data in (x, batch_last_copy(x)):
         rm, rv = np.full(3, 0.5), np.full(3, 2.0)
-        t, g, b = tn.Tensor(data, requires_grad=True), tn.Tensor(gamma, requires_grad=True), \
-            tn.Tensor(beta, requires_grad=True)
+        t, g, b = (
+            tn.Tensor(data, requires_grad=True),
+            tn.Tensor(gamma, requires_grad=True),
+            tn.Tensor(beta, requires_grad=True),
+        )
         y = F.batch_norm(t, g, b, rm, rv, training=training, momentum=0.9)
         y.backward(gy)
         results.append((y.data, t.grad, g.grad, b.grad, rm, rv))

@@ -1,6 +1,8 @@
 """Loss ops: stability, Keras's clip, gradients over drawn shapes."""
+
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F

@@ -1,6 +1,8 @@
 """batch_norm: running statistics with Keras's momentum, gradients (training and inference)."""
+
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -12,14 +14,29 @@ from ..arrays import normal
 def test_batch_norm_updates_running_stats_with_keras_momentum():
     x = np.random.default_rng(0).normal(2.0, 3.0, size=(64, 4))
     rm, rv = np.zeros(4), np.ones(4)
-    y = F.batch_norm(tn.Tensor(x), tn.Tensor(np.ones(4)), tn.Tensor(np.zeros(4)), rm, rv,
-                     training=True, momentum=0.9, eps=1e-5).data
+    y = F.batch_norm(
+        tn.Tensor(x),
+        tn.Tensor(np.ones(4)),
+        tn.Tensor(np.zeros(4)),
+        rm,
+        rv,
+        training=True,
+        momentum=0.9,
+        eps=1e-5,
+    ).data
     np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(y.std(axis=0), 1, rtol=1e-4)
     np.testing.assert_allclose(rm, 0.1 * x.mean(axis=0))
     np.testing.assert_allclose(rv, 0.9 + 0.1 * x.var(axis=0, ddof=1))
-    y_inf = F.batch_norm(tn.Tensor(x), tn.Tensor(np.ones(4)), tn.Tensor(np.zeros(4)), rm, rv,
-                         training=False, eps=1e-5).data
+    y_inf = F.batch_norm(
+        tn.Tensor(x),
+        tn.Tensor(np.ones(4)),
+        tn.Tensor(np.zeros(4)),
+        rm,
+        rv,
+        training=False,
+        eps=1e-5,
+    ).data
     np.testing.assert_allclose(y_inf, (x - rm) / np.sqrt(rv + 1e-5))
 
 

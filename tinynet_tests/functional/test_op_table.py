@@ -2,12 +2,13 @@
 against central differences (random upstream gradient) and its forward result against the
 plain-loop reference; float32 forward and backward against the float64 results; off the plain
 CPU backend, float64 results against the CPU's too."""
+
 import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet import functional as F
 from tinynet import backend as tn_backend
+from tinynet import functional as F
 from tinynet.gradcheck import check_grad
 
 from .cases import CASES, TOLERANCES
@@ -43,8 +44,9 @@ def _run(case, inputs, constants, device, dtype):
 
 def _assert_close(actual, desired, tol, msg):
     scale = max(1.0, float(np.abs(desired).max()) if desired.size else 1.0)
-    np.testing.assert_allclose(actual, desired, rtol=tol["rtol"], atol=tol["atol"] * scale,
-                               err_msg=msg)
+    np.testing.assert_allclose(
+        actual, desired, rtol=tol["rtol"], atol=tol["atol"] * scale, err_msg=msg
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -54,18 +56,27 @@ def test_op(name, backend, dtype):
     with backend.context():
         if dtype == np.float64:
             consts = [_on(c, backend.device, dtype) for c in constants]
-            check_grad(lambda *ts: case.fn(*ts, *consts),
-                       [_on(a, backend.device, dtype) for a in inputs], **_tolerances(case, dtype))
+            check_grad(
+                lambda *ts: case.fn(*ts, *consts),
+                [_on(a, backend.device, dtype) for a in inputs],
+                **_tolerances(case, dtype),
+            )
             y, grads, _ = _run(case, inputs, constants, backend.device, dtype)
             if case.reference is not None:
-                np.testing.assert_allclose(y, case.reference(*inputs, *constants), rtol=1e-10,
-                                           atol=1e-12, err_msg=f"{name} forward vs reference")
+                np.testing.assert_allclose(
+                    y,
+                    case.reference(*inputs, *constants),
+                    rtol=1e-10,
+                    atol=1e-12,
+                    err_msg=f"{name} forward vs reference",
+                )
             if backend.name != "cpu" and case.same_draws:
                 y_cpu, g_cpu, _ = _run(case, inputs, constants, "cpu", dtype)
                 np.testing.assert_allclose(y, y_cpu, rtol=1e-10, atol=1e-12)
                 for i, (g, g_ref) in enumerate(zip(grads, g_cpu)):
-                    np.testing.assert_allclose(g, g_ref, rtol=1e-10, atol=1e-12,
-                                               err_msg=f"{name} grad of input {i} vs cpu")
+                    np.testing.assert_allclose(
+                        g, g_ref, rtol=1e-10, atol=1e-12, err_msg=f"{name} grad of input {i} vs cpu"
+                    )
             return
         y32, g32, gy = _run(case, inputs, constants, backend.device, np.float32)
         if not case.same_draws:  # other random numbers: check the float32 run against itself
@@ -81,7 +92,9 @@ def test_op(name, backend, dtype):
 
 def test_the_cpu_generic_backend_takes_the_generic_columns():
     from tinynet.functional import windows
+
     from .conftest import Backend
+
     x = np.zeros((2, 3, 5, 5))
     with Backend("cpu-generic").context():
         assert type(windows.make_windows(x.shape, 3, 3, 1, 1, x)) is windows.GenericColumns

@@ -1,5 +1,6 @@
 """max_pool2d and avg_pool2d: forward against the plain-loop reference, gradients over drawn
 geometries (max-pool inputs without ties), one gradient per window on ties."""
+
 import numpy as np
 from hypothesis import given
 
@@ -18,8 +19,9 @@ def test_pools_match_loop_reference(g):
     x = np.random.default_rng(4).normal(size=(N, C, H, W))
     for mode, fn in (("max", F.max_pool2d), ("avg", F.avg_pool2d)):
         y = fn(tn.Tensor(x), kernel, stride, padding)
-        np.testing.assert_allclose(y.data, reference.pool2d(x, kernel, stride, padding, mode),
-                                   rtol=1e-12, err_msg=mode)
+        np.testing.assert_allclose(
+            y.data, reference.pool2d(x, kernel, stride, padding, mode), rtol=1e-12, err_msg=mode
+        )
 
 
 def test_max_pool_sends_gradient_to_exactly_one_input_per_window():

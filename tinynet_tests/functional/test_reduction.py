@@ -1,5 +1,7 @@
 """sum, mean, max over drawn axes, with and without keepdims."""
-from hypothesis import given, strategies as st
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinynet.gradcheck import check_grad
 

@@ -1,10 +1,12 @@
 """F.concat_channels: values against np.concatenate, float64 gradients against finite differences
 (random upstream gradient), and errors naming the op and the shapes."""
+
 import re
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import functional as F
@@ -19,7 +21,7 @@ def concat_shapes(draw):
     return (n, ca) + rest, (n, cb) + rest
 
 
-@given(concat_shapes(), st.integers(0, 2 ** 16))
+@given(concat_shapes(), st.integers(0, 2**16))
 def test_concat_channels_values_and_float64_gradients(shapes, seed):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=shapes[0]), rng.normal(size=shapes[1])
@@ -41,13 +43,16 @@ def test_concat_channels_keeps_float32_and_takes_a_constant():
     np.testing.assert_array_equal(x.grad, gy[:, :1])
 
 
-@pytest.mark.parametrize("sa, sb", [
-    ((2, 1, 4, 4), (3, 1, 4, 4)),   # N differs
-    ((2, 1, 4, 4), (2, 1, 5, 4)),   # H differs
-    ((2, 1, 4, 4), (2, 1, 4, 3)),   # W differs
-    ((2, 1, 4, 4), (2, 1, 16)),     # rank differs
-    ((3,), (3,)),                   # no channel axis
-])
+@pytest.mark.parametrize(
+    "sa, sb",
+    [
+        ((2, 1, 4, 4), (3, 1, 4, 4)),  # N differs
+        ((2, 1, 4, 4), (2, 1, 5, 4)),  # H differs
+        ((2, 1, 4, 4), (2, 1, 4, 3)),  # W differs
+        ((2, 1, 4, 4), (2, 1, 16)),  # rank differs
+        ((3,), (3,)),  # no channel axis
+    ],
+)
 def test_concat_channels_names_itself_and_the_shapes_when_they_do_not_fit(sa, sb):
     message = r"^concat_channels: .*" + re.escape(f"got shapes {sa} and {sb}")
     with pytest.raises(ValueError, match=message):

@@ -1,16 +1,18 @@
 """Convolution windows in blocks of output rows: the blocks tile the rows within the byte budget,
 block by block im2col / col2im give the whole-matrix results, and the expanded rows hold every
 output row's columns."""
+
 from unittest.mock import patch
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tinynet import backend, functional as F
+from tinynet import backend
+from tinynet import functional as F
 from tinynet.functional import windows
-from tinynet.functional.windows import (BatchLastRows, CudaKernels, GenericColumns,
-                                        make_windows)
+from tinynet.functional.windows import BatchLastRows, CudaKernels, GenericColumns, make_windows
 
 from ..strategies import conv_geometry
 
@@ -67,8 +69,9 @@ def test_expanded_rows_hold_each_output_rows_columns_in_gemm_order(g, N):
         assert np.shares_memory(view, E)  # a view: nothing rebuilt
         np.testing.assert_array_equal(view, by_icj[:, win.column_range(y0, y1)])
     w = rng.normal(size=(co, ci, kh, kw))
-    np.testing.assert_allclose(win.gemm_weights(w) @ by_icj, w.reshape(co, -1) @ full, rtol=1e-12,
-                               atol=1e-12)
+    np.testing.assert_allclose(
+        win.gemm_weights(w) @ by_icj, w.reshape(co, -1) @ full, rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_array_equal(win.gemm_kernel(win.gemm_weights(w)), w)
 
 
@@ -105,8 +108,15 @@ def test_the_strategy_is_chosen_once_by_the_backend_and_layout(monkeypatch):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not backend.gpu_available(), reason="needs CuPy and a CUDA GPU")
-@pytest.mark.parametrize("geometry", [((4, 3, 9, 9), 3, 3, 2, 1), ((2, 5, 8, 7), 5, 2, 1, 2),
-                                      ((3, 2, 6, 6), 4, 4, 2, 1), ((2, 4, 5, 5), 1, 1, 3, 0)])
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        ((4, 3, 9, 9), 3, 3, 2, 1),
+        ((2, 5, 8, 7), 5, 2, 1, 2),
+        ((3, 2, 6, 6), 4, 4, 2, 1),
+        ((2, 4, 5, 5), 1, 1, 3, 0),
+    ],
+)
 def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch):
     shape, kh, kw, stride, padding = geometry
     x_np = np.random.default_rng(0).normal(size=shape).astype(np.float32)
@@ -119,5 +129,6 @@ def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch)
         results[fused] = backend.asnumpy(col), backend.asnumpy(img)
     np.testing.assert_array_equal(results[True][0], results[False][0])
     np.testing.assert_allclose(results[True][1], results[False][1], rtol=1e-6, atol=1e-6)
-    np.testing.assert_array_equal(results[False][0], F.im2col(x_np, kh, kw, stride, padding,
-                                                              batch_last=False))
+    np.testing.assert_array_equal(
+        results[False][0], F.im2col(x_np, kh, kw, stride, padding, batch_last=False)
+    )

@@ -1,5 +1,6 @@
 """tinynet.gan.ema: the generator's weight average, its BatchNorm standing statistics, and the
 GAN sampling from it."""
+
 import os
 
 import numpy as np
@@ -52,14 +53,22 @@ def test_repeated_updates_converge_to_a_fixed_source():
 def test_refresh_sets_the_plain_mean_of_the_batch_statistics():
     source = dense_bn()
     ema = WeightAverage(source, decay=0.9)
-    batches = [np.random.default_rng(k).normal(k, 1 + k, (16, 2)).astype(np.float32) for k in range(4)]
+    batches = [
+        np.random.default_rng(k).normal(k, 1 + k, (16, 2)).astype(np.float32) for k in range(4)
+    ]
     ema.refresh(lambda k: batches[k], batches=4)
     dense, bn = ema.model.layers[0], ema.model.layers[1]
     w, b = dense.kernel.numpy().astype(np.float64), dense.bias.numpy().astype(np.float64)
     h = [x.astype(np.float64) @ w + b for x in batches]
-    np.testing.assert_allclose(bn.moving_mean.numpy(), np.mean([a.mean(0) for a in h], axis=0), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(bn.moving_variance.numpy(), np.mean([a.var(0, ddof=1) for a in h], axis=0),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        bn.moving_mean.numpy(), np.mean([a.mean(0) for a in h], axis=0), rtol=1e-4, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        bn.moving_variance.numpy(),
+        np.mean([a.var(0, ddof=1) for a in h], axis=0),
+        rtol=1e-4,
+        atol=1e-5,
+    )
     assert bn.momentum == 0.9 and not ema.stale
     # the source's statistics are untouched
     np.testing.assert_array_equal(source.layers[1].moving_mean.numpy(), np.zeros(3, np.float32))
@@ -72,7 +81,9 @@ def test_decay_must_be_inside_zero_one():
 
 def test_gan_with_ema_samples_from_the_average_and_saves_it(tmp_path):
     tn.seed(0)
-    gan = GAN(dcgan_generator(8, 4), dcgan_discriminator(width=4), latent_dim=8).compile(ema_decay=0.9)
+    gan = GAN(dcgan_generator(8, 4), dcgan_discriminator(width=4), latent_dim=8).compile(
+        ema_decay=0.9
+    )
     d_before = [w.numpy().copy() for w in gan.discriminator.weights]
     gan.generator_step(16)
     assert gan.ema.updates == 1
@@ -85,9 +96,17 @@ def test_gan_with_ema_samples_from_the_average_and_saves_it(tmp_path):
     np.testing.assert_array_equal(images, gan.ema.model.predict(z))
     assert not np.allclose(images, gan.generator.predict(z))
     gan.save(tmp_path)
-    assert sorted(os.listdir(tmp_path)) == ["discriminator.tnz", "generator.tnz", "generator_ema.tnz"]
-    np.testing.assert_allclose(load_model(tmp_path / "generator_ema.tnz", compile=False).predict(z), images,
-                               rtol=1e-6, atol=1e-6)
+    assert sorted(os.listdir(tmp_path)) == [
+        "discriminator.tnz",
+        "generator.tnz",
+        "generator_ema.tnz",
+    ]
+    np.testing.assert_allclose(
+        load_model(tmp_path / "generator_ema.tnz", compile=False).predict(z),
+        images,
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 def test_gan_without_ema_samples_from_the_generator():
@@ -99,7 +118,9 @@ def test_gan_without_ema_samples_from_the_generator():
 
 def test_conditional_gan_refreshes_with_labels():
     tn.seed(0)
-    cgan = ConditionalGAN(dcgan_generator(18, 4), dcgan_discriminator((11, 28, 28), 4), latent_dim=8)
+    cgan = ConditionalGAN(
+        dcgan_generator(18, 4), dcgan_discriminator((11, 28, 28), 4), latent_dim=8
+    )
     cgan.compile(ema_decay=0.99)
     cgan.fit(real_batch(32), np.arange(32) % 10, epochs=1, batch_size=16, verbose=0)
     images = cgan.generate(labels=["seven", 1, "3"])

@@ -1,5 +1,6 @@
 """tinynet.gan: the players' shapes, one step per player freezing the other, label conventions,
 the keras-adversarial surface, and tiny end-to-end runs."""
+
 import json
 import warnings
 
@@ -7,11 +8,26 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.gan import (AdversarialModel, AdversarialOptimizerAlternating, AdversarialOptimizerSimultaneous,
-                         ConditionalGAN, GAN, LossRecorder, SampleGrid, TextLog, conditional_discriminator,
-                         conditional_generator, dcgan_discriminator, dcgan_generator, discriminator_model,
-                         gan_targets, generator_model, normal_latent_sampling, simple_gan,
-                         uniform_latent_sampling)
+from tinynet.gan import (
+    GAN,
+    AdversarialModel,
+    AdversarialOptimizerAlternating,
+    AdversarialOptimizerSimultaneous,
+    ConditionalGAN,
+    LossRecorder,
+    SampleGrid,
+    TextLog,
+    conditional_discriminator,
+    conditional_generator,
+    dcgan_discriminator,
+    dcgan_generator,
+    discriminator_model,
+    gan_targets,
+    generator_model,
+    normal_latent_sampling,
+    simple_gan,
+    uniform_latent_sampling,
+)
 from tinynet.layers import Activation, Dense, Flatten, LeakyReLU, Reshape
 from tinynet.models import Sequential, load_model
 from tinynet.optimizers import SGD
@@ -24,7 +40,9 @@ def small_dcgan(latent_dim=8, width=4):
 def dense_pair(latent_dim=4):
     """A BatchNorm-free pair on 1x4x4 images: deterministic forward passes."""
     g = Sequential([Dense(16, activation="tanh", input_shape=(latent_dim,)), Reshape((1, 4, 4))])
-    d = Sequential([Flatten(input_shape=(1, 4, 4)), Dense(8), LeakyReLU(0.2), Dense(1, activation="sigmoid")])
+    d = Sequential(
+        [Flatten(input_shape=(1, 4, 4)), Dense(8), LeakyReLU(0.2), Dense(1, activation="sigmoid")]
+    )
     return g, d
 
 
@@ -41,11 +59,14 @@ def real_batch(n, shape=(1, 28, 28), seed=0):
 
 
 # ----- shapes -----
-@pytest.mark.parametrize("build, z_dim, out", [
-    (generator_model, 100, (1, 28, 28)),
-    (dcgan_generator, 100, (1, 28, 28)),
-    (conditional_generator, 110, (1, 28, 28)),
-])
+@pytest.mark.parametrize(
+    "build, z_dim, out",
+    [
+        (generator_model, 100, (1, 28, 28)),
+        (dcgan_generator, 100, (1, 28, 28)),
+        (conditional_generator, 110, (1, 28, 28)),
+    ],
+)
 def test_generators_map_z_to_images_in_tanh_range(build, z_dim, out):
     tn.seed(0)
     g = build()
@@ -55,10 +76,14 @@ def test_generators_map_z_to_images_in_tanh_range(build, z_dim, out):
     assert np.abs(y).max() <= 1.0 and y.std() > 0
 
 
-@pytest.mark.parametrize("build, in_shape", [
-    (discriminator_model, (1, 28, 28)), (dcgan_discriminator, (1, 28, 28)),
-    (conditional_discriminator, (11, 28, 28)),
-])
+@pytest.mark.parametrize(
+    "build, in_shape",
+    [
+        (discriminator_model, (1, 28, 28)),
+        (dcgan_discriminator, (1, 28, 28)),
+        (conditional_discriminator, (11, 28, 28)),
+    ],
+)
 def test_discriminators_map_images_to_one_probability(build, in_shape):
     tn.seed(0)
     d = build()
@@ -69,21 +94,22 @@ def test_discriminators_map_images_to_one_probability(build, in_shape):
 
 def test_lecture_code_with_keras1_spellings_builds_the_same_generator():
     from tinynet.layers import BatchNormalization, Convolution2D, UpSampling2D
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         model = Sequential()
         model.add(Dense(input_dim=100, output_dim=1024))
-        model.add(Activation('tanh'))
+        model.add(Activation("tanh"))
         model.add(Dense(128 * 7 * 7))
         model.add(BatchNormalization())
-        model.add(Activation('tanh'))
+        model.add(Activation("tanh"))
         model.add(Reshape((128, 7, 7), input_shape=(128 * 7 * 7,)))
         model.add(UpSampling2D(size=(2, 2)))
-        model.add(Convolution2D(64, 5, 5, border_mode='same'))
-        model.add(Activation('tanh'))
+        model.add(Convolution2D(64, 5, 5, border_mode="same"))
+        model.add(Activation("tanh"))
         model.add(UpSampling2D(size=(2, 2)))
-        model.add(Convolution2D(1, 5, 5, border_mode='same'))
-        model.add(Activation('tanh'))
+        model.add(Convolution2D(1, 5, 5, border_mode="same"))
+        model.add(Activation("tanh"))
     ours = generator_model()
     assert [w.shape for w in model.weights] == [w.shape for w in ours.weights]
     assert model.output_shape == ours.output_shape == (1, 28, 28)
@@ -119,7 +145,9 @@ def test_frozen_player_is_left_alone_and_flags_are_restored():
     d0 = snapshot(d)
     gan.train_on_batch(real_batch(8))
     assert same(d0, snapshot(d))
-    assert all(w.requires_grad == (id(w) in {id(p) for p in g.trainable_weights}) for w in g.weights)
+    assert all(
+        w.requires_grad == (id(w) in {id(p) for p in g.trainable_weights}) for w in g.weights
+    )
     assert not any(w.requires_grad for w in d.weights)
 
 
@@ -134,6 +162,7 @@ def test_label_conventions_real_is_one_fake_is_zero():
 
     def d_of(images):
         return d.predict(images).mean()
+
     real0, fake0 = d_of(x), d_of(g.predict(z))
     for _ in range(5):
         gan.discriminator_step(x)
@@ -208,8 +237,11 @@ def test_latent_sampling_shapes_and_ranges():
 def adversarial(optimizer, lrs=(0.1, 0.1), latent_dim=4):
     g, d = dense_pair(latent_dim)
     gan = simple_gan(g, d, normal_latent_sampling((latent_dim,)))
-    model = AdversarialModel(base_model=gan, player_params=[g.trainable_weights, d.trainable_weights],
-                             player_names=["generator", "discriminator"])
+    model = AdversarialModel(
+        base_model=gan,
+        player_params=[g.trainable_weights, d.trainable_weights],
+        player_names=["generator", "discriminator"],
+    )
     model.adversarial_compile(optimizer, [SGD(lr=lrs[0]), SGD(lr=lrs[1])], "binary_crossentropy")
     return model, g, d
 
@@ -217,11 +249,20 @@ def adversarial(optimizer, lrs=(0.1, 0.1), latent_dim=4):
 def test_adversarial_metrics_names_and_values():
     tn.seed(0)
     model, g, d = adversarial(AdversarialOptimizerSimultaneous())
-    assert model.metrics_names == ["loss", "generator_loss", "generator_yfake_loss", "generator_yreal_loss",
-                                   "discriminator_loss", "discriminator_yfake_loss", "discriminator_yreal_loss"]
+    assert model.metrics_names == [
+        "loss",
+        "generator_loss",
+        "generator_yfake_loss",
+        "generator_yreal_loss",
+        "discriminator_loss",
+        "discriminator_yfake_loss",
+        "discriminator_yreal_loss",
+    ]
     x = real_batch(16, (1, 4, 4))
     v = dict(zip(model.metrics_names, model.train_on_batch(x, gan_targets(16))))
-    assert v["generator_loss"] == pytest.approx(v["generator_yfake_loss"] + v["generator_yreal_loss"], rel=1e-5)
+    assert v["generator_loss"] == pytest.approx(
+        v["generator_yfake_loss"] + v["generator_yreal_loss"], rel=1e-5
+    )
     assert v["loss"] == pytest.approx(v["generator_loss"] + v["discriminator_loss"], rel=1e-5)
     # yreal = D(x) under each player's targets: the generator's 0, the discriminator's 1
     v = dict(zip(model.metrics_names, model.test_on_batch(x, gan_targets(16))))
@@ -233,6 +274,7 @@ def test_adversarial_metrics_names_and_values():
 def test_simultaneous_step_gives_each_player_the_gradient_of_its_own_loss():
     """Each player's SGD update equals -lr * d(own loss)/d(own params) at the shared forward pass."""
     from tinynet import functional as F
+
     tn.seed(0)
     model, g, d = adversarial(AdversarialOptimizerSimultaneous(), lrs=(0.1, 0.1))
     x = real_batch(8, (1, 4, 4))
@@ -256,7 +298,10 @@ def test_simultaneous_step_gives_each_player_the_gradient_of_its_own_loss():
     for p in params:
         p.grad = None
     yfake, yreal = d2.call_pre_activation(g2(z, True), True), d2.call_pre_activation(x, True)
-    (F.binary_cross_entropy_with_logits(yfake, zeros) + F.binary_cross_entropy_with_logits(yreal, ones)).backward()
+    (
+        F.binary_cross_entropy_with_logits(yfake, zeros)
+        + F.binary_cross_entropy_with_logits(yreal, ones)
+    ).backward()
     d_grads = [p.grad for p in d2.trainable_weights]
     for b, a, grad in zip(before, after, g_grads + d_grads):
         np.testing.assert_allclose(a, b - 0.1 * grad, rtol=1e-4, atol=1e-6)
@@ -279,12 +324,18 @@ def test_adversarial_model_with_player_models_and_fit(tmp_path):
     g, d = dense_pair()
     gan_g = simple_gan(g, d, normal_latent_sampling((4,)))
     gan_d = simple_gan(g, d, normal_latent_sampling((4,)))
-    model = AdversarialModel(player_models=[gan_g, gan_d],
-                             player_params=[g.trainable_weights, d.trainable_weights],
-                             player_names=["generator", "discriminator"])
-    model.adversarial_compile(AdversarialOptimizerSimultaneous(), ["adam", "adam"], "binary_crossentropy")
+    model = AdversarialModel(
+        player_models=[gan_g, gan_d],
+        player_params=[g.trainable_weights, d.trainable_weights],
+        player_names=["generator", "discriminator"],
+    )
+    model.adversarial_compile(
+        AdversarialOptimizerSimultaneous(), ["adam", "adam"], "binary_crossentropy"
+    )
     x = real_batch(20, (1, 4, 4))
-    h = model.fit(x, gan_targets(20), batch_size=8, epochs=2, verbose=0, validation_data=(x, gan_targets(20)))
+    h = model.fit(
+        x, gan_targets(20), batch_size=8, epochs=2, verbose=0, validation_data=(x, gan_targets(20))
+    )
     assert set(h.history) >= set(model.metrics_names) | {"val_loss", "val_discriminator_loss"}
     assert len(h.history["discriminator_loss"]) == 2 and np.isfinite(h.history["loss"]).all()
 
@@ -295,11 +346,17 @@ def test_adversarial_model_errors():
     with pytest.raises(ValueError, match="base_model or player_models"):
         AdversarialModel(player_params=[g.trainable_weights])
     with pytest.raises(ValueError, match="not weights of the player models"):
-        AdversarialModel(base_model=gan, player_params=[g.trainable_weights, dense_pair()[1].trainable_weights])
-    model = AdversarialModel(base_model=gan, player_params=[g.trainable_weights, d.trainable_weights])
+        AdversarialModel(
+            base_model=gan, player_params=[g.trainable_weights, dense_pair()[1].trainable_weights]
+        )
+    model = AdversarialModel(
+        base_model=gan, player_params=[g.trainable_weights, d.trainable_weights]
+    )
     with pytest.raises(RuntimeError, match="adversarial_compile"):
         model.train_on_batch(real_batch(4, (1, 4, 4)), gan_targets(4))
-    model.adversarial_compile(AdversarialOptimizerSimultaneous(), ["sgd", "sgd"], "binary_crossentropy")
+    model.adversarial_compile(
+        AdversarialOptimizerSimultaneous(), ["sgd", "sgd"], "binary_crossentropy"
+    )
     with pytest.raises(ValueError, match="list of 4 target arrays"):
         model.train_on_batch(real_batch(4, (1, 4, 4)), gan_targets(4)[:2])
     with pytest.raises(ValueError, match="latent_sampling gives z of shape"):
@@ -312,10 +369,17 @@ def test_tiny_gan_run_end_to_end(tmp_path):
     gan = GAN(*small_dcgan()).compile()
     grid = SampleGrid(str(tmp_path / "e{epoch}.png"), n=16, nrow=4, steps=(1,))
     rec = LossRecorder()
-    h = gan.fit(real_batch(40), epochs=2, batch_size=8, verbose=0,
-                callbacks=[grid, rec, TextLog(tmp_path / "log.jsonl")])
+    h = gan.fit(
+        real_batch(40),
+        epochs=2,
+        batch_size=8,
+        verbose=0,
+        callbacks=[grid, rec, TextLog(tmp_path / "log.jsonl")],
+    )
     assert [p.split("/")[-1] for p in grid.saved] == ["samples-step00001.png", "e1.png", "e2.png"]
-    assert all((tmp_path / n).stat().st_size > 500 for n in ("e1.png", "e2.png", "samples-step00001.png"))
+    assert all(
+        (tmp_path / n).stat().st_size > 500 for n in ("e1.png", "e2.png", "samples-step00001.png")
+    )
     assert len(rec.steps) == 10 and np.isfinite(rec.values["g_loss"]).all()
     assert set(h.history) == {"d_loss", "g_loss", "d_acc", "time"} and len(h.history["d_loss"]) == 2
     only_second = SampleGrid(str(tmp_path / "s{epoch}.png"), n=4, nrow=2, epochs=(2,))
@@ -332,7 +396,9 @@ def test_tiny_gan_run_end_to_end(tmp_path):
 
 def test_conditional_gan_takes_labels_and_digit_names(tmp_path):
     tn.seed(0)
-    cgan = ConditionalGAN(dcgan_generator(8 + 10, 4), dcgan_discriminator((11, 28, 28), 4), latent_dim=8)
+    cgan = ConditionalGAN(
+        dcgan_generator(8 + 10, 4), dcgan_discriminator((11, 28, 28), 4), latent_dim=8
+    )
     cgan.compile()
     x, y = real_batch(24), np.arange(24) % 10
     grid = SampleGrid(str(tmp_path / "c{epoch}.png"), n=20, nrow=2)
@@ -356,10 +422,13 @@ def test_conditional_gan_takes_labels_and_digit_names(tmp_path):
 
 def test_time_budget_stops_training_early():
     from tinynet.gan import TimeBudget
+
     tn.seed(0)
     gan = GAN(*dense_pair(), latent_dim=4).compile()
     budget, rec = TimeBudget(1e-9), LossRecorder()
-    h = gan.fit(real_batch(32, (1, 4, 4)), epochs=3, batch_size=4, verbose=0, callbacks=[budget, rec])
+    h = gan.fit(
+        real_batch(32, (1, 4, 4)), epochs=3, batch_size=4, verbose=0, callbacks=[budget, rec]
+    )
     assert budget.stopped_early and len(rec.steps) == 1 and len(h.history["d_loss"]) == 1
     roomy = TimeBudget(3600)
     gan.fit(real_batch(32, (1, 4, 4)), epochs=2, batch_size=4, verbose=0, callbacks=[roomy])
@@ -381,45 +450,74 @@ class FakeClock:
         self.now += 1.0
 
 
-@pytest.mark.parametrize("seconds, epochs, steps, run_epochs, run_batches, cut", [
-    (5.0, 3, 2, 2, 4, True),    # after epoch 2 (4 s) another 2 s epoch would not fit: cut
-    (5.0, 2, 2, 2, 4, False),   # the same budget, but epoch 2 was the last one requested
-    (1.5, 1, 3, 1, 2, True),    # the budget runs out after batch 2 of 3: cut mid-epoch
-    (1.5, 1, 2, 1, 2, False),   # it runs out on the final batch: nothing was left to cut
-])
-def test_time_budget_reports_a_cut_only_when_it_cut(monkeypatch, seconds, epochs, steps, run_epochs,
-                                                    run_batches, cut):
+@pytest.mark.parametrize(
+    "seconds, epochs, steps, run_epochs, run_batches, cut",
+    [
+        (5.0, 3, 2, 2, 4, True),  # after epoch 2 (4 s) another 2 s epoch would not fit: cut
+        (5.0, 2, 2, 2, 4, False),  # the same budget, but epoch 2 was the last one requested
+        (1.5, 1, 3, 1, 2, True),  # the budget runs out after batch 2 of 3: cut mid-epoch
+        (1.5, 1, 2, 1, 2, False),  # it runs out on the final batch: nothing was left to cut
+    ],
+)
+def test_time_budget_reports_a_cut_only_when_it_cut(
+    monkeypatch, seconds, epochs, steps, run_epochs, run_batches, cut
+):
     from tinynet.callbacks import LambdaCallback
-    from tinynet.gan import TimeBudget, monitors as gan_callbacks
+    from tinynet.gan import TimeBudget
+    from tinynet.gan import monitors as gan_callbacks
+
     clock = FakeClock()
     monkeypatch.setattr(gan_callbacks, "time", clock)
     tn.seed(0)
     gan = GAN(*dense_pair(), latent_dim=4).compile()
     budget, rec = TimeBudget(seconds), LossRecorder()
-    h = gan.fit(real_batch(32, (1, 4, 4)), epochs=epochs, batch_size=4, steps_per_epoch=steps, verbose=0,
-                callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget, rec])
+    h = gan.fit(
+        real_batch(32, (1, 4, 4)),
+        epochs=epochs,
+        batch_size=4,
+        steps_per_epoch=steps,
+        verbose=0,
+        callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget, rec],
+    )
     assert (len(h.history["d_loss"]), len(rec.steps)) == (run_epochs, run_batches)
     assert budget.stopped_early is cut
 
 
 def test_time_budget_on_a_sequential_that_finishes_its_epochs(monkeypatch):
     from tinynet.callbacks import LambdaCallback
-    from tinynet.gan import TimeBudget, monitors as gan_callbacks
+    from tinynet.gan import TimeBudget
+    from tinynet.gan import monitors as gan_callbacks
+
     clock = FakeClock()
     monkeypatch.setattr(gan_callbacks, "time", clock)
     m = Sequential([Dense(1, input_shape=(2,))])
     m.compile("sgd", "mse")
     budget = TimeBudget(0.5)
-    h = m.fit(np.ones((4, 2), "float32"), np.ones(4, "float32"), batch_size=4, epochs=1, verbose=0,
-              callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget])
+    h = m.fit(
+        np.ones((4, 2), "float32"),
+        np.ones(4, "float32"),
+        batch_size=4,
+        epochs=1,
+        verbose=0,
+        callbacks=[LambdaCallback(on_batch_begin=clock.tick), budget],
+    )
     assert len(h.history["loss"]) == 1 and not budget.stopped_early
 
 
 def test_dense_option_adds_infogans_hidden_layers():
     g, d = dcgan_generator(8, 4, dense=32), dcgan_discriminator(width=4, dense=32)
-    assert [type(layer).__name__ for layer in g.layers[:3]] == ["Dense", "BatchNormalization", "Activation"]
+    assert [type(layer).__name__ for layer in g.layers[:3]] == [
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+    ]
     assert g.layers[0].output_shape == (32,) and g.output_shape == (1, 28, 28)
-    assert [type(layer).__name__ for layer in d.layers[-4:]] == ["Dense", "BatchNormalization", "LeakyReLU", "Dense"]
+    assert [type(layer).__name__ for layer in d.layers[-4:]] == [
+        "Dense",
+        "BatchNormalization",
+        "LeakyReLU",
+        "Dense",
+    ]
     assert d.layers[-4].output_shape == (32,) and d.output_shape == (1,)
     plain = dcgan_generator(8, 4)
     assert plain.layers[0].output_shape == (8 * 7 * 7,)
@@ -427,8 +525,19 @@ def test_dense_option_adds_infogans_hidden_layers():
 
 def test_cli_summary_prints_the_median_epoch_time_not_the_last():
     from tinynet.apps.gan_cli import summary
-    quality = {"confident_share": 0.9, "samples": 100, "confidence_threshold": 0.9, "min_class_share": 0.08,
-               "fid": 1.0, "fid_real_halves": 0.5}
-    text = summary("dcgan", {"epochs": 3, "seconds_per_epoch": [12.0, 10.0, 30.0], "quality": quality}, "out")
+
+    quality = {
+        "confident_share": 0.9,
+        "samples": 100,
+        "confidence_threshold": 0.9,
+        "min_class_share": 0.08,
+        "fid": 1.0,
+        "fid_real_halves": 0.5,
+    }
+    text = summary(
+        "dcgan", {"epochs": 3, "seconds_per_epoch": [12.0, 10.0, 30.0], "quality": quality}, "out"
+    )
     assert "12.0 s/epoch (median)" in text
-    assert "? s/epoch" in summary("dcgan", {"epochs": 0, "seconds_per_epoch": [], "quality": quality}, "out")
+    assert "? s/epoch" in summary(
+        "dcgan", {"epochs": 0, "seconds_per_epoch": [], "quality": quality}, "out"
+    )

@@ -1,17 +1,34 @@
 """Layers: output shapes (against Keras's formulas and plain-loop references), gradients of every
 layer in float64 through check_grad, shape errors naming the layer, Keras 1 spellings."""
+
 import math
 import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet.gradcheck import check_grad
-from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose,
-                            Convolution2D, Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D, Reshape,
-                            UpSampling2D, ZeroPadding2D, functional_call, reset_names)
+from tinynet.layers import (
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Convolution2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPooling2D,
+    Reshape,
+    UpSampling2D,
+    ZeroPadding2D,
+    functional_call,
+    reset_names,
+)
 
 from .. import reference
 from ..arrays import away_from_zero, distinct, normal
@@ -26,12 +43,21 @@ def check_layer(layer, x, training=True, reseed=False):
         if reseed:
             tn.seed(0)
         return functional_call(layer, list(ws), x, training)
+
     return check_grad(fn, [x] + weights)
 
 
 # ----- shapes -----
-@given(st.integers(1, 3), st.integers(1, 9), st.integers(1, 9), st.integers(1, 4), st.integers(1, 4),
-       st.integers(1, 3), st.integers(1, 3), st.sampled_from(["valid", "same"]))
+@given(
+    st.integers(1, 3),
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(1, 4),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.sampled_from(["valid", "same"]),
+)
 def test_conv2d_shape_and_values_match_keras_and_reference(c, H, W, kh, kw, sh, sw, padding):
     if padding == "valid" and (kh > H or kw > W):
         with pytest.raises(ValueError, match="does not fit"):
@@ -50,13 +76,19 @@ def test_conv2d_shape_and_values_match_keras_and_reference(c, H, W, kh, kw, sh, 
         expect = (2, 2, (H - kh) // sh + 1, (W - kw) // sw + 1)
         xp = x
     assert y.shape == expect == (2,) + layer.output_shape
-    ref = reference.conv2d(xp, layer.kernel.data.astype(float), layer.bias.data.astype(float),
-                           (sh, sw), (0, 0))
+    ref = reference.conv2d(
+        xp, layer.kernel.data.astype(float), layer.bias.data.astype(float), (sh, sw), (0, 0)
+    )
     np.testing.assert_allclose(y.data, ref, rtol=1e-4, atol=1e-5)
 
 
-@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 4), st.integers(1, 3),
-       st.sampled_from(["valid", "same"]))
+@given(
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.sampled_from(["valid", "same"]),
+)
 def test_conv2d_transpose_is_the_adjoint_of_conv2d(H, W, k, s, padding):
     """With the same kernel, <conv(z), u> = <z, conv_transpose(u)>: the transposed layer's shapes
     and (asymmetric 'same') alignment are TensorFlow's."""
@@ -86,8 +118,13 @@ def test_conv2d_transpose_output_padding_and_keras_valid_length():
         Conv2DTranspose(4, 3, strides=2, output_padding=2)
 
 
-@given(st.integers(1, 7), st.integers(1, 7), st.integers(1, 3), st.integers(1, 3),
-       st.sampled_from(["valid", "same"]))
+@given(
+    st.integers(1, 7),
+    st.integers(1, 7),
+    st.integers(1, 3),
+    st.integers(1, 3),
+    st.sampled_from(["valid", "same"]),
+)
 def test_pooling_shapes_and_values(H, W, k, s, padding):
     if padding == "valid" and k > min(H, W):
         with pytest.raises(ValueError, match="larger than the input"):
@@ -101,7 +138,9 @@ def test_pooling_shapes_and_values(H, W, k, s, padding):
         oh, ow = math.ceil(H / s), math.ceil(W / s)
         th, tw = max((oh - 1) * s + k - H, 0), max((ow - 1) * s + k - W, 0)
         pads = ((0, 0), (0, 0), (th // 2, th - th // 2), (tw // 2, tw - tw // 2))
-        ref_max = reference.pool2d(np.pad(x, pads, constant_values=-np.inf), (k, k), (s, s), (0, 0), "max")
+        ref_max = reference.pool2d(
+            np.pad(x, pads, constant_values=-np.inf), (k, k), (s, s), (0, 0), "max"
+        )
         sums = reference.pool2d(np.pad(x, pads), (k, k), (s, s), (0, 0), "avg")
         counts = reference.pool2d(np.pad(np.ones_like(x), pads), (k, k), (s, s), (0, 0), "avg")
         ref_avg = sums / counts  # TensorFlow's 'same' average counts only real cells
@@ -146,22 +185,42 @@ def test_leaky_relu_grad():
     check_layer(LeakyReLU(0.1), away_from_zero((2, 3, 4)))
 
 
-@pytest.mark.parametrize("kernel,strides,padding", [
-    (3, 1, "valid"), (3, 1, "same"), (2, 1, "same"), (3, 2, "same"), ((2, 3), (2, 1), "valid")])
+@pytest.mark.parametrize(
+    "kernel,strides,padding",
+    [(3, 1, "valid"), (3, 1, "same"), (2, 1, "same"), (3, 2, "same"), ((2, 3), (2, 1), "valid")],
+)
 def test_conv2d_grad(kernel, strides, padding):
-    check_layer(Conv2D(2, kernel, strides=strides, padding=padding, activation="tanh"), normal((2, 2, 5, 5)))
+    check_layer(
+        Conv2D(2, kernel, strides=strides, padding=padding, activation="tanh"), normal((2, 2, 5, 5))
+    )
 
 
-@pytest.mark.parametrize("kernel,strides,padding,output_padding", [
-    (3, 1, "valid", None), (3, 2, "same", None), (4, 2, "same", None), (2, 3, "valid", None),
-    (3, 2, "same", 1)])
+@pytest.mark.parametrize(
+    "kernel,strides,padding,output_padding",
+    [
+        (3, 1, "valid", None),
+        (3, 2, "same", None),
+        (4, 2, "same", None),
+        (2, 3, "valid", None),
+        (3, 2, "same", 1),
+    ],
+)
 def test_conv2d_transpose_grad(kernel, strides, padding, output_padding):
-    check_layer(Conv2DTranspose(2, kernel, strides=strides, padding=padding,
-                                output_padding=output_padding), normal((2, 3, 3, 3)))
+    check_layer(
+        Conv2DTranspose(2, kernel, strides=strides, padding=padding, output_padding=output_padding),
+        normal((2, 3, 3, 3)),
+    )
 
 
-@pytest.mark.parametrize("layer", [lambda: MaxPooling2D(2), lambda: MaxPooling2D(3, strides=2, padding="same"),
-                                   lambda: AveragePooling2D(2), lambda: AveragePooling2D(2, padding="same")])
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: MaxPooling2D(2),
+        lambda: MaxPooling2D(3, strides=2, padding="same"),
+        lambda: AveragePooling2D(2),
+        lambda: AveragePooling2D(2, padding="same"),
+    ],
+)
 def test_pooling_grad(layer):
     check_layer(layer(), distinct((2, 2, 5, 5)))
 
@@ -185,10 +244,14 @@ def test_batch_normalization_inference_uses_moving_statistics():
     layer.moving_variance.data[...] = [4.0, 1.0, 0.25]
     x = normal((5, 3))
     y = layer(x, training=False).data
-    np.testing.assert_allclose(y, (x - [1.0, -2.0, 0.5]) / np.sqrt(np.array([4.0, 1.0, 0.25]) + 1e-3))
+    np.testing.assert_allclose(
+        y, (x - [1.0, -2.0, 0.5]) / np.sqrt(np.array([4.0, 1.0, 0.25]) + 1e-3)
+    )
     mm, mv = layer.moving_mean, layer.moving_variance
-    check_grad(lambda x, g, b: functional_call(layer, [g, b, mm, mv], x, False),
-               [x, layer.gamma.data, layer.beta.data])
+    check_grad(
+        lambda x, g, b: functional_call(layer, [g, b, mm, mv], x, False),
+        [x, layer.gamma.data, layer.beta.data],
+    )
 
 
 def test_batch_normalization_updates_moving_statistics_only_when_trainable():
@@ -226,7 +289,9 @@ def test_build_time_shape_errors():
         Conv2D(8, 3, name="conv2d_9").build((784,))
     with pytest.raises(ValueError, match=r"'pool'.*larger than the input 3x3"):
         MaxPooling2D(4, name="pool").build((2, 3, 3))
-    with pytest.raises(ValueError, match=r"cannot reshape input of shape \(None, 10\).*\(None, 3, -1\)|target"):
+    with pytest.raises(
+        ValueError, match=r"cannot reshape input of shape \(None, 10\).*\(None, 3, -1\)|target"
+    ):
         Reshape((3, -1)).build((10,))
     with pytest.raises(ValueError, match="channel axis"):
         BatchNormalization(axis=-1).build((3, 4, 4))
@@ -256,10 +321,17 @@ def test_keras1_spellings_warn_and_mean_the_same():
     with pytest.warns(DeprecationWarning, match="output_dim"):
         old = Dense(input_dim=100, output_dim=1024)
     assert old.units == 1024 and old.declared_input_shape == (100,)
-    with pytest.warns(DeprecationWarning, match="Convolution2D -> Conv2D.*kernel_size.*border_mode"):
+    with pytest.warns(
+        DeprecationWarning, match="Convolution2D -> Conv2D.*kernel_size.*border_mode"
+    ):
         conv = Convolution2D(64, 5, 5, border_mode="same", subsample=(2, 2), init="he_normal")
     assert isinstance(conv, Conv2D)
-    assert (conv.filters, conv.kernel_size, conv.padding, conv.strides) == (64, (5, 5), "same", (2, 2))
+    assert (conv.filters, conv.kernel_size, conv.padding, conv.strides) == (
+        64,
+        (5, 5),
+        "same",
+        (2, 2),
+    )
     with pytest.warns(DeprecationWarning, match="nb_filter"):
         c2 = Conv2D(nb_filter=8, nb_row=3, nb_col=2)
     assert (c2.filters, c2.kernel_size) == (8, (3, 2))
@@ -280,9 +352,21 @@ def test_keras1_conv_positional_form_requires_ints():
 # ----- names, weights, trainable -----
 def test_keras_style_names():
     reset_names()
-    assert [Dense(2).name, Dense(2).name, Conv2D(1, 1).name, MaxPooling2D().name,
-            BatchNormalization().name, Conv2DTranspose(1, 1).name] == [
-        "dense_1", "dense_2", "conv2d_1", "max_pooling2d_1", "batch_normalization_1", "conv2d_transpose_1"]
+    assert [
+        Dense(2).name,
+        Dense(2).name,
+        Conv2D(1, 1).name,
+        MaxPooling2D().name,
+        BatchNormalization().name,
+        Conv2DTranspose(1, 1).name,
+    ] == [
+        "dense_1",
+        "dense_2",
+        "conv2d_1",
+        "max_pooling2d_1",
+        "batch_normalization_1",
+        "conv2d_transpose_1",
+    ]
 
 
 def test_get_set_weights_and_trainable():
@@ -304,13 +388,21 @@ def test_get_set_weights_and_trainable():
 
 def test_set_trainable_grads_makes_exactly_the_given_weights_take_gradients():
     from tinynet.layers.base import set_trainable_grads
+
     a, b = Dense(2), BatchNormalization()
     a.build((3,))
     b.build((2,))
     for w in a.weights + b.weights:
         w.grad = np.ones(w.shape, "float32")
     assert set_trainable_grads([a, b], [a.bias, b.gamma]) == [a.bias, b.gamma]
-    assert [w.requires_grad for w in a.weights + b.weights] == [False, True, True, False, False, False]
+    assert [w.requires_grad for w in a.weights + b.weights] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert all(w.grad is None for w in a.weights + b.weights)
     b.trainable = False
     assert set_trainable_grads([a, b]) == a.weights  # default: each layer's own trainable weights
@@ -341,4 +433,6 @@ def test_fused_activation_interface():
     assert layer.output_activation == "softmax"
     e = np.exp(z.data - z.data.max(axis=1, keepdims=True))
     np.testing.assert_allclose(layer(x).data, e / e.sum(axis=1, keepdims=True))
-    assert Activation("sigmoid").output_activation == "sigmoid" and Flatten().output_activation is None
+    assert (
+        Activation("sigmoid").output_activation == "sigmoid" and Flatten().output_activation is None
+    )

@@ -1,26 +1,51 @@
 """The Keras-style API on a CUDA GPU (CuPy): layers, optimizers and training give the CPU's
 numbers; files and devices mix freely. Skipped without a GPU."""
+
 import numpy as np
 import pytest
 
 import tinynet as tn
 from tinynet.backend import asnumpy, gpu_available, to_device
 from tinynet.callbacks import GradientStats
-from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose,
-                            Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D, Reshape, UpSampling2D,
-                            ZeroPadding2D, functional_call)
+from tinynet.layers import (
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPooling2D,
+    Reshape,
+    UpSampling2D,
+    ZeroPadding2D,
+    functional_call,
+)
 from tinynet.models import Sequential, load_model
 from tinynet.optimizers import SGD, Adagrad, Adam, RMSprop
 
-pytestmark = [pytest.mark.gpu,
-              pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)")]
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not gpu_available(), reason="needs a CUDA GPU (CuPy)"),
+]
 
 LAYERS = [
-    lambda: Dense(5, activation="tanh"), lambda: Conv2D(3, 3, padding="same", activation="relu"),
-    lambda: Conv2D(3, 4, strides=2, padding="same"), lambda: Conv2DTranspose(2, 3, strides=2, padding="same"),
-    lambda: MaxPooling2D(3, strides=2, padding="same"), lambda: AveragePooling2D(2, padding="same"),
-    lambda: UpSampling2D(2), lambda: ZeroPadding2D(1), lambda: BatchNormalization(), lambda: LeakyReLU(),
-    lambda: Activation("softmax"), lambda: Flatten(), lambda: Reshape((-1,))]
+    lambda: Dense(5, activation="tanh"),
+    lambda: Conv2D(3, 3, padding="same", activation="relu"),
+    lambda: Conv2D(3, 4, strides=2, padding="same"),
+    lambda: Conv2DTranspose(2, 3, strides=2, padding="same"),
+    lambda: MaxPooling2D(3, strides=2, padding="same"),
+    lambda: AveragePooling2D(2, padding="same"),
+    lambda: UpSampling2D(2),
+    lambda: ZeroPadding2D(1),
+    lambda: BatchNormalization(),
+    lambda: LeakyReLU(),
+    lambda: Activation("softmax"),
+    lambda: Flatten(),
+    lambda: Reshape((-1,)),
+]
 
 
 @pytest.mark.parametrize("make", LAYERS)
@@ -39,14 +64,23 @@ def test_layer_forward_and_backward_match_cpu(make):
         assert y.device == device
         gy = np.random.default_rng(1).normal(size=y.shape)
         y.backward(to_device(gy, device))
-        results.append([asnumpy(y.data), asnumpy(xt.grad)] + [asnumpy(w.grad) for w in ws if w.grad is not None])
+        results.append(
+            [asnumpy(y.data), asnumpy(xt.grad)]
+            + [asnumpy(w.grad) for w in ws if w.grad is not None]
+        )
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
 
 
-@pytest.mark.parametrize("make", [lambda: SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-                                  lambda: Adam(0.01, amsgrad=True, clipnorm=0.5),
-                                  lambda: RMSprop(0.01, clipvalue=0.3), lambda: Adagrad(0.1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda: Adam(0.01, amsgrad=True, clipnorm=0.5),
+        lambda: RMSprop(0.01, clipvalue=0.3),
+        lambda: Adagrad(0.1),
+    ],
+)
 def test_optimizers_match_cpu(make):
     rng = np.random.default_rng(0)
     p0 = rng.normal(size=(6, 3)).astype("float32")
@@ -65,9 +99,16 @@ def test_optimizers_match_cpu(make):
 def convnet():
     """No Dropout: CuPy's generator draws other masks than NumPy's."""
     tn.seed(0)
-    return Sequential([Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
-                       BatchNormalization(), MaxPooling2D(2), Flatten(),
-                       Dense(16, activation="tanh"), Dense(3, activation="softmax")])
+    return Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
+            BatchNormalization(),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(16, activation="tanh"),
+            Dense(3, activation="softmax"),
+        ]
+    )
 
 
 def test_dropout_on_gpu_draws_on_the_gpu():
@@ -86,11 +127,21 @@ def test_fit_on_gpu_matches_cpu_with_callbacks_and_class_weight():
     runs = []
     for device in ("cpu", "gpu"):
         model = convnet().to(device)
-        model.compile(Adam(0.01, clipnorm=1.0), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            Adam(0.01, clipnorm=1.0), "sparse_categorical_crossentropy", metrics=["accuracy"]
+        )
         stats = GradientStats(every=2)
         tn.seed(3)
-        h = model.fit(x, y, batch_size=16, epochs=2, validation_split=0.25, class_weight={0: 2.0},
-                      callbacks=[stats], verbose=0)
+        h = model.fit(
+            x,
+            y,
+            batch_size=16,
+            epochs=2,
+            validation_split=0.25,
+            class_weight={0: 2.0},
+            callbacks=[stats],
+            verbose=0,
+        )
         assert all(type(v) is float for vs in h.history.values() for v in vs)
         assert all(w.device == device for w in model.weights)
         runs.append((model.get_weights(), h.history, stats.history))
@@ -107,7 +158,9 @@ def test_move_between_devices_mid_training_and_files(tmp_path):
         m.compile(SGD(0.05, momentum=0.9), "sparse_categorical_crossentropy")
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
     b.to("gpu")  # moves the momentum too
-    assert all(s["velocity"].__class__.__module__.startswith("cupy") for s in b.optimizer.state.values())
+    assert all(
+        s["velocity"].__class__.__module__.startswith("cupy") for s in b.optimizer.state.values()
+    )
     for m in (a, b):
         tn.seed(1)
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
@@ -125,7 +178,9 @@ def test_binary_fused_loss_and_predict_on_gpu():
     x = rng.normal(size=(32, 4)).astype("float32")
     y = (x[:, 0] > 0).astype("float32")
     tn.seed(0)
-    model = Sequential([Dense(8, activation="relu", input_shape=(4,)), Dense(1, activation="sigmoid")]).to("gpu")
+    model = Sequential(
+        [Dense(8, activation="relu", input_shape=(4,)), Dense(1, activation="sigmoid")]
+    ).to("gpu")
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     model.fit(x, y, epochs=3, verbose=0)
     loss, acc = model.evaluate(x, y, verbose=0)

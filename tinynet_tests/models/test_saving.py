@@ -1,5 +1,6 @@
 """Model files: round trip with identical predictions, training resumed identically, atomic
 writes, no pickle, and clear errors naming the file for truncated, corrupt or foreign files."""
+
 import json
 import os
 import zipfile
@@ -8,22 +9,47 @@ import numpy as np
 import pytest
 
 import tinynet as tn
-from tinynet.models import saving
-from tinynet.layers import (Activation, AveragePooling2D, BatchNormalization, Conv2D, Conv2DTranspose,
-                            Dense, Dropout, Flatten, LeakyReLU, MaxPooling2D, Reshape, UpSampling2D,
-                            ZeroPadding2D)
-from tinynet.models import Sequential, load_model
-from tinynet.optimizers import SGD, Adam, CosineDecay
+from tinynet.layers import (
+    Activation,
+    AveragePooling2D,
+    BatchNormalization,
+    Conv2D,
+    Conv2DTranspose,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    MaxPooling2D,
+    Reshape,
+    UpSampling2D,
+    ZeroPadding2D,
+)
+from tinynet.models import Sequential, load_model, saving
 from tinynet.models.saving import ModelFileError
+from tinynet.optimizers import SGD, Adam, CosineDecay
 
 
 def convnet():
     tn.seed(0)
-    return Sequential([
-        Conv2D(4, 3, padding="same", input_shape=(1, 8, 8)), BatchNormalization(), LeakyReLU(0.2),
-        MaxPooling2D(2), ZeroPadding2D(1), Conv2DTranspose(3, 3, strides=2, padding="same"),
-        AveragePooling2D(2, padding="same"), UpSampling2D(2), Flatten(), Dropout(0.3),
-        Dense(12, activation="tanh"), Reshape((3, 4)), Flatten(), Dense(3), Activation("softmax")])
+    return Sequential(
+        [
+            Conv2D(4, 3, padding="same", input_shape=(1, 8, 8)),
+            BatchNormalization(),
+            LeakyReLU(0.2),
+            MaxPooling2D(2),
+            ZeroPadding2D(1),
+            Conv2DTranspose(3, 3, strides=2, padding="same"),
+            AveragePooling2D(2, padding="same"),
+            UpSampling2D(2),
+            Flatten(),
+            Dropout(0.3),
+            Dense(12, activation="tanh"),
+            Reshape((3, 4)),
+            Flatten(),
+            Dense(3),
+            Activation("softmax"),
+        ]
+    )
 
 
 def data(n=32, seed=0):
@@ -46,7 +72,7 @@ def test_round_trip_gives_identical_predictions_and_config(trained):
     model, path, x, y = trained
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
-    assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
     assert loaded.get_config() == model.get_config()
     assert loaded.metrics_names == ["loss", "acc"] and isinstance(loaded.optimizer, Adam)
     assert loaded.optimizer.iterations == model.optimizer.iterations == 4
@@ -66,7 +92,9 @@ def test_training_resumes_identically(trained):
 def test_schedule_and_sgd_state_survive(tmp_path):
     x, y = data()
     model = convnet()
-    model.compile(SGD(CosineDecay(0.1, 100), momentum=0.9, nesterov=True), "sparse_categorical_crossentropy")
+    model.compile(
+        SGD(CosineDecay(0.1, 100), momentum=0.9, nesterov=True), "sparse_categorical_crossentropy"
+    )
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     model.save(tmp_path / "m.tnz")
     loaded = load_model(tmp_path / "m.tnz")
@@ -93,7 +121,10 @@ def test_file_is_a_plain_npz_without_pickle(trained):
     _, path, _, _ = trained
     with np.load(path, allow_pickle=False) as f:
         header = json.loads(bytes(f["tinynet_header"]).decode())
-        assert header["format"] == "tinynet-model" and header["compile"]["loss"] == "sparse_categorical_crossentropy"
+        assert (
+            header["format"] == "tinynet-model"
+            and header["compile"]["loss"] == "sparse_categorical_crossentropy"
+        )
         assert all(f[k].dtype != object for k in f.files)
         assert any(k.startswith("optimizer/") for k in f.files)
 
@@ -104,6 +135,7 @@ def test_save_is_atomic(trained, monkeypatch):
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
+
     monkeypatch.setattr(np, "savez", broken)
     with pytest.raises(OSError, match="disk full"):
         model.save(path)
@@ -125,7 +157,9 @@ def test_corrupt_entry(trained):
         info = z.getinfo("weight/0.npy")
     raw = bytearray(path.read_bytes())
     offset = info.header_offset + 30 + len(info.filename) + len(info.extra) + 140
-    raw[offset:offset + 8] = b"\xff" * 8  # inside the stored array bytes: the CRC no longer matches
+    raw[offset : offset + 8] = (
+        b"\xff" * 8
+    )  # inside the stored array bytes: the CRC no longer matches
     path.write_bytes(bytes(raw))
     with pytest.raises(ModelFileError, match=rf"{path}: .*weight/0"):
         load_model(path)
@@ -170,7 +204,9 @@ def test_custom_loss_saves_without_compile(tmp_path):
 
 
 def test_file_from_a_newer_version(tmp_path):
-    header = np.frombuffer(json.dumps({"format": "tinynet-model", "version": 99}).encode(), np.uint8)
+    header = np.frombuffer(
+        json.dumps({"format": "tinynet-model", "version": 99}).encode(), np.uint8
+    )
     np.savez(tmp_path / "new.tnz", tinynet_header=header)
     os.rename(tmp_path / "new.tnz.npz", tmp_path / "new.tnz")
     with pytest.raises(ModelFileError, match="newer tinynet"):

@@ -1,5 +1,6 @@
 """Sequential: building, summary, compile, fused losses, targets, fit (arrays and iterators),
 evaluate/predict, trainable, dtype, devices, the lecture's GAN code, and a real MNIST run."""
+
 import math
 import os
 
@@ -9,21 +10,32 @@ import pytest
 import tinynet as tn
 from tinynet.backend import gpu_available
 from tinynet.gradcheck import check_grad
-from tinynet.layers import (Activation, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
-                            MaxPooling2D, reset_names)
+from tinynet.layers import (
+    Activation,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPooling2D,
+    reset_names,
+)
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD, Adam
 
 
 def lenet():
-    return Sequential([
-        Conv2D(20, kernel_size=5, padding="same", activation="relu", input_shape=(1, 28, 28)),
-        MaxPooling2D(pool_size=(2, 2)),
-        Conv2D(50, kernel_size=5, padding="same", activation="relu"),
-        MaxPooling2D(pool_size=(2, 2)),
-        Flatten(),
-        Dense(500, activation="relu"),
-        Dense(10, activation="softmax")])
+    return Sequential(
+        [
+            Conv2D(20, kernel_size=5, padding="same", activation="relu", input_shape=(1, 28, 28)),
+            MaxPooling2D(pool_size=(2, 2)),
+            Conv2D(50, kernel_size=5, padding="same", activation="relu"),
+            MaxPooling2D(pool_size=(2, 2)),
+            Flatten(),
+            Dense(500, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
 
 
 def blobs(n=120, k=3, d=4, seed=0):
@@ -36,7 +48,9 @@ def blobs(n=120, k=3, d=4, seed=0):
 
 def mlp(k=3, d=4, out="softmax", **kwargs):
     tn.seed(0)
-    return Sequential([Dense(16, activation="tanh", input_shape=(d,)), Dense(k, activation=out)], **kwargs)
+    return Sequential(
+        [Dense(16, activation="tanh", input_shape=(d,)), Dense(k, activation=out)], **kwargs
+    )
 
 
 def onehot(labels, k):
@@ -82,7 +96,11 @@ def test_summary_counts_non_trainable_weights():
     model = Sequential([Dense(8, input_shape=(4,)), BatchNormalization(), Dense(2)])
     lines = []
     model.summary(print_fn=lines.append)
-    assert "Total params: 90" in lines and "Trainable params: 74" in lines and "Non-trainable params: 16" in lines
+    assert (
+        "Total params: 90" in lines
+        and "Trainable params: 74" in lines
+        and "Non-trainable params: 16" in lines
+    )
     model.layers[0].trainable = False
     model.summary(print_fn=lines.append)
     assert lines[-2] == "Non-trainable params: 56"
@@ -135,8 +153,11 @@ def test_categorical_crossentropy_with_integer_labels_is_a_clear_error():
 def test_sparse_labels_train_like_one_hot():
     x, labels = blobs()
     results = []
-    for loss, y in (("sparse_categorical_crossentropy", labels), ("sparse_categorical_crossentropy", labels[:, None]),
-                    ("categorical_crossentropy", onehot(labels, 3))):
+    for loss, y in (
+        ("sparse_categorical_crossentropy", labels),
+        ("sparse_categorical_crossentropy", labels[:, None]),
+        ("categorical_crossentropy", onehot(labels, 3)),
+    ):
         model = mlp()
         model.compile(SGD(0.1), loss, metrics=["accuracy"])
         model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
@@ -203,7 +224,9 @@ def test_accuracy_picks_the_right_variant():
     cat = mlp(k=2)
     cat.compile("sgd", "categorical_crossentropy", metrics=["acc"])
     p = cat.predict(x)
-    assert cat.evaluate(x, onehot(labels, 2), verbose=0)[1] == pytest.approx((p.argmax(1) == labels).mean())
+    assert cat.evaluate(x, onehot(labels, 2), verbose=0)[1] == pytest.approx(
+        (p.argmax(1) == labels).mean()
+    )
     assert cat.metrics_names == ["loss", "acc"]
 
 
@@ -215,7 +238,9 @@ def test_class_weight_weights_each_sample_like_keras():
     p = model.predict(x).astype(float)
     per_sample = -np.log(p[np.arange(30), labels])
     w = np.where(labels == 1, 5.0, 1.0)
-    h = model.fit(x, y, batch_size=30, epochs=1, class_weight={0: 1.0, 1: 5.0}, verbose=0, shuffle=False)
+    h = model.fit(
+        x, y, batch_size=30, epochs=1, class_weight={0: 1.0, 1: 5.0}, verbose=0, shuffle=False
+    )
     assert h.history["loss"][0] == pytest.approx((w * per_sample).mean(), rel=1e-5)
     # unit class weights give exactly the unweighted training
     a, b = mlp(k=2), mlp(k=2)
@@ -228,6 +253,7 @@ def test_class_weight_weights_each_sample_like_keras():
 
 def test_class_weight_on_binary_logits_path_matches_gradient_check():
     from tinynet.training import losses
+
     z = np.random.default_rng(0).normal(size=(6, 1))
     t = np.array([[0.0], [1.0], [1.0], [0.0], [1.0], [0.0]])
     w = np.array([1.0, 2.0, 0.5, 1.0, 3.0, 0.0])
@@ -236,8 +262,10 @@ def test_class_weight_on_binary_logits_path_matches_gradient_check():
     per = np.logaddexp(0, z[:, 0]) - z[:, 0] * t[:, 0]
     assert value == pytest.approx((w * per).mean())
     check_grad(lambda z: loss.from_logits(z, t, w), [z])
-    check_grad(lambda z: losses.CategoricalCrossentropy().from_logits(z, np.eye(3)[[0, 2, 1, 1, 0, 2]], w),
-               [np.random.default_rng(1).normal(size=(6, 3))])
+    check_grad(
+        lambda z: losses.CategoricalCrossentropy().from_logits(z, np.eye(3)[[0, 2, 1, 1, 0, 2]], w),
+        [np.random.default_rng(1).normal(size=(6, 3))],
+    )
 
 
 # ----- fit -----
@@ -259,7 +287,9 @@ def test_validation_split_holds_out_the_last_fraction():
     h = model.fit(x, y, validation_split=0.2, epochs=1, verbose=0)
     loss, acc = model.evaluate(x[40:], y[40:], verbose=0)
     assert h.history["val_loss"][0] == pytest.approx(loss) and h.history["val_acc"][0] == acc
-    assert h.history["loss"][0] == pytest.approx(model.evaluate(x[:40], y[:40], verbose=0)[0], rel=1e-5)
+    assert h.history["loss"][0] == pytest.approx(
+        model.evaluate(x[:40], y[:40], verbose=0)[0], rel=1e-5
+    )
 
 
 def test_training_is_deterministic_under_seed():
@@ -267,7 +297,13 @@ def test_training_is_deterministic_under_seed():
     runs = []
     for _ in range(2):
         tn.seed(5)
-        model = Sequential([Dense(8, activation="relu", input_shape=(4,)), Dropout(0.3), Dense(3, activation="softmax")])
+        model = Sequential(
+            [
+                Dense(8, activation="relu", input_shape=(4,)),
+                Dropout(0.3),
+                Dense(3, activation="softmax"),
+            ]
+        )
         model.compile("adam", "sparse_categorical_crossentropy")
         model.fit(x, labels, batch_size=8, epochs=2, verbose=0)
         runs.append(model.get_weights())
@@ -287,7 +323,14 @@ class Batches:
     """An infinite iterator of (x, y) batches with len() and close(), like ImageDataGenerator.flow."""
 
     def __init__(self, x, y, batch_size, fail_at=None):
-        self.x, self.y, self.bs, self.i, self.closed, self.fail_at = x, y, batch_size, 0, False, fail_at
+        self.x, self.y, self.bs, self.i, self.closed, self.fail_at = (
+            x,
+            y,
+            batch_size,
+            0,
+            False,
+            fail_at,
+        )
 
     def __len__(self):
         return math.ceil(len(self.x) / self.bs)
@@ -300,7 +343,7 @@ class Batches:
             raise RuntimeError("disk on fire")
         j = (self.i % len(self)) * self.bs
         self.i += 1
-        return self.x[j:j + self.bs], self.y[j:j + self.bs]
+        return self.x[j : j + self.bs], self.y[j : j + self.bs]
 
     def close(self):
         self.closed = True
@@ -354,38 +397,47 @@ def test_train_and_test_on_batch():
 def lecture_gan():
     """The lecture's generator_model / discriminator_model (Keras 1 spellings), imports changed."""
     import warnings
-    from tinynet.layers import (Activation, BatchNormalization, Convolution2D, Dense, Flatten,
-                                MaxPooling2D, Reshape, UpSampling2D)
+
+    from tinynet.layers import (
+        Activation,
+        BatchNormalization,
+        Convolution2D,
+        Dense,
+        Flatten,
+        MaxPooling2D,
+        Reshape,
+        UpSampling2D,
+    )
 
     def generator_model():
         model = Sequential()
         model.add(Dense(input_dim=100, output_dim=1024))
-        model.add(Activation('tanh'))
-        model.add(Dense(128*7*7))
+        model.add(Activation("tanh"))
+        model.add(Dense(128 * 7 * 7))
         model.add(BatchNormalization())
-        model.add(Activation('tanh'))
-        model.add(Reshape((128, 7, 7), input_shape=(128*7*7,)))
+        model.add(Activation("tanh"))
+        model.add(Reshape((128, 7, 7), input_shape=(128 * 7 * 7,)))
         model.add(UpSampling2D(size=(2, 2)))
-        model.add(Convolution2D(64, 5, 5, border_mode='same'))
-        model.add(Activation('tanh'))
+        model.add(Convolution2D(64, 5, 5, border_mode="same"))
+        model.add(Activation("tanh"))
         model.add(UpSampling2D(size=(2, 2)))
-        model.add(Convolution2D(1, 5, 5, border_mode='same'))
-        model.add(Activation('tanh'))
+        model.add(Convolution2D(1, 5, 5, border_mode="same"))
+        model.add(Activation("tanh"))
         return model
 
     def discriminator_model():
         model = Sequential()
-        model.add(Convolution2D(64, 5, 5, border_mode='same', input_shape=(1, 28, 28)))
-        model.add(Activation('tanh'))
+        model.add(Convolution2D(64, 5, 5, border_mode="same", input_shape=(1, 28, 28)))
+        model.add(Activation("tanh"))
         model.add(MaxPooling2D(pool_size=(2, 2)))
         model.add(Convolution2D(128, 5, 5))
-        model.add(Activation('tanh'))
+        model.add(Activation("tanh"))
         model.add(MaxPooling2D(pool_size=(2, 2)))
         model.add(Flatten())
         model.add(Dense(1024))
-        model.add(Activation('tanh'))
+        model.add(Activation("tanh"))
         model.add(Dense(1))
-        model.add(Activation('sigmoid'))
+        model.add(Activation("sigmoid"))
         return model
 
     def generator_containing_discriminator(generator, discriminator):
@@ -410,10 +462,10 @@ def test_lecture_gan_builds_and_trains_each_player_alone():
     BATCH_SIZE = 4
     d_optim = SGD(lr=0.0005, momentum=0.9, nesterov=True)
     g_optim = SGD(lr=0.0005, momentum=0.9, nesterov=True)
-    generator.compile(loss='binary_crossentropy', optimizer="SGD")
-    discriminator_on_generator.compile(loss='binary_crossentropy', optimizer=g_optim)
+    generator.compile(loss="binary_crossentropy", optimizer="SGD")
+    discriminator_on_generator.compile(loss="binary_crossentropy", optimizer=g_optim)
     discriminator.trainable = True
-    discriminator.compile(loss='binary_crossentropy', optimizer=d_optim)
+    discriminator.compile(loss="binary_crossentropy", optimizer=d_optim)
 
     image_batch = np.random.uniform(-1, 1, (BATCH_SIZE, 1, 28, 28)).astype("float32")
     noise = np.random.uniform(-1, 1, (BATCH_SIZE, 100))
@@ -438,7 +490,9 @@ def test_lecture_gan_builds_and_trains_each_player_alone():
 
 def test_frozen_model_does_not_change():
     x, labels = blobs(20)
-    model = Sequential([Dense(4, input_shape=(4,)), BatchNormalization(), Dense(3, activation="softmax")])
+    model = Sequential(
+        [Dense(4, input_shape=(4,)), BatchNormalization(), Dense(3, activation="softmax")]
+    )
     model.compile("adam", "sparse_categorical_crossentropy")
     model.trainable = False
     before = model.get_weights()
@@ -469,7 +523,16 @@ def test_setting_trainable_on_a_model_reaches_its_weights_at_once():
     assert all(w.grad is None and not w.requires_grad for w in model.weights)
     assert xt.grad is not None and np.abs(xt.grad).sum() > 0
     model.trainable = True  # each layer's own flag again: `own` stays frozen
-    assert [w.requires_grad for w in model.weights] == [True, True, True, True, False, False, False, False]
+    assert [w.requires_grad for w in model.weights] == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
     model(x, training=True).sum().backward()
     assert not np.array_equal(moving[0], bn.moving_mean.numpy())
     assert model.layers[0].kernel.grad is not None and own.kernel.grad is None
@@ -490,8 +553,12 @@ def test_a_frozen_model_freezes_what_it_contains_and_what_is_added_later():
 # ----- dtype and devices -----
 def test_float64_model_gradients_check_end_to_end():
     tn.seed(0)
-    layers = lambda: [Conv2D(2, 3, padding="same", activation="tanh", input_shape=(1, 5, 5)),
-                      MaxPooling2D(2), Flatten(), Dense(3, activation="softmax")]
+    layers = lambda: [
+        Conv2D(2, 3, padding="same", activation="tanh", input_shape=(1, 5, 5)),
+        MaxPooling2D(2),
+        Flatten(),
+        Dense(3, activation="softmax"),
+    ]
     model = Sequential(layers())
     model.build(dtype="float64")  # converts the float32 weights
     assert all(w.dtype == np.float64 for w in model.weights) and model.dtype == np.float64
@@ -531,16 +598,26 @@ def mnist_small():
     if not root or not os.path.exists(os.path.join(root, "mnist", "t10k-images-idx3-ubyte.gz")):
         pytest.skip("TINYNET_DATA is unset or holds no mnist/ files")
     from tinynet.datasets import mnist
+
     (x, y), (xt, yt) = mnist.load_data(root, download=False)
-    return ((x[:2000, None] / 255).astype("float32"), y[:2000],
-            (xt[:1000, None] / 255).astype("float32"), yt[:1000])
+    return (
+        (x[:2000, None] / 255).astype("float32"),
+        y[:2000],
+        (xt[:1000, None] / 255).astype("float32"),
+        yt[:1000],
+    )
 
 
 def test_mnist_2000_images_well_above_chance(mnist_small):
     x, y, xt, yt = mnist_small
     tn.seed(0)
-    model = Sequential([Flatten(input_shape=(1, 28, 28)), Dense(128, activation="relu"),
-                        Dense(10, activation="softmax")])
+    model = Sequential(
+        [
+            Flatten(input_shape=(1, 28, 28)),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, onehot(y, 10), batch_size=64, epochs=5, verbose=0)
     loss, acc = model.evaluate(xt, onehot(yt, 10), verbose=0)
@@ -550,14 +627,23 @@ def test_mnist_2000_images_well_above_chance(mnist_small):
 def test_fit_generator_with_image_data_generator_flow():
     """The lecture's fit_generator(datagen.flow(...)): steps from len(), background loader closed."""
     from tinynet.preprocessing import ImageDataGenerator
+
     rng = np.random.default_rng(0)
     x = rng.random((48, 1, 8, 8)).astype("float32")
     y = onehot((x[:, 0, :4].mean(axis=(1, 2)) > x[:, 0, 4:].mean(axis=(1, 2))).astype(int), 2)
     tn.seed(0)
-    model = Sequential([Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
-                        MaxPooling2D(2), Flatten(), Dense(2, activation="softmax")])
+    model = Sequential(
+        [
+            Conv2D(4, 3, padding="same", activation="relu", input_shape=(1, 8, 8)),
+            MaxPooling2D(2),
+            Flatten(),
+            Dense(2, activation="softmax"),
+        ]
+    )
     model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
-    flow = ImageDataGenerator(width_shift_range=0.1).flow(x, y, batch_size=16, seed=0, background=True)
+    flow = ImageDataGenerator(width_shift_range=0.1).flow(
+        x, y, batch_size=16, seed=0, background=True
+    )
     h = model.fit_generator(flow, epochs=2, validation_data=(x, y), verbose=0)
     assert len(h.history["loss"]) == 2 and flow.source.total_batches_seen == 6
     assert not flow.running  # fit closed the background loader

@@ -1,6 +1,7 @@
 """Callbacks and progress output: the Keras epoch line, verbose 0/1/2, History, ModelCheckpoint,
 EarlyStopping, TerminateOnNaN, LearningRateScheduler, ReduceLROnPlateau, CSVLogger,
 GradientStats and its plot."""
+
 import csv
 import os
 import re
@@ -14,7 +15,9 @@ from tinynet.layers import Dense
 from tinynet.models import Sequential
 from tinynet.optimizers import SGD
 
-LINE = re.compile(r"^(\d+)/(\d+) \[(=*)([>]?)(\.*)\] - \d+s \d+(us|ms|s)/step( - [a-z_]+: \d\.\d{4}(e[-+]\d+)?)*$")
+LINE = re.compile(
+    r"^(\d+)/(\d+) \[(=*)([>]?)(\.*)\] - \d+s \d+(us|ms|s)/step( - [a-z_]+: \d\.\d{4}(e[-+]\d+)?)*$"
+)
 
 
 def data(n=40, seed=0):
@@ -32,12 +35,23 @@ def model(lr=0.1):
 
 # ----- progress output -----
 def test_epoch_line_is_the_keras_line():
-    line = cb.epoch_line(48000, 48000, 2.16, [("loss", 0.0060), ("acc", 0.9979), ("val_loss", 0.0455),
-                                              ("val_acc", 0.9902)])
-    assert line == ("48000/48000 [==============================] - 2s 45us/step - loss: 0.0060 - "
-                    "acc: 0.9979 - val_loss: 0.0455 - val_acc: 0.9902")
-    assert cb.epoch_line(10, 40, 5.0, []) == "10/40 [======>.......................] - 5s 500ms/step"
-    assert cb.epoch_line(3, 3, 7.0, [("loss", 1e-4)]) == "3/3 [==============================] - 7s 2s/step - loss: 1.0000e-04"
+    line = cb.epoch_line(
+        48000,
+        48000,
+        2.16,
+        [("loss", 0.0060), ("acc", 0.9979), ("val_loss", 0.0455), ("val_acc", 0.9902)],
+    )
+    assert line == (
+        "48000/48000 [==============================] - 2s 45us/step - loss: 0.0060 - "
+        "acc: 0.9979 - val_loss: 0.0455 - val_acc: 0.9902"
+    )
+    assert (
+        cb.epoch_line(10, 40, 5.0, []) == "10/40 [======>.......................] - 5s 500ms/step"
+    )
+    assert (
+        cb.epoch_line(3, 3, 7.0, [("loss", 1e-4)])
+        == "3/3 [==============================] - 7s 2s/step - loss: 1.0000e-04"
+    )
     assert cb.epoch_line(5, 375, 1.0, [])[:9] == "  5/375 ["
 
 
@@ -75,27 +89,43 @@ def test_generator_progress_counts_steps(capsys):
     def batches():
         while True:
             for i in range(0, 40, 10):
-                yield x[i:i + 10], y[i:i + 10]
+                yield x[i : i + 10], y[i : i + 10]
+
     model().fit(batches(), steps_per_epoch=4, epochs=1, verbose=2)
-    assert capsys.readouterr().out.splitlines()[-1].startswith("4/4 [==============================] - ")
+    assert (
+        capsys.readouterr()
+        .out.splitlines()[-1]
+        .startswith("4/4 [==============================] - ")
+    )
 
 
 # ----- records -----
 def test_history_and_csv_logger(tmp_path):
     x, y = data()
     path = tmp_path / "log.csv"
-    h = model().fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[cb.CSVLogger(path)])
+    h = model().fit(
+        x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[cb.CSVLogger(path)]
+    )
     rows = list(csv.reader(open(path)))
     assert rows[0] == ["epoch", "acc", "loss", "val_acc", "val_loss"] and len(rows) == 4
     assert [float(r[2]) for r in rows[1:]] == pytest.approx(h.history["loss"])
-    model().fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[cb.CSVLogger(path, append=True)])
+    model().fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        validation_split=0.25,
+        callbacks=[cb.CSVLogger(path, append=True)],
+    )
     assert len(list(csv.reader(open(path)))) == 6
 
 
 def test_model_checkpoint_best_only_and_atomic(tmp_path):
     m = model()
     m.build()
-    ck = cb.ModelCheckpoint(str(tmp_path / "best-{epoch:02d}.tnz"), monitor="val_loss", save_best_only=True)
+    ck = cb.ModelCheckpoint(
+        str(tmp_path / "best-{epoch:02d}.tnz"), monitor="val_loss", save_best_only=True
+    )
     ck.set_model(m)
     for epoch, val in enumerate([1.0, 2.0, 0.5, 0.7]):
         ck.on_epoch_end(epoch, {"val_loss": val})
@@ -112,7 +142,9 @@ def test_model_checkpoint_best_only_and_atomic(tmp_path):
 
 def test_model_checkpoint_in_fit_saves_every_epoch(tmp_path):
     x, y = data()
-    model().fit(x, y, epochs=2, verbose=0, callbacks=[cb.ModelCheckpoint(str(tmp_path / "m{epoch}.tnz"))])
+    model().fit(
+        x, y, epochs=2, verbose=0, callbacks=[cb.ModelCheckpoint(str(tmp_path / "m{epoch}.tnz"))]
+    )
     assert sorted(os.listdir(tmp_path)) == ["m1.tnz", "m2.tnz"]
 
 
@@ -167,19 +199,33 @@ def test_terminate_on_nan_names_epoch_and_batch(capsys):
 def test_learning_rate_scheduler_and_reduce_on_plateau():
     x, y = data()
     m = model()
-    h = m.fit(x, y, epochs=3, verbose=0, callbacks=[cb.LearningRateScheduler(lambda e: 0.1 * 0.5 ** e)])
+    h = m.fit(
+        x, y, epochs=3, verbose=0, callbacks=[cb.LearningRateScheduler(lambda e: 0.1 * 0.5**e)]
+    )
     assert h.history["lr"] == pytest.approx([0.1, 0.05, 0.025])
     m2 = model(lr=0.2)
     m2.trainable = False  # a constant validation loss: a plateau from the start
-    m2.fit(x, y, epochs=4, validation_split=0.25, verbose=0,
-           callbacks=[cb.ReduceLROnPlateau(factor=0.5, patience=1)])
-    assert m2.optimizer.lr == pytest.approx(0.2 * 0.5 ** 3)
+    m2.fit(
+        x,
+        y,
+        epochs=4,
+        validation_split=0.25,
+        verbose=0,
+        callbacks=[cb.ReduceLROnPlateau(factor=0.5, patience=1)],
+    )
+    assert m2.optimizer.lr == pytest.approx(0.2 * 0.5**3)
 
 
 def test_lambda_callback():
     seen = []
     x, y = data()
-    model().fit(x, y, epochs=2, verbose=0, callbacks=[cb.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))])
+    model().fit(
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[cb.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))],
+    )
     assert seen == [0, 1]
     with pytest.raises(TypeError, match="unknown hook"):
         cb.LambdaCallback(on_step=print)
@@ -188,8 +234,11 @@ def test_lambda_callback():
 # ----- gradient statistics -----
 def deep(activation):
     tn.seed(0)
-    m = Sequential([Dense(32, activation=activation, input_shape=(20,))]
-                   + [Dense(32, activation=activation) for _ in range(5)] + [Dense(4, activation="softmax")])
+    m = Sequential(
+        [Dense(32, activation=activation, input_shape=(20,))]
+        + [Dense(32, activation=activation) for _ in range(5)]
+        + [Dense(4, activation="softmax")]
+    )
     m.compile("sgd", "sparse_categorical_crossentropy")
     return m
 
@@ -230,11 +279,13 @@ def test_gradient_stats_match_a_manual_backward():
     assert rec["act_mean"][0] == pytest.approx(act.mean(), rel=1e-5)
     assert rec["act_norm"][0] == pytest.approx(np.linalg.norm(act), rel=1e-5)
     assert rec["weight_grad_norm"][0] == pytest.approx(
-        np.sqrt(sum((w.grad.astype(float) ** 2).sum() for w in first.trainable_weights)), rel=1e-5)
+        np.sqrt(sum((w.grad.astype(float) ** 2).sum() for w in first.trainable_weights)), rel=1e-5
+    )
 
 
 def test_gradient_norm_plots(tmp_path):
     from tinynet import plot
+
     sig, relu = gradient_stats("sigmoid"), gradient_stats("relu")
     fig = plot.compare_gradient_norms({"sigmoid": sig, "relu": relu})
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 7 and fig.axes[0].get_yscale() == "log"
@@ -248,9 +299,10 @@ def test_gradient_norm_plots(tmp_path):
 
 def test_lr_scheduler_reads_the_base_rate_so_decay_does_not_compound():
     from tinynet.callbacks import LearningRateScheduler
-    from tinynet.optimizers import SGD
     from tinynet.layers import Dense
     from tinynet.models import Sequential
+    from tinynet.optimizers import SGD
+
     tn.seed(0)
     model = Sequential([Dense(1, input_shape=(2,))])
     model.compile(SGD(lr=0.1, decay=0.5), "mse")
@@ -258,19 +310,30 @@ def test_lr_scheduler_reads_the_base_rate_so_decay_does_not_compound():
     sched = LearningRateScheduler(lambda epoch, lr: seen.append(lr) or lr)
     x, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
     model.fit(x, y, batch_size=4, epochs=3, verbose=0, callbacks=[sched])
-    assert seen == [0.1, 0.1, 0.1]                      # the base rate, untouched by decay
+    assert seen == [0.1, 0.1, 0.1]  # the base rate, untouched by decay
     np.testing.assert_allclose(model.optimizer.current_lr(), 0.1 / (1 + 0.5 * 3))
 
 
 def test_validation_data_overrides_validation_split():
     from tinynet.layers import Dense
     from tinynet.models import Sequential
+
     tn.seed(0)
     model = Sequential([Dense(1, input_shape=(2,))])
     model.compile("sgd", "mse")
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(8, 2)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
     vx, vy = rng.normal(size=(5, 2)).astype("float32"), rng.normal(size=(5, 1)).astype("float32")
-    h = model.fit(x, y, batch_size=8, epochs=1, verbose=0, validation_split=0.5,
-                  validation_data=(vx, vy), shuffle=False)
-    np.testing.assert_allclose(h.history["val_loss"][0], model.evaluate(vx, vy, verbose=0), rtol=1e-5)
+    h = model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=1,
+        verbose=0,
+        validation_split=0.5,
+        validation_data=(vx, vy),
+        shuffle=False,
+    )
+    np.testing.assert_allclose(
+        h.history["val_loss"][0], model.evaluate(vx, vy, verbose=0), rtol=1e-5
+    )

@@ -1,4 +1,5 @@
 """Batch iterators and background batches: epochs, determinism, the thread's life and errors."""
+
 import gc
 import subprocess
 import sys
@@ -8,10 +9,15 @@ import time
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tinynet.preprocessing import (ArrayIterator, BackgroundIterator, ImageDataGenerator,
-                                   batch_loader)
+from tinynet.preprocessing import (
+    ArrayIterator,
+    BackgroundIterator,
+    ImageDataGenerator,
+    batch_loader,
+)
 
 
 def batch_threads():
@@ -29,7 +35,11 @@ def no_thread_left():
 
 
 def same(a, b):
-    return all(np.array_equal(p, q) for p, q in zip(a, b)) if isinstance(a, tuple) else np.array_equal(a, b)
+    return (
+        all(np.array_equal(p, q) for p, q in zip(a, b))
+        if isinstance(a, tuple)
+        else np.array_equal(a, b)
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -69,8 +79,14 @@ def test_getitem_is_the_current_epochs_batch():
 
 
 def augmenting_flow(background, seed=7):
-    gen = ImageDataGenerator(rotation_range=20, width_shift_range=0.1, height_shift_range=0.1, zoom_range=0.1,
-                             horizontal_flip=True, channel_shift_range=5)
+    gen = ImageDataGenerator(
+        rotation_range=20,
+        width_shift_range=0.1,
+        height_shift_range=0.1,
+        zoom_range=0.1,
+        horizontal_flip=True,
+        channel_shift_range=5,
+    )
     x = np.random.default_rng(0).integers(0, 256, (45, 3, 8, 8)).astype(np.uint8)
     return gen.flow(x, np.arange(45), batch_size=8, seed=seed, background=background, queue_size=3)
 
@@ -109,7 +125,9 @@ class Counting(ArrayIterator):
 
 
 def test_worker_exception_reaches_the_consumer_after_the_good_batches():
-    bg = BackgroundIterator(Counting(np.arange(30), batch_size=2, shuffle=False, fail_at=4), queue_size=2)
+    bg = BackgroundIterator(
+        Counting(np.arange(30), batch_size=2, shuffle=False, fail_at=4), queue_size=2
+    )
     for i in range(3):
         np.testing.assert_array_equal(next(bg), [2 * i, 2 * i + 1])
     with pytest.raises(ValueError, match="corrupt sample 13") as e:

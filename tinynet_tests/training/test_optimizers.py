@@ -1,10 +1,12 @@
 """Optimizers: updates against PyTorch's (same formulas up to Keras's sign conventions), float32
 in place, schedules, clipping, state save/restore, lookup by name."""
+
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import optimizers
@@ -39,15 +41,23 @@ def run_torch(make, p0, grads):
 CASES = [
     (lambda: SGD(lr=0.1), lambda ps: torch.optim.SGD(ps, lr=0.1)),
     (lambda: SGD(lr=0.1, momentum=0.9), lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9)),
-    (lambda: SGD(lr=0.05, momentum=0.8, nesterov=True),
-     lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True)),
-    (lambda: SGD(lr=0.1, momentum=0.5, weight_decay=0.01),
-     lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01)),
+    (
+        lambda: SGD(lr=0.05, momentum=0.8, nesterov=True),
+        lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, nesterov=True),
+    ),
+    (
+        lambda: SGD(lr=0.1, momentum=0.5, weight_decay=0.01),
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01),
+    ),
     (lambda: Adam(lr=0.01, epsilon=1e-12), lambda ps: torch.optim.Adam(ps, lr=0.01, eps=1e-12)),
-    (lambda: Adam(learning_rate=0.02, beta_1=0.5, beta_2=0.9, epsilon=1e-12, amsgrad=True),
-     lambda ps: torch.optim.Adam(ps, lr=0.02, betas=(0.5, 0.9), eps=1e-12, amsgrad=True)),
-    (lambda: RMSprop(lr=0.01, rho=0.8, epsilon=1e-8),
-     lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.8, eps=1e-8)),
+    (
+        lambda: Adam(learning_rate=0.02, beta_1=0.5, beta_2=0.9, epsilon=1e-12, amsgrad=True),
+        lambda ps: torch.optim.Adam(ps, lr=0.02, betas=(0.5, 0.9), eps=1e-12, amsgrad=True),
+    ),
+    (
+        lambda: RMSprop(lr=0.01, rho=0.8, epsilon=1e-8),
+        lambda ps: torch.optim.RMSprop(ps, lr=0.01, alpha=0.8, eps=1e-8),
+    ),
     (lambda: Adagrad(lr=0.1, epsilon=1e-10), lambda ps: torch.optim.Adagrad(ps, lr=0.1, eps=1e-10)),
 ]
 
@@ -58,7 +68,9 @@ def test_updates_match_pytorch(ours, theirs):
     rng = np.random.default_rng(0)
     p0 = rng.normal(size=(4, 3))
     grads = [rng.normal(size=(4, 3)) for _ in range(6)]
-    np.testing.assert_allclose(run_tinynet(ours(), p0, grads), run_torch(theirs, p0, grads), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        run_tinynet(ours(), p0, grads), run_torch(theirs, p0, grads), rtol=1e-9, atol=1e-12
+    )
 
 
 @needs_torch
@@ -69,8 +81,12 @@ def test_float32_updates_stay_float32_and_close(ours, theirs):
     grads = [rng.normal(size=(50,)).astype("float32") for _ in range(5)]
     out = run_tinynet(ours(), p0, grads)
     assert out.dtype == np.float32
-    np.testing.assert_allclose(out, run_torch(theirs, p0.astype(float), [g.astype(float) for g in grads]),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out,
+        run_torch(theirs, p0.astype(float), [g.astype(float) for g in grads]),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_keras_decay_and_schedules():
@@ -78,10 +94,14 @@ def test_keras_decay_and_schedules():
     opt.iterations = 4
     assert opt.current_lr() == pytest.approx(1 / 3)
     assert StepDecay(0.1, drop=0.5, step_size=10)(25) == pytest.approx(0.025)
-    assert ExponentialDecay(1.0, 10, 0.5)(5) == pytest.approx(0.5 ** 0.5)
+    assert ExponentialDecay(1.0, 10, 0.5)(5) == pytest.approx(0.5**0.5)
     assert ExponentialDecay(1.0, 10, 0.5, staircase=True)(15) == pytest.approx(0.5)
     cos = CosineDecay(0.2, 100, alpha=0.1)
-    assert cos(0) == pytest.approx(0.2) and cos(100) == pytest.approx(0.02) and cos(500) == pytest.approx(0.02)
+    assert (
+        cos(0) == pytest.approx(0.2)
+        and cos(100) == pytest.approx(0.02)
+        and cos(500) == pytest.approx(0.02)
+    )
     assert cos(50) == pytest.approx(0.2 * (0.9 * 0.5 + 0.1))
 
 
@@ -99,8 +119,11 @@ def test_schedule_drives_each_step():
 @given(st.floats(0.1, 10), st.lists(st.floats(-5, 5), min_size=2, max_size=6))
 def test_clipnorm_bounds_the_global_norm(clip, values):
     g1, g2 = np.array(values), np.array(values[::-1]) * 2
-    norm = math.sqrt((g1 ** 2).sum() + (g2 ** 2).sum())
-    a, b = tn.Tensor(np.zeros_like(g1), requires_grad=True), tn.Tensor(np.zeros_like(g2), requires_grad=True)
+    norm = math.sqrt((g1**2).sum() + (g2**2).sum())
+    a, b = (
+        tn.Tensor(np.zeros_like(g1), requires_grad=True),
+        tn.Tensor(np.zeros_like(g2), requires_grad=True),
+    )
     a.grad, b.grad = g1, g2
     SGD(lr=1.0, clipnorm=clip).step([a, b])
     scale = min(1.0, clip / norm) if norm > 0 else 1.0
@@ -146,13 +169,18 @@ def test_lookup_aliases_and_errors():
     with pytest.raises(ValueError, match=r"^SGD: momentum must be in \[0, 1\), got 1.5$"):
         SGD(momentum=1.5)
     for momentum in (0, 0.0):
-        with pytest.raises(ValueError, match=rf"^SGD: nesterov=True needs momentum > 0, got "
-                                             rf"momentum={momentum}$"):
+        with pytest.raises(
+            ValueError,
+            match=rf"^SGD: nesterov=True needs momentum > 0, got "
+            rf"momentum={momentum}$",
+        ):
             SGD(momentum=momentum, nesterov=True)
     assert SGD(momentum=0.5, nesterov=True).nesterov and not SGD(nesterov=False).nesterov
     with pytest.raises(ValueError, match="custom learning-rate"):
         SGD(lr=lambda s: 0.1).get_config()
-    restored = optimizers.from_config(optimizers.serialize(SGD(lr=CosineDecay(0.1, 10), momentum=0.9)))
+    restored = optimizers.from_config(
+        optimizers.serialize(SGD(lr=CosineDecay(0.1, 10), momentum=0.9))
+    )
     assert isinstance(restored.lr, CosineDecay) and restored.momentum == 0.9
 
 

@@ -1,5 +1,6 @@
 """The one training loop: a subclassed Model trains, saves and loads through it; a model that
 gives only train_step/test_step gets fit/evaluate; forward hooks; CallbackList's own callbacks."""
+
 import numpy as np
 import pytest
 
@@ -69,6 +70,7 @@ def test_reassigned_attribute_is_no_longer_tracked():
 
 class Mean(Trainer):
     """A model with only the steps: it learns the mean of its data by gradient steps."""
+
     metrics_names = ("loss",)
 
     def __init__(self):
@@ -119,15 +121,26 @@ def test_stop_training_ends_after_the_current_batch():
     model = Sequential([Dense(3, activation="softmax", input_shape=(4,))])
     model.compile("sgd", "categorical_crossentropy")
     batches = []
-    model.fit(x, y, batch_size=8, epochs=3, verbose=0,
-              callbacks=[Stop(), type("B", (Callback,), {"on_batch_end": lambda s, b, l=None: batches.append(b)})()])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=3,
+        verbose=0,
+        callbacks=[
+            Stop(),
+            type("B", (Callback,), {"on_batch_end": lambda s, b, logs=None: batches.append(b)})(),
+        ],
+    )
     assert batches == [0, 1]
 
 
 def test_forward_hook_sees_and_may_replace_the_output():
     layer = Dense(2, input_shape=(3,))
     calls = []
-    handle = layer.register_forward_hook(lambda lay, inputs, out: calls.append((lay, inputs[0].shape)) or out * 0)
+    handle = layer.register_forward_hook(
+        lambda lay, inputs, out: calls.append((lay, inputs[0].shape)) or out * 0
+    )
     out = layer(np.ones((4, 3), dtype="float32"))
     assert calls == [(layer, (4, 3))] and not out.data.any()
     handle.remove()

@@ -1,8 +1,10 @@
 """Split search against brute force, the two search methods and batched growth against each
 other, and the random forest: determinism, n_jobs, out-of-bag score, importances."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinynet.trees import DecisionTree, RandomForest, split_sorted
 from tinynet.trees.criteria import impurity
@@ -23,26 +25,38 @@ def brute_force_best(X, y, w, criterion, msl=1):
             left, right = counts(X[:, j] <= t), counts(X[:, j] > t)
             if min(left.sum(), right.sum()) < msl:
                 continue
-            dec = base - left.sum() * impurity(left, criterion) - right.sum() * impurity(right, criterion)
+            dec = (
+                base
+                - left.sum() * impurity(left, criterion)
+                - right.sum() * impurity(right, criterion)
+            )
             best = max(best, dec)
     return best
 
 
 def numeric_data(seed, n, d, k):
     rng = np.random.default_rng(seed)
-    X = rng.integers(0, 6, size=(n, d)).astype(float) + (rng.random((n, d)) < 0.2) * rng.random((n, d))
+    X = rng.integers(0, 6, size=(n, d)).astype(float) + (rng.random((n, d)) < 0.2) * rng.random(
+        (n, d)
+    )
     y = rng.integers(0, k, size=n)
     return X, y, rng.integers(1, 4, size=n).astype(float)
 
 
-@given(st.integers(0, 10**6), st.integers(2, 60), st.integers(1, 4), st.integers(2, 4),
-       st.sampled_from([1, 1, 4, 15]))
+@given(
+    st.integers(0, 10**6),
+    st.integers(2, 60),
+    st.integers(1, 4),
+    st.integers(2, 4),
+    st.sampled_from([1, 1, 4, 15]),
+)
 def test_root_split_matches_brute_force(seed, n, d, k, msl):
     X, y, w = numeric_data(seed, n, d, k)
     for method in ("dense", "sorted"):
         orig = split_sorted.eligible
-        split_sorted.eligible = ((lambda *a: None) if method == "dense"
-                                 else (lambda data, s, counts: s <= 1024))
+        split_sorted.eligible = (
+            (lambda *a: None) if method == "dense" else (lambda data, s, counts: s <= 1024)
+        )
         try:
             for criterion in ("gini", "entropy"):
                 t = DecisionTree(criterion=criterion, max_depth=1, min_samples_leaf=msl)
@@ -76,7 +90,9 @@ def test_dense_and_sorted_search_grow_the_same_tree():
         orig = split_sorted.eligible
         split_sorted.eligible = force or (lambda *a: None)
         try:
-            trees.append(DecisionTree(criterion="gini", max_features=3, random_state=5).fit(X, y).tree_)
+            trees.append(
+                DecisionTree(criterion="gini", max_features=3, random_state=5).fit(X, y).tree_
+            )
         finally:
             split_sorted.eligible = orig
     a, b = trees
@@ -90,12 +106,16 @@ def test_batched_growth_equals_one_tree_at_a_time():
     data, w = f._prepare(X, y, None, None, None, "test")
     params = f._params(data.codes.shape[0], "test")
     rng = np.random.default_rng(0)
-    weights = [np.bincount(rng.integers(0, 300, 300), minlength=300).astype(float) for _ in range(3)]
+    weights = [
+        np.bincount(rng.integers(0, 300, 300), minlength=300).astype(float) for _ in range(3)
+    ]
     together = grow_trees(data, params, weights, [np.random.default_rng(s) for s in range(3)])
     for s, (wk, t) in enumerate(zip(weights, together)):
         alone = grow_tree(data, params, wk, np.random.default_rng(s))
         for field in t.FIELDS:  # the float score may differ in the last bit, nothing else
-            check = np.testing.assert_allclose if field == "decrease" else np.testing.assert_array_equal
+            check = (
+                np.testing.assert_allclose if field == "decrease" else np.testing.assert_array_equal
+            )
             check(getattr(t, field), getattr(alone, field))
 
 
@@ -107,11 +127,12 @@ def test_categorical_multiway_root_is_the_best_information_gain():
     y[flip] = np.where(y[flip] == "yes", "no", "yes")
     t = DecisionTree().fit(X, y)
     assert t.feature_names_[t.tree_.feature[0]] == "x1"
-    kids = t.tree_.branches[t.tree_.branch_start[0]:t.tree_.branch_start[0] + 5]
+    kids = t.tree_.branches[t.tree_.branch_start[0] : t.tree_.branch_start[0] + 5]
     assert (kids >= 0).sum() == 4  # one branch per value (no missing branch)
 
 
 # ---------------------------------------------------------------- the forest
+
 
 def blobs(seed=0, n=400):
     rng = np.random.default_rng(seed)
@@ -147,6 +168,7 @@ def test_forest_soft_vote_oob_and_importances():
 
 def _tree_proba(forest, tree, X):
     from tinynet.trees.base import tree_proba
+
     return tree_proba(tree, forest.encoder_.transform(X), forest.encoder_.n_codes_)
 
 
@@ -182,7 +204,9 @@ def test_params_roundtrip_through_worker_processes():
 def test_numpy_integer_parameters_are_accepted():
     # e.g. values taken from np.arange in a parameter grid
     X, y = blobs(6, 60)
-    a = RandomForest(np.int64(3), n_jobs=np.int64(1), max_samples=np.int64(30), random_state=0).fit(X, y)
+    a = RandomForest(np.int64(3), n_jobs=np.int64(1), max_samples=np.int64(30), random_state=0).fit(
+        X, y
+    )
     b = RandomForest(3, n_jobs=1, max_samples=30, random_state=0).fit(X, y)
     assert len(a.estimators_) == 3
     np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))

@@ -1,18 +1,27 @@
 """Decision trees: impurity on hand-computed cases, Quinlan's golf tree, rules, edge cases."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinynet.trees import DecisionTree, RandomForest, entropy, gini, information_gain
 
 GOLF = [  # Quinlan's "play tennis" table (the same rows as categorical/golf.txt)
-    ("Sunny", "Hot", "High", "Weak", "No"), ("Sunny", "Hot", "High", "Strong", "No"),
-    ("Overcast", "Hot", "High", "Weak", "Yes"), ("Rain", "Mild", "High", "Weak", "Yes"),
-    ("Rain", "Cool", "Normal", "Weak", "Yes"), ("Rain", "Cool", "Normal", "Strong", "No"),
-    ("Overcast", "Cool", "Normal", "Strong", "Yes"), ("Sunny", "Mild", "High", "Weak", "No"),
-    ("Sunny", "Cool", "Normal", "Weak", "Yes"), ("Rain", "Mild", "Normal", "Weak", "Yes"),
-    ("Sunny", "Mild", "Normal", "Strong", "Yes"), ("Overcast", "Mild", "High", "Strong", "Yes"),
-    ("Overcast", "Hot", "Normal", "Weak", "Yes"), ("Rain", "Mild", "High", "Strong", "No"),
+    ("Sunny", "Hot", "High", "Weak", "No"),
+    ("Sunny", "Hot", "High", "Strong", "No"),
+    ("Overcast", "Hot", "High", "Weak", "Yes"),
+    ("Rain", "Mild", "High", "Weak", "Yes"),
+    ("Rain", "Cool", "Normal", "Weak", "Yes"),
+    ("Rain", "Cool", "Normal", "Strong", "No"),
+    ("Overcast", "Cool", "Normal", "Strong", "Yes"),
+    ("Sunny", "Mild", "High", "Weak", "No"),
+    ("Sunny", "Cool", "Normal", "Weak", "Yes"),
+    ("Rain", "Mild", "Normal", "Weak", "Yes"),
+    ("Sunny", "Mild", "Normal", "Strong", "Yes"),
+    ("Overcast", "Mild", "High", "Strong", "Yes"),
+    ("Overcast", "Hot", "Normal", "Weak", "Yes"),
+    ("Rain", "Mild", "High", "Strong", "No"),
 ]
 GOLF_NAMES = ["Outlook", "Temp.", "Humidity", "Wind"]
 
@@ -29,8 +38,11 @@ def golf_tree(**kw):
 
 # ---------------------------------------------------------------- impurity by hand
 
+
 def test_entropy_and_gini_hand_computed():
-    assert entropy([9, 5]) == pytest.approx(-(9 / 14) * np.log2(9 / 14) - (5 / 14) * np.log2(5 / 14))
+    assert entropy([9, 5]) == pytest.approx(
+        -(9 / 14) * np.log2(9 / 14) - (5 / 14) * np.log2(5 / 14)
+    )
     assert entropy([9, 5]) == pytest.approx(0.940286, abs=1e-6)
     assert entropy([7, 7]) == pytest.approx(1.0)
     assert entropy([4, 4, 4, 4]) == pytest.approx(2.0)
@@ -59,6 +71,7 @@ def test_impurity_helpers_reject_bad_counts():
 
 
 # ---------------------------------------------------------------- golf: Quinlan's tree
+
 
 def test_golf_tree_is_quinlans():
     t = golf_tree()
@@ -89,13 +102,17 @@ def test_golf_text_and_counts():
 
 def test_unseen_category_goes_to_the_node_majority():
     t = golf_tree()
-    proba = t.predict_proba(np.array([["Foggy", "Hot", "High", "Weak"],
-                                      ["Sunny", "Hot", "Medium", "Weak"]], dtype=object))
+    proba = t.predict_proba(
+        np.array(
+            [["Foggy", "Hot", "High", "Weak"], ["Sunny", "Hot", "Medium", "Weak"]], dtype=object
+        )
+    )
     np.testing.assert_allclose(proba, [[5 / 14, 9 / 14], [3 / 5, 2 / 5]])  # root, then 'Sunny'
     assert t.predict([["Sunny", None, "High", None]]).tolist() == ["No"]
 
 
 # ---------------------------------------------------------------- numeric and mixed data
+
 
 def test_numeric_thresholds_and_merged_intervals():
     x = np.arange(10.0)
@@ -126,8 +143,10 @@ def test_missing_values_fit_and_predict():
     c = DecisionTree().fit(np.array([["a"], ["a"], [None], ["b"]], dtype=object), [0, 0, 1, 1])
     assert "x0 is missing" in c.export_rules()
     k = DecisionTree().fit(np.array([[1.0], [1.0], [np.nan], [np.nan]]), [0, 0, 1, 1])
-    assert k.export_rules().splitlines() == ["IF x0 is not missing THEN class = 0",
-                                             "IF x0 is missing THEN class = 1"]
+    assert k.export_rules().splitlines() == [
+        "IF x0 is not missing THEN class = 0",
+        "IF x0 is missing THEN class = 1",
+    ]
     # a column that never had missing values sends them to the heavier child
     u = DecisionTree().fit(np.array([[1.0], [2.0], [3.0], [10.0]]), [0, 0, 0, 1])
     assert u.predict([[np.nan]]).tolist() == [0]
@@ -143,6 +162,7 @@ def test_binary_categorical_split_is_one_value_against_the_rest():
 
 
 # ---------------------------------------------------------------- edge cases and errors
+
 
 def test_single_class_and_single_value_column():
     t = DecisionTree().fit([[1], [2], [3]], ["x", "x", "x"])
@@ -182,8 +202,11 @@ def test_feature_count_error_names_the_method_called(model):
     model.fit([[1, 2], [3, 4], [5, 6]], [0, 1, 0])
     kind = type(model).__name__
     for method in ("predict", "predict_proba"):
-        with pytest.raises(ValueError, match=rf"^{kind}\.{method}: X has 1 features, but the model "
-                                             rf"was fitted on 2"):
+        with pytest.raises(
+            ValueError,
+            match=rf"^{kind}\.{method}: X has 1 features, but the model "
+            rf"was fitted on 2",
+        ):
             getattr(model, method)([[1], [2]])
 
 
@@ -228,8 +251,9 @@ def test_predict_proba_rows_sum_to_one(n, d, n_classes, seed):
     rng = np.random.default_rng(seed)
     X = rng.integers(0, 4, size=(n, d)) + rng.random((n, d)) * (seed % 2)
     y = rng.integers(0, n_classes, size=n)
-    t = DecisionTree(criterion=("gini", "entropy")[seed % 2], max_features=max(1, d // 2),
-                     random_state=seed).fit(X, y)
+    t = DecisionTree(
+        criterion=("gini", "entropy")[seed % 2], max_features=max(1, d // 2), random_state=seed
+    ).fit(X, y)
     p = t.predict_proba(rng.normal(size=(7, d)) * 3)
     assert p.shape == (7, len(np.unique(y)))
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
@@ -239,17 +263,20 @@ def test_predict_proba_rows_sum_to_one(n, d, n_classes, seed):
 @given(st.lists(st.integers(0, 255), min_size=1, max_size=300), st.integers(2, 64))
 def test_binning_of_small_integers_equals_binning_of_the_same_floats(values, max_bins):
     from tinynet.trees.encoding import FeatureEncoder
+
     col = np.array(values, dtype=np.uint8)[:, None]
     enc = FeatureEncoder(max_bins).fit(col)
     codes = enc.transform(col)
-    np.testing.assert_array_equal(codes, FeatureEncoder(max_bins).fit(col.astype(float)).transform(
-        col.astype(float)))
+    np.testing.assert_array_equal(
+        codes, FeatureEncoder(max_bins).fit(col.astype(float)).transform(col.astype(float))
+    )
     assert enc.n_codes_[0] <= max_bins and codes.max() < enc.n_codes_[0]
     order = np.argsort(col[:, 0], kind="stable")
     assert np.all(np.diff(codes[0, order].astype(int)) >= 0)  # bins keep the order of the values
 
 
 # ---------------------------------------------------------------- review: edge cases found later
+
 
 def test_score_takes_a_column_of_labels_like_fit():
     X = np.arange(10.0)[:, None]
@@ -274,9 +301,10 @@ def _rule_holds(condition, row, names):
     """Evaluate one condition of export_rules on a row of floats (NaN = missing). Accepted forms:
     'x <= t', 'x > t', 'a < x <= b', each optionally as '(... or missing)', 'x is [not ]missing'."""
     import re
+
     if condition.startswith("("):
         assert condition.endswith(" or missing)"), condition
-        inner = condition[1:-len(" or missing)")]
+        inner = condition[1 : -len(" or missing)")]
         name = next(tok for tok in inner.split(" ") if tok in names)
         return bool(np.isnan(row[names.index(name)])) or _rule_holds(inner, row, names)
     assert " or missing" not in condition, f"unbracketed 'or missing' in {condition!r}"
@@ -298,7 +326,7 @@ def _rule_classes(rules, X, names):
     for row in X:
         hits = []
         for line in rules.splitlines():
-            body, label = line[len("IF "):].split(" THEN class = ")
+            body, label = line[len("IF ") :].split(" THEN class = ")
             conds = [] if body == "TRUE" else body.split(" AND ")
             if all(_rule_holds(c, row, names) for c in conds):
                 hits.append(label)
@@ -316,8 +344,7 @@ def test_rule_thresholds_are_printed_precisely_enough_to_reproduce_the_tree():
     assert _rule_classes(rules, X, ["x0"]) == [str(c) for c in t.predict(X)]
 
 
-@given(st.integers(0, 10**6), st.integers(10, 60), st.sampled_from([1.0, 1e-7, 1e7]),
-       st.booleans())
+@given(st.integers(0, 10**6), st.integers(10, 60), st.sampled_from([1.0, 1e-7, 1e7]), st.booleans())
 def test_rules_classify_the_training_rows_like_predict(seed, n, scale, with_missing):
     rng = np.random.default_rng(seed)
     X = np.round(rng.normal(size=(n, 3)) * 4) * scale + 1e9 * (scale == 1e7)
@@ -328,8 +355,16 @@ def test_rules_classify_the_training_rows_like_predict(seed, n, scale, with_miss
     assert _rule_classes(t.export_rules(), X, t.feature_names_) == [str(c) for c in t.predict(X)]
 
 
-@pytest.mark.parametrize("low, high", [(2.0, np.inf), (-np.inf, -1e308), (1e308, 1.7e308),
-                                       (7.3, np.nextafter(7.3, 8)), (2.0 ** 52 + 1, 2.0 ** 52 + 2)])
+@pytest.mark.parametrize(
+    "low, high",
+    [
+        (2.0, np.inf),
+        (-np.inf, -1e308),
+        (1e308, 1.7e308),
+        (7.3, np.nextafter(7.3, 8)),
+        (2.0**52 + 1, 2.0**52 + 2),
+    ],
+)
 def test_neighbouring_values_get_a_threshold_between_them(low, high):
     # the midpoint (low + high) / 2 is inf, or rounds up to high: both values would share a bin
     X = np.array([[-5.0], [low], [low], [high], [high]])

@@ -1,8 +1,10 @@
 """The zoo's models: layer output shapes, parameter counts, an uncompiled model that trains,
 save/load."""
+
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinynet as tn
 from tinynet import zoo
@@ -25,49 +27,87 @@ def shapes(model):
 def test_lenet_has_the_lectures_parameter_count_and_shapes():
     model = zoo.lenet()
     assert model.count_params() == 1_256_080
-    assert [s for s, layer in zip(shapes(model), model.layers) if isinstance(layer, (Conv2D, Dense))] == [
-        (20, 28, 28), (50, 14, 14), (500,), (10,)]
+    assert [
+        s for s, layer in zip(shapes(model), model.layers) if isinstance(layer, (Conv2D, Dense))
+    ] == [(20, 28, 28), (50, 14, 14), (500,), (10,)]
     assert shapes(model)[6] == (50 * 7 * 7,)  # the flatten after two 2x2 pools
 
 
-@given(classes=st.integers(2, 30), side=st.sampled_from([8, 12, 28, 32]), channels=st.integers(1, 3))
+@given(
+    classes=st.integers(2, 30), side=st.sampled_from([8, 12, 28, 32]), channels=st.integers(1, 3)
+)
 def test_lenet_counts_follow_the_input_and_classes(classes, side, channels):
     model = zoo.lenet(input_shape=(channels, side, side), classes=classes)
     flat = 50 * (side // 4) ** 2
-    expected = (conv_params(channels, 20, 5) + conv_params(20, 50, 5) + dense_params(flat, 500)
-                + dense_params(500, classes))
+    expected = (
+        conv_params(channels, 20, 5)
+        + conv_params(20, 50, 5)
+        + dense_params(flat, 500)
+        + dense_params(500, classes)
+    )
     assert model.count_params() == expected
     assert model.output_shape == (classes,)
 
 
 def test_cifar10_cnn_layers():
     model = zoo.cifar10_cnn()
-    assert shapes(model)[:5] == [(32, 32, 32), (32, 32, 32), (32, 16, 16), (32, 16, 16), (32 * 16 * 16,)]
-    assert model.count_params() == conv_params(3, 32, 3) + dense_params(8192, 512) + dense_params(512, 10)
+    assert shapes(model)[:5] == [
+        (32, 32, 32),
+        (32, 32, 32),
+        (32, 16, 16),
+        (32, 16, 16),
+        (32 * 16 * 16,),
+    ]
+    assert model.count_params() == conv_params(3, 32, 3) + dense_params(8192, 512) + dense_params(
+        512, 10
+    )
 
 
 def test_cifar10_deep_layers():
     model = zoo.cifar10_deep()
     convs = [s for s, layer in zip(shapes(model), model.layers) if isinstance(layer, Conv2D)]
-    assert convs == [(32, 32, 32), (32, 32, 32), (64, 16, 16), (64, 14, 14)]  # the last conv is 'valid'
+    assert convs == [
+        (32, 32, 32),
+        (32, 32, 32),
+        (64, 16, 16),
+        (64, 14, 14),
+    ]  # the last conv is 'valid'
     flat = 64 * 7 * 7
-    assert model.count_params() == (conv_params(3, 32, 3) + conv_params(32, 32, 3) + conv_params(32, 64, 3)
-                                    + conv_params(64, 64, 3) + dense_params(flat, 512) + dense_params(512, 10))
+    assert model.count_params() == (
+        conv_params(3, 32, 3)
+        + conv_params(32, 32, 3)
+        + conv_params(32, 64, 3)
+        + conv_params(64, 64, 3)
+        + dense_params(flat, 512)
+        + dense_params(512, 10)
+    )
 
 
 @given(a=st.integers(2, 16), b=st.integers(2, 16), c=st.integers(2, 16))
 def test_cifar10_fast_counts(a, b, c):
     model = zoo.cifar10_fast(widths=(a, b, c))
-    convs = (conv_params(3, a, 3, False) + conv_params(a, b, 3, False) + conv_params(b, b, 3, False)
-             + conv_params(b, c, 3, False) + conv_params(c, c, 3, False))
+    convs = (
+        conv_params(3, a, 3, False)
+        + conv_params(a, b, 3, False)
+        + conv_params(b, b, 3, False)
+        + conv_params(b, c, 3, False)
+        + conv_params(c, c, 3, False)
+    )
     bn = 4 * (a + 2 * b + 2 * c)  # gamma, beta, moving mean, moving variance
     assert model.count_params() == convs + bn + dense_params(c, 10)
     assert sum(isinstance(layer, BatchNormalization) for layer in model.layers) == 5
     assert shapes(model)[-4] == (c, 1, 1)  # global max pool
 
 
-@pytest.mark.parametrize("name, shape", [("lenet", (1, 28, 28)), ("cifar10-cnn", (3, 32, 32)),
-                                         ("cifar10-deep", (3, 32, 32)), ("cifar10-fast", (3, 32, 32))])
+@pytest.mark.parametrize(
+    "name, shape",
+    [
+        ("lenet", (1, 28, 28)),
+        ("cifar10-cnn", (3, 32, 32)),
+        ("cifar10-deep", (3, 32, 32)),
+        ("cifar10-fast", (3, 32, 32)),
+    ],
+)
 def test_models_are_uncompiled_and_predict_probabilities(name, shape, rng):
     model = zoo.get(name)
     assert model.loss is None and model.optimizer is None
