@@ -1,13 +1,13 @@
 """examples/score_gan_samples.py on tiny models made here: a classifier sure of one digit, one
 that knows nothing, generators of different latent sizes; the command line, its JSON and its
 refusals."""
+
 import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from tinynet.layers import Dense, Flatten, Reshape
@@ -50,14 +50,18 @@ def _classifier(path, sure_of=None):
 
 @pytest.fixture
 def models(tmp_path):
-    return {"g1": _generator(tmp_path / "g1.tnz"), "g2": _generator(tmp_path / "g2.tnz", scale=3),
-            "sure": _classifier(tmp_path / "sure.tnz", sure_of=3),
-            "blank": _classifier(tmp_path / "blank.tnz")}
+    return {
+        "g1": _generator(tmp_path / "g1.tnz"),
+        "g2": _generator(tmp_path / "g2.tnz", scale=3),
+        "sure": _classifier(tmp_path / "sure.tnz", sure_of=3),
+        "blank": _classifier(tmp_path / "blank.tnz"),
+    }
 
 
 def test_every_pair_is_scored(models):
-    scores = sgs.score([models["g1"], models["g2"]], [models["sure"], models["blank"]], samples=40,
-                       batch_size=16)
+    scores = sgs.score(
+        [models["g1"], models["g2"]], [models["sure"], models["blank"]], samples=40, batch_size=16
+    )
     assert len(scores) == 4
     for g in ("g1", "g2"):
         sure = scores[f"{models[g]} / {models['sure']}"]
@@ -75,10 +79,25 @@ def test_same_seed_same_scores_and_latent_size_from_the_generator(tmp_path, mode
 
 def test_command_line_prints_and_writes_json(tmp_path, models):
     out = tmp_path / "scores.json"
-    run = subprocess.run([sys.executable, str(SCRIPT), "--generators", str(models["g1"]),
-                          "--classifiers", str(models["sure"]), str(models["blank"]),
-                          "--samples", "20", "--out", str(out)],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--generators",
+            str(models["g1"]),
+            "--classifiers",
+            str(models["sure"]),
+            str(models["blank"]),
+            "--samples",
+            "20",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     printed = json.loads(run.stdout)
     assert printed == json.loads(out.read_text())
@@ -89,12 +108,21 @@ def test_command_line_prints_and_writes_json(tmp_path, models):
 def test_refuses_to_replace_a_file_or_read_a_missing_model(tmp_path, models, capsys):
     out = tmp_path / "kept.json"
     out.write_text("{}")
-    argv = ["--generators", str(models["g1"]), "--classifiers", str(models["sure"]), "--samples", "4"]
+    argv = [
+        "--generators",
+        str(models["g1"]),
+        "--classifiers",
+        str(models["sure"]),
+        "--samples",
+        "4",
+    ]
     with pytest.raises(SystemExit):
         sgs.main(argv + ["--out", str(out)])
     assert "--overwrite" in capsys.readouterr().err and out.read_text() == "{}"
     assert sgs.main(argv + ["--out", str(out), "--overwrite"]) == 0
     assert json.loads(out.read_text())["settings"]["samples"] == 4
     with pytest.raises(SystemExit):
-        sgs.main(["--generators", str(tmp_path / "missing.tnz"), "--classifiers", str(models["sure"])])
+        sgs.main(
+            ["--generators", str(tmp_path / "missing.tnz"), "--classifiers", str(models["sure"])]
+        )
     assert "no model file" in capsys.readouterr().err
