@@ -1,4 +1,4 @@
-"""tinynet benchmarks: kernels at the lecture's layer sizes and whole training steps (LeNet,
+"""tinynet benchmarks: kernels at the course's layer sizes and whole training steps (LeNet,
 CIFAR-10 deep net, DCGAN), on NumPy and on CuPy when a CUDA GPU is present, beside PyTorch (and
 Chainer) in the same run. Writes <machine>.json, .md and .png under --out.
 

@@ -1,4 +1,4 @@
-"""One training step of the lecture's CIFAR-10 deep net (batch 128 of 3x32x32, float32).
+"""One training step of the course's CIFAR-10 deep net (batch 128 of 3x32x32, float32).
 
 conv 32@3x3 same + relu, conv 32@3x3 same + relu, maxpool 2, dropout 0.25,
 conv 64@3x3 same + relu, conv 64@3x3 valid + relu, maxpool 2, dropout 0.25,

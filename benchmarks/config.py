@@ -1,4 +1,4 @@
-"""Sizes of a benchmark run: the lecture's ("full") or a tiny one for tests ("smoke")."""
+"""Sizes of a benchmark run: the course's ("full") or a tiny one for tests ("smoke")."""
 
 from dataclasses import dataclass, replace
 

@@ -1,4 +1,4 @@
-"""Kernel benchmarks at the lecture's layer sizes, tinynet on one backend (NumPy or CuPy), with
+"""Kernel benchmarks at the course's layer sizes, tinynet on one backend (NumPy or CuPy), with
 the same kernel in PyTorch on the matching device when it is installed.
 
 Each measurement is a record: backend, layer, kernel, shape, ms (median; the GEMM peak takes its

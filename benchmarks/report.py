@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .timing import machine_slug
 
-# tinynet/PyTorch ratio to meet, per (step, device) (issue 8); Chainer: tinynet 3x faster.
+# tinynet/PyTorch ratio to meet, per (step, device); Chainer: tinynet 3x faster.
 TARGETS = {
     ("lenet", "cpu"): 1.3,
     ("cifar_deep", "cpu"): 1.5,

@@ -72,9 +72,9 @@ def time_in_turns(calls, repeats, warmup, settle=0.0, turns=2):
 
     Each framework runs a block of calls alone (warm-up, then timed calls), in ``turns``
     passes of alternating order, A B ... then ... B A, then A B ..., the repeats shared among
-    the passes: a drift of the machine's speed (this shared 2-core machine has slow spells of
-    seconds) touches every framework alike, while no framework's timed calls follow another's
-    directly (PyTorch's and BLAS's idle worker threads and cold caches made call-by-call turns
+    the passes: a drift of the machine's speed (a shared machine has slow spells of seconds)
+    touches every framework alike, while no framework's timed calls follow another's directly
+    (PyTorch's and BLAS's idle worker threads and cold caches would make call-by-call turns
     unfair).
     """
     names, times = list(calls), {name: [] for name in calls}

@@ -1,4 +1,4 @@
-"""The lecture's first CIFAR-10 net (one conv layer, dropout, dense 512): RMSprop, batch 128,
+"""The course's first CIFAR-10 net (one conv layer, dropout, dense 512): RMSprop, batch 128,
 20 epochs, the last 20% of the training images held out for validation.
 
     TINYNET_DATA=/path/to/data python examples/cifar10_cnn.py [--epochs 20] [--device gpu]

@@ -1,4 +1,4 @@
-"""The lecture's deeper CIFAR-10 net (conv-conv-pool twice, dense 512): RMSprop, batch 128,
+"""The course's deeper CIFAR-10 net (conv-conv-pool twice, dense 512): RMSprop, batch 128,
 40 epochs, the last 20% of the training images held out for validation.
 
     TINYNET_DATA=/path/to/data python examples/cifar10_deep.py [--epochs 40] [--device gpu]

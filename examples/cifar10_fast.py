@@ -2,13 +2,12 @@
 VGG-style net with BatchNormalization (zoo.cifar10_fast), SGD with Nesterov momentum and weight
 decay under a one-cycle learning rate (linear warm-up to the peak, linear decay to zero), and
 random flips and shifts of up to 4 pixels made in a background thread. Batch 128, 5 epochs; the
-test set is the validation data of the curves (it chooses nothing). Measured: 83.6% test accuracy
-after 19.2 minutes (2-core AMD EPYC shared with other jobs, single-threaded BLAS).
+test set is the validation data of the curves (it chooses nothing). Results: results/cifar10_fast/.
 
     TINYNET_DATA=/path/to/data python examples/cifar10_fast.py [--epochs 5] [--widths 32,64,128]
 
-On a CPU shared with other jobs, OPENBLAS_NUM_THREADS=1 ran each step about
-twice as fast as the default of one thread per core (threads waiting on busy cores).
+On a CPU shared with other jobs, set OPENBLAS_NUM_THREADS=1: with the default of one BLAS
+thread per core, the threads wait on busy cores.
 
 Writes model.tnz, metrics.json, curves.png, misclassified.png and confusion.png to --out.
 """

@@ -1,5 +1,5 @@
 """Class-conditional DCGAN: the label, or the digit's name as a word, chooses what is drawn (the
-lecture's text-to-image idea, for digits):
+course's text-to-image idea, for digits):
 
     cgan = ConditionalGAN(conditional_generator(), conditional_discriminator(), latent_dim=100)
     cgan.compile()
@@ -12,7 +12,7 @@ grids (one row per digit), conditional-final.png (rows asked for by name), losse
 histogram, results.json, train.log and the models into --out.
 
     TINYNET_DATA=/path/to/data python examples/conditional_gan.py [--epochs 5]
-        [--out runs/gan/conditional] [--device gpu] [--limit N]
+        [--out results/gan/conditional] [--device gpu] [--limit N]
 """
 
 import sys

@@ -1,4 +1,4 @@
-"""The lecture's GAN forging MNIST digits, written with the keras-adversarial API it shows:
+"""The course's GAN forging MNIST digits, written with the keras-adversarial API it shows:
 
     generator, discriminator = generator_model(), discriminator_model()
     gan = simple_gan(generator, discriminator, uniform_latent_sampling((100,), -1, 1))
@@ -12,7 +12,7 @@
 (tinynet.apps.gan_experiments.run_lecture). Writes sample grids per epoch, losses, an interpolation
 strip, the class histogram and results.json (quality measured by the cached LeNet) into --out.
 
-    TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out runs/gan/lecture]
+    TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out results/gan/lecture]
         [--device gpu] [--limit N] [--batch-size 128]
 """
 

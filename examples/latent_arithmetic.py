@@ -1,4 +1,4 @@
-"""Arithmetic in a DCGAN's latent space, the lecture's "smiling woman - neutral woman + neutral
+"""Arithmetic in a DCGAN's latent space, the course's "smiling woman - neutral woman + neutral
 man" on digits: z(thick 7) - z(thin 7) + z(thin 1) should draw a thick 1.
 
     z = sample_latent(30000, 100); images = to_unit(G.predict(z)); digits = classifier(images)
@@ -14,7 +14,7 @@ added to the mean of 3 z, on which the targets are judged). The same for slant. 
 arithmetic-<ink|slant>-<recipe>.png and results.json.
 
     TINYNET_DATA=/path/to/data python examples/latent_arithmetic.py \
-        --generator runs/gan/dcgan/generator_ema.tnz [--out runs/gan/arithmetic] [--device gpu]
+        --generator results/gan/dcgan/generator_ema.tnz [--out results/gan/arithmetic] [--device gpu]
     (without --generator a DCGAN is trained first, --epochs 5, into OUT/dcgan)
 """
 

@@ -1,7 +1,7 @@
-"""LeNet on MNIST, the lecture's run: Adam, batch 128, 20 epochs, the last 20% of the training
-images held out for validation. The lecture reaches 99.21% test accuracy.
+"""LeNet on MNIST, the course's run: Adam, batch 128, 20 epochs, the last 20% of the training
+images held out for validation.
 
-With --lr-drop E (tinynet's recipe; the lecture has none) the learning rate falls from 1e-3 to
+With --lr-drop E (tinynet's recipe; the course has none) the learning rate falls from 1e-3 to
 1e-4 from epoch E on, which stills the epoch-to-epoch swing of the last epochs.
 
     TINYNET_DATA=/path/to/data python examples/lenet_mnist.py [--epochs 20] [--lr-drop 10] [--device gpu]

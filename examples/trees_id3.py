@@ -1,4 +1,4 @@
-"""ID3 decision trees on the lecture's categorical data sets, read as IF-THEN rules.
+"""ID3 decision trees on the course's categorical data sets, read as IF-THEN rules.
 
     TINYNET_DATA=/path/to/data python examples/trees_id3.py [--dataset mushroom] [--rules 12]
 

@@ -150,9 +150,9 @@ class RandomForest(TreeModel):
     oob_score: compute ``oob_score_`` (accuracy of each sample's vote by the trees that did not see
     it) and ``oob_decision_function_`` (n, C). n_jobs: worker processes (None: 1, -1: all cores).
     max_bins: bins per numeric column, 32 by default (as in Spark MLlib's random forests): a
-    forest's randomised trees lose no accuracy to coarser thresholds (MNIST, 5 trees: 92.7% test
-    accuracy with 32 bins, 92.5% with 256) and the class histograms get 8 times smaller, which
-    makes the fit about 1.3 times faster. criterion defaults to 'gini' like scikit-learn; the other
+    forest's randomised trees lose no accuracy to coarser thresholds, and the class histograms are
+    8 times smaller than with 256 bins, so the fit is faster (results/benchmarks/trees_mnist.md
+    compares both). criterion defaults to 'gini' like scikit-learn; the other
     parameters (class_weight too) are DecisionTree's.
 
     Fitted: estimators_ (list of flat trees), classes_, feature_importances_, oob_score_.
