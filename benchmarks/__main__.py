@@ -1,6 +1,7 @@
 """tinynet benchmarks: kernels at the course's layer sizes and whole training steps (LeNet,
 CIFAR-10 deep net, DCGAN), on NumPy and on CuPy when a CUDA GPU is present, beside PyTorch (and
-Chainer) in the same run. Writes <machine>.json, .md and .png under --out.
+Chainer) in the same run. Writes <machine>.json, .md and .png under --out (default
+runs/benchmarks/, scratch; the kept results are in results/benchmarks/).
 
     python -m benchmarks [--smoke] [--device cpu|gpu|all] [--repeats N] [--out DIR]
     tinynet bench ...            (the same, run from the checkout's root)
@@ -17,7 +18,7 @@ from .report import write_all
 from .steps import STEPS
 from .suite import run_suite
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "results" / "benchmarks"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "runs" / "benchmarks"
 
 
 def parse_args(argv):

@@ -12,7 +12,7 @@ mnist: RandomForest(n_estimators=100, n_jobs=2) (its default 32 bins per pixel, 
        test images. With --repeats the fits alternate; every time is kept.
 
 Needs scikit-learn (the 'bench' extra) and $TINYNET_DATA. Writes trees_<part>.json and .md under
---out (default results/benchmarks).
+--out (default runs/benchmarks; the kept results are in results/benchmarks).
 """
 
 import argparse
@@ -27,7 +27,7 @@ import numpy as np
 from tinynet.datasets import categorical, mnist
 from tinynet.trees import DecisionTree, RandomForest
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "results" / "benchmarks"
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "runs" / "benchmarks"
 CV_SETS = ("car", "tic-tac-toe", "house-votes-84")
 LIBRARIES = ("scikit-learn", "tinynet", "tinynet, 256 bins")
 

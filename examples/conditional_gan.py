@@ -12,7 +12,7 @@ grids (one row per digit), conditional-final.png (rows asked for by name), losse
 histogram, results.json, train.log and the models into --out.
 
     TINYNET_DATA=/path/to/data python examples/conditional_gan.py [--epochs 5]
-        [--out results/gan/conditional] [--device gpu] [--limit N]
+        [--out runs/gan/conditional] [--device gpu] [--limit N]
 """
 
 import sys

@@ -14,8 +14,8 @@ train.log and the models (generator.tnz, generator_ema.tnz, discriminator.tnz) i
 Targets: >= 90% of samples confident, every digit >= 5%, scored by a fully trained LeNet
 (results/gan/dcgan/ holds a run that meets them, and its command).
 
-    TINYNET_DATA=/path/to/data python examples/dcgan_mnist.py [--epochs 5] [--out results/gan/dcgan]
-        [--batch-size 64] [--classifier results/lenet_mnist/model.tnz] [--dense 0] [--ema-decay 0]
+    TINYNET_DATA=/path/to/data python examples/dcgan_mnist.py [--epochs 5] [--out runs/gan/dcgan]
+        [--batch-size 64] [--classifier runs/lenet_mnist/model.tnz] [--dense 0] [--ema-decay 0]
         [--device gpu] [--latent normal|uniform] [--limit N]
 """
 

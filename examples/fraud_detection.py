@@ -1,6 +1,6 @@
 """Fraud and default detection: a tinynet network, a decision tree and a random forest compared.
 
-    TINYNET_DATA=/path/to/data python examples/fraud_detection.py [--out results/fraud_detection]
+    TINYNET_DATA=/path/to/data python examples/fraud_detection.py [--out runs/fraud_detection]
 
 On the ULB card-fraud sample (1,722 rows, 29 % fraud) and the UCI credit-default table (30,000 rows,
 22 % default), each split once, stratified, 70 % train / 30 % test under --seed:

@@ -12,7 +12,7 @@
 (tinynet.apps.gan_experiments.run_lecture). Writes sample grids per epoch, losses, an interpolation
 strip, the class histogram and results.json (quality measured by the cached LeNet) into --out.
 
-    TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out results/gan/lecture]
+    TINYNET_DATA=/path/to/data python examples/gan_mnist.py [--epochs 5] [--out runs/gan/lecture]
         [--device gpu] [--limit N] [--batch-size 128]
 """
 

@@ -14,7 +14,7 @@ added to the mean of 3 z, on which the targets are judged). The same for slant. 
 arithmetic-<ink|slant>-<recipe>.png and results.json.
 
     TINYNET_DATA=/path/to/data python examples/latent_arithmetic.py \
-        --generator results/gan/dcgan/generator_ema.tnz [--out results/gan/arithmetic] [--device gpu]
+        --generator runs/gan/dcgan/generator_ema.tnz [--out runs/gan/arithmetic] [--device gpu]
     (without --generator a DCGAN is trained first, --epochs 5, into OUT/dcgan)
 """
 

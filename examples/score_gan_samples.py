@@ -4,8 +4,8 @@ reports the share of samples classified with confidence >= 0.9, the share of eac
 smallest one (tinynet.gan.quality: to_unit, predict_probs, confident_share, class_shares).
 
     python examples/score_gan_samples.py \\
-        --generators results/gan/dcgan/generator_ema.tnz results/gan/dcgan/generator.tnz \\
-        --classifiers results/lenet_mnist/model.tnz ~/.cache/tinynet/models/mnist_lenet.tnz \\
+        --generators runs/gan/dcgan/generator_ema.tnz runs/gan/dcgan/generator.tnz \\
+        --classifiers runs/lenet_mnist/model.tnz ~/.cache/tinynet/models/mnist_lenet.tnz \\
         [--samples 5000] [--seed 2] [--batch-size 500] [--out scores.json]
 
 Generators map z (N, latent_dim) to tanh images (N, 1, 28, 28); latent_dim is read from the

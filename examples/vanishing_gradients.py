@@ -1,7 +1,7 @@
 """Vanishing gradients, measured: the same deep MLP with sigmoid and with ReLU on MNIST, per-layer
 norms of dLoss/d(layer output) recorded by the GradientStats callback and plotted side by side.
 
-    TINYNET_DATA=/path/to/data python examples/vanishing_gradients.py [--out results/vanishing_gradients.png]
+    TINYNET_DATA=/path/to/data python examples/vanishing_gradients.py [--out runs/vanishing_gradients.png]
 """
 
 import argparse

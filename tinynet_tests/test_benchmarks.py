@@ -228,13 +228,13 @@ def test_spread_of_two_smoke_runs_summarises_each_ratio(tmp_path):
     assert md.startswith("# Training steps: 2 runs") and md.count("| LeNet |") >= 2
 
 
-def test_default_output_is_the_committed_results_folder():
+def test_default_output_is_scratch_beside_the_committed_results():
     from pathlib import Path
 
     from benchmarks import bench_trees
     from benchmarks.__main__ import DEFAULT_OUT
 
     root = Path(__file__).resolve().parent.parent
-    assert DEFAULT_OUT == bench_trees.DEFAULT_OUT == root / "results" / "benchmarks"
+    assert DEFAULT_OUT == bench_trees.DEFAULT_OUT == root / "runs" / "benchmarks"
     assert parse_args([]).out == DEFAULT_OUT
-    assert (DEFAULT_OUT / "amd-epyc-2c.json").is_file()
+    assert (root / "results" / "benchmarks" / "amd-epyc-2c.json").is_file()
