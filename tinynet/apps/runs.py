@@ -19,21 +19,11 @@ import numpy as np
 
 from .. import plot
 from ..backend import gpu_available
+from ..datasets import cifar10
 
 CLASS_NAMES = {
     "mnist": tuple(str(d) for d in range(10)),
-    "cifar10": (
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ),
+    "cifar10": cifar10.CLASS_NAMES,
 }
 INPUT_SHAPES = {"mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 
@@ -72,7 +62,7 @@ def load_images(dataset, limit=None, path=None):
     images float32 (N, C, H, W) scaled to [0, 1], labels int64 (N,). ``limit`` keeps the first
     ``limit`` samples of each split (for quick trials and tests)."""
     _check_dataset(dataset, "load_images")
-    from ..datasets import cifar10, mnist
+    from ..datasets import mnist
 
     loader = mnist if dataset == "mnist" else cifar10
     (x_train, y_train), (x_test, y_test) = loader.load_data(path)

@@ -123,36 +123,33 @@ class Model(Layer, Trainer):
             )
 
     # ----- weights -----
-    def _collect(self, own, per_layer):
+    def _unique(self, own, per_layer):
+        """``own`` then each sublayer's items, each weight once: items are (weight, value) pairs."""
         out, seen = [], set()
-        for w in own + [w for layer in self.layers for w in per_layer(layer)]:
+        for w, value in own + [item for layer in self.layers for item in per_layer(layer)]:
             if id(w) not in seen:
                 seen.add(id(w))
-                out.append(w)
+                out.append(value)
         return out
 
     @property
     def weights(self):
-        return self._collect(list(self._weights), lambda layer: layer.weights)
+        return self._unique(
+            [(w, w) for w in self._weights], lambda layer: [(w, w) for w in layer.weights]
+        )
 
     @property
     def trainable_weights(self):
         if not self._trainable:
             return []
-        own = [w for w, kind in zip(self._weights, self._weight_trainable) if kind]
-        return self._collect(own, lambda layer: layer.trainable_weights)
+        own = [(w, w) for w, kind in zip(self._weights, self._weight_trainable) if kind]
+        return self._unique(own, lambda layer: [(w, w) for w in layer.trainable_weights])
 
     params = trainable_weights
 
     def weight_names(self):
-        names, seen = [], set()
-        pairs = list(zip(self._weights, super().weight_names()))
-        pairs += [p for layer in self.layers for p in zip(layer.weights, layer.weight_names())]
-        for w, n in pairs:
-            if id(w) not in seen:
-                seen.add(id(w))
-                names.append(n)
-        return names
+        own = list(zip(self._weights, super().weight_names()))
+        return self._unique(own, lambda layer: list(zip(layer.weights, layer.weight_names())))
 
     def to(self, device):
         """Move the weights and the optimizer's state to ``device`` ("cpu" or "gpu"); batches
