@@ -3,19 +3,37 @@
 import numpy as np
 
 
-def conv2d(x, w, b, stride, padding):
-    (sh, sw), (ph, pw) = stride, padding
+def conv2d(x, w, b, stride, padding, dilation=(1, 1)):
+    (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     N, C, H, W = x.shape
     co, _, kh, kw = w.shape
     xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    oh, ow = (H + 2 * ph - kh) // sh + 1, (W + 2 * pw - kw) // sw + 1
+    sph, spw = dh * (kh - 1) + 1, dw * (kw - 1) + 1  # the dilated kernel's span
+    oh, ow = (H + 2 * ph - sph) // sh + 1, (W + 2 * pw - spw) // sw + 1
     y = np.zeros((N, co, oh, ow), dtype=x.dtype)
     for n in range(N):
         for o in range(co):
             for i in range(oh):
                 for j in range(ow):
-                    patch = xp[n, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
+                    patch = xp[n, :, i * sh : i * sh + sph : dh, j * sw : j * sw + spw : dw]
                     y[n, o, i, j] = (patch * w[o]).sum() + (0 if b is None else b[o])
+    return y
+
+
+def conv1d(x, w, b, stride, pads, dilation):
+    """pads: (left, right)."""
+    N, C, L = x.shape
+    co, _, k = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), pads))
+    out = (L + sum(pads) - dilation * (k - 1) - 1) // stride + 1
+    y = np.zeros((N, co, out), dtype=x.dtype)
+    for n in range(N):
+        for o in range(co):
+            for t in range(out):
+                for c in range(C):
+                    for j in range(k):
+                        y[n, o, t] += w[o, c, j] * xp[n, c, stride * t + dilation * j]
+                y[n, o, t] += 0 if b is None else b[o]
     return y
 
 

@@ -31,6 +31,39 @@ def conv_geometry(draw, max_size=7):
 
 
 @st.composite
+def dilated_conv_geometry(draw, max_size=9):
+    """:func:`conv_geometry` with dilations 1-3 per axis: (..., stride, padding, dilation)."""
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dh, dw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * ph), max_size))
+    W = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), max_size))
+    N, ci, co = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return N, ci, co, H, W, kh, kw, (sh, sw), (ph, pw), (dh, dw)
+
+
+@st.composite
+def conv1d_geometry(draw, max_length=40):
+    """(N, C_in, C_out, L, k, stride, padding, dilation): dilations 1-8, kernels 1-4, paddings
+    of every kind, lengths shorter and longer than the receptive field, batch 1 included."""
+    k, d, s = draw(st.integers(1, 4)), draw(st.integers(1, 8)), draw(st.integers(1, 2))
+    padding = draw(
+        st.one_of(
+            st.sampled_from(["valid", "same", "causal"]),
+            st.integers(0, 3),
+            st.tuples(st.integers(0, 4), st.integers(0, 4)),
+        )
+    )
+    span = d * (k - 1) + 1
+    pads = {"valid": (0, 0), "same": (span // 2, span - 1 - span // 2), "causal": (span - 1, 0)}
+    left, right = pads.get(padding, padding) if not isinstance(padding, int) else (padding,) * 2
+    L = draw(st.integers(max(1, span - left - right), max_length))
+    N, ci, co = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    return N, ci, co, L, k, s, padding, d
+
+
+@st.composite
 def transpose_geometry(draw, max_size=5):
     """(N, C_in, C_out, H, W, kh, kw, stride, padding, output_padding) with a non-empty output."""
     kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))

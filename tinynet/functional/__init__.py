@@ -3,6 +3,7 @@
 from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .arithmetic import add, clip, div, exp, log, matmul, mul, neg, pow, sub, unbroadcast
 from .conv import conv2d, conv2d_reference, conv2d_transpose, upsample2d
+from .conv1d import conv1d
 from .dropout import dropout
 from .linear import linear
 from .loss import (
@@ -46,6 +47,7 @@ __all__ = [
     "softmax",
     "log_softmax",
     "linear",
+    "conv1d",
     "conv2d",
     "conv2d_reference",
     "conv2d_transpose",

@@ -56,11 +56,28 @@ def out_size(n, k, s, p):
     return (n + 2 * p - k) // s + 1
 
 
-def window_offsets(kh, kw, sh, sw, oh, ow, first_row=0):
-    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window, in row-major order;
-    the slices pick, in the padded input, cell (i, j) of the windows of output rows
-    [first_row, first_row + oh) and columns [0, ow)."""
+def window_offsets(kh, kw, sh, sw, oh, ow, first_row=0, dh=1, dw=1):
+    """The kh*kw (i, j, row-slice, col-slice) offsets of a sliding window whose cells are dh
+    rows and dw columns apart, in row-major order; the slices pick, in the padded input, cell
+    (i, j) of the windows of output rows [first_row, first_row + oh) and columns [0, ow)."""
     for i in range(kh):
-        top = first_row * sh + i
+        top = first_row * sh + dh * i
         for j in range(kw):
-            yield i, j, slice(top, top + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)
+            left = dw * j
+            yield (
+                i,
+                j,
+                slice(top, top + sh * (oh - 1) + 1, sh),
+                slice(left, left + sw * (ow - 1) + 1, sw),
+            )
+
+
+def positive_int(v, name, op, minimum=1):
+    """An int of at least ``minimum``; a ValueError naming ``op``, ``name`` and ``v`` otherwise
+    (booleans and floats such as 2.0 are refused, not rounded)."""
+    if isinstance(v, bool) or not isinstance(v, int) and not hasattr(v, "__index__"):
+        raise ValueError(f"{op}: {name} must be an int, got {v!r}")
+    v = operator.index(v)
+    if v < minimum:
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {v!r}")
+    return v

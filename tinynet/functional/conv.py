@@ -49,31 +49,33 @@ def _check_conv(op, x, w, b, c_in_axis):
 
 
 class Conv2d(Function):
-    """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,)."""
+    """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,), the
+    kernel's cells ``dilation`` pixels apart (1: adjacent)."""
 
-    def __init__(self, stride=1, padding=0):
+    def __init__(self, stride=1, padding=0, dilation=1):
         self.stride = pair(stride, "stride", op="conv2d")
         self.padding = pair(padding, "padding", op="conv2d")
+        self.dilation = pair(dilation, "dilation", op="conv2d")
 
     def check_inputs(self, x, w, b=None):
         _check_conv("conv2d", x, w, b, c_in_axis=1)
         (H, W), (kh, kw) = x.shape[2:], w.shape[2:]
+        spans = [d * (k - 1) + 1 for d, k in zip(self.dilation, (kh, kw))]
         if (
             min(
-                out_size(n, k, s, p)
-                for n, k, s, p in zip((H, W), (kh, kw), self.stride, self.padding)
+                out_size(n, k, s, p) for n, k, s, p in zip((H, W), spans, self.stride, self.padding)
             )
             < 1
         ):
             raise ValueError(
-                f"conv2d: kernel {kh}x{kw} does not fit input {H}x{W} with padding "
-                f"{self.padding} (x {x.shape}, w {w.shape})"
+                f"conv2d: kernel {kh}x{kw} (dilation {self.dilation}) does not fit input "
+                f"{H}x{W} with padding {self.padding} (x {x.shape}, w {w.shape})"
             )
 
     def forward(self, x, w, b=None):
         N = x.shape[0]
         c_out, _, kh, kw = w.shape
-        win = make_windows(x.shape, kh, kw, self.stride, self.padding, x)
+        win = make_windows(x.shape, kh, kw, self.stride, self.padding, x, dilation=self.dilation)
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
@@ -202,8 +204,8 @@ class Upsample2d(Function):
         return gy.reshape(N, C, Hs // sh, sh, Ws // sw, sw).sum(axis=(3, 5))
 
 
-def conv2d(x, w, b=None, stride=1, padding=0):
-    return Conv2d(stride, padding)(x, w, b)
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+    return Conv2d(stride, padding, dilation)(x, w, b)
 
 
 def conv2d_reference(x, w, b=None, stride=1, padding=0):

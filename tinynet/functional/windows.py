@@ -35,21 +35,22 @@ BLOCK_BYTES = 4 << 20  # one block's column matrix: a few MiB, so it is summed w
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
 
 
-def make_windows(image_shape, kh, kw, stride, padding, like, batch_last=None, op=None):
-    """The windows of a kh x kw kernel over images (N, C, H, W) on the backend and dtype of the
-    array ``like``, with the strategy for that backend: :class:`BatchLastRows` when the layout is
-    batch-last (by default on NumPy), else :class:`CudaKernels` on CuPy (unless
-    ``USE_CUDA_KERNELS`` is off), else :class:`GenericColumns`. ``op`` names the caller in
-    argument errors."""
+def make_windows(image_shape, kh, kw, stride, padding, like, batch_last=None, op=None, dilation=1):
+    """The windows of a kh x kw kernel (its cells ``dilation`` apart) over images (N, C, H, W)
+    on the backend and dtype of the array ``like``, with the strategy for that backend:
+    :class:`BatchLastRows` when the layout is batch-last (by default on NumPy), else
+    :class:`CudaKernels` on CuPy (unless ``USE_CUDA_KERNELS`` is off, or the kernel is dilated),
+    else :class:`GenericColumns`. ``op`` names the caller in argument errors."""
     if batch_last is None:
         batch_last = prefers_batch_last(like)
+    dilated = pair(dilation, "dilation", op=op) != (1, 1)
     if batch_last:
         cls = BatchLastRows
-    elif USE_CUDA_KERNELS and is_gpu_array(like):
+    elif USE_CUDA_KERNELS and is_gpu_array(like) and not dilated:
         cls = CudaKernels
     else:
         cls = GenericColumns
-    return cls(image_shape, kh, kw, stride, padding, like, op=op)
+    return cls(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
 
 
 def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
@@ -73,22 +74,24 @@ def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
 
 
 class Windows:
-    """The oh x ow windows of a kh x kw kernel, with ``stride`` and ``padding``, over images of
-    shape ``image_shape`` (N, C, H, W) on the backend and dtype of the array ``like``, cut into
-    ``blocks`` of output rows (y0, y1). A subclass fixes the memory layout (``batch_last``), the
-    order of the columns and how they are built; :func:`make_windows` picks it."""
+    """The oh x ow windows of a kh x kw kernel, with ``stride``, ``padding`` and ``dilation``
+    (the distance between kernel cells), over images of shape ``image_shape`` (N, C, H, W) on
+    the backend and dtype of the array ``like``, cut into ``blocks`` of output rows (y0, y1). A
+    subclass fixes the memory layout (``batch_last``), the order of the columns and how they are
+    built; :func:`make_windows` picks it."""
 
     batch_last = False
 
-    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
+    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None, dilation=1):
         self.N, self.C, self.H, self.W = image_shape
         self.kh, self.kw = kh, kw
-        (self.sh, self.sw), (self.ph, self.pw) = (
+        (self.sh, self.sw), (self.ph, self.pw), (self.dh, self.dw) = (
             pair(stride, "stride", op=op),
             pair(padding, "padding", op=op),
+            pair(dilation, "dilation", op=op),
         )
-        self.oh = out_size(self.H, kh, self.sh, self.ph)
-        self.ow = out_size(self.W, kw, self.sw, self.pw)
+        self.oh = out_size(self.H, self.dh * (kh - 1) + 1, self.sh, self.ph)
+        self.ow = out_size(self.W, self.dw * (kw - 1) + 1, self.sw, self.pw)
         self.xp, self.dtype = get_array_module(like), like.dtype
         self.k = self.C * kh * kw
         self.blocks = [(0, self.oh)]
@@ -109,7 +112,7 @@ class Windows:
         col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
         view = self._view(col, y1 - y0)
         for i, j, rows, cols in window_offsets(
-            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0
+            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0, self.dh, self.dw
         ):
             view[:, i, j] = src[:, :, rows, cols]
         return col
@@ -124,7 +127,7 @@ class Windows:
         ``total`` (from :meth:`col2im_zeros`); returns ``total``."""
         view = self._view(col, y1 - y0)
         for i, j, rows, cols in window_offsets(
-            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0
+            self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0, self.dh, self.dw
         ):
             total[:, :, rows, cols] += view[:, i, j]
         return total
@@ -173,8 +176,8 @@ class BatchLastRows(Windows):
 
     batch_last = True
 
-    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None):
-        super().__init__(image_shape, kh, kw, stride, padding, like, op=op)
+    def __init__(self, image_shape, kh, kw, stride, padding, like, op=None, dilation=1):
+        super().__init__(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
         row_bytes = self.k * self.ow * self.N * self.dtype.itemsize
         rows = max(1, min(self.oh, BLOCK_BYTES // row_bytes))
         self.blocks = [(y0, min(self.oh, y0 + rows)) for y0 in range(0, self.oh, rows)]
@@ -208,22 +211,22 @@ class BatchLastRows(Windows):
     def expand(self, x):
         """The images x (N, C, H, W) as E (Hp, C, kw, ow, N), every padded
         input row r held kw times, shifted (and strided) for each kernel column j:
-        ``E[r, c, j, x, n] = padded x[n, c, r, sw*x + j]``. The columns of output row y are then
+        ``E[r, c, j, x, n] = padded x[n, c, r, sw*x + dw*j]``. The columns of output row y are then
         a contiguous slice of E (:meth:`row_columns`), so a convolution copies the input kw times
         instead of kh*kw times, and its backward pass rebuilds nothing."""
         C, H, W, N, kw = self.C, self.H, self.W, self.N, self.kw
-        sw, ph, pw = self.sw, self.ph, self.pw
+        sw, ph, pw, dw = self.sw, self.ph, self.pw, self.dw
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
         E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
         E[:ph] = 0
         E[ph + H :] = 0
-        for j in range(kw):  # output column x reads input column sw*x + j - pw
-            lo = min(self.ow, max(0, -(-(pw - j) // sw)))
-            hi = max(lo, min(self.ow, (W - 1 + pw - j) // sw + 1))
+        for j in range(kw):  # output column x reads input column sw*x + dw*j - pw
+            lo = min(self.ow, max(0, -(-(pw - dw * j) // sw)))
+            hi = max(lo, min(self.ow, (W - 1 + pw - dw * j) // sw + 1))
             E[ph : ph + H, :, j, :lo] = 0
             E[ph : ph + H, :, j, hi:] = 0
             if hi > lo:
-                first = sw * lo + j - pw
+                first = sw * lo + dw * j - pw
                 E[ph : ph + H, :, j, lo:hi] = rows[
                     :, :, first : first + sw * (hi - lo - 1) + 1 : sw
                 ]
@@ -231,12 +234,15 @@ class BatchLastRows(Windows):
 
     def row_columns(self, E, y):
         """The (kh*C*kw, ow*N) columns of output row y, a view of E (from :meth:`expand`); rows
-        ordered (i, c, j), like :func:`row_weights` of the kernel."""
-        return E[self.sh * y : self.sh * y + self.kh].reshape(self.kh * self.C * self.kw, -1)
+        ordered (i, c, j), like :func:`row_weights` of the kernel (a copy when rows are
+        dilated)."""
+        top, dh = self.sh * y, self.dh
+        rows = E[top : top + dh * (self.kh - 1) + 1 : dh]
+        return rows.reshape(self.kh * self.C * self.kw, -1)
 
     def folds_rows(self):
-        """Row stride 1: :meth:`fold_rows` applies."""
-        return self.sh == 1
+        """Row stride and row dilation 1: :meth:`fold_rows` applies."""
+        return self.sh == 1 and self.dh == 1
 
     def fold_rows(self, gy, w):
         """conv2d's input gradient (N, C, H, W) (a view) for output gradients gy (N, C_out, oh,
@@ -245,7 +251,7 @@ class BatchLastRows(Windows):
         of G, gy's rows laid out (oh, C_out, ow, N) between kh - 1 zero rows on each side; one
         GEMM with the kernel rows reversed, (C*kw, kh*C_out) @ (kh*C_out, ow*N), gives row r's
         kw column-shifted pieces, summed in by kw strided adds (not kh*kw)."""
-        xp, kh, kw, sw, ph, pw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw
+        xp, kh, kw, sw, ph, pw, dw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw, self.dw
         C, H, W, N, oh, ow, c_out = self.C, self.H, self.W, self.N, self.oh, self.ow, w.shape[0]
         G = xp.zeros((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
         G[kh - 1 : kh - 1 + oh] = gy.transpose(2, 1, 3, 0)
@@ -254,7 +260,7 @@ class BatchLastRows(Windows):
         for r in range(H):  # padded row r + ph
             piece = (m @ G[r + ph : r + ph + kh].reshape(kh * c_out, -1)).reshape(C, kw, ow, N)
             for j in range(kw):
-                gx[:, r, j : j + sw * (ow - 1) + 1 : sw] += piece[:, j]
+                gx[:, r, dw * j : dw * j + sw * (ow - 1) + 1 : sw] += piece[:, j]
         return gx[:, :, pw : pw + W].transpose(3, 0, 1, 2)
 
 
