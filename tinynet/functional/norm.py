@@ -17,7 +17,8 @@ class BatchNorm(Function):
     training: batch statistics are used, and ``running_mean`` / ``running_var`` (raw arrays of
     shape (C,)) are updated in place: running = momentum * running + (1 - momentum) * batch
     (Keras's momentum; the running variance takes the unbiased batch variance, as PyTorch does).
-    inference: the running statistics are used.
+    inference: the running statistics are used. Training on one value per channel (a batch of
+    one (1, C) row, or (1, C, 1, 1)) raises, as Keras and PyTorch do.
     """
 
     def __init__(self, running_mean, running_var, training, momentum=0.99, eps=1e-3):
@@ -41,6 +42,13 @@ class BatchNorm(Function):
                     f"batch_norm: {name} must have shape ({C},) for x of shape "
                     f"{x.shape}, got {a.shape}"
                 )
+        if self.training and x.size == C:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got x of "
+                f"shape {x.shape} (one sample per channel has variance 0: the layers before "
+                f"would get zero gradient and the moving variance would decay to 0); train on "
+                f"batches of 2 or more, or normalise in inference mode (training=False)"
+            )
         if gamma.dtype != x.dtype or beta.dtype != x.dtype:
             raise TypeError(
                 f"batch_norm: dtypes differ: x {x.dtype}, gamma {gamma.dtype}, beta "
@@ -53,7 +61,7 @@ class BatchNorm(Function):
         self.to_rows, self.from_rows = channel_rows(x)
         rows = self.to_rows(x)  # (C, M): each channel's values in one row
         n = rows.shape[1]
-        if self.training:  # n == 1 (a batch of one (N, C) row) gives xhat = 0, as in Keras
+        if self.training:  # n >= 2 (check_inputs)
             mean = rows.mean(axis=1)
             xc = rows - mean[:, None]
             var = _row_dots(xc, xc) / x.dtype.type(n)

@@ -9,7 +9,9 @@ class BatchNormalization(Layer):
     """y = gamma * (x - mean) / sqrt(var + epsilon) + beta per channel. Training uses the batch's
     statistics and updates the moving ones (moving = momentum * moving + (1 - momentum) * batch);
     inference uses the moving statistics. A frozen layer (``trainable=False``, or inside a frozen
-    model) keeps its moving statistics unchanged."""
+    model) keeps its moving statistics unchanged. Training on a batch of one sample of (N, C) input
+    raises (one value per channel has no variance), as in Keras and PyTorch; ``fit`` merges a
+    last batch of one into the batch before it."""
 
     def __init__(
         self,
@@ -67,6 +69,11 @@ class BatchNormalization(Layer):
         self.add_weight("moving_variance", C, self.inits["moving_variance"], trainable=False)
 
     def call(self, x, training=False):
+        if training and x.size == x.shape[1]:
+            raise ValueError(
+                f"{self.describe()}: expected more than 1 value per channel when training, got "
+                f"input of shape {shape_str(x.shape)}; train on batches of 2 or more samples"
+            )
         mean, var = self.moving_mean.data, self.moving_variance.data
         if training and not self._updating():
             mean, var = mean.copy(), var.copy()

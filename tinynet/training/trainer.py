@@ -21,17 +21,32 @@ log of a name is its mean over the batches that reported it, weighted by batch s
 """
 
 import math
+import sys
 import time
+import warnings
 
 import numpy as np
 
 from ..backend import asnumpy
+from ..layers.norm import BatchNormalization
 from ..legacy import legacy_fit_args
 from . import callbacks as cbks
-from .data import ArrayData, IteratorData, as_array, is_iterator, unpack_item
+from .data import (
+    ArrayData,
+    IteratorData,
+    as_array,
+    check_batch_size,
+    check_int,
+    check_rows,
+    first_nonfinite,
+    is_iterator,
+    unpack_item,
+)
 from .logs import to_floats
 
-KERAS_FIT_EXTRAS = ("max_queue_size", "workers", "use_multiprocessing", "validation_freq")
+# Keras's fit arguments about its data-loading workers: tinynet loads in the calling thread, so
+# they change nothing (accepted so Keras code runs).
+KERAS_FIT_EXTRAS = ("max_queue_size", "workers", "use_multiprocessing")
 
 
 class Trainer:
@@ -40,7 +55,7 @@ class Trainer:
     default_batch_size = 32
     drop_remainder = False  # True: every batch full (a GAN's BatchNorm needs it)
     log_epoch_time = False  # True: each epoch's seconds in the logs as "time"
-    stop_on_nonfinite = False  # True: stop, saying where, when a batch's measure is NaN or inf
+    stop_on_nonfinite = True  # stop fit, saying where, when a batch's measure is NaN or inf
     stop_training = False
     history = None
     step_in_epoch = 0  # the batch index within the epoch, set before each train_step
@@ -95,6 +110,8 @@ class Trainer:
         initial_epoch=0,
         steps_per_epoch=None,
         validation_steps=None,
+        validation_freq=1,
+        stop_on_nonfinite=None,
         **legacy,
     ):
         """Train for ``epochs`` (counting from ``initial_epoch``); returns a History.
@@ -104,8 +121,14 @@ class Trainer:
         With arrays, ``steps_per_epoch`` caps the batches per epoch.
         validation_split: the last fraction of x/y (before shuffling) held out;
         validation_data: (x_val, y_val[, w_val]) or an iterator (``validation_steps``).
-        verbose: 0 silent, 1 live bar + epoch line, 2 epoch line only.
+        verbose: 0 silent, 1 live bar + epoch line, 2 epoch line only, "auto" 1 on a terminal
+        else 2.
+        validation_freq: validate every n-th epoch (an int), or after the epochs listed (1-based).
         class_weight: {class: weight} scaling each sample's loss by its class's weight.
+        stop_on_nonfinite: stop (saying the epoch, the batch and, when found, the first NaN/inf
+        input row) at the first batch whose loss or a metric is NaN or inf; default the model's
+        ``stop_on_nonfinite`` (True). False trains on, as Keras does without TerminateOnNaN.
+        Sizes and counts are checked first: a ValueError or TypeError names the argument.
         """
         who = f"{self._label()}.fit"
         epochs = legacy_fit_args(legacy, epochs)
@@ -113,12 +136,17 @@ class Trainer:
         for k in legacy:
             if k not in KERAS_FIT_EXTRAS:
                 raise TypeError(f"{who}: unexpected keyword argument {k!r}")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"{who}: verbose must be 0, 1 or 2, got {verbose!r}")
+        verbose = check_verbose(verbose, who)
+        epochs = check_int(epochs, "epochs", who, minimum=0)
+        initial_epoch = check_int(initial_epoch, "initial_epoch", who, minimum=0)
+        steps_per_epoch = check_int(steps_per_epoch, "steps_per_epoch", who, allow_none=True)
+        validation_steps = check_int(validation_steps, "validation_steps", who, allow_none=True)
+        samples_per_epoch = check_int(samples_per_epoch, "samples_per_epoch", who, allow_none=True)
+        validate_at = validation_epochs(validation_freq, who)
+        if stop_on_nonfinite is not None:
+            self.stop_on_nonfinite = bool(stop_on_nonfinite)
         self.check_compiled("fit")
-        batch_size = self.default_batch_size if batch_size is None else int(batch_size)
-        if batch_size < 1:
-            raise ValueError(f"{who}: batch_size must be positive, got {batch_size}")
+        batch_size = check_batch_size(batch_size, self.default_batch_size, who)
         iterators = []
         try:
             if is_iterator(x):
@@ -141,19 +169,36 @@ class Trainer:
                 if validation_data is not None:
                     validation_split = 0.0  # Keras: validation_data overrides validation_split
                 arrays = self.fit_arrays(x, y, sample_weight, class_weight, who)
+                check_rows(arrays, "x", who)
                 val = None
                 if validation_split:
                     arrays, held_out = ArrayData(arrays, batch_size, False).split(
                         validation_split, who
                     )
                     val = ArrayData(held_out, batch_size, False)
-                train = ArrayData(arrays, batch_size, shuffle, self.drop_remainder, steps_per_epoch)
+                train = ArrayData(
+                    arrays,
+                    batch_size,
+                    shuffle,
+                    self.drop_remainder,
+                    steps_per_epoch,
+                    self.merge_single_row_batch(),
+                    who,
+                )
+                if train.steps == 0:
+                    raise ValueError(
+                        f"{who}: {train.rows} samples make no full batch of {batch_size} "
+                        f"({self._label()} trains on full batches only); give batch_size <= "
+                        f"{train.rows}"
+                    )
                 count_mode = "samples"
             if validation_data is not None:
                 val = self._validation_source(
                     validation_data, batch_size, validation_steps, iterators, who
                 )
-            return self._fit_loop(train, val, epochs, initial_epoch, verbose, callbacks, count_mode)
+            return self._fit_loop(
+                train, val, epochs, initial_epoch, verbose, callbacks, count_mode, validate_at
+            )
         finally:
             for it in iterators:
                 close = getattr(it, "close", None)
@@ -172,9 +217,28 @@ class Trainer:
                 f"(x_val, y_val, sample_weight) or an iterator"
             )
         vx, vy, vw = (tuple(data) + (None,))[:3]
-        return ArrayData(self.fit_arrays(vx, vy, vw, None, who), batch_size, False)
+        arrays = self.fit_arrays(vx, vy, vw, None, who)
+        check_rows(arrays, "validation_data", who)
+        return ArrayData(arrays, batch_size, False)
 
-    def _fit_loop(self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode):
+    def merge_single_row_batch(self):
+        """True when a last batch of one row must join the batch before it: the model holds a
+        BatchNormalization layer (found through ``layers``, nested models included), which
+        cannot train on one value per channel."""
+        stack, seen = list(getattr(self, "layers", ())), set()
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if isinstance(layer, BatchNormalization):
+                return True
+            stack.extend(getattr(layer, "layers", ()))
+        return False
+
+    def _fit_loop(
+        self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode, validate_at
+    ):
         names = list(self.metrics_names)
         params = {
             "epochs": epochs,
@@ -193,7 +257,7 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch, {})
                 logs = self._run_epoch(epoch, train, cb, names)
-                if val is not None:
+                if val is not None and validate_at(epoch + 1):
                     logs.update({f"val_{k}": v for k, v in self._evaluate_source(val).items()})
                 cb.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -217,11 +281,7 @@ class Trainer:
                 counts[k] = counts.get(k, 0) + n
             cb.on_batch_end(index, {"batch": index, "size": n, **values})
             if self.stop_on_nonfinite and not all(math.isfinite(v) for v in values.values()):
-                cbks.emit(
-                    f"{type(self).__name__}: a loss became {list(values.values())} at epoch "
-                    f"{epoch + 1}, batch {index + 1}; stopping training"
-                )
-                self.stop_training = True
+                self._stop_nonfinite(epoch, index, values, host)
             if self.stop_training:
                 break
         keys = names + [k for k in sums if k not in names]
@@ -229,6 +289,20 @@ class Trainer:
         if self.log_epoch_time:
             logs["time"] = time.perf_counter() - start
         return logs
+
+    def _stop_nonfinite(self, epoch, index, values, host):
+        """Stop fit with a RuntimeWarning naming the epoch, the batch and its first NaN input."""
+        bad = ", ".join(f"{k} {v}" for k, v in values.items() if not math.isfinite(v))
+        where = first_nonfinite(host)
+        cause = f" ({where} of this batch holds a NaN or inf)" if where else ""
+        warnings.warn(
+            f"{self._label()}.fit: {bad} at epoch {epoch + 1}, batch {index + 1}{cause}; "
+            f"stopping training (the weights may hold NaN now; fit(stop_on_nonfinite=False) "
+            f"trains on)",
+            RuntimeWarning,
+            stacklevel=5,
+        )
+        self.stop_training = True
 
     # ----- evaluate -----
     def _evaluate_source(self, data):
@@ -246,14 +320,18 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None, steps=None):
         """Loss (and metrics) over x, y in batches; returns loss or [loss, metrics...]."""
         who = f"{self._label()}.evaluate"
+        verbose = check_verbose(verbose, who)
+        steps = check_int(steps, "steps", who, allow_none=True)
         self.check_compiled("evaluate")
-        batch_size = self.default_batch_size if batch_size is None else int(batch_size)
+        batch_size = check_batch_size(batch_size, self.default_batch_size, who)
         if is_iterator(x):
             data = IteratorData(
                 x, steps, None, lambda item: self.iterator_arrays(item, None, who), who
             )
         else:
-            data = ArrayData(self.fit_arrays(x, y, sample_weight, None, who), batch_size, False)
+            arrays = self.fit_arrays(x, y, sample_weight, None, who)
+            check_rows(arrays, "x", who)
+            data = ArrayData(arrays, batch_size, False)
         start = time.perf_counter()
         logs = self._evaluate_source(data)
         values = [logs[k] for k in self.metrics_names]
@@ -276,6 +354,7 @@ class Trainer:
         who = f"{self._label()}.train_on_batch"
         self.check_compiled("train_on_batch")
         host = self.fit_arrays(x, y, sample_weight, class_weight, who)
+        check_rows(host, "x", who)
         self.step_in_epoch = 0
         try:
             logs = self.train_step(self.device_batch(host))
@@ -284,8 +363,10 @@ class Trainer:
         return keras_result(self._ordered(logs))
 
     def test_on_batch(self, x, y=None, sample_weight=None):
+        who = f"{self._label()}.test_on_batch"
         self.check_compiled("test_on_batch")
-        host = self.fit_arrays(x, y, sample_weight, None, f"{self._label()}.test_on_batch")
+        host = self.fit_arrays(x, y, sample_weight, None, who)
+        check_rows(host, "x", who)
         return keras_result(self._ordered(self.test_step(self.device_batch(host))))
 
     def _ordered(self, logs):
@@ -296,6 +377,9 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose=0, steps=None):
         """Outputs of predict_step as a NumPy array (N, ...), in batches."""
         who = f"{self._label()}.predict"
+        verbose = check_verbose(verbose, who)
+        steps = check_int(steps, "steps", who, allow_none=True)
+        batch_size = check_batch_size(batch_size, self.default_batch_size, who)
         outs = []
         if is_iterator(x):
             if steps is None:
@@ -308,7 +392,7 @@ class Trainer:
                 outs.append(self._predict_batch(self.predict_arrays(xb, who)))
         else:
             arrays = self.predict_arrays(x, who)
-            data = ArrayData(arrays, batch_size or self.default_batch_size, False)
+            data = ArrayData(arrays, batch_size, False)
             outs = [self._predict_batch(host) for host in data.batches()]
         if not outs:
             return self.empty_prediction()
@@ -322,6 +406,26 @@ class Trainer:
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=len(x))
+
+
+def check_verbose(verbose, who):
+    """0, 1 or 2; "auto" is 1 (the live bar) on a terminal and 2 (one line per epoch) when
+    stdout is a file or a pipe, so logs get no bar redraws."""
+    if verbose == "auto":
+        return 1 if getattr(sys.stdout, "isatty", lambda: False)() else 2
+    if isinstance(verbose, str) or verbose not in (0, 1, 2):
+        raise ValueError(f"{who}: verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
+    return int(verbose)
+
+
+def validation_epochs(freq, who):
+    """fn(epoch, 1-based) -> validate after it? from Keras's validation_freq: an int n (every
+    n-th epoch) or a collection of epochs."""
+    if isinstance(freq, (list, tuple, set, frozenset, range)):
+        epochs = {check_int(e, "validation_freq's epochs", who) for e in freq}
+        return epochs.__contains__
+    n = check_int(freq, "validation_freq", who)
+    return lambda epoch: epoch % n == 0
 
 
 def keras_result(values):
