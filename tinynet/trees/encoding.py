@@ -132,7 +132,9 @@ def _bin_edges(x, max_bins):
 
     At most max_bins distinct values: one bin each. Otherwise a value holding more than 1/max_bins
     of the samples gets a bin of its own and the other values share the remaining bins in equal
-    parts of their samples (so a column that is 80 % zeros still gets fine bins elsewhere)."""
+    parts of their samples (so a column that is 80 % zeros still gets fine bins elsewhere). When
+    the heavy values alone need more than max_bins - 1 edges (about max_bins / 2 of them), the
+    edges are plain quantiles of all the samples instead."""
     if _small_uint(x):
         cnt = np.bincount(x)
         u = np.flatnonzero(cnt)
@@ -149,6 +151,10 @@ def _bin_edges(x, max_bins):
         k = k[(k >= 0) & (k < len(u) - 1)]
         if len(k) <= max_bins - 1:
             break
+    else:  # no room for an edge on each side of every heavy value (or no room left at all)
+        total = np.cumsum(cnt)
+        k = np.unique(np.searchsorted(total, total[-1] * np.arange(1, max_bins) / max_bins))
+        k = k[k < len(u) - 1]
     return _midpoints(u[k], u[k + 1]), u[k], u[k + 1]
 
 

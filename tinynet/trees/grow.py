@@ -21,9 +21,15 @@ def choose_features(rng, k, d, m):
         return np.broadcast_to(np.arange(d), (k, d))
     if 4 * m > d:
         return np.argpartition(rng.random((k, d)), m - 1, axis=1)[:, :m]
-    draws = np.sort(rng.integers(0, d, size=(k, m + m // 4 + 4)), axis=1)
-    dup = np.zeros(draws.shape, dtype=bool)
-    dup[:, 1:] = draws[:, 1:] == draws[:, :-1]
+    # a few more draws with replacement than needed; the first m distinct ones in the order
+    # drawn are a uniform m-subset (the m smallest would favour low feature ids)
+    draws = rng.integers(0, d, size=(k, m + m // 4 + 4))
+    order = np.argsort(draws, axis=1, kind="stable")
+    ranked = np.take_along_axis(draws, order, axis=1)
+    repeat = np.zeros(draws.shape, dtype=bool)
+    repeat[:, 1:] = ranked[:, 1:] == ranked[:, :-1]  # a later draw of the same id
+    dup = np.empty_like(repeat)
+    np.put_along_axis(dup, order, repeat, axis=1)
     first = np.argsort(dup, axis=1, kind="stable")[:, :m]  # distinct ids first (rarely short)
     return np.take_along_axis(draws, first, axis=1)
 

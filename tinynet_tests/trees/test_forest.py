@@ -224,3 +224,42 @@ def test_out_of_bag_results_are_bit_identical_for_any_n_jobs():
     b = RandomForest(n_jobs=2, **kw).fit(X, y)
     np.testing.assert_array_equal(a.oob_decision_function_, b.oob_decision_function_)
     assert a.oob_score_ == b.oob_score_
+
+
+# ---------------------------------------------------------------- max_features: drawn per node
+
+
+@pytest.mark.parametrize("d, m", [(9, 3), (40, 3), (6, 6)])
+def test_choose_features_draws_distinct_ids_uniformly(d, m):
+    from tinynet.trees.grow import choose_features
+
+    F = np.asarray(choose_features(np.random.default_rng(0), 20000, d, m))
+    assert F.shape == (20000, m)
+    assert all(len(set(row)) == m for row in F.tolist()) and F.min() >= 0 and F.max() < d
+    freq = np.bincount(F.ravel(), minlength=d) / F.size
+    np.testing.assert_allclose(freq, 1 / d, atol=0.15 / d)  # 1 / d each, whichever draw method
+
+
+def test_the_root_uses_the_strong_feature_as_often_as_it_is_drawn():
+    # feature 0 decides y; the 8 others are noise. With 'sqrt' (3 of 9 drawn per node) the root
+    # splits on feature 0 exactly when the draw holds it: probability 1 - C(8,3)/C(9,3) = 1/3.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 9))
+    y = (X[:, 0] > 0).astype(int)
+    f = RandomForest(300, bootstrap=False, max_features="sqrt", random_state=0).fit(X, y)
+    share = np.mean([t.feature[0] == 0 for t in f.estimators_])
+    assert abs(share - 1 / 3) < 0.09, share
+    every = RandomForest(20, bootstrap=False, max_features=None, random_state=0).fit(X, y)
+    assert all(t.feature[0] == 0 for t in every.estimators_)
+
+
+def test_each_node_draws_its_own_features():
+    # pure noise: any feature splits any mixed node, so with max_features=1 a node's feature is
+    # the one it drew. One draw per tree would give every split of a tree the same feature.
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(400, 5))
+    y = rng.integers(0, 2, size=400)
+    for t in RandomForest(10, max_features=1, max_depth=6, random_state=0).fit(X, y).estimators_:
+        used = np.bincount(t.feature[t.kind != 0], minlength=5)
+        assert (used > 0).sum() == 5, used  # every feature serves some node
+        assert used.max() < 0.5 * used.sum(), used

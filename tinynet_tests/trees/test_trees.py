@@ -275,6 +275,37 @@ def test_binning_of_small_integers_equals_binning_of_the_same_floats(values, max
     assert np.all(np.diff(codes[0, order].astype(int)) >= 0)  # bins keep the order of the values
 
 
+def test_many_heavy_values_still_get_bins():
+    # issue 18: 17 values each over 1/32 of the rows and more than 32 distinct values left the
+    # bin-edge loop without a single pass (UnboundLocalError in RandomForest.fit)
+    x = np.concatenate([np.repeat(np.arange(17.0), 52), np.arange(100, 216.0)])
+    y = (x > 8).astype(int)
+    forest = RandomForest(n_estimators=2, random_state=0).fit(x[:, None], y)
+    assert forest.encoder_.n_codes_[0] <= 32
+    assert forest.score(x[:, None], y) == 1.0  # the heavy values 0..8 and 9..16 still separate
+
+
+@given(
+    st.integers(2, 40),
+    st.integers(2, 64),
+    st.integers(0, 60),
+    st.integers(0, 2**31),
+)
+def test_binning_never_exceeds_max_bins_and_keeps_the_order(n_heavy, max_bins, n_light, seed):
+    from tinynet.trees.encoding import FeatureEncoder
+
+    rng = np.random.default_rng(seed)
+    heavy = np.repeat(rng.permutation(1000)[:n_heavy].astype(float), rng.integers(5, 60, n_heavy))
+    col = np.concatenate([heavy, rng.normal(size=n_light) * 100])[:, None]
+    enc = FeatureEncoder(max_bins).fit(col)
+    codes = enc.transform(col)[0].astype(int)
+    assert enc.n_codes_[0] <= max_bins and codes.max() < enc.n_codes_[0]
+    order = np.argsort(col[:, 0], kind="stable")
+    assert np.all(np.diff(codes[order]) >= 0)
+    if len(np.unique(col)) <= max_bins:
+        assert enc.n_codes_[0] == len(np.unique(col))  # one bin per value
+
+
 # ---------------------------------------------------------------- review: edge cases found later
 
 
