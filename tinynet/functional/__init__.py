@@ -1,10 +1,11 @@
 """Differentiable ops, one Function each, by family: ``from tinynet import functional as F``."""
 
-from .activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import gated_activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from .arithmetic import add, clip, div, exp, log, matmul, mul, neg, pow, sub, unbroadcast
 from .conv import conv2d, conv2d_reference, conv2d_transpose, upsample2d
 from .conv1d import conv1d
 from .dropout import dropout
+from .embedding import embedding
 from .linear import linear
 from .loss import (
     binary_cross_entropy,
@@ -12,6 +13,7 @@ from .loss import (
     categorical_cross_entropy,
     mean_squared_error,
     softmax_cross_entropy,
+    sparse_softmax_cross_entropy,
 )
 from .norm import batch_norm
 from .operators import install_operators
@@ -46,6 +48,8 @@ __all__ = [
     "sigmoid",
     "softmax",
     "log_softmax",
+    "gated_activation",
+    "embedding",
     "linear",
     "conv1d",
     "conv2d",
@@ -63,6 +67,7 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "categorical_cross_entropy",
     "softmax_cross_entropy",
+    "sparse_softmax_cross_entropy",
 ]
 
 install_operators()

@@ -8,6 +8,7 @@ These are the op-level losses; :mod:`tinynet.training.losses` builds the model-l
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
+from ._args import normalize_axis
 from .activation import _log_softmax, stable_sigmoid
 
 EPSILON = 1e-7  # the probability clip of the cross-entropies, Keras's backend.epsilon()
@@ -131,6 +132,76 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, gy):
         N = self.p.shape[0]
         return gy * (self.p - self.t) * (1 / N), None
+
+
+class SparseSoftmaxCrossEntropy(Function):
+    """Log-softmax over ``axis`` of logits z with integer targets t (z's shape without that
+    axis) and optional per-position weights w (t's shape, e.g. 0 on padding): the weighted mean
+    sum(w * nll) / sum(w) (the plain mean without w). Gradient: (softmax(z) - onehot(t)) * w /
+    sum(w), the one-hot formed by one comparison, never materialised as an index array."""
+
+    def __init__(self, axis=-1):
+        self.axis = axis
+
+    def check_inputs(self, z, t, w=None):
+        op = "sparse_softmax_cross_entropy"
+        if z.ndim < 1:
+            raise ValueError(f"{op}: logits must have a class axis, got shape {z.shape}")
+        (self.axis,) = normalize_axis(self.axis, z.shape, op)
+        K = z.shape[self.axis]
+        expected = z.shape[: self.axis] + z.shape[self.axis + 1 :]
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"{op}: targets must be integers, got dtype {t.dtype}")
+        if t.shape != expected:
+            raise ValueError(
+                f"{op}: targets of shape {t.shape} for logits {z.shape} with classes on axis "
+                f"{self.axis}: expected {expected}"
+            )
+        if t.size and bool(((t < 0) | (t >= K)).any()):
+            raise ValueError(
+                f"{op}: targets must be in [0, {K}), got range [{int(t.min())}, {int(t.max())}]"
+            )
+        if w is not None:
+            if w.shape != t.shape:
+                raise ValueError(f"{op}: weights of shape {w.shape} for targets {t.shape}")
+            if w.size and not bool((w >= 0).all()):
+                raise ValueError(f"{op}: weights must be >= 0 (and finite)")
+
+    def forward(self, z, t, w=None):
+        xp, axis = get_array_module(z), self.axis
+        logp = _log_softmax(z, axis=axis)
+        t = xp.expand_dims(t, axis)
+        shape = [1] * z.ndim
+        shape[axis] = z.shape[axis]
+        self.onehot = xp.arange(z.shape[axis]).reshape(shape) == t
+        nll = -xp.take_along_axis(logp, t, axis=axis)
+        if w is None:
+            self.scale = z.dtype.type(1 / max(nll.size, 1))
+            self.w = None
+            loss = nll.sum() * self.scale
+        else:
+            self.w = xp.expand_dims(w.astype(z.dtype, copy=False), axis)
+            total = self.w.sum()
+            self.scale = 1 / xp.maximum(total, z.dtype.type(1e-12))
+            loss = (nll * self.w).sum() * self.scale
+        self.logp = logp
+        return loss.astype(z.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(self.logp)
+        g = xp.exp(self.logp)
+        g -= self.onehot
+        g *= gy * self.scale
+        if self.w is not None:
+            g *= self.w
+        return g, None, None
+
+
+def sparse_softmax_cross_entropy(logits, t, weights=None, axis=-1):
+    """The weighted mean negative log-likelihood of integer targets ``t`` under softmax(logits)
+    over ``axis`` (nats; divide by ln 2 for bits)."""
+    w = None if weights is None else _constant(weights, logits)
+    return SparseSoftmaxCrossEntropy(axis)(logits, _constant(t, logits), w)
 
 
 def mean_squared_error(y, t):

@@ -214,4 +214,35 @@ CASES = {
         _n((2, 1, 3, 3), (2, 2, 3, 3)),
         reference=lambda a, b: np.concatenate([a, b], axis=1),
     ),
+    "conv1d_causal_dilated": Case(
+        lambda x, w, b: F.conv1d(x, w, b, padding="causal", dilation=3),
+        _n((2, 3, 11), (4, 3, 2), (4,)),
+        reference=lambda x, w, b: reference.conv1d(x, w, b, 1, (3, 0), 3),
+    ),
+    "conv1d_same_strided": Case(
+        lambda x, w, b: F.conv1d(x, w, b, stride=2, padding="same", dilation=2),
+        _n((1, 2, 9), (3, 2, 3), (3,)),
+        reference=lambda x, w, b: reference.conv1d(x, w, b, 2, (2, 2), 2),
+    ),
+    "conv2d_dilated": Case(
+        lambda x, w, b: F.conv2d(x, w, b, padding=1, dilation=(2, 3)),
+        _n((2, 2, 7, 8), (3, 2, 2, 3), (3,)),
+        reference=lambda x, w, b: reference.conv2d(x, w, b, (1, 1), (1, 1), (2, 3)),
+    ),
+    "gated_activation": Case(
+        F.gated_activation,
+        _n((2, 6, 5)),
+        reference=lambda x: np.tanh(x[:, :3]) / (1 + np.exp(-x[:, 3:])),
+    ),
+    "embedding_repeated_ids": Case(
+        lambda table, ids: F.embedding(ids, table),
+        _n((5, 3)),
+        lambda rng: [np.array([[0, 2, 2], [4, 0, 2]])],
+        reference=lambda table, ids: table[ids],
+    ),
+    "sparse_softmax_cross_entropy_weighted": Case(
+        lambda z, t, w: F.sparse_softmax_cross_entropy(z, t, w, axis=1),
+        _n((2, 5, 7)),
+        lambda rng: [rng.integers(0, 5, size=(2, 7)), rng.uniform(0, 1, size=(2, 7))],
+    ),
 }
