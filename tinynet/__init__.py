@@ -38,6 +38,7 @@ _SUBMODULES = (
     "gan",
     "trees",
     "datasets",
+    "audio",
     "preprocessing",
     "plot",
     "utils",
