@@ -11,6 +11,7 @@ from .core import Activation, Dense, Dropout, Flatten, LeakyReLU, Reshape
 from .norm import BatchNormalization
 from .padding import ZeroPadding2D
 from .pooling import AveragePooling2D, MaxPooling2D
+from .sequence import Conv1D, Embedding
 
 __all__ = [
     "Layer",
@@ -20,6 +21,8 @@ __all__ = [
     "Flatten",
     "Reshape",
     "LeakyReLU",
+    "Conv1D",
+    "Embedding",
     "Conv2D",
     "Convolution2D",
     "Conv2DTranspose",
