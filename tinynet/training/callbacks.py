@@ -10,6 +10,7 @@ A callback's hooks get ``logs`` dicts of Python floats: per batch ``{"batch", "s
 import csv
 import math
 import os
+import string
 import sys
 import time
 import warnings
@@ -277,7 +278,7 @@ class ModelCheckpoint(Callback):
         if self.since < self.period:
             return
         self.since = 0
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._path(epoch, logs)
         if self.save_best_only:
             current = logs.get(self.monitor)
             if current is None:
@@ -305,6 +306,33 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+    def _path(self, epoch, logs):
+        try:
+            return self.filepath.format(epoch=epoch + 1, **logs)
+        except KeyError as e:
+            raise ValueError(
+                f"ModelCheckpoint: the file name {self.filepath!r} uses {{{e.args[0]}}}, which is "
+                f"not in this epoch's logs (epoch, {', '.join(logs)})"
+                + ("; val_* keys need validation data" if str(e.args[0]).startswith("val_") else "")
+            ) from None
+        except (ValueError, IndexError) as e:
+            raise ValueError(
+                f"ModelCheckpoint: bad file name pattern {self.filepath!r}: {e}"
+            ) from None
+
+    def on_train_begin(self, logs=None):
+        """Refuse a file name using {val_...} when this fit has no validation data, before the
+        first epoch is trained (it would otherwise fail after it)."""
+        if self.params.get("do_validation", True):
+            return
+        fields = [f[1] for f in string.Formatter().parse(self.filepath) if f[1]]
+        missing = [f for f in fields if f.split(".")[0].split("[")[0].startswith("val_")]
+        if missing:
+            raise ValueError(
+                f"ModelCheckpoint: the file name {self.filepath!r} uses {{{missing[0]}}}, but "
+                f"this fit has no validation data (give validation_split or validation_data)"
+            )
 
 
 class EarlyStopping(Callback):
@@ -437,6 +465,11 @@ class ReduceLROnPlateau(Callback):
     def on_epoch_end(self, epoch, logs=None):
         current = (logs or {}).get(self.monitor)
         if current is None:
+            warnings.warn(
+                f"ReduceLROnPlateau: {self.monitor!r} is not in the logs "
+                f"({', '.join(logs or {})}); the learning rate is left unchanged",
+                RuntimeWarning,
+            )
             return
         if self.cooldown_left > 0:
             self.cooldown_left -= 1

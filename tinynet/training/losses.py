@@ -29,6 +29,11 @@ class Loss:
     def prepare(self, y, output_shape, dtype):
         """Validated targets (NumPy), shaped (N, *output_shape), of the model's dtype."""
         y = np.asarray(y)
+        if y.dtype.kind not in "biufc":
+            raise TypeError(f"{self.name}: targets must be numbers, got dtype {y.dtype}")
+        if y.dtype.kind in "fc" and not np.isfinite(y).all():
+            row = int(np.argmax(~np.isfinite(y.reshape(len(y), -1)).all(axis=1))) if y.ndim else 0
+            raise ValueError(f"{self.name}: targets hold NaN or inf (first in row {row})")
         y = _match_shape(self.name, y, output_shape)
         return y.astype(dtype, copy=False)
 
@@ -79,7 +84,9 @@ def _weighted(per_sample, w):
 
 
 class CategoricalCrossentropy(Loss):
-    """Targets one-hot (or probability) rows (N, K); output probabilities (N, K)."""
+    """Targets one-hot (or probability) rows (N, K): each row a distribution (values in [0, 1]
+    summing to 1 within 1e-3; checked, since anything else gives a meaningless, even negative,
+    loss); output probabilities (N, K)."""
 
     name = "categorical_crossentropy"
     fuses = "softmax"
@@ -94,7 +101,9 @@ class CategoricalCrossentropy(Loss):
                 f"(np.eye({k}, dtype='float32')[y.ravel()]) or compile with "
                 f"loss='sparse_categorical_crossentropy'"
             )
-        return super().prepare(y, output_shape, dtype)
+        t = super().prepare(y, output_shape, dtype)
+        _check_distributions(self.name, t)
+        return t
 
     def __call__(self, p, t, w=None):
         if w is None:
@@ -105,6 +114,22 @@ class CategoricalCrossentropy(Loss):
         if w is None:
             return F.softmax_cross_entropy(z, t)
         return _weighted(-(F.log_softmax(z, axis=-1) * t).sum(axis=1), w)
+
+
+def _check_distributions(name, t):
+    """Each row of t (N, K) in [0, 1] summing to 1 (within 1e-3), else ValueError naming a row."""
+    if not t.size:
+        return
+    rows = t.reshape(len(t), -1).astype(np.float64)
+    sums = rows.sum(axis=1)
+    bad = (rows.min(axis=1) < 0) | (rows.max(axis=1) > 1) | (np.abs(sums - 1) > 1e-3)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: each target row must be a distribution (values in [0, 1] summing to 1); "
+            f"row {i} is {np.array2string(rows[i], precision=4, threshold=8)} (sum "
+            f"{sums[i]:.4g}); {int(bad.sum())} of {len(rows)} rows are not"
+        )
 
 
 class SparseCategoricalCrossentropy(CategoricalCrossentropy):
@@ -253,8 +278,8 @@ def sample_weights(y, prepared, class_weight=None, sample_weight=None):
         classes = class_indices(prepared)
         table = dict(class_weight)
         w *= np.array([table.get(int(c), 1.0) for c in classes])
-    if (w < 0).any():
-        raise ValueError("class_weight / sample_weight must be non-negative")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("class_weight / sample_weight must be finite and non-negative")
     nonzero = np.count_nonzero(w)
     return (w * (n / max(nonzero, 1))).astype(np.float32)
 

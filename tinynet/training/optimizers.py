@@ -12,8 +12,31 @@ Keras's ``decay`` divides it by (1 + decay * iteration).
 """
 
 import math
+import numbers
 
 from ..backend import get_array_module, to_device
+
+
+def check_number(who, name, value, low=None, high=None, low_open=False, high_open=False):
+    """``value`` as a float, or ValueError naming ``who``'s argument, its value and the allowed
+    range (finite; >= / > low, < / <= high). Hyperparameters are checked once, when set."""
+    if low is not None and high is not None:
+        allowed = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        allowed = f"{'>' if low_open else '>='} {low}"
+    else:
+        allowed = "finite" if high is None else f"{'<' if high_open else '<='} {high}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{who}: {name} must be a number {allowed}, got {value!r}")
+    v = float(value)
+    bad = not math.isfinite(v)
+    if low is not None:
+        bad = bad or (v <= low if low_open else v < low)
+    if high is not None:
+        bad = bad or (v >= high if high_open else v > high)
+    if bad:
+        raise ValueError(f"{who}: {name} must be {allowed}, got {value!r}")
+    return v
 
 
 # ----- learning-rate schedules -----
@@ -31,7 +54,9 @@ class StepDecay(Schedule):
     """initial_lr * drop ** floor(step / step_size)."""
 
     def __init__(self, initial_lr, drop=0.5, step_size=1000):
-        self.initial_lr, self.drop, self.step_size = float(initial_lr), float(drop), int(step_size)
+        self.initial_lr = check_number("StepDecay", "initial_lr", initial_lr, 0)
+        self.drop = check_number("StepDecay", "drop", drop, 0)
+        self.step_size = int(check_number("StepDecay", "step_size", step_size, 0, low_open=True))
 
     def __call__(self, step):
         return self.initial_lr * self.drop ** (step // self.step_size)
@@ -41,8 +66,11 @@ class ExponentialDecay(Schedule):
     """initial_lr * decay_rate ** (step / decay_steps), the exponent floored when ``staircase``."""
 
     def __init__(self, initial_lr, decay_steps, decay_rate, staircase=False):
-        self.initial_lr, self.decay_steps = float(initial_lr), int(decay_steps)
-        self.decay_rate, self.staircase = float(decay_rate), bool(staircase)
+        who = "ExponentialDecay"
+        self.initial_lr = check_number(who, "initial_lr", initial_lr, 0)
+        self.decay_steps = int(check_number(who, "decay_steps", decay_steps, 0, low_open=True))
+        self.decay_rate = check_number(who, "decay_rate", decay_rate, 0)
+        self.staircase = bool(staircase)
 
     def __call__(self, step):
         p = step / self.decay_steps
@@ -53,11 +81,10 @@ class CosineDecay(Schedule):
     """Cosine from initial_lr down to alpha * initial_lr over decay_steps, then flat."""
 
     def __init__(self, initial_lr, decay_steps, alpha=0.0):
-        self.initial_lr, self.decay_steps, self.alpha = (
-            float(initial_lr),
-            int(decay_steps),
-            float(alpha),
-        )
+        who = "CosineDecay"
+        self.initial_lr = check_number(who, "initial_lr", initial_lr, 0)
+        self.decay_steps = int(check_number(who, "decay_steps", decay_steps, 0, low_open=True))
+        self.alpha = check_number(who, "alpha", alpha, 0, 1)
 
     def __call__(self, step):
         t = min(step, self.decay_steps) / self.decay_steps
@@ -87,10 +114,12 @@ class Optimizer:
             else (lr if lr is not None else learning_rate)
         )
         self.lr = lr
-        for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue), ("decay", decay)):
-            if v is not None and v < 0:
-                raise ValueError(f"{name}: {arg} must be non-negative, got {v}")
-        self.clipnorm, self.clipvalue, self.decay = clipnorm, clipvalue, float(decay)
+        # a clip of 0 would zero every gradient (clipnorm 0 even gives 0/0 = NaN)
+        for arg, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue)):
+            if v is not None:
+                check_number(name, arg, v, 0, low_open=True)
+        self.clipnorm, self.clipvalue = clipnorm, clipvalue
+        self.decay = check_number(name, "decay", decay, 0)
         self.iterations = 0
         self.state = {}  # id(param) -> {slot name: array}
         self._owners = {}  # id(param) -> param, so an id is never reused while state exists
@@ -103,6 +132,11 @@ class Optimizer:
     @lr.setter
     def lr(self, value):
         if not callable(value):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(
+                    f"{type(self).__name__}: learning rate must be a finite non-negative "
+                    f"number or a schedule, got {value!r}"
+                )
             value = float(value)
             if value < 0 or not math.isfinite(value):
                 raise ValueError(
@@ -116,7 +150,19 @@ class Optimizer:
     def base_lr(self):
         """The learning rate before ``decay`` (a schedule evaluated at the current step): what
         Keras callbacks read and write as ``optimizer.lr``."""
-        return float(self._lr(self.iterations)) if callable(self._lr) else self._lr
+        if not callable(self._lr):
+            return self._lr
+        lr = self._lr(self.iterations)
+        try:
+            value = float(lr)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"{type(self).__name__}: the learning-rate schedule {self._lr!r} returned {lr!r} "
+                f"at iteration {self.iterations}; it must return a finite number >= 0"
+            )
+        return value
 
     def current_lr(self):
         """The learning rate the next step uses (schedule and decay applied)."""
@@ -226,8 +272,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr=None, momentum=0.0, nesterov=False, weight_decay=0.0, **kwargs):
         super().__init__(lr, **kwargs)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"SGD: momentum must be in [0, 1), got {momentum}")
+        check_number("SGD", "momentum", momentum, 0, 1, high_open=True)
+        check_number("SGD", "weight_decay", weight_decay, 0)
         if nesterov and not momentum:
             raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={momentum}")
         self.momentum, self.nesterov, self.weight_decay = (
@@ -270,10 +316,10 @@ class Adam(Optimizer):
 
     def __init__(self, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         super().__init__(lr, **kwargs)
-        if not (0 <= beta_1 < 1 and 0 <= beta_2 < 1):
-            raise ValueError(f"Adam: beta_1 and beta_2 must be in [0, 1), got {beta_1}, {beta_2}")
-        self.beta_1, self.beta_2 = float(beta_1), float(beta_2)
-        self.epsilon, self.amsgrad = float(1e-7 if epsilon is None else epsilon), bool(amsgrad)
+        self.beta_1 = check_number("Adam", "beta_1", beta_1, 0, 1, high_open=True)
+        self.beta_2 = check_number("Adam", "beta_2", beta_2, 0, 1, high_open=True)
+        self.epsilon = _epsilon("Adam", epsilon)
+        self.amsgrad = bool(amsgrad)
 
     def slot_names(self):
         return ("m", "v", "vhat") if self.amsgrad else ("m", "v")
@@ -302,6 +348,11 @@ class Adam(Optimizer):
         }
 
 
+def _epsilon(who, epsilon):
+    """epsilon > 0: with 0, a parameter whose gradient is 0 gets 0/0 = NaN."""
+    return check_number(who, "epsilon", 1e-7 if epsilon is None else epsilon, 0, low_open=True)
+
+
 def _adaptive_step(p, direction, second_moment, epsilon, lr):
     """p -= lr * direction / (sqrt(second_moment) + epsilon), in place (Adam, RMSprop, Adagrad)."""
     denom = get_array_module(p).sqrt(second_moment)
@@ -318,7 +369,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=None, rho=0.9, epsilon=1e-7, **kwargs):
         super().__init__(lr, **kwargs)
-        self.rho, self.epsilon = float(rho), float(1e-7 if epsilon is None else epsilon)
+        # rho outside [0, 1) makes the accumulator negative or growing: sqrt of a negative
+        self.rho = check_number("RMSprop", "rho", rho, 0, 1, high_open=True)
+        self.epsilon = _epsilon("RMSprop", epsilon)
 
     def slot_names(self):
         return ("accumulator",)
@@ -338,7 +391,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr=None, epsilon=1e-7, **kwargs):
         super().__init__(lr, **kwargs)
-        self.epsilon = float(1e-7 if epsilon is None else epsilon)
+        self.epsilon = _epsilon("Adagrad", epsilon)
 
     def slot_names(self):
         return ("accumulator",)

@@ -235,3 +235,79 @@ def test_dense_bias_learns_an_offset_the_kernel_cannot():
     expected = np.array([3.0, -1.0]) * (1 - 0.99**160)
     np.testing.assert_allclose(model.layers[0].bias.numpy(), expected, rtol=1e-4)
     np.testing.assert_array_equal(model.layers[0].kernel.numpy(), kernel)
+
+
+# ----- optimizers, losses, callbacks -----
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda o: o.Adam(epsilon=0), "Adam: epsilon must be > 0, got 0"),
+        (lambda o: o.RMSprop(rho=2), r"RMSprop: rho must be in \[0, 1\), got 2"),
+        (lambda o: o.RMSprop(epsilon=-1), "RMSprop: epsilon must be > 0"),
+        (lambda o: o.Adagrad(epsilon=float("nan")), "Adagrad: epsilon must be > 0, got nan"),
+        (lambda o: o.SGD(clipnorm=0), "SGD: clipnorm must be > 0, got 0"),
+        (lambda o: o.SGD(clipvalue=0.0), "SGD: clipvalue must be > 0"),
+        (lambda o: o.SGD(decay=-1), "SGD: decay must be >= 0"),
+        (lambda o: o.SGD(weight_decay=float("inf")), "SGD: weight_decay must be >= 0"),
+        (lambda o: o.Adam(beta_1=1.0), r"Adam: beta_1 must be in \[0, 1\), got 1.0"),
+        (lambda o: o.Adam(lr=float("nan")), "Adam: learning rate must be a finite"),
+        (lambda o: o.CosineDecay(0.1, decay_steps=0), "CosineDecay: decay_steps must be > 0"),
+    ],
+)
+def test_optimizer_hyperparameters_are_checked(make, message):
+    from tinynet import optimizers
+
+    with pytest.raises(ValueError, match=message):
+        make(optimizers)
+
+
+def test_a_schedule_returning_nan_is_named_at_the_step():
+    from tinynet.optimizers import SGD
+
+    x, y = data()
+    model = classifier()
+    model.compile(
+        optimizer=SGD(lr=lambda step: 0.01 if step < 2 else float("nan")),
+        loss="categorical_crossentropy",
+    )
+    with pytest.raises(ValueError, match="schedule .* returned nan at iteration 2"):
+        model.fit(x, y, batch_size=5, verbose=0)
+
+
+def test_categorical_crossentropy_targets_must_be_distributions():
+    x, y = data(4)
+    bad = np.array([[0.5, 0.7, 0.0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], "float32")
+    with pytest.raises(ValueError, match=r"row 0 is \[0\.5 +0\.7 +0\. *\] \(sum 1\.2\)"):
+        classifier().fit(x, bad, verbose=0)
+    with pytest.raises(ValueError, match="must be a distribution"):
+        classifier().fit(x, -np.eye(3, dtype="float32")[[0, 1, 2, 0]], verbose=0)
+    smoothed = np.full((4, 3), 0.05, "float32") + 0.85 * np.eye(3, dtype="float32")[[0, 1, 2, 0]]
+    classifier().fit(x, smoothed, verbose=0)  # label smoothing: still distributions
+    with pytest.raises(ValueError, match=r"targets hold NaN or inf \(first in row 2\)"):
+        classifier().fit(x, np.where(np.arange(4)[:, None] == 2, np.nan, smoothed), verbose=0)
+
+
+def test_reduce_lr_on_plateau_warns_about_a_monitor_not_in_the_logs():
+    from tinynet.callbacks import ReduceLROnPlateau
+
+    x, y = data()
+    with pytest.warns(RuntimeWarning, match="ReduceLROnPlateau: 'val_los' is not in the logs"):
+        classifier().fit(
+            x, y, verbose=0, validation_split=0.25, callbacks=[ReduceLROnPlateau(monitor="val_los")]
+        )
+
+
+def test_model_checkpoint_with_keys_the_logs_lack(tmp_path):
+    from tinynet.callbacks import ModelCheckpoint
+
+    x, y = data()
+    model = classifier()
+    before = model.get_weights()
+    pattern = str(tmp_path / "m-{val_acc:.2f}.tnz")
+    with pytest.raises(ValueError, match=r"uses \{val_acc\}, but this fit has no validation data"):
+        model.fit(x, y, verbose=0, callbacks=[ModelCheckpoint(pattern)])
+    np.testing.assert_array_equal(model.get_weights()[0], before[0])  # refused before training
+    with pytest.raises(ValueError, match=r"uses \{foo\}, which is not in this epoch's logs"):
+        model.fit(x, y, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "{foo}.tnz"))])
+    model.fit(x, y, verbose=0, validation_split=0.25, callbacks=[ModelCheckpoint(pattern)])
+    assert len(list(tmp_path.glob("m-*.tnz"))) == 1
