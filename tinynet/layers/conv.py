@@ -35,6 +35,7 @@ class _ConvBase(ActivationMixin, Layer):
     """Shared argument handling of Conv2D and Conv2DTranspose."""
 
     keras1 = _KERAS1
+    dilates = False  # whether the layer takes dilation_rate != 1
 
     def __init__(
         self,
@@ -80,7 +81,8 @@ class _ConvBase(ActivationMixin, Layer):
         use_bias = kwargs.pop("use_bias", use_bias)
         super().__init__(**kwargs)
         _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
-        if pair(dilation_rate, "dilation_rate", op=kind) != (1, 1):
+        self.dilation_rate = pair(dilation_rate, "dilation_rate", op=kind)
+        if self.dilation_rate != (1, 1) and not self.dilates:
             raise ValueError(
                 f"{kind}: dilation_rate other than 1 is not supported, got {dilation_rate!r}"
             )
@@ -104,6 +106,7 @@ class _ConvBase(ActivationMixin, Layer):
             "kernel_size": list(self.kernel_size),
             "strides": list(self.strides),
             "padding": self.padding,
+            "dilation_rate": list(self.dilation_rate),
             "activation": self.activation_config(),
             "use_bias": self.use_bias,
             "kernel_initializer": initializers.serialize(self.kernel_initializer),
@@ -112,16 +115,17 @@ class _ConvBase(ActivationMixin, Layer):
 
 
 class Conv2D(_ConvBase):
-    """2-D convolution (see the module docstring for shapes and Keras 1 spellings)."""
+    """2-D convolution (see the module docstring for shapes and Keras 1 spellings); with
+    ``dilation_rate`` d the kernel's cells are d pixels apart, spanning d * (k - 1) + 1."""
+
+    dilates = True
 
     def compute_output_shape(self, input_shape):
         _check_image_shape(self, input_shape)
         C, H, W = input_shape
-        pads = conv_pads(self.padding, (H, W), self.kernel_size, self.strides, self.describe())
-        out = [
-            (n + sum(p) - k) // s + 1
-            for n, p, k, s in zip((H, W), pads, self.kernel_size, self.strides)
-        ]
+        spans = [d * (k - 1) + 1 for d, k in zip(self.dilation_rate, self.kernel_size)]
+        pads = conv_pads(self.padding, (H, W), spans, self.strides, self.describe())
+        out = [(n + sum(p) - k) // s + 1 for n, p, k, s in zip((H, W), pads, spans, self.strides)]
         if min(out) < 1:
             raise ValueError(
                 f"{self.describe()}: kernel {self.kernel_size[0]}x{self.kernel_size[1]} "
@@ -141,9 +145,11 @@ class Conv2D(_ConvBase):
 
     def affine(self, x, training=False):
         b = self.bias if self.use_bias else None
+        d = self.dilation_rate
         if self._symmetric:
-            return F.conv2d(x, self.kernel, b, self.strides, (self._pads[0][0], self._pads[1][0]))
-        return F.conv2d(pad2d(x, self._pads), self.kernel, b, self.strides, 0)
+            pads = (self._pads[0][0], self._pads[1][0])
+            return F.conv2d(x, self.kernel, b, self.strides, pads, d)
+        return F.conv2d(pad2d(x, self._pads), self.kernel, b, self.strides, 0, d)
 
 
 def Convolution2D(*args, **kwargs):
