@@ -1,5 +1,16 @@
-"""Ready-made classifiers: ``from tinynet import zoo; model = zoo.lenet()``."""
+"""Ready-made classifiers: ``from tinynet import zoo; model = zoo.lenet()``; the spoken-digit
+classifier and its preprocessing in :mod:`.speech` (``zoo.digit_classifier()``)."""
 
+from . import speech
 from .classifiers import cifar10_cnn, cifar10_deep, cifar10_fast, get, lenet
+from .speech import digit_classifier
 
-__all__ = ["lenet", "cifar10_cnn", "cifar10_deep", "cifar10_fast", "get"]
+__all__ = [
+    "lenet",
+    "cifar10_cnn",
+    "cifar10_deep",
+    "cifar10_fast",
+    "digit_classifier",
+    "get",
+    "speech",
+]
