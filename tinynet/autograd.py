@@ -8,6 +8,24 @@ walks the recorded graph iteratively in reverse topological order.
 The arithmetic operators of Tensor (``+ - * / ** @``, indexing, ``sum`` ...) are installed by
 one call, ``tinynet.functional.operators.install_operators()``, made when tinynet.functional is
 imported: the ops are built on Tensor, so Tensor cannot import them.
+
+Saved-tensor versions (PyTorch's idea): every Tensor carries ``_version``, bumped by each
+in-place change made through tinynet while a live graph holds it: writes through ``t.data``
+(``t.data[...] = v``, ``t.data -= g``, ``t.data.fill(0)``: while the tensor is saved, ``t.data`` is
+a view that counts its writes), assigning ``t.data = array``, and ``t.bump_version()`` (what code
+writing into a raw array it kept from earlier should call). A Function records its inputs'
+versions when it records itself; backward through it after one of them changed raises a
+RuntimeError naming the op and the tensor, instead of computing a wrong gradient. No copy is
+made; the check is one integer comparison per input. On the GPU (CuPy arrays cannot be watched)
+only assignment, ``bump_version()`` and the optimizers' updates count. Tinynet's ``+=`` on a
+Tensor is not in place (it makes a new node), so it cannot corrupt a graph.
+
+Hooks: ``t.register_hook(fn)`` calls ``fn(grad)`` (a raw array) when t's gradient is complete in
+a backward pass; a non-None result (array or Tensor of the same shape) replaces the gradient.
+Hooks must not write into ``grad``: it may be shared with another branch of the graph.
+
+Tracing: ``_tracer`` is None unless a profiler (tinynet.viz.profiler) watches every op; the
+normal path pays one module-global check per op and per backward step.
 """
 
 import contextlib
@@ -20,6 +38,46 @@ from . import backend
 
 class _Config:
     grad_enabled = True
+
+
+# Set by tinynet.viz.profiler while a profile() block is open: an object with
+# ``call(fn, inputs) -> outputs`` (which must call ``fn.apply(inputs)``) and
+# ``backward(fn, gys) -> gxs`` (which must call ``fn.backward(*gys)``).
+_tracer = None
+# Names of the layers being called, innermost last; Layer.__call__ pushes them only while a
+# tracer is set, so recorded Functions can say which layer made them (``fn.scope``).
+_scopes = []
+
+
+def set_tracer(tracer):
+    """Install ``tracer`` (or None) as the watcher of every op; returns the previous one."""
+    global _tracer
+    previous, _tracer = _tracer, tracer
+    return previous
+
+
+def tracing():
+    return _tracer is not None
+
+
+class RemovableHandle:
+    """Removes one hook from the dict it was registered in (PyTorch's handle); a context
+    manager too (``with t.register_hook(fn): ...``)."""
+
+    _ids = iter(range(1 << 62))
+
+    def __init__(self, hooks, fn):
+        self.hooks, self.id = hooks, next(RemovableHandle._ids)
+        hooks[self.id] = fn
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def is_grad_enabled():
@@ -39,8 +97,10 @@ def no_grad():
 
 def _as_array(data):
     if isinstance(data, Tensor):
-        return data.data
-    if isinstance(data, numpy.ndarray) or backend.is_gpu_array(data):
+        return data._data
+    if isinstance(data, numpy.ndarray):
+        return data.view(numpy.ndarray) if type(data) is _WatchedArray else data
+    if backend.is_gpu_array(data):
         return data
     array = numpy.asarray(data)
     if array.dtype == numpy.float64 and not isinstance(data, numpy.generic):
@@ -48,63 +108,136 @@ def _as_array(data):
     return array
 
 
+class _WatchedArray(numpy.ndarray):
+    """A view of a Tensor's NumPy data, handed out by ``Tensor.data`` while a live graph holds
+    the tensor: writes through it (item assignment, in-place ufuncs such as ``-=``, ``fill``)
+    bump the tensor's version first. Views of it (slices) keep watching; anything computed from
+    it is a plain ndarray. ``np.copyto`` and writes through an array taken before the graph was
+    recorded are not seen: call ``tensor.bump_version()`` after those."""
+
+    _owner = None
+
+    def __array_finalize__(self, obj):
+        self._owner = getattr(obj, "_owner", None) if self.base is not None else None
+
+    def _bump(self):
+        if self._owner is not None:
+            self._owner._version += 1
+
+    def __setitem__(self, key, value):
+        self._bump()
+        numpy.ndarray.__setitem__(self.view(numpy.ndarray), key, _plain(value))
+
+    def fill(self, value):
+        self._bump()
+        self.view(numpy.ndarray).fill(value)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        if out is not None:
+            for o in out:
+                if type(o) is _WatchedArray:
+                    o._bump()
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*[_plain(x) for x in inputs], **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return result
+
+    def __repr__(self):
+        return repr(self.view(numpy.ndarray))
+
+
+def _plain(a):
+    return a.view(numpy.ndarray) if type(a) is _WatchedArray else a
+
+
 class Tensor:
     """An array (NumPy or CuPy) with an optional gradient.
 
-    ``data`` is the raw array; ``grad`` is a raw array of the same shape and dtype, or None.
-    A Tensor made by a Function remembers it as ``creator``; a Tensor made by the user is a leaf.
+    ``data`` is the raw array (while a live graph holds the tensor: a view of it that counts
+    in-place writes, see the module's note on versions); ``grad`` is a raw array of the same shape
+    and dtype, or None. A Tensor made by a Function remembers it as ``creator``; a Tensor made by
+    the user is a leaf.
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "requires_grad",
         "creator",
         "name",
         "_retain_grad",
         "_index",
+        "_version",
+        "_saved",
+        "_hooks",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
 
     def __init__(self, data, requires_grad=False, name=None):
-        self.data = _as_array(data)
+        self._data = _as_array(data)
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.creator = None
         self.name = name
         self._retain_grad = False
+        self._version = 0
+        self._saved = 0  # how many recorded Functions hold this tensor as an input
+        self._hooks = None
+
+    # ----- data and its version -----
+    @property
+    def data(self):
+        d = self._data
+        if type(d) is numpy.ndarray and (self._saved or self._creator_alive()):
+            d = d.view(_WatchedArray)
+            d._owner = self
+        return d
+
+    @data.setter
+    def data(self, value):
+        self._data = _plain(value)
+        self._version += 1
+
+    def _creator_alive(self):
+        return self.creator is not None and self.creator.inputs is not None
+
+    def bump_version(self):
+        """Say that ``data`` was changed in place behind tinynet's back (e.g. through a raw
+        array kept from before): backward through a graph that saved the old values raises."""
+        self._version += 1
 
     # ----- description -----
     @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self):
-        return backend.device_of(self.data)
+        return backend.device_of(self._data)
 
     @property
     def is_leaf(self):
         return self.creator is None
 
     def __len__(self):
-        return len(self.data)
+        return len(self._data)
 
     def __repr__(self):
-        body = str(backend.asnumpy(self.data)).replace("\n", "\n       ")
+        body = str(backend.asnumpy(self._data)).replace("\n", "\n       ")
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
         grad = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({body}, dtype={self.dtype}{extra}{grad})"
@@ -112,27 +245,45 @@ class Tensor:
     # ----- conversion -----
     def numpy(self):
         """The data as a NumPy array (copied from the GPU when needed)."""
-        return backend.asnumpy(self.data)
+        return backend.asnumpy(self._data)
 
     def item(self):
-        return self.data.item()
+        return self._data.item()
 
     def to(self, device):
         """A leaf copy of this tensor on ``device`` ("cpu" or "gpu"); itself when already there."""
         if device == self.device:
             return self
         return Tensor(
-            backend.to_device(self.data, device), requires_grad=self.requires_grad, name=self.name
+            backend.to_device(self._data, device), requires_grad=self.requires_grad, name=self.name
         )
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data, requires_grad=False, name=self.name)
+        return Tensor(self._data, requires_grad=False, name=self.name)
 
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (for studying gradients)."""
         self._retain_grad = True
         return self
+
+    def register_hook(self, fn):
+        """Call ``fn(grad)`` with this tensor's gradient (a raw array) once it is complete in
+        each backward pass; a non-None result replaces it (for the leaf's ``.grad`` and for
+        everything upstream). Returns a handle whose ``remove()`` unregisters the hook."""
+        if not callable(fn):
+            raise TypeError(f"register_hook: expected a callable, got {type(fn).__name__}")
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook: this tensor does not require grad, so no gradient will reach it"
+            )
+        if self._hooks is None:
+            self._hooks = {}
+            if self.creator is not None:  # kept by the node: the tensor itself may be gone
+                if self.creator.output_hooks is None:
+                    self.creator.output_hooks = {}
+                self.creator.output_hooks[self._index] = self._hooks
+        return RemovableHandle(self._hooks, fn)
 
     # ----- backward -----
     def backward(self, gy=None, retain_graph=False):
@@ -146,14 +297,14 @@ class Tensor:
                 "backward: this tensor does not require grad (no input of the "
                 "computation had requires_grad=True, or it was made under no_grad)"
             )
-        xp = backend.get_array_module(self.data)
+        xp = backend.get_array_module(self._data)
         if gy is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward: gy may be omitted only for a scalar output; this "
                     f"output has shape {self.shape}"
                 )
-            gy = xp.ones_like(self.data)
+            gy = xp.ones_like(self._data)
         else:
             gy = _as_array(gy)
             if gy.shape != self.shape:
@@ -171,6 +322,8 @@ class Tensor:
                     f"{self.dtype}; convert gy (e.g. gy.astype('{self.dtype}'))"
                 )
         if self.creator is None:
+            if self._hooks:
+                gy = _run_hooks(self._hooks, gy, _describe(self))
             _accumulate_leaf(self, gy, {id(gy)})  # the caller's array is not the leaf's to keep
             return
         run_backward(self, gy, retain_graph)
@@ -191,8 +344,8 @@ def _accumulate_leaf(t, g, given=None):
         ):
             g = g.copy()
         given.add(id(g))
-    if g.ndim == 0 and not isinstance(g, type(t.data)):  # NumPy turns 0-d results into scalars
-        g = backend.get_array_module(t.data).asarray(g, dtype=t.data.dtype)
+    if g.ndim == 0 and not isinstance(g, type(t._data)):  # NumPy turns 0-d results into scalars
+        g = backend.get_array_module(t._data).asarray(g, dtype=t._data.dtype)
     t.grad = g
 
 
@@ -222,6 +375,48 @@ def _topological_order(root_fn):
     return order
 
 
+def _describe(t):
+    name = f"'{t.name}'" if t.name else "(unnamed)"
+    return f"tensor {name} of shape {t.shape}"
+
+
+def _run_hooks(hooks, g, who):
+    """g after every hook in ``hooks`` has seen (and possibly replaced) it."""
+    for fn in list(hooks.values()):
+        result = fn(g)
+        if result is None:
+            continue
+        result = _as_array(result)
+        if result.shape != g.shape or result.dtype != g.dtype:
+            raise ValueError(
+                f"backward: the hook {getattr(fn, '__name__', fn)!r} on {who} returned "
+                f"a gradient of shape {result.shape} and dtype {result.dtype}; expected "
+                f"{g.shape} and {g.dtype}"
+            )
+        g = result
+    return g
+
+
+def _check_versions(fn):
+    """Raise if an input of fn, or one of its outputs, changed in place since fn recorded it."""
+    for i, (x, v) in enumerate(zip(fn.inputs, fn.versions)):
+        if x is not None and x._version != v:
+            raise RuntimeError(
+                f"backward: input {i} of {type(fn).__name__}, {_describe(x)}, was modified in "
+                f"place after {type(fn).__name__} saved it for backward (version {x._version}, "
+                f"saved at version {v}); its gradient would be computed from the new values. "
+                f"Change a copy instead, or make the change before the forward pass or after "
+                f"backward()"
+            )
+    for i, ref in enumerate(fn.outputs):
+        o = ref()
+        if o is not None and o._version:
+            raise RuntimeError(
+                f"backward: output {i} of {type(fn).__name__}, {_describe(o)}, was modified in "
+                f"place after the forward pass (version {o._version}); change a copy instead"
+            )
+
+
 def run_backward(output, gy, retain_graph=False):
     # Gradients are keyed by (producing function, output index), not by tensor: a consumer may
     # free an intermediate tensor before its producer is reached.
@@ -229,6 +424,7 @@ def run_backward(output, gy, retain_graph=False):
     grads = {id(root): [None] * len(root.outputs)}
     grads[id(root)][output._index] = gy
     given = {id(gy)}
+    hooked_leaves = {}  # id -> (leaf, summed gradient): a leaf's hooks see its whole gradient
     for fn in _topological_order(root):
         gys = grads.pop(id(fn), None)
         if gys is None:
@@ -241,24 +437,40 @@ def run_backward(output, gy, retain_graph=False):
                 xp.zeros(shape, dtype) if g is None else g
                 for g, (shape, dtype) in zip(gys, fn.output_meta)
             ]
-        gxs = fn.backward(*gys)
-        if not isinstance(gxs, tuple):
-            gxs = (gxs,)
-        for ref, g in zip(fn.outputs, gys):
+        _check_versions(fn)
+        if fn.output_hooks:
+            for i, hooks in fn.output_hooks.items():
+                gys[i] = _run_hooks(hooks, gys[i], f"output {i} of {type(fn).__name__}")
+        for i, ref in enumerate(fn.outputs):
             o = ref()
             if o is not None and o._retain_grad:
-                _accumulate_leaf(o, g, given)
+                _accumulate_leaf(o, gys[i], given)
+        if _tracer is None:
+            gxs = fn.backward(*gys)
+        else:
+            gxs = _tracer.backward(fn, gys)
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
         for x, gx in zip(fn.inputs, gxs):
             if gx is None or x is None or not x.requires_grad:
                 continue
             if x.creator is None:
-                _accumulate_leaf(x, gx, given)
+                if x._hooks:
+                    prev = hooked_leaves.get(id(x))
+                    hooked_leaves[id(x)] = (x, gx if prev is None else prev[1] + gx)
+                else:
+                    _accumulate_leaf(x, gx, given)
             else:
                 slots = grads.setdefault(id(x.creator), [None] * len(x.creator.outputs))
                 i = x._index
                 slots[i] = gx if slots[i] is None else slots[i] + gx
         if not retain_graph:
             fn.release()
+    for x, g in hooked_leaves.values():
+        _accumulate_leaf(x, _run_hooks(x._hooks, g, _describe(x)), given)
+
+
+_KEPT = ("outputs", "output_meta", "needs_grad", "scope", "output_hooks")
 
 
 class Function:
@@ -274,10 +486,31 @@ class Function:
     """
 
     inputs = None
+    output_hooks = None  # {output index: {id: hook}}, set by Tensor.register_hook
+    scope = None  # the innermost layer calling this op, recorded while a tracer watches
 
     def __call__(self, *inputs):
+        """Run the op on Tensors (or arrays, taken as constants) and record it when a gradient
+        is wanted. An instance may be called again, even while its first graph is alive: each
+        later call runs on a fresh copy made from the attributes ``__init__`` set, so every call
+        records its own node."""
+        state = self.__dict__
+        params = state.get("_init_params")
+        if params is None:
+            state["_init_params"] = dict(state)
+            fn = self
+        else:
+            fn = object.__new__(type(self))
+            fn.__dict__.update(params)
+            fn._init_params = params
+        if _tracer is not None:
+            return _tracer.call(fn, inputs)
+        return fn.apply(inputs)
+
+    def apply(self, inputs):
+        """The body of a call on this very instance: check, forward, wrap, record."""
         tensors = [x if isinstance(x, Tensor) or x is None else Tensor(x) for x in inputs]
-        arrays = [None if t is None else t.data for t in tensors]
+        arrays = [None if t is None else t._data for t in tensors]
         if len(arrays) > 1 and backend.cupy is not None:
             backend.check_device(
                 type(self).__name__,
@@ -291,19 +524,37 @@ class Function:
         outputs = [Tensor(y) for y in ys]
         needs_grad = tuple(t is not None and t.requires_grad for t in tensors)
         if _Config.grad_enabled and any(needs_grad):
-            self.inputs, self.needs_grad = tensors, needs_grad
+            versions = []
+            for t in tensors:
+                if t is None:
+                    versions.append(None)
+                else:
+                    t._saved += 1
+                    versions.append(t._version)
+            self.inputs, self.needs_grad, self.versions = tensors, needs_grad, versions
             self.outputs = [weakref.ref(o) for o in outputs]
             self.output_meta = [(y.shape, y.dtype) for y in ys]
+            if _scopes:
+                self.scope = _scopes[-1]
             for i, o in enumerate(outputs):
                 o.requires_grad, o.creator, o._index = True, self, i
         return outputs[0] if single else tuple(outputs)
 
     def release(self):
-        """Drop the inputs and saved arrays; a later backward through here is an error."""
+        """Drop the inputs and saved arrays (a later backward through here is an error); what
+        ``__init__`` set stays, so the op can still be described (and called)."""
+        state = self.__dict__
+        if state.get("inputs") is not None:
+            for t in state["inputs"]:
+                if t is not None:
+                    t._saved -= 1
+        params = state.get("_init_params") or {}
+        kept = {k: state[k] for k in _KEPT if k in state}
+        state.clear()
+        state.update(params)
+        state.update(kept)
+        state["_init_params"] = params
         self.inputs = None
-        for name in list(vars(self)):
-            if name not in ("inputs", "outputs", "output_meta", "needs_grad"):
-                delattr(self, name)
 
     def check_inputs(self, *xs):
         """Raise if the raw input arrays ``xs`` do not fit this op; by default accept them."""

@@ -15,10 +15,11 @@ import re
 
 import numpy as np
 
+from .. import autograd as _autograd
 from ..autograd import Tensor
 from ..backend import asnumpy, device_of, to_device
 from . import initializers
-from .hooks import RemovableHandle
+from .hooks import RemovableHandle, call_hooked
 
 _name_counts = {}
 _REGISTRY = {}
@@ -96,6 +97,7 @@ class Layer:
         self.built = False
         self.input_shape = self.output_shape = None
         self._forward_hooks = {}
+        self._backward_hooks = {}
 
     # ----- building -----
     def build(self, input_shape, dtype=None):
@@ -146,6 +148,8 @@ class Layer:
     def __call__(self, x, training=False):
         """x: Tensor or array (N, *input_shape) -> Tensor (N, *output_shape)."""
         x = self.check_input(x)
+        if self._backward_hooks or _autograd._tracer is not None:
+            return call_hooked(self, x, training)
         return self.run_forward_hooks(x, self.call(x, training))
 
     def register_forward_hook(self, fn):
@@ -157,6 +161,17 @@ class Layer:
                 f"{type(fn).__name__}"
             )
         return RemovableHandle(self._forward_hooks, fn)
+
+    def register_backward_hook(self, fn):
+        """Call ``fn(layer, grad_input, grad_output)`` when backward passes through this layer
+        (1-tuples of raw arrays, see layers/hooks.py); a non-None result replaces grad_input.
+        Returns a handle whose ``remove()`` unregisters it."""
+        if not callable(fn):
+            raise TypeError(
+                f"{self.describe()}.register_backward_hook: expected a callable, got "
+                f"{type(fn).__name__}"
+            )
+        return RemovableHandle(self._backward_hooks, fn)
 
     def run_forward_hooks(self, x, out):
         """``out`` after every forward hook has seen (and possibly replaced) it."""

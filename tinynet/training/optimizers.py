@@ -184,6 +184,7 @@ class Optimizer:
                 slots = {name: xp.zeros_like(p.data) for name in self.slot_names()}
                 self.state[id(p)], self._owners[id(p)] = slots, p
             self.update(p.data, g, slots, lr)
+            p.bump_version()  # a graph that saved p before the update can no longer backward
 
     def _clip(self, grads):
         if self.clipvalue is not None:
