@@ -1,6 +1,6 @@
 """Checkpoint and resume a long fit: the model (with its optimizer state) and the run so far
-saved after every epoch, both written atomically, so a run cut off goes on from its last
-finished epoch.
+saved after every epoch in one file, written atomically, so a run cut off at any instant goes on
+from its last finished epoch.
 
     timer = EpochTimer(); checkpoint = RunCheckpoint(out, timer, state)
     model.fit(..., initial_epoch=checkpoint.epochs_done, callbacks=[timer, checkpoint])
@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ..training.callbacks import Callback
-from .saving import load_model
+from .saving import load_model, read_header, save_model
 
 
 class EpochTimer(Callback):
@@ -67,7 +67,6 @@ class RunCheckpoint(Callback):
         self.train_seconds.append(self.timer.train_seconds[-1])
         self.total += self.timer.epoch_seconds[-1]
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.model.save(self.dir / "checkpoint.tnz")
         state = {
             "epochs": epoch + 1,
             "history": self.history,
@@ -76,16 +75,45 @@ class RunCheckpoint(Callback):
             "fit_seconds": self.total,
             "sessions": self.sessions,
         }
-        tmp = self.dir / "checkpoint.json.tmp"
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.dir / "checkpoint.json")
+        # the run state rides in the model file's header: one atomic rename commits both, so a
+        # kill at any instant leaves the previous pair or the new one, never a mix
+        save_model(self.model, self.dir / "checkpoint.tnz", run_state=state)
+        # a readable copy for people and tools; resume reads the model file's own
+        _write_json_atomic(self.dir / "checkpoint.json", state)
+
+
+def _write_json_atomic(path, obj):
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj))
+    os.replace(tmp, path)
 
 
 def resume(out_dir):
     """The model and state saved by :class:`RunCheckpoint` in ``out_dir``, as ``(model, state)``
-    (``state["epochs"]`` epochs done), or ``(None, None)`` when there is no checkpoint."""
+    (``state["epochs"]`` epochs done), or ``(None, None)`` when there is no checkpoint.
+
+    The state is the one inside checkpoint.tnz (committed with the model); checkpoints written
+    before it was kept there fall back to checkpoint.json. A file that cannot be read is a
+    ModelFileError or CheckpointError naming it."""
     out = Path(out_dir)
-    if not (out / "checkpoint.json").exists() or not (out / "checkpoint.tnz").exists():
+    model_path, json_path = out / "checkpoint.tnz", out / "checkpoint.json"
+    if not model_path.exists():
         return None, None
-    state = json.loads((out / "checkpoint.json").read_text())
-    return load_model(out / "checkpoint.tnz"), state
+    state = read_header(model_path).get("run_state")
+    if state is None:
+        if not json_path.exists():
+            return None, None
+        try:
+            state = json.loads(json_path.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise CheckpointError(
+                f"{json_path}: the run state cannot be read ({e}; truncated or corrupt). "
+                f"Remove {out} to start afresh"
+            ) from None
+    if not isinstance(state, dict) or not isinstance(state.get("epochs"), int):
+        raise CheckpointError(f"{model_path}: the run state has no epoch count: {state!r:.200}")
+    return load_model(model_path), state
+
+
+class CheckpointError(ValueError):
+    """A checkpoint whose run state cannot be read; the message names the file."""
