@@ -11,7 +11,8 @@ decode at 256 levels after peak normalisation (what a WaveNet on mu-law codes pr
     TINYNET_DATA=/path/to/data python examples/fsdd_classifier.py [--epochs 20] [--resume]
 
 The model and the run so far are saved after every epoch; ``--resume`` goes on from there.
-Writes model.tnz, metrics.json, train_log.csv, curves.png and confusion.png to --out.
+Writes model.tnz (the weights without the optimizer's state), metrics.json, train_log.csv,
+curves.png and confusion.png to --out.
 """
 
 import json
@@ -99,7 +100,7 @@ def main(argv=None):
 
     predicted = speech.classify_clips(model, clips_t)
     predicted_mu = speech.classify_clips(model, mu_law_copy(clips_t))
-    model.save(out / "model.tnz")
+    model.save(out / "model.tnz", include_optimizer=False)  # for inference: about 1 MB
     hist = checkpoint.history
     metrics = {
         "model": model.name,
