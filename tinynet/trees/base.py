@@ -1,6 +1,9 @@
 """What DecisionTree and RandomForest share: checking arguments, coding X and y, walking a tree."""
 
+import inspect
 import numbers
+import sys
+import warnings
 
 import numpy as np
 
@@ -39,20 +42,114 @@ def resolve_max_features(max_features, d, where):
     )
 
 
-def _as_labels(y, where):
-    """y (n,) or (n, 1) -> (n,)."""
+class DataConversionWarning(UserWarning):
+    """y given as a column (n, 1) where labels (n,) are expected (scikit-learn's name)."""
+
+
+def _as_labels(y, where, warn=False):
+    """y (n,) or (n, 1) -> (n,); with ``warn`` a column warns as scikit-learn's estimators do."""
+    if y is None:
+        raise ValueError(f"{where}: requires y to be passed, but the target y is None")
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
+        if warn:
+            warnings.warn(
+                f"A column-vector y was passed when a 1d array was expected ({where}); "
+                f"use y.ravel() (labels of shape (n_samples,))",
+                _bridged(DataConversionWarning),
+                stacklevel=4,
+            )
         return y[:, 0]
     if y.ndim != 1:
         raise ValueError(f"{where}: expected y of shape (n_samples,), got shape {y.shape}")
     return y
 
 
-class TreeModel:
-    """Base of the estimators: parameters, coding of X / y, prediction from fitted trees."""
+class NotFittedError(RuntimeError, ValueError, AttributeError):
+    """predict (or a fitted attribute) before fit; a ValueError and an AttributeError too, as
+    scikit-learn's NotFittedError is, so its checks and ``hasattr`` treat it alike."""
 
-    _default_criterion = "entropy"
+
+_BRIDGED = {}
+
+
+def _bridged(ours):
+    """``ours``, or once scikit-learn is imported, a subclass that is also scikit-learn's class
+    of the same name (so its checks and filters see it; nothing imports scikit-learn here)."""
+    sk = sys.modules.get("sklearn.exceptions")
+    theirs = getattr(sk, ours.__name__, None)
+    if theirs is None:
+        return ours
+    if theirs not in _BRIDGED:
+        _BRIDGED[theirs] = type(ours.__name__, (ours, theirs), {"__module__": ours.__module__})
+    return _BRIDGED[theirs]
+
+
+def _not_fitted(message):
+    return _bridged(NotFittedError)(message)
+
+
+class TreeModel:
+    """Base of the estimators: parameters, coding of X / y, prediction from fitted trees.
+
+    The parameters follow scikit-learn's estimator conventions without importing it: every
+    argument of ``__init__`` is stored unchanged under its own name and checked in ``fit``, so
+    ``get_params`` / ``set_params`` read the constructor's signature, and ``sklearn.base.clone``,
+    ``GridSearchCV`` and ``cross_val_score`` work on the trees.
+    """
+
+    _estimator_type = "classifier"  # scikit-learn < 1.6 reads this; newer ones the tags below
+
+    @classmethod
+    def _param_names(cls):
+        sig = inspect.signature(cls.__init__)
+        return sorted(
+            p.name
+            for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        )
+
+    def get_params(self, deep=True):
+        """{name: value} of the constructor's arguments (``deep`` is accepted for scikit-learn;
+        no parameter is itself an estimator)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    def set_params(self, **params):
+        """Set constructor arguments by name -> self; an unknown name is a ValueError."""
+        names = self._param_names()
+        for name, value in params.items():
+            if name not in names:
+                raise ValueError(
+                    f"{type(self).__name__}.set_params: no parameter {name!r}; the parameters "
+                    f"are {', '.join(names)}"
+                )
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self):
+        """The constructor call with the arguments that differ from their defaults."""
+        sig = inspect.signature(type(self).__init__)
+        args = [
+            f"{p.name}={getattr(self, p.name)!r}"
+            for p in sig.parameters.values()
+            if p.name != "self" and not _same(getattr(self, p.name, p.default), p.default)
+        ]
+        return f"{type(self).__name__}({', '.join(args)})"
+
+    def __sklearn_is_fitted__(self):
+        return bool(getattr(self, "fitted_", False))
+
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (called only by scikit-learn, so it is there): a
+        classifier taking NaN (missing values) and string columns (categorical features)."""
+        from sklearn.utils import ClassifierTags, InputTags, Tags, TargetTags
+
+        return Tags(
+            estimator_type="classifier",
+            target_tags=TargetTags(required=True),
+            classifier_tags=ClassifierTags(),
+            input_tags=InputTags(allow_nan=True, string=True, categorical=True),
+        )
 
     def _check_params(self, where):
         check_criterion(self.criterion, where)
@@ -89,18 +186,28 @@ class TreeModel:
         self.fitted_ = False
         cols, _ = as_columns(X, where)
         n = len(cols[0])
-        y = _as_labels(y, where)
+        y = _as_labels(y, where, warn=True)
         if len(y) != n:
             raise ValueError(f"{where}: X has {n} rows but y has {len(y)} labels")
         if (
             y.dtype.kind == "f"
-            and np.isnan(y).any()
+            and not np.isfinite(y).all()
             or y.dtype.kind == "O"
-            and any(v is None or isinstance(v, (float, np.floating)) and v != v for v in y)
+            and any(
+                v is None or isinstance(v, (float, np.floating)) and not np.isfinite(v) for v in y
+            )
         ):
-            raise ValueError(f"{where}: y has missing labels (None/NaN); drop those rows first")
-        self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
-        codes = self.encoder_.fit_transform(X, feature_names, where)
+            raise ValueError(
+                f"{where}: y has missing labels (None/NaN) or infinite ones; drop those rows first"
+            )
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise ValueError(
+                f"{where}: Unknown label type: continuous (y holds non-whole numbers such as "
+                f"{y[y != np.round(y)][0]!r}); a classifier needs class labels: whole numbers, "
+                f"strings or booleans"
+            )
+        if y.dtype.kind == "c":
+            raise ValueError(f"{where}: Unknown label type: complex numbers are not class labels")
         try:
             self.classes_, yc = np.unique(y, return_inverse=True)
         except TypeError as e:
@@ -108,8 +215,6 @@ class TreeModel:
                 f"{where}: y mixes labels that cannot be sorted ({e}); give labels of "
                 f"one type, e.g. y.astype(str)"
             ) from None
-        self.n_features_in_ = len(self.encoder_.n_codes_)
-        self.feature_names_ = list(self.encoder_.feature_names_)
         if target_name is None:
             target_name = getattr(y, "name", None) or "class"
         self.target_name_ = str(target_name)
@@ -127,6 +232,11 @@ class TreeModel:
         w = w * self._class_weights(yc, where)[yc]
         if not w.any():
             raise ValueError(f"{where}: sample_weight times class_weight is zero everywhere")
+        # bin edges from the rows that count: a zero weight is the same as leaving the row out
+        self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
+        codes = self.encoder_.fit_transform(X, feature_names, where, rows=w > 0)
+        self.n_features_in_ = len(self.encoder_.n_codes_)
+        self.feature_names_ = list(self.encoder_.feature_names_)
         enc = self.encoder_
         data = TreeData(
             codes,
@@ -158,7 +268,7 @@ class TreeModel:
 
     def _check_fitted(self, where):
         if not getattr(self, "fitted_", False):
-            raise RuntimeError(
+            raise _not_fitted(
                 f"{type(self).__name__}.{where}: the model is not fitted yet; call fit(X, y) first"
             )
 
@@ -184,6 +294,16 @@ class TreeModel:
     def _proba(self, codes):
         """Class probabilities (n, len(classes_)) of encoded samples ``codes`` (d, n)."""
         raise NotImplementedError
+
+
+def _same(value, default):
+    """value is the default (as scikit-learn's repr decides: equal and of one type)."""
+    if value is default:
+        return True
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except (TypeError, ValueError):  # arrays compare element-wise
+        return False
 
 
 def apply(tree, codes, n_codes):
@@ -239,6 +359,7 @@ def importances(trees, d):
 
 
 __all__ = [
+    "NotFittedError",
     "TreeModel",
     "apply",
     "tree_proba",

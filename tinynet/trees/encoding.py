@@ -24,6 +24,10 @@ MISSING_STRINGS = ("?", "")
 def as_columns(X, where):
     """X (n, d) array-like or DataFrame -> (list of d 1-D columns, column names or None)."""
     names = None
+    if hasattr(X, "toarray") and hasattr(X, "nnz"):
+        raise TypeError(
+            f"{where}: sparse input is not supported; pass a dense table, e.g. X.toarray()"
+        )
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):
         names = [str(c) for c in X.columns]
         cols = [np.asarray(X[c].to_numpy()) for c in X.columns]
@@ -38,16 +42,26 @@ def as_columns(X, where):
         if arr.dtype.kind in "US" and not isinstance(X, np.ndarray):
             arr = np.asarray(X, dtype=object)  # rows like ["Sunny", 85]: keep the numbers numbers
         if arr.ndim != 2:
-            hint = "; use X.reshape(-1, 1) for a single feature" if arr.ndim == 1 else ""
+            hint = (
+                "; Reshape your data: X.reshape(-1, 1) for a single feature, X.reshape(1, -1) "
+                "for a single sample"
+                if arr.ndim == 1
+                else ""
+            )
             raise ValueError(
                 f"{where}: expected X of shape (n_samples, n_features), got shape {arr.shape}{hint}"
             )
         n = arr.shape[0]
         cols = list(np.ascontiguousarray(arr.T))  # one transpose; every column is then contiguous
+    if not cols:
+        raise ValueError(
+            f"{where}: X has no columns: 0 feature(s) (shape=({n}, 0)) while a minimum of 1 is "
+            f"required."
+        )
     if n == 0:
         raise ValueError(f"{where}: X has no rows")
-    if not cols:
-        raise ValueError(f"{where}: X has no columns")
+    if any(c.dtype.kind == "c" for c in cols):
+        raise ValueError(f"{where}: Complex data not supported (a column of complex numbers)")
     return cols, names
 
 
@@ -205,16 +219,19 @@ class FeatureEncoder:
                 )
         return declared
 
-    def fit(self, X, feature_names=None, where="FeatureEncoder.fit"):
+    def fit(self, X, feature_names=None, where="FeatureEncoder.fit", rows=None):
+        """rows: None, or a bool mask (n,) of the rows whose values place the bin edges (the
+        others are coded alike but count as absent, like rows of sample weight 0)."""
         cols, names = as_columns(X, where)
-        return self._fit_columns(cols, names, feature_names, where)
+        return self._fit_columns(cols, names, feature_names, where, rows)
 
-    def fit_transform(self, X, feature_names=None, where="FeatureEncoder.fit_transform"):
+    def fit_transform(self, X, feature_names=None, where="FeatureEncoder.fit_transform", rows=None):
         """fit then transform, reading X once."""
         cols, names = as_columns(X, where)
-        return self._fit_columns(cols, names, feature_names, where)._transform_columns(cols, where)
+        fitted = self._fit_columns(cols, names, feature_names, where, rows)
+        return fitted._transform_columns(cols, where)
 
-    def _fit_columns(self, cols, names, feature_names, where):
+    def _fit_columns(self, cols, names, feature_names, where, rows=None):
         d = len(cols)
         if feature_names is not None:
             names = [str(f) for f in feature_names]
@@ -239,11 +256,11 @@ class FeatureEncoder:
                 self.neighbours_.append(None)
                 self.n_codes_[j] = len(cats)
             else:
-                x = (
-                    col
-                    if _small_uint(col)
-                    else _to_float(col, missing, where, self.feature_names_[j])[~missing]
-                )
+                if _small_uint(col):
+                    x = col if rows is None else col[rows]
+                else:
+                    x = _to_float(col, missing, where, self.feature_names_[j])
+                    x = x[~missing if rows is None else ~missing & rows]
                 edges, below, above = _bin_edges(x, self.max_bins)
                 self.categories_.append(None)
                 self.thresholds_.append(edges)
@@ -264,8 +281,10 @@ class FeatureEncoder:
     def _transform_columns(self, cols, where):
         d = len(self.n_codes_)
         if len(cols) != d:
+            model = where.split(".")[0]
             raise ValueError(
-                f"{where}: X has {len(cols)} features, but the model was fitted on {d}"
+                f"{where}: X has {len(cols)} features, but {model} is expecting {d} features as "
+                f"input (the model was fitted on {d})"
             )
         # the largest code a column can get: missing (n_codes) or unseen (n_codes + 1)
         top = max(

@@ -137,14 +137,37 @@ def _merge(conds, describer):
     return out
 
 
-def export_rules(tree, encoder, classes, target, show_counts=False):
-    """One 'IF ... THEN target = class' line per leaf, in depth-first order."""
+def same_class_subtrees(tree, n_codes):
+    """bool (n_nodes,): the node's subtree predicts one class everywhere (a leaf, or an inner
+    node whose children all do, for the same class). Such a node reads as one rule: every child
+    has that class as its majority, so the node's own counts have it too (what a sample that
+    stops at the node gets)."""
+    n = tree.n_nodes
+    cls = np.argmax(tree.value, axis=1)
+    uniform = tree.kind == LEAF
+    for node in range(n - 1, -1, -1):  # children are added after their parent
+        if uniform[node]:
+            continue
+        if tree.kind[node] == CATEGORICAL:
+            start = tree.branch_start[node]
+            kids = tree.branches[start : start + int(n_codes[tree.feature[node]]) + 1]
+            kids = kids[kids >= 0]
+        else:
+            kids = np.array([tree.left[node], tree.right[node]])
+        uniform[node] = bool(np.all(uniform[kids]) and np.all(cls[kids] == cls[node]))
+    return uniform
+
+
+def export_rules(tree, encoder, classes, target, show_counts=False, merge=True):
+    """One 'IF ... THEN target = class' line per leaf, in depth-first order; with ``merge`` a
+    subtree that predicts one class everywhere (same-class siblings) is one line."""
     dsc = _Describer(tree, encoder, classes, target)
+    stop = same_class_subtrees(tree, encoder.n_codes_) if merge else tree.kind == LEAF
     lines = []
     stack = [(0, [])]
     while stack:
         node, conds = stack.pop()
-        if tree.kind[node] == LEAF:
+        if stop[node]:
             label, v = dsc.outcome(node)
             body = " AND ".join(_merge(conds, dsc)) or "TRUE"
             line = f"IF {body} THEN {target} = {label}"

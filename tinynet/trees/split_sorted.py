@@ -132,7 +132,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     np.not_equal(v[:, :-1], v[:, 1:], out=valid[:, :-1])
     valid[:, -1] = False
     valid &= cols[None, :] + 1 < sizes[rk][:, None]
-    if msl > 1:
+    if msl > 1 or wv.dtype.kind == "f":  # integer weights put >= 1 on each side anyway
         valid &= (nL >= msl) & (nR >= msl)
     score[~valid] = -np.inf
     i = np.argmax(score, axis=1)

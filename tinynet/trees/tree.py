@@ -3,6 +3,7 @@
     tree = DecisionTree().fit(X, y, feature_names=names)   # X: (n, d) strings and/or numbers
     tree.predict(X_new); tree.predict_proba(X_new)         # (n,) labels; (n, C) rows sum to 1
     print(tree.export_rules())                             # IF outlook = sunny AND ... THEN play = no
+    tree.plot(); tree.export_graphviz("tree.dot")          # matplotlib picture; Graphviz DOT text
 
 Columns of strings are categorical and split ID3's way, one branch per value seen at the node;
 numeric columns split in two at a threshold (see :mod:`.encoding` for the binning).
@@ -17,7 +18,7 @@ categorical_split='binary' it goes with "the rest" of a 'value vs rest' split in
 
 import numpy as np
 
-from . import rules
+from . import draw, rules
 from .base import TreeModel, importances, tree_proba
 from .grow import grow_tree
 
@@ -102,14 +103,37 @@ class DecisionTree(TreeModel):
         self._check_fitted("n_leaves")
         return self.tree_.n_leaves
 
-    def export_rules(self, show_counts=False):
-        """The tree as IF-THEN rules, one line per leaf (with show_counts: '(majority/total)')."""
+    def export_rules(self, show_counts=False, merge=True):
+        """The tree as IF-THEN rules, one line per leaf (with show_counts: '(majority/total)');
+        with ``merge`` a subtree whose leaves all predict one class is one rule (same-class
+        siblings are not listed apart)."""
         self._check_fitted("export_rules")
         return rules.export_rules(
-            self.tree_, self.encoder_, self.classes_, self.target_name_, show_counts
+            self.tree_, self.encoder_, self.classes_, self.target_name_, show_counts, merge
         )
 
     def export_text(self):
         """The tree drawn with indentation, one branch per line."""
         self._check_fitted("export_text")
         return rules.export_text(self.tree_, self.encoder_, self.classes_, self.target_name_)
+
+    def export_graphviz(self, out_file=None, max_depth=None):
+        """The tree as Graphviz DOT text (returned; also written to ``out_file`` if given):
+        inner boxes name the feature, edges carry the conditions, leaves the class and
+        weighted counts. ``max_depth`` cuts deeper subtrees to a '...' box."""
+        self._check_fitted("export_graphviz")
+        dot = draw.export_graphviz(
+            self.tree_, self.encoder_, self.classes_, self.target_name_, max_depth
+        )
+        if out_file is not None:
+            with open(out_file, "w") as f:
+                f.write(dot)
+        return dot
+
+    def plot(self, max_depth=None, ax=None, fontsize=9):
+        """Draw the tree with matplotlib (on ``ax``, or a new figure sized to the tree) -> the
+        Axes; the boxes and edge texts of :meth:`export_graphviz`."""
+        self._check_fitted("plot")
+        return draw.plot(
+            self.tree_, self.encoder_, self.classes_, self.target_name_, max_depth, ax, fontsize
+        )

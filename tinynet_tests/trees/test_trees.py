@@ -191,7 +191,7 @@ def test_clear_errors():
     with pytest.raises(RuntimeError, match="not fitted"):
         DecisionTree().predict([[1]])
     t = DecisionTree().fit([[1, 2], [3, 4]], [0, 1])
-    with pytest.raises(ValueError, match="X has 3 features, but the model was fitted on 2"):
+    with pytest.raises(ValueError, match="X has 3 features, but DecisionTree is expecting 2"):
         t.predict([[1, 2, 3]])
     with pytest.raises(ValueError, match="feature_names"):
         DecisionTree().fit([[1, 2]], [0], feature_names=["a"])
@@ -204,8 +204,7 @@ def test_feature_count_error_names_the_method_called(model):
     for method in ("predict", "predict_proba"):
         with pytest.raises(
             ValueError,
-            match=rf"^{kind}\.{method}: X has 1 features, but the model "
-            rf"was fitted on 2",
+            match=rf"^{kind}\.{method}: X has 1 features, but {kind} is expecting 2 features",
         ):
             getattr(model, method)([[1], [2]])
 
@@ -312,7 +311,8 @@ def test_binning_never_exceeds_max_bins_and_keeps_the_order(n_heavy, max_bins, n
 def test_score_takes_a_column_of_labels_like_fit():
     X = np.arange(10.0)[:, None]
     y = np.array([0] * 5 + [1] * 5)
-    t = DecisionTree().fit(X, y[:, None])
+    with pytest.warns(UserWarning, match="A column-vector y was passed"):  # as scikit-learn
+        t = DecisionTree().fit(X, y[:, None])
     assert t.score(X, y[:, None]) == t.score(X, y) == 1.0
     with pytest.raises(ValueError, match="score: expected y of shape"):
         t.score(X, np.zeros((10, 2)))
@@ -434,3 +434,74 @@ def test_declared_categorical_numbers_match_whatever_their_dtype():
     assert f.predict([[1], [3]]).tolist() == ["a", "b"]
     h = DecisionTree(categorical_features=[0]).fit([[0.5], [1.5]], ["a", "b"])
     assert h.predict([[0.5], [1.5]]).tolist() == ["a", "b"]
+
+
+# ---------------------------------------------------------------- merged rules, pictures
+
+
+def noisy_threshold_tree():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = (X[:, 0] > 0).astype(int)
+    y[rng.random(300) < 0.2] ^= 1
+    return DecisionTree(max_depth=4).fit(X, y), X
+
+
+def test_rules_merge_same_class_siblings():
+    t, X = noisy_threshold_tree()
+    merged, full = t.export_rules(show_counts=True), t.export_rules(merge=False)
+    assert len(merged.splitlines()) < len(full.splitlines()) == t.n_leaves
+    # the two leaves under "x0 > 0.176417 AND x1 <= 0.633742" both predict 1: one rule
+    assert "IF x0 > 0.176417 AND x1 <= 0.633742 THEN class = 1  (67/81)" in merged
+    assert "x1 <= -0.193391" in full and "x1 <= -0.193391" not in merged
+    for rules in (merged.splitlines(), full.splitlines()):
+        pairs = [r.split(" THEN ") for r in rules]
+        assert len({cond for cond, _ in pairs}) == len(pairs)  # every rule its own condition
+    # each merged rule still classifies the training rows like predict
+    pred = t.predict(X)
+    for line in merged.splitlines():
+        cond, outcome = line[3:].split(" THEN class = ")
+        hit = np.ones(len(X), dtype=bool)
+        for part in cond.split(" AND "):
+            hit &= _interval(part, X)
+        assert hit.any() and np.all(pred[hit] == int(outcome.split()[0]))
+
+
+def _interval(text, X):
+    """'a < x1 <= b', 'x1 <= b' or 'x1 > a' -> bool mask over X's rows."""
+    parts = text.split()
+    if len(parts) == 5:
+        lo, _, name, _, hi = parts
+        col = X[:, int(name[1:])]
+        return (col > float(lo)) & (col <= float(hi))
+    name, op, value = parts
+    col = X[:, int(name[1:])]
+    return col <= float(value) if op == "<=" else col > float(value)
+
+
+def test_golf_rules_are_not_merged_where_the_classes_differ():
+    t = golf_tree()
+    assert t.export_rules() == t.export_rules(merge=False)
+
+
+def test_export_graphviz_and_plot(tmp_path):
+    t = golf_tree()
+    dot = t.export_graphviz(out_file=tmp_path / "golf.dot")
+    assert (tmp_path / "golf.dot").read_text() == dot
+    assert dot.startswith("digraph tree {") and dot.rstrip().endswith("}")
+    assert dot.count("->") == 7 and dot.count("[label=") == 8 + 7  # 8 boxes, 7 edges
+    assert 'n0 [label="Outlook\\nYes (9/14)"]' in dot and '[label="= Overcast"]' in dot
+    assert '"Decision = No\\n3/3"' in dot
+    ax = t.plot()
+    texts = [x.get_text() for x in ax.texts]
+    assert "Outlook\nYes (9/14)" in texts and "= Sunny" in texts and len(texts) == 15
+    ax.figure.savefig(tmp_path / "golf.png")
+    assert (tmp_path / "golf.png").stat().st_size > 5000
+    num, _ = noisy_threshold_tree()
+    cut = num.export_graphviz(max_depth=1)
+    assert cut.count("->") == 2 and cut.count("...") == 2
+    texts = [x.get_text() for x in num.plot(max_depth=2).texts]
+    assert "<= 0.03729" in texts  # thresholds shortened in the picture only
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
