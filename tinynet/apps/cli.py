@@ -80,21 +80,40 @@ def _train_options(p):
     )
     p.add_argument("--batch-size", type=int, default=None, help="default 128")
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    p.add_argument("--out", type=Path, default=None, help="results folder (default runs/<model>)")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument(
-        "--verbose",
-        type=int,
-        choices=[0, 1, 2],
-        default=1,
-        help="1: live progress bar; 2: one line per epoch (for log files)",
+        "--out",
+        type=Path,
+        default=None,
+        help="results folder (default runs/<model>, scratch); refused when it holds another "
+        "run's files, unless --overwrite or --resume",
     )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the files of a run already in OUT"
+    )
+    p.add_argument("--seed", type=int, default=0)
+    _verbose_option(p)
     p.add_argument(
         "--resume",
         action="store_true",
         help="go on from the last finished epoch saved in OUT/checkpoint.tnz, if any",
     )
-    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first N images of each split (a quick run: --epochs 1 --limit 5000)",
+    )
+
+
+def _verbose_option(p):
+    from .runs import add_verbose
+
+    add_verbose(p)
+
+
+def _default(value, default):
+    """``value`` unless it was not given (None); 0 stays 0, to be refused, not replaced."""
+    return default if value is None else value
 
 
 @subcommand(
@@ -110,13 +129,16 @@ def _train(args):
     recipe = RECIPES[args.model]
     if args.augment and recipe.dataset != "cifar10":
         raise CommandError(f"--augment is for the CIFAR-10 models, not {args.model}")
-    epochs = args.epochs or (runs.AUGMENT_EPOCHS if args.augment else recipe.epochs)
-    args.batch_size = args.batch_size or recipe.batch_size
-    if epochs < 1 or args.batch_size < 1:
-        raise CommandError(
-            f"--epochs and --batch-size must be positive, got {epochs} and {args.batch_size}"
-        )
+    epochs = _default(args.epochs, runs.AUGMENT_EPOCHS if args.augment else recipe.epochs)
+    args.batch_size = _default(args.batch_size, recipe.batch_size)
     out = args.out or Path("runs") / (args.model + ("-augment" if args.augment else ""))
+    try:  # all before any data is loaded or anything trained
+        runs.check_positive(args, "batch_size", "limit")
+        runs.check_positive(argparse.Namespace(epochs=epochs), "epochs")
+        runs.check_out_dir(out, args.overwrite, args.resume)
+    except runs.RunFolderError as e:
+        raise CommandError(str(e)) from None
+    args.out = out
     info = runs.start(args)
     model, state = resume(out) if args.resume else (None, None)
     if model is None:
@@ -182,7 +204,8 @@ def _train(args):
     )
     print(
         f"{args.model}: test accuracy {metrics['test_accuracy']:.4f}, test loss "
-        f"{metrics['test_loss']:.4f} after {epochs} epochs ({metrics['seconds_per_epoch']} s/epoch); "
+        f"{metrics['test_loss']:.4f} after {epochs} epoch{'' if epochs == 1 else 's'} "
+        f"({metrics['seconds_per_epoch']} s/epoch); "
         f"model, metrics.json and figures in {out}"
     )
     return 0
@@ -201,7 +224,9 @@ def _evaluate_options(p):
     )
     p.add_argument("--batch-size", type=int, default=500)
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    p.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--limit", type=int, default=None, help="evaluate on the first N test images only"
+    )
 
 
 @subcommand(
@@ -217,6 +242,10 @@ def _evaluate(args):
 
     if not args.model_file.is_file():
         raise CommandError(f"{args.model_file}: no such file")
+    try:
+        runs.check_positive(args, "batch_size", "limit")
+    except runs.RunFolderError as e:
+        raise CommandError(str(e)) from None
     try:
         model = load_model(args.model_file)
     except ModelFileError as e:
@@ -244,12 +273,10 @@ def _evaluate(args):
     if model.loss is None:
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
     _, (x_test, y_test) = runs.load_images(dataset, args.limit)
-    values = model.evaluate(
-        x_test,
-        runs.one_hot(y_test, len(runs.CLASS_NAMES[dataset])),
-        batch_size=args.batch_size,
-        verbose=0,
-    )
+    # the targets in the form the model's loss takes: integer labels or one-hot rows
+    sparse = getattr(model.loss, "name", "") == "sparse_categorical_crossentropy"
+    labels = y_test if sparse else runs.one_hot(y_test, len(runs.CLASS_NAMES[dataset]))
+    values = model.evaluate(x_test, labels, batch_size=args.batch_size, verbose=0)
     values = values if isinstance(values, list) else [values]
     shown = ", ".join(
         f"{'accuracy' if k == 'acc' else k} {v:.4f}" for k, v in zip(model.metrics_names, values)

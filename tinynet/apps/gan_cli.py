@@ -1,4 +1,5 @@
-"""``tinynet gan lecture|dcgan|conditional|arithmetic|all`` and the examples' command lines.
+"""``tinynet gan lecture|dcgan|conditional|arithmetic|all`` (one sub-command each, with its own
+options) and the examples' command lines.
 
 tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
 tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
@@ -22,17 +23,30 @@ DEFAULT_EPOCHS = {"lecture": 5, "dcgan": 5, "conditional": 5, "arithmetic": 5, "
 ORDER = ("dcgan", "arithmetic", "conditional", "lecture")
 
 
+# the experiment-specific options' defaults, for the experiments that do not take them
+SPECIFIC_DEFAULTS = dict(
+    dense=1024, ema_decay=0.999, generator=None, trials=3, group=10, mean_group=100, pool=30000
+)
+
+
 def configure(p, experiment=None):
-    """Add the options of one experiment (or, with experiment=None, the positional choice)."""
+    """Add the options of one experiment; with experiment=None, one sub-command per experiment,
+    each with its own options (``tinynet gan dcgan --help`` lists the DCGAN's)."""
     if experiment is None:
-        p.add_argument(
-            "experiment",
-            choices=list(EXPERIMENTS),
-            help="; ".join(f"{k}: {v}" for k, v in EXPERIMENTS.items()),
-        )
+        sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
+        for name, text in EXPERIMENTS.items():
+            configure(sub.add_parser(name, help=text, description=text), name)
+        return p
+    p.set_defaults(experiment=experiment, **SPECIFIC_DEFAULTS)
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 5)")
     p.add_argument(
-        "--out", default=None, help="folder for every output (default runs/gan/<experiment>)"
+        "--out",
+        default=None,
+        help="folder for every output (default runs/gan/<experiment>, scratch); refused when "
+        "it holds another run's files, unless --overwrite",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the files of a run already in --out"
     )
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
     p.add_argument("--batch-size", type=int, default=128)
@@ -43,13 +57,9 @@ def configure(p, experiment=None):
         "--steps-per-epoch", type=int, default=None, help="at most this many batches per epoch"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--verbose",
-        type=int,
-        choices=[0, 1, 2],
-        default=1,
-        help="1: live progress bar; 2: one line per epoch (for log files)",
-    )
+    from .runs import add_verbose
+
+    add_verbose(p)
     p.add_argument(
         "--latent",
         choices=["normal", "uniform"],
@@ -77,7 +87,7 @@ def configure(p, experiment=None):
         help="the digit classifier file (default $TINYNET_GAN_CLASSIFIER or "
         "~/.cache/tinynet/models/mnist_lenet.tnz, trained there when absent)",
     )
-    if experiment in (None, "dcgan", "arithmetic", "all"):
+    if experiment in ("dcgan", "arithmetic", "all"):
         p.add_argument(
             "--dense",
             type=int,
@@ -90,7 +100,7 @@ def configure(p, experiment=None):
             default=0.999,
             help="dcgan: sample from this moving average of the generator's weights; 0: off",
         )
-    if experiment in (None, "arithmetic", "all"):
+    if experiment in ("arithmetic", "all"):
         p.add_argument(
             "--generator",
             default=None,
@@ -132,6 +142,8 @@ def run(args):
             file=sys.stderr,
         )
         return 1
+    from .runs import RunFolderError, check_out_dir, check_positive, default_verbose
+
     epochs = args.epochs if args.epochs is not None else DEFAULT_EPOCHS[name]
     if epochs < 1 or args.batch_size < 2:
         print(
@@ -140,6 +152,13 @@ def run(args):
         )
         return 1
     out = args.out or ("runs/gan" if name == "all" else f"runs/gan/{name}")
+    try:
+        check_positive(args, "limit", "steps_per_epoch", "n_eval")
+        check_out_dir(out, getattr(args, "overwrite", False))
+    except RunFolderError as e:
+        print(f"tinynet gan {name}: {e}", file=sys.stderr)
+        return 1
+    args.verbose = default_verbose(args.verbose)
     clf = metrics.digit_classifier(args.classifier, device=args.device, verbose=args.verbose)
     if name != "all":
         r = _run_one(name, args, epochs, out, args.models_dir, clf)
@@ -253,16 +272,4 @@ def example_main(experiment, argv=None):
     """The command line of examples/<experiment>.py: the options of ``tinynet gan <experiment>``."""
     p = argparse.ArgumentParser(description=EXPERIMENTS[experiment])
     configure(p, experiment)
-    args = p.parse_args(argv)
-    args.experiment = experiment
-    if experiment not in ("arithmetic", "all"):
-        args.generator, args.trials, args.group, args.mean_group, args.pool = (
-            None,
-            3,
-            10,
-            100,
-            30000,
-        )
-    if experiment not in ("dcgan", "arithmetic", "all"):
-        args.dense, args.ema_decay = 1024, 0.999
-    return run(args)
+    return run(p.parse_args(argv))

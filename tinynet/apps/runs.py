@@ -13,6 +13,7 @@ epoch, the machine), curves.png, misclassified.png and confusion.png.
 import json
 import os
 import platform
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -191,10 +192,58 @@ def save_results(
     return metrics
 
 
+class RunFolderError(ValueError):
+    """An output folder a run must not write into (a file, or another run's files)."""
+
+
+def check_out_dir(out, overwrite=False, resume=False):
+    """Refuse, before anything is trained, an ``out`` that is a file, or a folder already
+    holding files (another run's) unless ``overwrite`` (replace them) or ``resume`` (go on from
+    its checkpoint.tnz) is given. Returns ``out`` as a Path."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"--out {out} is a file; give a folder for the run's files")
+    held = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if not held or overwrite:
+        return out
+    if resume:
+        if (out / "checkpoint.tnz").is_file():
+            return out
+        raise RunFolderError(
+            f"--resume: {out} has no checkpoint.tnz to go on from, but holds other files "
+            f"({', '.join(held[:4])}{' ...' if len(held) > 4 else ''}); pass --overwrite to "
+            f"replace them, or another --out"
+        )
+    raise RunFolderError(
+        f"--out {out} already holds another run's files ({', '.join(held[:4])}"
+        f"{' ...' if len(held) > 4 else ''}); pass --overwrite to replace them"
+        + (", --resume to go on from its checkpoint" if (out / "checkpoint.tnz").is_file() else "")
+        + ", or another --out"
+    )
+
+
+def default_verbose(verbose):
+    """--verbose as given, else 1 (the live bar) on a terminal and 2 (one line per epoch) when
+    stdout goes to a file or a pipe, so logs hold no bar redraws."""
+    if verbose is not None:
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
+
+
+def check_positive(args, *names):
+    """Refuse a --name N below 1 (0 must not mean "the default")."""
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise RunFolderError(f"{flag} must be a positive integer, got {value}")
+
+
 def example_parser(doc, epochs, batch_size, out, resumable=False):
     """The command-line options shared by the scripts in examples/ (their defaults are the
-    lecture's run): --epochs, --batch-size, --device, --out, --seed, --limit, --verbose, and
-    --resume when ``resumable`` (long runs that save a :class:`RunCheckpoint` every epoch)."""
+    lecture's run): --epochs, --batch-size, --device, --out, --overwrite, --seed, --limit,
+    --verbose, and --resume when ``resumable`` (long runs that save a :class:`RunCheckpoint`
+    every epoch). :func:`start` checks them."""
     import argparse
 
     p = argparse.ArgumentParser(
@@ -205,18 +254,20 @@ def example_parser(doc, epochs, batch_size, out, resumable=False):
     p.add_argument("--epochs", type=int, default=epochs, help=f"default {epochs}")
     p.add_argument("--batch-size", type=int, default=batch_size, help=f"default {batch_size}")
     p.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
-    p.add_argument("--out", default=out, help=f"folder for the results (default {out})")
+    p.add_argument(
+        "--out",
+        default=out,
+        help=f"folder for the results (default {out}); refused when it holds another run's "
+        f"files, unless --overwrite",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace the files of a run already in --out"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--limit", type=int, default=None, help="use only the first N images of each split"
     )
-    p.add_argument(
-        "--verbose",
-        type=int,
-        choices=[0, 1, 2],
-        default=1,
-        help="1: live progress bar; 2: one line per epoch (for log files)",
-    )
+    add_verbose(p)
     if resumable:
         p.add_argument(
             "--resume",
@@ -226,10 +277,31 @@ def example_parser(doc, epochs, batch_size, out, resumable=False):
     return p
 
 
+def add_verbose(p):
+    p.add_argument(
+        "--verbose",
+        type=int,
+        choices=[0, 1, 2],
+        default=None,
+        help="0: silent; 1: live progress bar; 2: one line per epoch (default: 1 on a "
+        "terminal, 2 when the output goes to a file or pipe)",
+    )
+
+
 def start(args):
-    """Seed tinynet and check the device; returns the info dict for :func:`save_results`."""
+    """Check the arguments (positive sizes, --out, the device), seed tinynet; returns the info
+    dict for :func:`save_results`. A refused argument exits with its message."""
     from ..backend import seed
 
+    try:
+        check_positive(args, "epochs", "batch_size", "limit")
+        if getattr(args, "out", None) is not None:
+            check_out_dir(
+                args.out, getattr(args, "overwrite", False), getattr(args, "resume", False)
+            )
+    except RunFolderError as e:
+        raise SystemExit(str(e)) from None
+    args.verbose = default_verbose(getattr(args, "verbose", None))
     if args.device == "gpu" and not gpu_available():
         raise SystemExit(
             "--device gpu: no CUDA GPU is available (install CuPy, e.g. "

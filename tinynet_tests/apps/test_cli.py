@@ -47,7 +47,7 @@ def test_help_from_a_fresh_interpreter():
         "--seed",
     ):
         assert option in done.stdout
-    assert "--limit" not in done.stdout  # hidden, for tests
+    assert "--limit" in done.stdout and "--overwrite" in done.stdout
 
 
 def test_no_command_prints_help(capsys):
@@ -218,3 +218,85 @@ def test_subcommand_registry(monkeypatch, capsys):
 
     assert cli.main(["hello", "--name", "tinynet"]) == 0
     assert capsys.readouterr().out == "hello tinynet\n"
+
+
+# ----- issue 18 / 19: arguments checked before anything is trained, runs never overwritten ------
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        (["--batch-size", "0"], "--batch-size must be a positive integer, got 0"),
+        (["--epochs", "-3"], "--epochs must be a positive integer, got -3"),
+        (["--limit", "0"], "--limit must be a positive integer, got 0"),
+    ],
+)
+def test_train_refuses_non_positive_sizes(tmp_path, capsys, argv, message):
+    assert cli.main(["train", "lenet", "--out", str(tmp_path / "r"), *argv]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_refuses_an_out_that_is_a_file_or_holds_another_run(tmp_path, capsys):
+    f = tmp_path / "results.txt"
+    f.write_text("keep me")
+    assert cli.main(["train", "lenet", "--out", str(f)]) == 1
+    assert f"--out {f} is a file" in capsys.readouterr().err
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.json").write_text("{}")
+    assert cli.main(["train", "lenet", "--out", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert "already holds another run's files (metrics.json); pass --overwrite" in err
+    assert cli.main(["train", "lenet", "--out", str(run), "--resume"]) == 1
+    assert "has no checkpoint.tnz to go on from" in capsys.readouterr().err
+    assert f.read_text() == "keep me" and (run / "metrics.json").read_text() == "{}"
+
+
+def test_verbose_defaults_to_one_line_per_epoch_off_a_terminal(monkeypatch):
+    from tinynet.apps import runs
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False, raising=False)
+    assert runs.default_verbose(None) == 2 and runs.default_verbose(1) == 1
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    assert runs.default_verbose(None) == 1
+
+
+def test_gan_subcommands_have_their_own_options(capsys):
+    for experiment, has_dense in (("dcgan", True), ("lecture", False), ("arithmetic", True)):
+        with pytest.raises(SystemExit):
+            cli.main(["gan", experiment, "--help"])
+        out = capsys.readouterr().out
+        assert f"usage: tinynet gan {experiment}" in out
+        assert ("--dense" in out) == has_dense and ("--generator" in out) == (
+            experiment == "arithmetic"
+        )
+    with pytest.raises(SystemExit):
+        cli.main(["gan", "dcgan", "--generator", "x.tnz"])  # not a DCGAN option
+    assert "unrecognized arguments: --generator" in capsys.readouterr().err
+
+
+def test_gan_refuses_an_out_holding_another_run(tmp_path, capsys):
+    (tmp_path / "samples.png").write_bytes(b"png")
+    assert cli.main(["gan", "dcgan", "--out", str(tmp_path), "--epochs", "1"]) == 1
+    assert "already holds another run's files (samples.png)" in capsys.readouterr().err
+
+
+def test_evaluate_names_a_file_that_is_not_a_model(tmp_path, capsys):
+    bad = tmp_path / "bad.tnz"
+    bad.write_bytes(b"\x80\x04 pickled garbage" * 20)
+    assert cli.main(["evaluate", str(bad)]) == 1
+    err = capsys.readouterr().err.replace(str(tmp_path), "")
+    assert "bad.tnz: not a readable tinynet model file" in err and "pickle" not in err
+
+
+@needs_mnist
+@pytest.mark.parametrize("loss", ["sparse_categorical_crossentropy", "categorical_crossentropy"])
+def test_evaluate_a_model_trained_on_integer_or_one_hot_labels(tmp_path, capsys, loss):
+    from tinynet.layers import Dense, Flatten
+    from tinynet.models import Sequential
+
+    model = Sequential([Flatten(input_shape=(1, 28, 28)), Dense(10, activation="softmax")])
+    model.compile("adam", loss, metrics=["accuracy"])
+    model.save(tmp_path / "m.tnz")
+    assert cli.main(["evaluate", str(tmp_path / "m.tnz"), "--limit", "64"]) == 0
+    assert "on 64 mnist test images" in capsys.readouterr().out
