@@ -43,15 +43,19 @@ _SUBMODULES = (
     "plot",
     "utils",
     "apps",
+    "viz",
 )
 
 
 def __getattr__(name):
-    """Subpackages are reachable as attributes (``tn.datasets``) without importing them all."""
+    """Subpackages are reachable as attributes (``tn.datasets``) without importing them all;
+    ``tn.profile`` is ``tn.viz.profile``."""
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name == "profile":
+        return importlib.import_module(".viz", __name__).profile
     raise AttributeError(f"module 'tinynet' has no attribute {name!r}")
 
 
 def __dir__():
-    return sorted(list(globals()) + list(_SUBMODULES))
+    return sorted(list(globals()) + list(_SUBMODULES) + ["profile"])
