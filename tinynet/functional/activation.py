@@ -3,6 +3,7 @@
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import normalize_axis
+from .layout import empty_in_order, memory_order
 
 
 class ReLU(Function):
@@ -88,7 +89,7 @@ class GatedActivation(Function):
         t, s = self.t, self.s
         shape = list(t.shape)
         shape[self.axis] *= 2
-        gx = xp.empty(shape, dtype=gy.dtype)
+        gx = empty_in_order(xp, shape, gy.dtype, memory_order(t))  # x's layout, as a rule
         first, second = self._halves(gx)
         gx[first] = gy * s * (1 - t * t)
         gx[second] = gy * t * s * (1 - s)

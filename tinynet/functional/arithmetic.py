@@ -48,6 +48,22 @@ def _same_float_dtype(a, b):
     return a, b
 
 
+def _elementwise(ufunc, a, b):
+    """ufunc(a, b), the result laid out like the operand of the result's shape when the other
+    one is broadcast (NumPy's order="K" falls back to C order when layouts differ, which would
+    make the next convolution copy its input back into the engine's layout)."""
+    if a.shape != b.shape:
+        big = a if a.ndim >= b.ndim and a.shape == _shape_of(a, b) else b
+        if big.shape == _shape_of(a, b) and not big.flags.c_contiguous and big.ndim > 1:
+            out = get_array_module(big).empty_like(big, dtype=big.dtype)
+            return ufunc(a, b, out=out)
+    return ufunc(a, b)
+
+
+def _shape_of(a, b):
+    return get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
+
+
 class _Binary(Function):
     def check_inputs(self, a, b):
         _check_float_dtypes(type(self).__name__, a, b)
@@ -62,7 +78,7 @@ class _Binary(Function):
 
 class Add(_Binary):
     def compute(self, a, b):
-        return a + b
+        return _elementwise(get_array_module(a, b).add, a, b)
 
     def backward(self, gy):
         return unbroadcast(gy, self.a_shape), unbroadcast(gy, self.b_shape)
@@ -70,7 +86,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     def compute(self, a, b):
-        return a - b
+        return _elementwise(get_array_module(a, b).subtract, a, b)
 
     def backward(self, gy):
         return unbroadcast(gy, self.a_shape), unbroadcast(-gy, self.b_shape)
@@ -79,7 +95,7 @@ class Sub(_Binary):
 class Mul(_Binary):
     def compute(self, a, b):
         self.a, self.b = a, b
-        return a * b
+        return _elementwise(get_array_module(a, b).multiply, a, b)
 
     def backward(self, gy):
         ga = unbroadcast(gy * self.b, self.a_shape) if self.needs_grad[0] else None

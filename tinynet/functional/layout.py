@@ -27,6 +27,13 @@ def memory_order(a):
     return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
 
 
+def empty_in_order(xp, shape, dtype, order):
+    """An uninitialised array of ``shape`` whose axes lie in memory in ``order`` (outermost
+    first, e.g. from :func:`memory_order`)."""
+    mem = xp.empty(tuple(shape[k] for k in order), dtype=dtype)
+    return mem.transpose(tuple(int(k) for k in np.argsort(order)))
+
+
 def copy_like(a, like):
     """a's values in a new array laid out in memory like ``like`` (same shape)."""
     out = get_array_module(a).empty_like(like, dtype=a.dtype)
