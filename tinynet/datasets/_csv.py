@@ -10,13 +10,26 @@ def read_rows(filename):
     Each row is ``(line_number, cells)``. A row whose field count differs from the header's raises
     ValueError naming the file and the line.
     """
-    with open(filename, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise ValueError(f"{filename}: the file is empty (expected a header row)") from None
-        rows = []
+    try:
+        with open(filename, newline="", encoding="utf-8") as f:
+            return _read(filename, f)
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{filename}: not a UTF-8 text (CSV) file: byte {e.start} is 0x{e.object[e.start]:02x} "
+            f"({e.reason}); is it the right file, or compressed?"
+        ) from None
+
+
+def _read(filename, f):
+    reader = csv.reader(f)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise ValueError(f"{filename}: the file is empty (expected a header row)") from None
+    except csv.Error as e:
+        raise ValueError(f"{filename}, line 1: not a CSV header ({e})") from None
+    rows = []
+    try:
         for cells in reader:
             if not cells or all(not c.strip() for c in cells):
                 continue
@@ -26,6 +39,10 @@ def read_rows(filename):
                     f"fields as in the header, got {len(cells)}"
                 )
             rows.append((reader.line_num, [c.strip() for c in cells]))
+    except csv.Error as e:
+        raise ValueError(
+            f"{filename}, line {reader.line_num}: not CSV ({e}); is it the right file?"
+        ) from None
     if not rows:
         raise ValueError(f"{filename}: no data rows after the header")
     return header, rows

@@ -1,4 +1,5 @@
-"""Where dataset files live: an explicit path, then $TINYNET_DATA, then ~/.cache/tinynet/datasets.
+"""Where dataset files live: an explicit path (then only there), else $TINYNET_DATA, then
+~/.cache/tinynet/datasets.
 
 Every loader resolves its files through :func:`find_file` so the search order is the same for all
 datasets. The data folder may be read-only (CI): nothing is ever written beside the data read.
@@ -14,10 +15,11 @@ def cache_dir():
 
 
 def search_roots(path=None):
-    """The folders searched, in order: ``path`` (if given), ``$TINYNET_DATA``, the cache."""
-    roots = []
+    """The folders searched, in order: ``path`` alone when given (an explicit path never falls
+    back to another copy, nor downloads), else ``$TINYNET_DATA`` and the cache."""
     if path is not None:
-        roots.append(Path(path))
+        return [Path(path)]
+    roots = []
     env = os.environ.get("TINYNET_DATA")
     if env:
         roots.append(Path(env))
@@ -38,6 +40,13 @@ def missing_message(dataset, relpaths, path=None):
     """A clear 'which files to put where' message for a dataset that cannot be found."""
     roots = ", ".join(str(r) for r in search_roots(path))
     files = ", ".join(relpaths)
+    if path is not None:
+        p = Path(path)
+        state = "" if p.is_dir() else (": not a folder" if p.exists() else ": no such folder")
+        return (
+            f"{dataset}: could not find {files} in {p}{state} (the folder given as path=, "
+            f"the only one searched when it is given)."
+        )
     return (
         f"{dataset}: could not find {files} under any of: {roots}. Put the files there "
         f"(e.g. export TINYNET_DATA=/path/to/data with {files} inside), or connect to the "

@@ -89,7 +89,7 @@ def locate(path=None, download=True):
     if not missing:
         return found
     message = missing_message("CIFAR-10", [f"{SUBDIR}/{n}" for n in missing], path)
-    if not download:
+    if not download or path is not None:  # an explicit folder is only read
         raise FileNotFoundError(message)
     target = cache_dir() / SUBDIR
     try:

@@ -56,7 +56,7 @@ def locate(path=None, download=True):
     """Return ``{file name: Path}`` for the four files, downloading missing ones into the cache."""
     found = {name: find_file(f"{SUBDIR}/{name}", path) for name in FILES}
     missing = [name for name, f in found.items() if f is None]
-    if missing and download:
+    if missing and download and path is None:
         target = cache_dir() / SUBDIR
         try:
             for name in missing:

@@ -7,7 +7,8 @@
 Missing values: a feature cell ``nan`` (any case) is kept as NaN in X; the credit-default file
 has two, in AGE (IDs 3 and 4). The trees split around them; impute them before a network (see
 examples/fraud_detection.py). Any other text, an empty cell or an infinite feature, and a label
-that is missing or not an integer, raise a ValueError naming the file and the line.
+that is missing or not 0 or 1, raise a ValueError naming the file and the line; a header without
+the set's feature columns (or with others) names the missing (or unexpected) ones.
 """
 
 import math
@@ -20,13 +21,32 @@ from ._files import require_file
 
 TabularData = namedtuple("TabularData", ["X", "y", "feature_names", "target_name"])
 
+CREDIT_DEFAULT_FEATURES = (
+    ["LIMIT_BAL", "SEX", "EDUCATION", "MARRIAGE", "AGE", "PAY_0"]
+    + [f"PAY_{i}" for i in range(2, 7)]
+    + [f"BILL_AMT{i}" for i in range(1, 7)]
+    + [f"PAY_AMT{i}" for i in range(1, 7)]
+)
+FRAUD_FEATURES = ["Time"] + [f"V{i}" for i in range(1, 29)] + ["Amount"]
 
-def _load(dataset, relpath, target, drop, path):
+
+def _load(dataset, relpath, target, drop, path, features=None, classes=(0, 1)):
+    """features: the feature columns the file must have (None: every column but the dropped
+    ones and the label); classes: the labels allowed."""
     file = require_file(dataset, relpath, path)
     header, rows = read_rows(file)
     if target not in header:
         raise ValueError(f"{file}: label column {target!r} not in the header {header}")
     t = header.index(target)
+    if features is not None:
+        missing = [h for h in features if h not in header]
+        extra = [h for h in header if h not in features and h != target and h not in drop]
+        if missing or extra:
+            raise ValueError(
+                f"{file}: the header does not have {dataset}'s {len(features)} feature columns"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unexpected: {', '.join(map(repr, extra))}" if extra else "")
+            )
     keep = [i for i, h in enumerate(header) if i != t and h not in drop]
     X = np.empty((len(rows), len(keep)), dtype=np.float64)
     y = np.empty(len(rows), dtype=np.int64)
@@ -51,6 +71,11 @@ def _load(dataset, relpath, target, drop, path):
                 f"{file}, line {line}: label {target!r} must be an integer, got "
                 f"{cells[t]!r}; fix or remove that row"
             )
+        if classes is not None and int(label) not in classes:
+            raise ValueError(
+                f"{file}, line {line}: label {target!r} must be one of "
+                f"{', '.join(map(str, classes))}, got {cells[t]!r}; fix or remove that row"
+            )
         y[r] = int(label)
     return TabularData(X.astype(np.float32), y, [header[i] for i in keep], target)
 
@@ -70,7 +95,12 @@ def load_credit_default(path=None):
     and the label is ``default.payment.next.month``.
     """
     return _load(
-        "credit default", "tabular/UCI_Credit_Card.csv", "default.payment.next.month", {"ID"}, path
+        "credit default",
+        "tabular/UCI_Credit_Card.csv",
+        "default.payment.next.month",
+        {"ID"},
+        path,
+        CREDIT_DEFAULT_FEATURES,
     )
 
 
@@ -79,4 +109,6 @@ def load_creditcard_fraud(path=None):
 
     Reads ``tabular/creditcard_sample.csv``; its unnamed first column (a row index) is dropped.
     """
-    return _load("credit card fraud", "tabular/creditcard_sample.csv", "Class", {""}, path)
+    return _load(
+        "credit card fraud", "tabular/creditcard_sample.csv", "Class", {""}, path, FRAUD_FEATURES
+    )

@@ -27,6 +27,7 @@ from ..backend import rng as backend_rng
 from ..layers.base import set_trainable_grads
 from ..models import Sequential
 from ..training import optimizers
+from ..training.data import check_int
 from ..training.logs import to_floats
 from ..training.trainer import Trainer
 from .ema import WeightAverage
@@ -221,10 +222,15 @@ class GAN(Trainer):
         """Images (N, *image_shape) as a NumPy array in the generator's output range, made in
         inference mode (BatchNorm moving statistics) by ``sampler``. Give n (fresh z) or z
         (N, latent_dim)."""
+        who = f"{type(self).__name__}.generate"
         if z is None:
             if n is None:
-                raise ValueError(f"{type(self).__name__}.generate: give n or z")
+                raise ValueError(f"{who}: give n or z")
+            n = check_int(n, "n", who, minimum=0)
             z = self.sample_z(n, rng)
+        elif n is not None and n != len(z):
+            raise ValueError(f"{who}: n={n!r} but z has {len(z)} rows; give one of them")
+        check_int(batch_size, "batch_size", who)
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(

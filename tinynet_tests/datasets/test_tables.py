@@ -18,8 +18,24 @@ def isolated(tmp_path, monkeypatch):
 
 
 def write(root, rel, text):
+    """Write ``text`` to root/rel; a tabular file's short header (the columns a test is about)
+    is padded with the set's other feature columns, holding 0."""
     f = root / rel
     f.parent.mkdir(parents=True, exist_ok=True)
+    full = {
+        "tabular/UCI_Credit_Card.csv": ["ID", *tabular.CREDIT_DEFAULT_FEATURES],
+        "tabular/creditcard_sample.csv": ["", *tabular.FRAUD_FEATURES],
+    }.get(rel)
+    if full is not None:
+        lines = text.splitlines()
+        short = lines[0].split(",")
+        label = short[-1]
+        header = full + [label]
+        rows = []
+        for line in lines[1:]:
+            cells = dict(zip(short, line.split(",")))
+            rows.append(",".join(cells.get(h, "0") for h in header))
+        text = "\n".join([",".join(header), *rows]) + "\n"
     f.write_text(text)
     return f
 
@@ -73,9 +89,12 @@ def test_tabular_drops_columns_and_types(tmp_path):
         ",Time,V1,Amount,Class\n7,0.5,-1.25,3,0\n9,1,2,4.5,1\n",
     )
     d = tabular.load_creditcard_fraud(path=tmp_path)
-    assert d.feature_names == ["Time", "V1", "Amount"] and d.target_name == "Class"
+    assert d.feature_names == tabular.FRAUD_FEATURES and d.target_name == "Class"
     assert d.X.dtype == np.float32 and d.y.dtype == np.int64
-    np.testing.assert_array_equal(d.X, np.array([[0.5, -1.25, 3], [1, 2, 4.5]], np.float32))
+    cols = [d.feature_names.index(c) for c in ("Time", "V1", "Amount")]
+    np.testing.assert_array_equal(
+        d.X[:, cols], np.array([[0.5, -1.25, 3], [1, 2, 4.5]], np.float32)
+    )
     np.testing.assert_array_equal(d.y, [0, 1])
 
 
@@ -121,7 +140,9 @@ def test_tabular_nan_feature_is_a_missing_value_and_inf_is_an_error(tmp_path):
         "ID,LIMIT_BAL,AGE,default.payment.next.month\n1,200,nan,0\n2,300,41,1\n",
     )
     d = tabular.load_credit_default(path=tmp_path)
-    assert np.isnan(d.X[0, 1]) and d.X[1].tolist() == [300, 41] and d.y.tolist() == [0, 1]
+    age, limit = d.feature_names.index("AGE"), d.feature_names.index("LIMIT_BAL")
+    assert np.isnan(d.X[0, age]) and d.X[1, [limit, age]].tolist() == [300, 41]
+    assert d.y.tolist() == [0, 1]
     write(
         tmp_path,
         "tabular/UCI_Credit_Card.csv",
@@ -189,3 +210,46 @@ def test_real_tabular():
         f.X.shape == (1722, 30) and f.feature_names[0] == "Time" and f.feature_names[-1] == "Amount"
     )
     assert np.bincount(f.y).tolist() == [1230, 492]
+
+
+def test_tabular_header_must_hold_the_sets_feature_columns(tmp_path):
+    header = ["ID", *tabular.CREDIT_DEFAULT_FEATURES, "default.payment.next.month"]
+    short = [h for h in header if h != "PAY_AMT3"]
+    f = tmp_path / "tabular" / "UCI_Credit_Card.csv"
+    f.parent.mkdir(parents=True)
+    f.write_text(",".join(short) + "\n" + ",".join("0" * len(short)) + "\n")
+    with pytest.raises(
+        ValueError, match=r"UCI_Credit_Card\.csv: .*23 feature columns; missing: PAY_AMT3"
+    ):
+        tabular.load_credit_default(path=tmp_path)
+    f.write_text(",".join(header + ["x"]) + "\n" + ",".join("0" * (len(header) + 1)) + "\n")
+    with pytest.raises(ValueError, match="unexpected: 'x'"):
+        tabular.load_credit_default(path=tmp_path)
+
+
+def test_tabular_label_outside_the_binary_classes(tmp_path):
+    write(tmp_path, "tabular/creditcard_sample.csv", ",Time,Class\n0,1,0\n1,2,7\n")
+    with pytest.raises(
+        ValueError,
+        match=r"creditcard_sample\.csv, line 3: label 'Class' must be one of 0, 1, got '7'",
+    ):
+        tabular.load_creditcard_fraud(path=tmp_path)
+
+
+def test_binary_garbage_is_named(tmp_path):
+    f = tmp_path / "tabular" / "UCI_Credit_Card.csv"
+    f.parent.mkdir(parents=True)
+    f.write_bytes(bytes(range(128, 256)) * 8)
+    with pytest.raises(ValueError, match=r"UCI_Credit_Card\.csv: not a UTF-8 text \(CSV\) file"):
+        tabular.load_credit_default(path=tmp_path)
+
+
+def test_an_explicit_path_that_does_not_exist_is_refused(tmp_path, monkeypatch):
+    from tinynet.datasets import cifar10, mnist
+
+    monkeypatch.setenv("TINYNET_DATA", str(tmp_path))  # never a silent fall-back to it
+    for load in (mnist.load_data, cifar10.load_data, tabular.load_credit_default):
+        with pytest.raises(FileNotFoundError, match="could not find .* in /nonexistent: no such"):
+            load(path="/nonexistent")
+    with pytest.raises(FileNotFoundError, match="not a folder"):
+        categorical.load_data("golf", path=write(tmp_path, "x.txt", "x"))
