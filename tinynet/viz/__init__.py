@@ -7,7 +7,7 @@ with tn.profile() as prof:                    # every op's forward and backward,
 print(prof.table(group_by="layer")); prof.export_chrome_trace("trace.json")
 """
 
-from .graph import Graph, graph, plot_model, retain_grads
+from .graph import Graph, graph, plot_model, record_layers, retain_grads
 from .profiler import Profiler, profile
 
-__all__ = ["Graph", "graph", "plot_model", "retain_grads", "Profiler", "profile"]
+__all__ = ["Graph", "graph", "plot_model", "record_layers", "retain_grads", "Profiler", "profile"]

@@ -1,6 +1,7 @@
 """A matplotlib drawing of a Graph in layers (the fallback when Graphviz is not installed).
 
-Each node's rank is its longest distance from a source; within a rank, nodes are ordered by the
+Each node's rank is its longest distance from a source (sources pulled down to just above
+their consumer); within a rank, nodes are ordered by the
 mean position of their predecessors (one barycentre pass), which keeps chains straight.
 """
 
@@ -8,7 +9,8 @@ from .graph import COLOURS
 
 
 def ranks(graph):
-    """{node id: rank}, sources at 0, every edge going to a higher rank."""
+    """({node id: rank}, predecessors): every edge goes to a higher rank; a source sits one
+    rank above its nearest consumer."""
     preds = {n: [] for n in graph.nodes}
     succs = {n: [] for n in graph.nodes}
     for a, b in graph.edges:
@@ -24,6 +26,9 @@ def ranks(graph):
             indegree[m] -= 1
             if indegree[m] == 0:
                 ready.append(m)
+    for n in graph.nodes:  # a source sits just above its first consumer (a bias beside its add)
+        if not preds[n] and succs[n]:
+            rank[n] = min(rank[m] for m in succs[n]) - 1
     return rank, preds
 
 
@@ -37,7 +42,9 @@ def layout(graph):
     for r in sorted(rows):
         row = rows[r]
         if r > 0:
-            row.sort(key=lambda n: sum(pos[p][0] for p in preds[n]) / max(len(preds[n]), 1))
+            row.sort(
+                key=lambda n: sum(pos[p][0] for p in preds[n]) / len(preds[n]) if preds[n] else 1e9
+            )
         for i, n in enumerate(row):
             pos[n] = (i - (len(row) - 1) / 2, -r)
     if graph.rankdir == "LR":

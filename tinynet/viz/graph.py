@@ -12,6 +12,7 @@ still gets a picture. Tensor nodes show name, shape, dtype and device (and, with
 backward that frees the graph, or backward with ``retain_graph=True``.
 """
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -182,7 +183,8 @@ def graph(output, show_values=False, max_values=4, group_by_layer=False, rankdir
     """The recorded graph behind ``output`` (a Tensor or a list of them) as a Graph.
 
     show_values: add data and grad to tensors with at most ``max_values`` elements.
-    group_by_layer: put each op (and the parameters it uses) in a cluster named by its layer.
+    group_by_layer: put each op (and the parameters it uses) in a cluster named by its layer
+    (see ``layer_of``; build the graph inside ``record_layers()`` to name every op's layer).
     """
     outputs = _as_list(output)
     fns, tensors = _walk(outputs)
@@ -238,6 +240,18 @@ class _ScopeRecorder:
         return fn.backward(*gys)
 
 
+@contextlib.contextmanager
+def record_layers():
+    """Inside this block every recorded op remembers the innermost layer that called it, so
+    ``graph(..., group_by_layer=True)`` clusters activations and pooling too (not only the ops
+    that take a layer's parameters)."""
+    previous = autograd.set_tracer(_ScopeRecorder())
+    try:
+        yield
+    finally:
+        autograd.set_tracer(previous)
+
+
 def _all_layers(model):
     found, stack = {}, [model]
     while stack:
@@ -269,11 +283,8 @@ def plot_model(model, input_shape=None, show_shapes=True):
 
         xp = get_array_module(weights[0]._data)
     x = Tensor(xp.zeros((2, *shape), dtype=dtype), requires_grad=True, name="input")
-    previous = autograd.set_tracer(_ScopeRecorder())
-    try:
+    with record_layers():
         out = model(x, training=False)
-    finally:
-        autograd.set_tracer(previous)
     fns, _ = _walk([out])
     by_name = _all_layers(model)
     scope = {id(fn): fn.scope or model.name for fn in fns}
