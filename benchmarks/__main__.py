@@ -68,6 +68,12 @@ def parse_args(argv):
     )
     p.add_argument("--no-chart", action="store_true", help="skip the PNG chart")
     p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also write the per-op breakdown of one step of each training step and device "
+        "(profile-<step>-<device>.md and a Chrome trace .json, see benchmarks/profile_steps.py)",
+    )
+    p.add_argument(
         "--chainer-python",
         type=Path,
         default=None,
@@ -113,6 +119,10 @@ def main(argv=None):
         chainer_python=args.chainer_python,
         on_device_done=write,
     )
+    if args.profile and results["devices"] and "steps" in parts:
+        from .profile_steps import profile_steps
+
+        written += profile_steps(cfg, list(results["devices"]), args.steps, args.out)
     if not results["devices"]:
         print("nothing measured: no asked-for device is available; no files written")
     for path in written:

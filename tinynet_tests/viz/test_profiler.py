@@ -86,3 +86,14 @@ def test_nested_profiles_are_refused_and_plot_draws(tmp_path):
         (tn.Tensor(np.ones(2), requires_grad=True) * 3).sum().backward()
     fig = prof.plot(tmp_path / "p.png")
     assert (tmp_path / "p.png").exists() and fig.axes
+
+
+def test_the_bench_breakdown_writes_a_table_and_a_trace(tmp_path):
+    from benchmarks.config import SMOKE
+    from benchmarks.profile_steps import profile_steps
+
+    paths = profile_steps(SMOKE, ["cpu"], ["lenet"], tmp_path)
+    assert [p.name for p in paths] == ["profile-lenet-cpu.md", "profile-lenet-cpu.json"]
+    text = paths[0].read_text()
+    assert "Conv2d" in text and "GFLOP/s" in text and "batch 4" in text
+    assert json.loads(paths[1].read_text())["traceEvents"]
