@@ -1,4 +1,5 @@
-"""Conv2D (and its Keras 1 name Convolution2D), Conv2DTranspose, UpSampling2D; channels-first.
+"""Conv2D (and its Keras 1 name Convolution2D), Conv2DTranspose, UpSampling2D; channels-first
+inside, ``data_format="channels_last"`` at a model's door (see :mod:`.core`).
 
 Conv2D: (N, C, H, W) -> (N, filters, H', W'), kernel (filters, C, kh, kw), H' = ceil(H / s) for
 'same' and (H - kh) // s + 1 for 'valid'. Keras 1 spellings: ``Conv2D(64, 5, 5,
@@ -11,7 +12,7 @@ from ..legacy import legacy_kwargs, warn_legacy
 from . import initializers
 from .activations import ActivationMixin
 from .base import Layer, shape_str
-from .core import _channels_first
+from .core import ImageLayout
 from .padding import conv_pads, pad2d
 
 _KERAS1 = {
@@ -31,7 +32,7 @@ def _check_image_shape(layer, input_shape):
         )
 
 
-class _ConvBase(ActivationMixin, Layer):
+class _ConvBase(ImageLayout, ActivationMixin, Layer):
     """Shared argument handling of Conv2D and Conv2DTranspose."""
 
     keras1 = _KERAS1
@@ -80,7 +81,7 @@ class _ConvBase(ActivationMixin, Layer):
         kernel_initializer = kwargs.pop("kernel_initializer", kernel_initializer)
         use_bias = kwargs.pop("use_bias", use_bias)
         super().__init__(**kwargs)
-        _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
+        self._set_data_format(data_format, dim_ordering)
         self.dilation_rate = pair(dilation_rate, "dilation_rate", op=kind)
         if self.dilation_rate != (1, 1) and not self.dilates:
             raise ValueError(
@@ -239,13 +240,13 @@ class Conv2DTranspose(_ConvBase):
         return config
 
 
-class UpSampling2D(Layer):
+class UpSampling2D(ImageLayout, Layer):
     """Nearest-neighbour upsampling: (N, C, H, W) -> (N, C, H * sh, W * sw)."""
 
     def __init__(self, size=(2, 2), data_format=None, interpolation="nearest", **kwargs):
         dim_ordering = kwargs.pop("dim_ordering", None)
         super().__init__(**kwargs)
-        _channels_first("UpSampling2D", data_format if dim_ordering is None else dim_ordering)
+        self._set_data_format(data_format, dim_ordering)
         if interpolation != "nearest":
             raise ValueError(
                 f"UpSampling2D: only interpolation='nearest' is supported, got {interpolation!r}"

@@ -1,4 +1,13 @@
-"""Dense, Activation, Dropout, Flatten, Reshape, LeakyReLU."""
+"""Dense, Activation, Dropout, Flatten, Reshape, LeakyReLU; Input / InputLayer; the image
+layout (``data_format``) shared by the image layers.
+
+Images are channels-first (N, C, H, W) inside tinynet. An image layer built with
+``data_format="channels_last"`` (or under ``set_image_data_format("channels_last")``) takes and
+describes (N, H, W, C) images at the model's door: the first layer (an ``Input(shape=(H, W, C))``
+or a first layer given ``input_shape=(H, W, C)``) transposes the batch once to (N, C, H, W), and
+every layer after it works channels-first, as any tinynet layer. A channels-last Flatten
+flattens in (H, W, C) order, as Keras does, so the Dense weights after it see Keras's order.
+"""
 
 import numpy as np
 
@@ -8,7 +17,96 @@ from . import initializers
 from .activations import ActivationMixin
 from .activations import get as get_activation
 from .activations import serialize as serialize_activation
-from .base import Layer, shape_str
+from .base import Layer, _as_shape, shape_str
+
+_DATA_FORMATS = ("channels_first", "channels_last")
+_image_data_format = ["channels_first"]
+
+
+def image_data_format():
+    """The layout image layers get when built with data_format=None: 'channels_first' (tinynet's
+    default and internal layout) unless set_image_data_format changed it."""
+    return _image_data_format[0]
+
+
+def set_image_data_format(data_format):
+    """Set the default layout of image layers built afterwards ('channels_first' or
+    'channels_last'); layers already built keep theirs (it is part of their config)."""
+    if data_format not in _DATA_FORMATS:
+        raise ValueError(
+            f"set_image_data_format: expected 'channels_first' or 'channels_last', got "
+            f"{data_format!r}"
+        )
+    _image_data_format[0] = data_format
+
+
+def resolve_data_format(who, data_format, dim_ordering=None):
+    """data_format (or Keras 1's dim_ordering 'th' / 'tf') -> 'channels_first' | 'channels_last';
+    None is the default of image_data_format()."""
+    if dim_ordering is not None:
+        if dim_ordering not in ("th", "tf"):
+            raise ValueError(f"{who}: dim_ordering must be 'th' or 'tf', got {dim_ordering!r}")
+        data_format = "channels_first" if dim_ordering == "th" else "channels_last"
+    if data_format is None:
+        return image_data_format()
+    if data_format not in _DATA_FORMATS:
+        raise ValueError(
+            f"{who}: data_format must be 'channels_first' (N, C, H, W) or 'channels_last' "
+            f"(N, H, W, C), got {data_format!r}"
+        )
+    return data_format
+
+
+class ImageLayout:
+    """Mixin of the image layers (before Layer in the bases): ``data_format`` and the door.
+
+    A channels-last layer with a declared input shape (H, W, C) is a model's door: its
+    ``input_shape`` is (H, W, C), it transposes its input once to (N, C, H, W) and builds and
+    computes channels-first. Any other layer computes channels-first on what it receives."""
+
+    data_format = "channels_first"
+
+    def _set_data_format(self, data_format, dim_ordering=None):
+        self.data_format = resolve_data_format(type(self).__name__, data_format, dim_ordering)
+
+    @property
+    def is_door(self):
+        """Whether this layer converts (N, H, W, C) input to channels-first."""
+        return self.data_format == "channels_last" and self.declared_input_shape is not None
+
+    def build(self, input_shape, dtype=None):
+        if not self.is_door:
+            return super().build(input_shape, dtype)
+        outside = _as_shape(input_shape, self.name)
+        if len(outside) != 3:
+            raise ValueError(
+                f"{self.describe()}: data_format='channels_last' expects images (H, W, C), "
+                f"received input shape {shape_str((None,) + outside)}"
+            )
+        if outside != self.declared_input_shape:
+            raise ValueError(
+                f"{self.describe()}: declared input_shape="
+                f"{shape_str(self.declared_input_shape)} but received {shape_str(outside)}"
+            )
+        H, W, C = outside
+        declared, self.declared_input_shape = self.declared_input_shape, None
+        if self.built:
+            self.input_shape = (C, H, W)  # the base compares against the shape it was built on
+        try:
+            super().build((C, H, W), dtype)
+        finally:
+            self.declared_input_shape, self.input_shape = declared, outside
+        return self
+
+    def check_input(self, x):
+        x = super().check_input(x)
+        return x.transpose(0, 3, 1, 2) if self.is_door else x
+
+    def get_config(self):
+        config = super().get_config()
+        if self.data_format == "channels_last":
+            config["data_format"] = "channels_last"
+        return config
 
 
 class Dense(ActivationMixin, Layer):
@@ -134,18 +232,48 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate}
 
 
-class Flatten(Layer):
-    """(N, d1, d2, ...) -> (N, d1*d2*...), in channels-first (C, H, W) order."""
+class Flatten(ImageLayout, Layer):
+    """(N, d1, d2, ...) -> (N, d1*d2*...): images in (C, H, W) order, or with
+    data_format='channels_last' in Keras's (H, W, C) order (one transpose of the channels-first
+    images it receives)."""
 
     def __init__(self, data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _channels_first("Flatten", data_format)
+        self._set_data_format(data_format)
 
     def compute_output_shape(self, input_shape):
         return (int(np.prod(input_shape)),)
 
     def call(self, x, training=False):
+        if self.data_format == "channels_last" and x.ndim == 4:
+            x = x.transpose(0, 2, 3, 1)
         return x.reshape(x.shape[0], self.output_shape[0])
+
+
+class InputLayer(ImageLayout, Layer):
+    """The model's input: the identity on (N, *shape); with data_format='channels_last' (the
+    default of the Keras namespace) and an image shape (H, W, C) it is the door that turns the
+    batch into (N, C, H, W) once. ``Input(shape=...)`` makes one."""
+
+    def __init__(self, input_shape=None, data_format=None, **kwargs):
+        if input_shape is None and "batch_input_shape" not in kwargs:
+            raise ValueError(
+                "InputLayer: give the shape of one sample, e.g. Input(shape=(28, 28, 1))"
+            )
+        super().__init__(input_shape=input_shape, **kwargs)
+        self._set_data_format(data_format)
+        if len(self.declared_input_shape) != 3:
+            self.data_format = "channels_first"  # not an image: nothing to convert
+
+
+def Input(shape=None, batch_size=None, name=None, dtype=None, data_format=None, **kwargs):
+    """Keras's ``Input(shape=(28, 28, 1))``: an InputLayer for the first place of a Sequential.
+    ``shape`` is one sample's shape (no batch dimension); ``batch_size`` is accepted and unused."""
+    if shape is None:
+        raise ValueError("Input: shape is required, e.g. Input(shape=(28, 28, 1))")
+    return InputLayer(
+        input_shape=tuple(shape), name=name, dtype=dtype, data_format=data_format, **kwargs
+    )
 
 
 class Reshape(Layer):
@@ -182,8 +310,9 @@ class Reshape(Layer):
 
 
 def _channels_first(who, data_format):
+    """For layers that take no channels-last images yet."""
     if data_format not in (None, "channels_first", "th"):
         raise ValueError(
-            f"{who}: tinynet is channels-first (N, C, H, W); data_format "
+            f"{who}: takes channels-first images (N, C, H, W) only; data_format "
             f"{data_format!r} is not supported"
         )

@@ -4,7 +4,7 @@ import math
 
 from ..functional.shape import pad2d
 from .base import Layer
-from .core import _channels_first
+from .core import ImageLayout
 
 
 def same_pads(n, k, s):
@@ -23,13 +23,13 @@ def conv_pads(padding, size, kernel, strides, who):
     raise ValueError(f"{who}: padding must be 'valid' or 'same', got {padding!r}")
 
 
-class ZeroPadding2D(Layer):
+class ZeroPadding2D(ImageLayout, Layer):
     """Zeros around each image: (N, C, H, W) -> (N, C, H + top + bottom, W + left + right);
     ``padding`` an int, (sym_h, sym_w) or ((top, bottom), (left, right))."""
 
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super().__init__(**kwargs)
-        _channels_first("ZeroPadding2D", data_format)
+        self._set_data_format(data_format)
         if isinstance(padding, int):
             padding = ((padding, padding), (padding, padding))
         elif all(isinstance(p, int) for p in padding):

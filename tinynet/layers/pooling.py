@@ -1,4 +1,6 @@
-"""MaxPooling2D, AveragePooling2D: (N, C, H, W) -> (N, C, H', W'), channels-first.
+"""MaxPooling2D, AveragePooling2D: (N, C, H, W) -> (N, C, H', W'), channels-first inside
+(``data_format="channels_last"`` at a model's door, see :mod:`.core`); GlobalAveragePooling2D,
+GlobalMaxPooling2D: (N, C, H, W) -> (N, C).
 
 H' = (H - pool_h) // s + 1 for 'valid' and ceil(H / s) for 'same' (Keras). 'same' pads like
 TensorFlow: the max ignores the padding, the average counts only real cells.
@@ -11,11 +13,11 @@ from ..backend import get_array_module
 from ..functional._args import pair
 from ..legacy import legacy_kwargs, warn_legacy
 from .base import Layer, shape_str
-from .core import _channels_first
+from .core import ImageLayout
 from .padding import conv_pads, pad2d
 
 
-class _Pooling2D(Layer):
+class _Pooling2D(ImageLayout, Layer):
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None, **kwargs):
         kind = type(self).__name__
         dim_ordering = kwargs.pop("dim_ordering", None)
@@ -24,7 +26,7 @@ class _Pooling2D(Layer):
         warn_legacy(kind, notes)
         padding = kwargs.pop("padding", padding)
         super().__init__(**kwargs)
-        _channels_first(kind, data_format if dim_ordering is None else dim_ordering)
+        self._set_data_format(data_format, dim_ordering)
         if padding not in ("valid", "same"):
             raise ValueError(f"{kind}: padding must be 'valid' or 'same', got {padding!r}")
         self.pool_size = pair(pool_size, "pool_size", op=kind)
@@ -88,3 +90,45 @@ class AveragePooling2D(_Pooling2D):
             cached = (key, xp.asarray((1 / frac).astype(x.dtype)))
             self._coverage_cache = cached
         return cached[1]
+
+
+class _GlobalPooling2D(ImageLayout, Layer):
+    def __init__(self, data_format=None, keepdims=False, **kwargs):
+        super().__init__(**kwargs)
+        self._set_data_format(data_format)
+        self.keepdims = bool(keepdims)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.describe()}: expects images (C, H, W), i.e. input of shape "
+                f"(None, C, H, W); received input shape {shape_str((None,) + tuple(input_shape))}"
+            )
+        C = input_shape[0]
+        if not self.keepdims:
+            return (C,)
+        return (1, 1, C) if self.data_format == "channels_last" else (C, 1, 1)
+
+    def call(self, x, training=False):
+        y = self.reduce(x)
+        if self.keepdims:
+            y = y.reshape(y.shape[0], *self.output_shape)
+        return y
+
+    def get_config(self):
+        return {**super().get_config(), "keepdims": self.keepdims}
+
+
+class GlobalAveragePooling2D(_GlobalPooling2D):
+    """The mean of each channel over the image: (N, C, H, W) -> (N, C) (keepdims: (N, C, 1, 1),
+    or (N, 1, 1, C) for channels-last)."""
+
+    def reduce(self, x):
+        return x.mean(axis=(2, 3))
+
+
+class GlobalMaxPooling2D(_GlobalPooling2D):
+    """The largest value of each channel: (N, C, H, W) -> (N, C)."""
+
+    def reduce(self, x):
+        return x.max(axis=(2, 3))

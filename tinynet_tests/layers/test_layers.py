@@ -297,8 +297,8 @@ def test_build_time_shape_errors():
         BatchNormalization(axis=-1).build((3, 4, 4))
     with pytest.raises(TypeError, match="Dense: unexpected keyword"):
         Dense(3, kernel_regulariser=None)
-    with pytest.raises(ValueError, match="channels-first"):
-        Conv2D(3, 3, data_format="channels_last")
+    with pytest.raises(ValueError, match="data_format must be 'channels_first'"):
+        Conv2D(3, 3, data_format="NHWC")  # channels_last is taken (tinynet_tests/keras)
     with pytest.raises(ValueError, match="unknown activation 'swish'"):
         Dense(3, activation="swish")
 
