@@ -151,10 +151,11 @@ class WaveNet(Model):
         )
         return np.zeros((n, L), np.int64), conditions if self.global_conditions else None, local
 
-    def _gate_conditions(self, conditions, local, n_layers, L):
-        """Per layer, what is added to its gate: (N, 2G, 1) global and/or (N, 2G, frames, 1)
-        local terms (None when unconditioned)."""
-        G2 = 2 * self.gate_channels
+    def gate_conditions(self, conditions=None, local=None):
+        """What the conditions add to the gates, ``(glob, loc)``: glob (N, layers, 2G, 1) from
+        the global conditions, loc (N, layers, 2G, frames, 1) from the local features (each None
+        when the model has none)."""
+        G2, n_layers = 2 * self.gate_channels, len(self.dilations)
         glob = loc = None
         if self.global_conditions:
             if conditions is None:
@@ -172,11 +173,6 @@ class WaveNet(Model):
                     f"{self.local_channels}, L // {self.hop})"
                 )
             frames = local.shape[2]
-            if frames * self.hop != L:
-                raise ValueError(
-                    f"{self.name}: {frames} local frames of hop {self.hop} cover "
-                    f"{frames * self.hop} samples, but the codes have {L}"
-                )
             hidden = self.local_input(local)
             loc = self.local_projection(hidden).reshape(-1, n_layers, G2, frames, 1)
         return glob, loc
@@ -186,10 +182,19 @@ class WaveNet(Model):
         (N, M, L // hop) floats -> logits (N, classes, L)."""
         if codes.ndim != 2:
             raise ValueError(f"{self.name}: codes must be (N, L) integers, got shape {codes.shape}")
+        return self.forward_conditioned(codes, *self.gate_conditions(conditions, local))
+
+    def forward_conditioned(self, codes, glob=None, loc=None):
+        """:meth:`forward` from the gate terms of :meth:`gate_conditions` (loc: the frames of
+        these codes, L // hop of them)."""
         N, L = codes.shape
         n = len(self.dilations)
+        if loc is not None and loc.shape[3] * self.hop != L:
+            raise ValueError(
+                f"{self.name}: {loc.shape[3]} local frames of hop {self.hop} cover "
+                f"{loc.shape[3] * self.hop} samples, but the codes have {L}"
+            )
         x = self.input_conv(self.input_embedding(codes).transpose(0, 2, 1))  # (N, R, L)
-        glob, loc = self._gate_conditions(conditions, local, n, L)
         skips = None
         for i in range(n):
             z = self.dilated[i](x)
