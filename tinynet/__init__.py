@@ -36,6 +36,7 @@ _SUBMODULES = (
     "legacy",
     "zoo",
     "gan",
+    "wavenet",
     "trees",
     "datasets",
     "audio",
