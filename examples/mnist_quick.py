@@ -2,6 +2,7 @@
 with only the epoch line (verbose=2), then the test accuracy.
 
     TINYNET_DATA=/path/to/data python examples/mnist_quick.py [--n 12000] [--epochs 1] [--device gpu]
+        [--n-test 10000]
 """
 
 import argparse
@@ -31,7 +32,7 @@ def lenet():
     return model
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=12000, help="training images (the last 20%% validate)")
     ap.add_argument(
@@ -39,13 +40,14 @@ def main():
     )
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--device", default="cpu", choices=["cpu", "gpu"])
-    args = ap.parse_args()
+    ap.add_argument("--n-test", type=int, default=None, help="test images (default all 10,000)")
+    args = ap.parse_args(argv)
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     x = (x_train[: args.n, None] / 255.0).astype("float32")
     y = np.eye(10, dtype="float32")[y_train[: args.n]]
-    xt = (x_test[:, None] / 255.0).astype("float32")
-    yt = np.eye(10, dtype="float32")[y_test]
+    xt = (x_test[: args.n_test, None] / 255.0).astype("float32")
+    yt = np.eye(10, dtype="float32")[y_test[: args.n_test]]
 
     tn.seed(0)
     model = lenet().to(args.device)

@@ -23,12 +23,12 @@ def deep_mlp(activation, depth=6, width=64):
     return Sequential(layers + [Dense(10, activation="softmax")])
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=6000, help="training images")
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--out", default="runs/vanishing_gradients.png")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     (x, y), _ = mnist.load_data()
     x, y = (x[: args.n, None] / 255.0).astype("float32"), y[: args.n]
 

@@ -258,7 +258,7 @@ def summary(name, r, out):
         )
     q = r["quality"]
     text = (
-        f"{name}: {r['epochs']} epochs, {_median_epoch(r['seconds_per_epoch'])} s/epoch (median); "
+        f"{name}: {r['epochs']} epoch{'' if r['epochs'] == 1 else 's'}, {_median_epoch(r['seconds_per_epoch'])} s/epoch (median); "
         f"{q['confident_share']:.1%} of {q['samples']} samples confident (>= {q['confidence_threshold']}), "
         f"smallest digit share {q['min_class_share']:.1%}, Fréchet distance {q['fid']:.2f} "
         f"(real halves {q['fid_real_halves']:.2f})"
