@@ -277,6 +277,14 @@ def sample_weights(y, prepared, class_weight=None, sample_weight=None):
     if class_weight is not None:
         classes = class_indices(prepared)
         table = dict(class_weight)
+        k = prepared.shape[1] if prepared.ndim == 2 and prepared.shape[1] > 1 else 2
+        unknown = [
+            c
+            for c in table
+            if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or not 0 <= c < k
+        ]
+        if unknown:
+            raise ValueError(f"class_weight: keys must be class indices 0..{k - 1}, got {unknown}")
         w *= np.array([table.get(int(c), 1.0) for c in classes])
     if not np.isfinite(w).all() or (w < 0).any():
         raise ValueError("class_weight / sample_weight must be finite and non-negative")

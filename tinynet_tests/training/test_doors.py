@@ -311,3 +311,13 @@ def test_model_checkpoint_with_keys_the_logs_lack(tmp_path):
         model.fit(x, y, verbose=0, callbacks=[ModelCheckpoint(str(tmp_path / "{foo}.tnz"))])
     model.fit(x, y, verbose=0, validation_split=0.25, callbacks=[ModelCheckpoint(pattern)])
     assert len(list(tmp_path.glob("m-*.tnz"))) == 1
+
+
+def test_class_weight_keys_must_be_classes():
+    x, y = data()
+    with pytest.raises(
+        ValueError, match=r"class_weight: keys must be class indices 0\.\.2, got \[3\]"
+    ):
+        classifier().fit(x, y, verbose=0, class_weight={0: 1.0, 3: 2.0})
+    with pytest.raises(ValueError, match=r"got \['1'\]"):
+        classifier().fit(x, y, verbose=0, class_weight={"1": 2.0})
