@@ -276,6 +276,10 @@ def sample_weights(y, prepared, class_weight=None, sample_weight=None):
         w *= sw
     if class_weight is not None:
         classes = class_indices(prepared)
+        if not isinstance(class_weight, dict):
+            raise TypeError(
+                f"class_weight must be a dict {{class index: weight}}, got {class_weight!r}"
+            )
         table = dict(class_weight)
         k = prepared.shape[1] if prepared.ndim == 2 and prepared.shape[1] > 1 else 2
         unknown = [
