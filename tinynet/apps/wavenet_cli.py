@@ -25,7 +25,7 @@ def _speaker_ids(names):
     return np.array([SPEAKERS.index(s) for s in names], dtype=np.int64)
 
 
-def load_split(split, limit=None, mode="digits", hop=64, seed=0, max_samples=32768):
+def load_split(split, limit=None, mode="digits", hop=64, seed=0, max_samples=8192):
     """(batches, clips, digits, speakers) of FSDD's ``split`` ('train' or 'test') for ``mode``."""
     from ..datasets import fsdd
     from ..wavenet.data import ClipBatches, encode_clip
@@ -131,6 +131,231 @@ def _train(args):
     return 0
 
 
+def load_wavenet(path):
+    """A saved WaveNet (importing tinynet.wavenet registers the class for the model file)."""
+    from .. import wavenet  # noqa: F401
+    from ..models import load_model
+
+    return load_model(path)
+
+
+def _mode(model):
+    return "digits" if model.global_conditions else "vocoder"
+
+
+def _lengths_by_pair(digits, speakers, clips):
+    """{(digit, speaker id): [training clip lengths]}."""
+    table = {}
+    for d, s, c in zip(digits, _speaker_ids(speakers), clips):
+        table.setdefault((int(d), int(s)), []).append(len(c))
+    return table
+
+
+def generate_digits(model, requests, lengths, batch=50, temperature=1.0, seed=0):
+    """Clips (float32 arrays) for ``requests`` [(digit, speaker id)], each as long as a training
+    clip of that pair drawn at random from ``lengths``; batched by length."""
+    from ..wavenet.data import decode_codes, position_features
+    from ..wavenet.generate import generate
+
+    rng = np.random.default_rng(seed)
+    want = [int(rng.choice(lengths[(d, s)])) for d, s in requests]
+    order = np.argsort(want, kind="stable")
+    out = [None] * len(requests)
+    for start in range(0, len(order), batch):
+        ids = order[start : start + batch]
+        T = max(want[i] for i in ids)
+        frames = -(-T // model.hop)
+        conditions = np.array([requests[i] for i in ids])
+        local = np.stack([position_features(want[i], frames, model.hop) for i in ids])
+        codes = generate(
+            model, T, len(ids), conditions, local, temperature, seed=int(rng.integers(1 << 30))
+        )
+        for row, i in enumerate(ids):
+            out[i] = decode_codes(codes[row, : want[i]])
+    return out
+
+
+def resynthesize(model, clips, batch=30, temperature=1.0, seed=0):
+    """Each clip regenerated from its own log-mel spectrogram (vocoder mode), batched by length."""
+    from ..wavenet.data import decode_codes, mel_features
+    from ..wavenet.generate import generate
+
+    rng = np.random.default_rng(seed)
+    order = np.argsort([len(c) for c in clips], kind="stable")
+    out = [None] * len(clips)
+    for start in range(0, len(order), batch):
+        ids = order[start : start + batch]
+        T = max(len(clips[i]) for i in ids)
+        frames = -(-T // model.hop)
+        local = np.full((len(ids), model.local_channels, frames), np.log(1e-5), np.float32)
+        for row, i in enumerate(ids):
+            mel = mel_features(clips[i], model.hop)[:, :frames]
+            local[row, :, : mel.shape[1]] = mel
+        codes = generate(
+            model, T, len(ids), None, local, temperature, seed=int(rng.integers(1 << 30))
+        )
+        for row, i in enumerate(ids):
+            out[i] = decode_codes(codes[row, : len(clips[i])])
+    return out
+
+
+def _write_examples(out, named_clips):
+    from ..audio import write_wav
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, clip in named_clips:
+        write_wav(out / f"{name}.wav", clip, 8000)
+
+
+def _spectrogram_figure(path, rows):
+    from ..plot.audio import spectrogram_pairs
+    from ..wavenet.data import mel_features
+
+    pairs = [(label, mel_features(a), mel_features(b)) for label, a, b in rows]
+    spectrogram_pairs(pairs, path)
+
+
+def _evaluate(args):
+    from ..datasets import fsdd
+    from ..models import load_model
+    from ..wavenet.metrics import bits_per_sample, mel_distance_db, wilson_interval
+
+    model = load_wavenet(args.model)
+    mode = _mode(model)
+    out = Path(args.out)
+    if out.exists() and (out / "evaluation.json").exists() and not args.overwrite:
+        sys.exit(f"tinynet wavenet evaluate: {out}/evaluation.json exists; give --overwrite")
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    test, clips, digits, speakers = load_split("test", args.limit, mode)
+    result = {"model": str(args.model), "mode": mode, "test_samples": test.samples}
+    if not args.skip_bits:
+        result["test_bits_per_sample"] = bits_per_sample(model, test)
+        print(f"test: {result['test_bits_per_sample']:.3f} bits/sample", flush=True)
+    result["bits_seconds"] = time.perf_counter() - t0
+    classifier = load_model(args.classifier) if args.classifier else None
+    from ..zoo.speech import classify_clips
+
+    t0 = time.perf_counter()
+    if mode == "digits":
+        (tr_clips, tr_digits, tr_speakers), _ = fsdd.load_data()
+        lengths = _lengths_by_pair(tr_digits, tr_speakers, tr_clips)
+        requests = [(d, k % len(fsdd.SPEAKERS)) for d in range(10) for k in range(args.per_digit)]
+        made = generate_digits(
+            model, requests, lengths, temperature=args.temperature, seed=args.seed
+        )
+        result["generation_seconds"] = time.perf_counter() - t0
+        result["generated_samples"] = int(sum(len(c) for c in made))
+        wanted = np.array([d for d, _ in requests])
+        if classifier is not None:
+            read = classify_clips(classifier, made)
+            hits = int((read == wanted).sum())
+            low, high = wilson_interval(hits, len(made))
+            result["read_back"] = {
+                "share": hits / len(made),
+                "n": len(made),
+                "wilson95": [low, high],
+            }
+            result["read_back_by_digit"] = [
+                float((read[wanted == d] == d).mean()) for d in range(10)
+            ]
+            print(f"read back as the requested digit: {hits}/{len(made)} ({low:.3f}-{high:.3f})")
+        first = {}  # one clip per digit, jackson's when there is one
+        for i, (d, k) in enumerate(requests):
+            if d not in first or (
+                k == fsdd.SPEAKERS.index("jackson") and requests[first[d]][1] != k
+            ):
+                first[d] = i
+        real = {int(d): c for c, d, s in zip(clips, digits, speakers) if s == "jackson"}
+        _write_examples(out / "wav", [(f"digit{d}_jackson", made[i]) for d, i in first.items()])
+        _spectrogram_figure(
+            out / "spectrograms.png",
+            [(f"digit {d}", real[d], made[first[d]]) for d in range(10) if d in real],
+        )
+    else:
+        made = resynthesize(model, clips, temperature=args.temperature, seed=args.seed)
+        result["generation_seconds"] = time.perf_counter() - t0
+        result["generated_samples"] = int(sum(len(c) for c in made))
+        dist = [mel_distance_db(a, b) for a, b in zip(clips, made)]
+        result["mel_distance_db"] = {"mean": float(np.mean(dist)), "median": float(np.median(dist))}
+        if classifier is not None:
+            read = classify_clips(classifier, made)
+            original = classify_clips(classifier, clips)
+            hits = int((read == digits).sum())
+            low, high = wilson_interval(hits, len(made))
+            result["read_back"] = {
+                "share": hits / len(made),
+                "n": len(made),
+                "wilson95": [low, high],
+            }
+            result["originals_read_back"] = float((original == digits).mean())
+            print(f"resynthesis read back as its digit: {hits}/{len(made)} ({low:.3f}-{high:.3f})")
+        picks = [i for i, s in enumerate(speakers) if s == "jackson" and i % 5 == 0][:10]
+        _write_examples(
+            out / "wav", [(f"digit{digits[i]}_jackson_resynth", made[i]) for i in picks]
+        )
+        _spectrogram_figure(
+            out / "spectrograms.png", [(f"digit {digits[i]}", clips[i], made[i]) for i in picks]
+        )
+    result["samples_per_second"] = result["generated_samples"] / result["generation_seconds"]
+    (out / "evaluation.json").write_text(json.dumps(result, indent=1))
+    print(json.dumps({k: v for k, v in result.items() if k != "read_back_by_digit"}))
+    return 0
+
+
+def _generate(args):
+    from ..datasets import fsdd
+
+    model = load_wavenet(args.model)
+    if _mode(model) != "digits":
+        sys.exit("tinynet wavenet generate: the model is a vocoder; evaluate resynthesises")
+    if args.speaker not in fsdd.SPEAKERS:
+        sys.exit(
+            f"tinynet wavenet generate: unknown speaker {args.speaker!r}; known: {fsdd.SPEAKERS}"
+        )
+    if not 0 <= args.digit <= 9 or args.n < 1:
+        sys.exit("tinynet wavenet generate: --digit must be 0-9 and --n >= 1")
+    (clips, digits, speakers), (test_clips, test_digits, test_speakers) = fsdd.load_data()
+    lengths = _lengths_by_pair(digits, speakers, clips)
+    speaker = fsdd.SPEAKERS.index(args.speaker)
+    made = generate_digits(
+        model,
+        [(args.digit, speaker)] * args.n,
+        lengths,
+        temperature=args.temperature,
+        seed=args.seed,
+    )
+    out = Path(args.out)
+    _write_examples(out, [(f"digit{args.digit}_{args.speaker}_{i}", c) for i, c in enumerate(made)])
+    real = [
+        c
+        for c, d, s in zip(test_clips, test_digits, test_speakers)
+        if d == args.digit and s == args.speaker
+    ]
+    _spectrogram_figure(
+        out / "spectrograms.png",
+        [
+            (f"{args.speaker} {args.digit} #{i}", real[i % len(real)], c)
+            for i, c in enumerate(made[:5])
+        ],
+    )
+    print(f"wrote {len(made)} WAV files and spectrograms.png to {out}")
+    return 0
+
+
+def _baselines(args):
+    from ..datasets import fsdd
+    from ..wavenet.baselines import all_baselines
+    from ..wavenet.data import encode_clip
+
+    (train, _, _), (test, _, _) = fsdd.load_data()
+    result = all_baselines([encode_clip(c) for c in train], [encode_clip(c) for c in test])
+    print(json.dumps(result, indent=1))
+    if args.out:
+        Path(args.out).write_text(json.dumps(result, indent=1))
+    return 0
+
+
 def configure(parser):
     sub = parser.add_subparsers(dest="action", required=True)
     t = sub.add_parser("train", help="train a WaveNet on FSDD's training clips")
@@ -141,7 +366,7 @@ def configure(parser):
     t.add_argument("--layers-per-stack", type=int, default=9)
     t.add_argument("--channels", type=int, default=32)
     t.add_argument("--skip-channels", type=int, default=64)
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--limit", type=int, default=None, help="train on this many clips (fast mode)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
@@ -149,6 +374,29 @@ def configure(parser):
     t.add_argument("--resume", action="store_true")
     t.add_argument("--overwrite", action="store_true")
     t.set_defaults(run=_train)
+    e = sub.add_parser("evaluate", help="test bits/sample, generation and its read-back")
+    e.add_argument("model")
+    e.add_argument("--classifier", default=None, help="a spoken-digit classifier (.tnz)")
+    e.add_argument("--per-digit", type=int, default=50)
+    e.add_argument("--temperature", type=float, default=1.0)
+    e.add_argument("--limit", type=int, default=None)
+    e.add_argument("--skip-bits", action="store_true")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--out", default="runs/wavenet/evaluation")
+    e.add_argument("--overwrite", action="store_true")
+    e.set_defaults(run=_evaluate)
+    g = sub.add_parser("generate", help="WAV files of a digit said by a speaker")
+    g.add_argument("model")
+    g.add_argument("--digit", type=int, default=7)
+    g.add_argument("--speaker", default="jackson")
+    g.add_argument("--n", type=int, default=10)
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--out", default="runs/wavenet/generated")
+    g.set_defaults(run=_generate)
+    b = sub.add_parser("baselines", help="bits/sample of simple models of the same codes")
+    b.add_argument("--out", default=None, help="a JSON file for the figures")
+    b.set_defaults(run=_baselines)
     return parser
 
 

@@ -1,6 +1,9 @@
-"""Clips as WaveNet sees them: peak-normalised, mu-law coded, in batches of whole clips.
+"""Clips as WaveNet sees them: mu-law coded, in batches of whole clips.
 
-A clip of L samples becomes codes c (L,) in 0..255. The model reads, at position t, the code of
+A clip of L samples becomes codes c (L,) in 0..255, at its recorded level by default (PEAK =
+None): the preprocessing of the baselines the WaveNet issue states, so bits per sample compare;
+``peak`` normalises each clip's peak first (FSDD's speakers differ ~15x in level, and a
+normalised clip spreads over more codes: the unigram entropy grows by about 0.65 bits). The model reads, at position t, the code of
 sample t - 1 (the code of silence, :data:`SILENCE`, before the clip) and is scored on c[t]; so a
 whole clip is one training example, its first samples predicted from silence as they really
 follow it. Clips of similar length are batched together (sorted by length, then grouped up to a
@@ -13,17 +16,22 @@ generation conditioned on the digit and a chosen length).
 
 import numpy as np
 
-from ..audio import log_mel_spectrogram, mu_law_decode, mu_law_encode, normalize_peak
+from ..audio import log_mel_spectrogram, mu_law_decode, mu_law_encode, normalize_peak, to_float
 
 LEVELS = 256
 SILENCE = int(mu_law_encode(np.zeros(1), LEVELS)[0])
-PEAK = 0.95
+PEAK = None
 MEL = dict(sr=8000, n_fft=256, n_mels=40)
 
 
+def _level(samples, peak):
+    return to_float(samples, "float32") if peak is None else normalize_peak(samples, peak)
+
+
 def encode_clip(samples, peak=PEAK):
-    """int16 or float samples (L,) -> mu-law codes (L,) int64 of the peak-normalised clip."""
-    return mu_law_encode(normalize_peak(samples, peak), LEVELS).astype(np.int64)
+    """int16 or float samples (L,) -> mu-law codes (L,) int64 (of the clip scaled to ``peak``
+    first unless it is None)."""
+    return mu_law_encode(_level(samples, peak), LEVELS).astype(np.int64)
 
 
 def decode_codes(codes):
@@ -32,8 +40,9 @@ def decode_codes(codes):
 
 
 def mel_features(samples, hop=64, peak=PEAK):
-    """The log-mel spectrogram (n_mels, 1 + L // hop) of the peak-normalised clip, float32."""
-    x = normalize_peak(samples, peak).astype(np.float32)
+    """The log-mel spectrogram (n_mels, 1 + L // hop) of the clip (at ``peak`` unless None),
+    float32."""
+    x = _level(samples, peak).astype(np.float32)
     return log_mel_spectrogram(x, hop=hop, **MEL).astype(np.float32)
 
 

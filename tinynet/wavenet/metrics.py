@@ -20,3 +20,23 @@ def bits_per_sample(model, batches):
             total_bits += float(nats.data) / math.log(2.0) * count
             total += count
     return total_bits / total
+
+
+def wilson_interval(successes, n, z=1.96):
+    """The Wilson score interval (low, high) of a binomial share at ~95% (z = 1.96)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mel_distance_db(original, resynthesis, hop=64):
+    """Mean absolute difference, in dB, of the log-mel spectrograms of two clips (the shorter
+    length of the two)."""
+    from .data import mel_features
+
+    n = min(len(original), len(resynthesis))
+    a, b = mel_features(original[:n], hop), mel_features(resynthesis[:n], hop)
+    return float(10 / math.log(10) * abs(a - b).mean())
