@@ -282,10 +282,13 @@ class AdversarialModel(Trainer):
         return self
 
     # ----- compile -----
-    def adversarial_compile(self, adversarial_optimizer, player_optimizers, loss, **ignored):
+    def adversarial_compile(self, adversarial_optimizer, player_optimizers, loss, **unknown):
         """adversarial_optimizer: AdversarialOptimizerSimultaneous() or ...Alternating();
         player_optimizers: one optimizer (or name) per player; loss: a Keras loss name (e.g.
-        'binary_crossentropy') applied to every output."""
+        'binary_crossentropy') applied to every output. Other keywords are refused (they would
+        change nothing)."""
+        for k in unknown:
+            raise TypeError(f"adversarial_compile: unexpected keyword argument {k!r}")
         if not hasattr(adversarial_optimizer, "step"):
             raise TypeError(
                 f"adversarial_compile: adversarial_optimizer must be an "

@@ -1,5 +1,5 @@
 """GAN.generate checks its sizes at the door (issue 18): a negative n or batch_size is named,
-not passed on as NumPy's "negative dimensions"."""
+not passed on as NumPy's "negative dimensions"; adversarial_compile refuses unknown keywords."""
 
 import pytest
 
@@ -34,3 +34,28 @@ def test_generate_n_and_z_must_agree(gan):
     with pytest.raises(ValueError, match="n=3 but z has 2 rows"):
         gan.generate(3, z=np.zeros((2, gan.latent_dim), "float32"))
     assert gan.generate(3).shape[0] == 3 and gan.generate(0).shape[0] == 0
+
+
+def test_adversarial_compile_refuses_unknown_keywords():
+    from tinynet.gan import (
+        AdversarialModel,
+        AdversarialOptimizerSimultaneous,
+        normal_latent_sampling,
+        simple_gan,
+    )
+
+    from .test_gan import dense_pair
+
+    g, d = dense_pair()
+    model = AdversarialModel(
+        player_models=[
+            simple_gan(g, d, normal_latent_sampling((4,))),
+            simple_gan(g, d, normal_latent_sampling((4,))),
+        ],
+        player_params=[g.trainable_weights, d.trainable_weights],
+        player_names=["generator", "discriminator"],
+    )
+    with pytest.raises(TypeError, match="adversarial_compile: unexpected keyword argument 'lr'"):
+        model.adversarial_compile(
+            AdversarialOptimizerSimultaneous(), ["adam", "adam"], "binary_crossentropy", lr=0.1
+        )
