@@ -5,6 +5,7 @@
     tinynet evaluate MODEL_FILE [--dataset mnist|cifar10]
     tinynet bench [...]          the benchmark suite (benchmarks/ of a source checkout)
     tinynet gan lecture|dcgan|conditional|arithmetic [--epochs N] [--out DIR] [--device cpu|gpu]
+    tinynet wavenet train|evaluate|generate|baselines [...]   WaveNet on spoken digits
 
 Each subcommand is registered with :func:`subcommand`: a ``configure(parser)`` function adding
 its options and a ``run(args)`` function returning the exit status, e.g.
@@ -319,6 +320,21 @@ def _gan(args):
     from .gan_cli import run
 
     return run(args)
+
+
+def _wavenet_options(p):
+    from .wavenet_cli import configure
+
+    configure(p)
+
+
+@subcommand(
+    "wavenet",
+    "WaveNet on spoken digits: train, evaluate, generate, baselines",
+    _wavenet_options,
+)
+def _wavenet(args):
+    return args.run(args)
 
 
 # ----- the command -----
