@@ -121,14 +121,22 @@ class Conv1d(Function):
     def backward(self, gy):
         xp, X, w = get_array_module(gy), self.X, self.w
         G = to_sequence_rows(gy)  # (C_out, L_out, N)
-        c_out, C = w.shape[0], X.shape[0]
-        gX = xp.zeros_like(X) if self.needs_grad[0] else None
+        c_out, C, L = w.shape[0], X.shape[0], X.shape[1]
         gw = xp.zeros_like(w) if self.needs_grad[1] else None
+        # a tap that reads every input once (stride 1, all of x) writes gX; the others add
+        whole = [t for t in self.taps if t[2] == slice(0, L, 1)] if self.needs_grad[0] else []
+        gX = None
+        if whole:
+            j, out, _ = whole[0]
+            gX = xp.empty_like(X)
+            xp.matmul(w[:, :, j].T, G[:, out].reshape(c_out, -1), out=gX.reshape(C, -1))
+        elif self.needs_grad[0]:
+            gX = xp.zeros_like(X)
         for j, out, src in self.taps:
             g = G[:, out].reshape(c_out, -1)
             if gw is not None:
                 gw[:, :, j] = g @ X[:, src].reshape(C, -1).T
-            if gX is not None:
+            if gX is not None and not (whole and j == whole[0][0]):
                 gX[:, src] += (w[:, :, j].T @ g).reshape(C, -1, X.shape[2])
         gb = G.sum(axis=(1, 2)) if self.has_b and self.needs_grad[2] else None
         return (None if gX is None else gX.transpose(2, 0, 1)), gw, gb
