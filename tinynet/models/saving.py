@@ -234,11 +234,18 @@ class _ModelFile:
                 f"not a tinynet model file (an .npz archive without a "
                 f"tinynet header; it holds: {shown or 'nothing'})",
             )
+        try:  # every entry's claimed size checked before any entry (the header too) is read
+            self.entries = self._entry_headers()
+        except BaseException:
+            self.npz.close()
+            raise
         try:
             self.header = json.loads(bytes(self.array(HEADER)).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
             self.npz.close()
-            raise ModelFileError(self.path, f"corrupt header ({e})", "header") from None
+            raise ModelFileError(
+                self.path, f"corrupt header ({type(e).__name__}: {e})", "header"
+            ) from None
         except ModelFileError:
             self.npz.close()
             raise
@@ -278,7 +285,6 @@ class _ModelFile:
             self.fail("weight_names", "must be a list of strings")
         if len(names) != len(shapes):
             self.fail("weight_shapes", f"has {len(shapes)} shapes for {len(names)} weight names")
-        self.entries = self._entry_headers()
         total = 0
         for i, shape in enumerate(shapes):
             if not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape):

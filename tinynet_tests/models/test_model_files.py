@@ -192,3 +192,13 @@ def test_stale_temporaries_of_dead_writers_are_swept(saved, tmp_path):
     dead.write_bytes(b"x")
     load_model(saved).save(saved)
     assert not dead.exists()
+
+
+def test_a_deeply_nested_header_is_a_model_file_error(saved):
+    with np.load(saved) as f:
+        arrays = {k: f[k] for k in f.files if k != "tinynet_header"}
+    text = '{"format": "tinynet-model", "deep": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with open(saved, "wb") as f:
+        np.savez(f, tinynet_header=np.frombuffer(text.encode(), np.uint8), **arrays)
+    with pytest.raises(ModelFileError, match="m.tnz: header: corrupt header"):
+        load_model(saved)
