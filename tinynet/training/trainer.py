@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from ..backend import asnumpy
+from ..backend import asnumpy, get_array_module
 from ..layers.norm import BatchNormalization
 from ..legacy import legacy_fit_args
 from . import callbacks as cbks
@@ -294,7 +294,7 @@ class Trainer:
         """Stop fit with a RuntimeWarning naming the epoch, the batch and its first NaN input."""
         bad = ", ".join(f"{k} {v}" for k, v in values.items() if not math.isfinite(v))
         where = first_nonfinite(host)
-        cause = f" ({where} of this batch holds a NaN or inf)" if where else ""
+        cause = f" ({where} of this batch holds a NaN or inf)" if where else self._nonfinite_grad()
         warnings.warn(
             f"{self._label()}.fit: {bad} at epoch {epoch + 1}, batch {index + 1}{cause}; "
             f"stopping training (the weights may hold NaN now; fit(stop_on_nonfinite=False) "
@@ -303,6 +303,20 @@ class Trainer:
             stacklevel=5,
         )
         self.stop_training = True
+
+    def _nonfinite_grad(self):
+        """' (the gradient of <weight> holds NaN or inf)' for the first such weight, in the
+        model's weight order, else '' (looked for only once training stops)."""
+        weights = getattr(self, "weights", None)
+        if not isinstance(weights, list):
+            return ""
+        names = self.weight_names() if hasattr(self, "weight_names") else []
+        for i, w in enumerate(weights):
+            g = getattr(w, "grad", None)
+            if g is not None and not bool(get_array_module(g).isfinite(g).all()):
+                name = names[i] if i < len(names) else f"weight {i}"
+                return f" (the gradient of {name} holds NaN or inf; the inputs are finite)"
+        return ""
 
     # ----- evaluate -----
     def _evaluate_source(self, data):

@@ -321,3 +321,13 @@ def test_class_weight_keys_must_be_classes():
         classifier().fit(x, y, verbose=0, class_weight={0: 1.0, 3: 2.0})
     with pytest.raises(ValueError, match=r"got \['1'\]"):
         classifier().fit(x, y, verbose=0, class_weight={"1": 2.0})
+
+
+def test_a_nan_from_the_weights_is_traced_to_a_gradient():
+    x, y = data()
+    model = classifier()
+    kernel = model.layers[-1].kernel
+    kernel.data[0, 0] = np.inf  # finite inputs; the loss and the gradients become NaN
+    with np.errstate(all="ignore"):
+        with pytest.warns(RuntimeWarning, match=r"batch 1 \(the gradient of dense_\d+/\w+ holds"):
+            model.fit(x, y, batch_size=5, verbose=0, shuffle=False)
