@@ -33,14 +33,33 @@ def write_all(results, out_dir, chart=True):
     paths[0].write_text(json.dumps(results, indent=1) + "\n")
     paths[1].write_text(markdown(results))
     if chart:
-        from .chart import draw
+        from .chart import draw, draw_ratios
 
         paths.append(draw(results, out / f"{stem}.png"))
+        ratios = draw_ratios(results, out / f"{stem}_ratios.png")
+        if ratios is not None:
+            paths.append(ratios)
     return paths
 
 
 def _n(v, fmt="{:.1f}"):
     return "–" if v is None else fmt.format(v)
+
+
+def torch_installed(results):
+    """Whether PyTorch was there to measure (its version recorded, or any time of it)."""
+    return bool(results["frameworks"].get("torch")) or any(
+        r.get("torch_ms") for r in results["steps"] + results["kernels"]
+    )
+
+
+def _peer(results, v, fmt="{:.1f}"):
+    """A PyTorch cell: the value, '–' when not measured, 'not installed' when PyTorch is not."""
+    return _n(v, fmt) if v is not None or torch_installed(results) else "not installed"
+
+
+def is_smoke(results):
+    return results["config"]["name"] == "smoke"
 
 
 def _mem(row, name):
@@ -77,6 +96,8 @@ def machine_line(results):
     ]
     if m.get("torch"):
         parts.append(f"PyTorch {m['torch']}")
+    elif not torch_installed(results):
+        parts.append("PyTorch not installed")
     if results["frameworks"].get("chainer"):
         parts.append(f"Chainer {results['frameworks']['chainer']}")
     for env in {
@@ -116,14 +137,14 @@ def steps_table(results):
             str(r["batch"]),
             r["device"],
             _n(r["tinynet_ms"]),
-            _n(r["torch_ms"]),
-            _n(r["ratio"], "{:.2f}x"),
-            _target(r),
-            _n(r.get("fastest_ratio"), "{:.2f}x"),
+            _peer(results, r["torch_ms"]),
+            _peer(results, r["ratio"], "{:.2f}x"),
+            _target(r) if torch_installed(results) else "",
+            _peer(results, r.get("fastest_ratio"), "{:.2f}x"),
         ]
         if chainer:
             cells += [_n(r.get("chainer_ms")), _n(r.get("chainer_ratio"), "{:.2f}x")]
-        cells += [_n(_mem(r, "tinynet"), "{:.0f}"), _n(_mem(r, "torch"), "{:.0f}")]
+        cells += [_n(_mem(r, "tinynet"), "{:.0f}"), _peer(results, _mem(r, "torch"), "{:.0f}")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -132,31 +153,21 @@ def kernels_table(results, backend):
     recs = [r for r in results["kernels"] if r["backend"] == backend]
     if not recs:
         return ""
-    head = [
-        "layer",
-        "kernel",
-        "shape",
-        "tinynet ms",
-        "GFLOP/s",
-        "% of peak",
-        "PyTorch ms",
-        "PyTorch GFLOP/s",
-        "tinynet / PyTorch",
-    ]
+    smoke = is_smoke(results)  # smoke sizes are too small for a meaningful GEMM peak
+    head = ["layer", "kernel", "shape", "tinynet ms", "GFLOP/s"]
+    head += [] if smoke else ["% of peak"]
+    head += ["PyTorch ms", "PyTorch GFLOP/s", "tinynet / PyTorch"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in recs:
         ratio = r["ms"] / r["torch_ms"] if r.get("ms") and r.get("torch_ms") else None
         share = r.get("peak_share")
-        cells = [
-            r["layer"],
-            r["kernel"],
-            r["shape"],
-            _n(r.get("ms"), "{:.2f}"),
-            _n(r.get("gflops"), "{:.0f}"),
-            _n(None if share is None else 100 * share, "{:.0f}%"),
-            _n(r.get("torch_ms"), "{:.2f}"),
-            _n(r.get("torch_gflops"), "{:.0f}"),
-            _n(ratio, "{:.2f}x"),
+        cells = [r["layer"], r["kernel"], r["shape"], _n(r.get("ms"), "{:.2f}")]
+        cells += [_n(r.get("gflops"), "{:.0f}")]
+        cells += [] if smoke else [_n(None if share is None else 100 * share, "{:.0f}%")]
+        cells += [
+            _peer(results, r.get("torch_ms"), "{:.2f}"),
+            _peer(results, r.get("torch_gflops"), "{:.0f}"),
+            _peer(results, ratio, "{:.2f}x"),
         ]
         if r.get("error"):
             cells[3] = f"error: {r['error'][:60]}"
@@ -211,7 +222,13 @@ def markdown(results):
             steps_table(results),
         ]
     peaks = results.get("peak_gflops") or {}
-    if peaks:
+    if peaks and is_smoke(results):
+        out += [
+            "GEMM peak: not measured at smoke sizes (a 128x128 matmul says nothing of the "
+            "machine), so no share of peak is given; run without --smoke for it.",
+            "",
+        ]
+    elif peaks:
         out += [
             "GEMM peak (float32 square matmul, fastest of the repeats): "
             + ", ".join(f"{k} {_n(v, '{:.0f}')} GFLOP/s" for k, v in peaks.items()),

@@ -148,7 +148,8 @@ def run_step(module, device, cfg, torch, chainer, log, chainer_python=None):
     if errors:
         row["errors"] = errors
     log(
-        f"  {module.NAME:<10} {device}: tinynet {_fmt(ours)} ms, PyTorch {_fmt(row['torch_ms'])} ms"
+        f"  {module.NAME:<10} {device}: tinynet {_fmt(ours)} ms, PyTorch "
+        + (f"{_fmt(row['torch_ms'])} ms" if torch is not None else "not installed")
         + (f", ratio {row['ratio']:.2f}x" if row["ratio"] else "")
         + (f", Chainer {_fmt(row['chainer_ms'])} ms" if row["chainer_ms"] else "")
         + (f"  errors: {errors}" if errors else "")

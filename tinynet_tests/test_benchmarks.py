@@ -45,7 +45,8 @@ def smoke(tmp_path_factory):
 
 def test_smoke_run_writes_json_markdown_and_chart(smoke):
     results, paths = smoke
-    assert [p.suffix for p in paths] == [".json", ".md", ".png"]
+    assert [p.suffix for p in paths] == [".json", ".md", ".png", ".png"][: len(paths)]
+    assert len(paths) == (4 if TORCH else 3)  # the ratio chart needs PyTorch (one device)
     assert all(p.name.startswith(machine_slug(results["machine"], False)) for p in paths)
     assert json.loads(paths[0].read_text()) == json.loads(json.dumps(results))
     assert paths[2].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -104,10 +105,10 @@ def test_smoke_kernels_cover_the_lecture_layers(smoke):
         assert r["backend"] == "numpy" and positive(r["ms"]) and r["torch_ms"] is None, r
         assert 0 < r["min_ms"] <= r["ms"]
         if r["kernel"] == "gemm" or r["kernel"].startswith("conv2d"):
-            assert positive(r["gflops"]) and positive(r["peak_share"])
+            assert positive(r["gflops"]) and r["peak_share"] is None  # no peak at smoke sizes
             assert r["gflops"] == pytest.approx(r["gflop"] * 1e3 / r["ms"])
     peak = next(r for r in recs if r["layer"] == "peak")
-    assert peak["ms"] == peak["min_ms"] and peak["peak_share"] == 1.0  # the fastest call
+    assert peak["ms"] == peak["min_ms"]  # the fastest call
     assert positive(results["peak_gflops"]["numpy"])
 
 
@@ -238,3 +239,91 @@ def test_default_output_is_scratch_beside_the_committed_results():
     assert DEFAULT_OUT == bench_trees.DEFAULT_OUT == root / "runs" / "benchmarks"
     assert parse_args([]).out == DEFAULT_OUT
     assert (root / "results" / "benchmarks" / "amd-epyc-2c.json").is_file()
+
+
+def synthetic(torch_version="2.0", smoke=False, devices=("cpu",)):
+    rows = []
+    for dev in devices:
+        for step, title, ours, theirs in (
+            ("lenet", "LeNet", 60.0, 50.0),
+            ("dcgan", "DCGAN", 9.0, 12.0),
+        ):
+            scale = 10.0 if dev == "cpu" else 1.0
+            t = theirs * scale if torch_version else None
+            rows.append(
+                {
+                    "step": step,
+                    "title": title,
+                    "batch": 4,
+                    "device": dev,
+                    "tinynet_ms": ours * scale,
+                    "torch_ms": t,
+                    "ratio": ours * scale / t if t else None,
+                }
+            )
+    kernel = {
+        "backend": "numpy",
+        "layer": "peak",
+        "kernel": "gemm",
+        "shape": "128x128 128x128",
+        "ms": 0.01,
+        "gflops": 400.0,
+        "peak_share": None if smoke else 1.0,
+        "torch_ms": 0.01 if torch_version else None,
+    }
+    return {
+        "machine": {"cpu": "Test CPU", "cores": 2, "gpu": "Test GPU" if "gpu" in devices else None},
+        "frameworks": {"torch": torch_version},
+        "config": {"name": "smoke" if smoke else "full", "repeats": 1, "warmup": 0},
+        "created": "now",
+        "skipped": {},
+        "devices": list(devices),
+        "kernels": [kernel],
+        "peak_gflops": {"numpy": 400.0},
+        "steps": rows,
+    }
+
+
+def test_smoke_reports_no_share_of_peak(smoke):
+    md = report.markdown(synthetic(smoke=True))
+    assert "% of peak" not in md and "GEMM peak: not measured at smoke sizes" in md
+    assert "% of peak" in report.markdown(synthetic())
+    _, paths = smoke
+    assert "% of peak" not in paths[1].read_text()
+    results, _ = smoke
+    assert all(r.get("peak_share") is None for r in results["kernels"])
+
+
+def test_missing_pytorch_says_not_installed(tmp_path):
+    from benchmarks import chart
+
+    results = synthetic(torch_version=None)
+    md = report.markdown(results)
+    assert "PyTorch not installed" in md
+    assert "| LeNet | 4 | cpu | 600.0 | not installed | not installed |" in md
+    assert "| 0.01 | 400 | 100% | not installed | not installed | not installed |" in md
+    assert chart._peers(results) == "tinynet (PyTorch not installed)"
+    assert chart.draw_ratios(results, tmp_path / "r.png") is None  # nothing to compare
+    assert chart._peers(synthetic()) == "tinynet vs PyTorch"
+
+
+def test_ratio_chart_per_step_and_gpu_speed_up(tmp_path):
+    from benchmarks import chart
+
+    results = synthetic(devices=("cpu", "gpu"))
+    panels = chart.ratio_panels(results)
+    assert [p[2].split(",")[0] for p in panels] == [
+        "tinynet / PyTorch",
+        "GPU speed-up over the CPU",
+    ]
+    ratio, speed = panels
+    assert [s[0] for s in ratio[1]] == ["CPU", "GPU"]
+    np.testing.assert_allclose(ratio[1][0][2], [1.2, 0.75])
+    assert [s[0] for s in speed[1]] == ["tinynet", "PyTorch"]
+    np.testing.assert_allclose(speed[1][0][2], [10.0, 10.0])
+    path = chart.draw_ratios(results, tmp_path / "r.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    paths = report.write_all(results, tmp_path / "out")
+    assert [p.name for p in paths][-1] == "test-cpu-2c_test-gpu_ratios.png" or paths[
+        -1
+    ].name.endswith("_ratios.png")
