@@ -143,8 +143,9 @@ class Trainer:
         validation_steps = check_int(validation_steps, "validation_steps", who, allow_none=True)
         samples_per_epoch = check_int(samples_per_epoch, "samples_per_epoch", who, allow_none=True)
         validate_at = validation_epochs(validation_freq, who)
-        if stop_on_nonfinite is not None:
-            self.stop_on_nonfinite = bool(stop_on_nonfinite)
+        stop_nonfinite = (
+            self.stop_on_nonfinite if stop_on_nonfinite is None else bool(stop_on_nonfinite)
+        )
         self.check_compiled("fit")
         batch_size = check_batch_size(batch_size, self.default_batch_size, who)
         iterators = []
@@ -197,7 +198,15 @@ class Trainer:
                     validation_data, batch_size, validation_steps, iterators, who
                 )
             return self._fit_loop(
-                train, val, epochs, initial_epoch, verbose, callbacks, count_mode, validate_at
+                train,
+                val,
+                epochs,
+                initial_epoch,
+                verbose,
+                callbacks,
+                count_mode,
+                validate_at,
+                stop_nonfinite,
             )
         finally:
             for it in iterators:
@@ -237,7 +246,16 @@ class Trainer:
         return False
 
     def _fit_loop(
-        self, train, val, epochs, initial_epoch, verbose, callbacks, count_mode, validate_at
+        self,
+        train,
+        val,
+        epochs,
+        initial_epoch,
+        verbose,
+        callbacks,
+        count_mode,
+        validate_at,
+        stop_nonfinite,
     ):
         names = list(self.metrics_names)
         params = {
@@ -256,7 +274,7 @@ class Trainer:
         try:
             for epoch in range(initial_epoch, epochs):
                 cb.on_epoch_begin(epoch, {})
-                logs = self._run_epoch(epoch, train, cb, names)
+                logs = self._run_epoch(epoch, train, cb, names, stop_nonfinite)
                 if val is not None and validate_at(epoch + 1):
                     logs.update({f"val_{k}": v for k, v in self._evaluate_source(val).items()})
                 cb.on_epoch_end(epoch, logs)
@@ -267,7 +285,7 @@ class Trainer:
         cb.on_train_end({})
         return self.history
 
-    def _run_epoch(self, epoch, train, cb, names):
+    def _run_epoch(self, epoch, train, cb, names, stop_nonfinite):
         start = time.perf_counter()
         sums, counts = {}, {}
         for index, host in enumerate(train.batches()):
@@ -280,7 +298,7 @@ class Trainer:
                 sums[k] = sums.get(k, 0.0) + v * n
                 counts[k] = counts.get(k, 0) + n
             cb.on_batch_end(index, {"batch": index, "size": n, **values})
-            if self.stop_on_nonfinite and not all(math.isfinite(v) for v in values.values()):
+            if stop_nonfinite and not all(math.isfinite(v) for v in values.values()):
                 self._stop_nonfinite(epoch, index, values, host)
             if self.stop_training:
                 break

@@ -331,3 +331,10 @@ def test_a_nan_from_the_weights_is_traced_to_a_gradient():
     with np.errstate(all="ignore"):
         with pytest.warns(RuntimeWarning, match=r"batch 1 \(the gradient of dense_\d+/\w+ holds"):
             model.fit(x, y, batch_size=5, verbose=0, shuffle=False)
+
+
+def test_stop_on_nonfinite_false_is_for_that_fit_only():
+    model = classifier()
+    x, y = data()
+    model.fit(x, y, verbose=0, stop_on_nonfinite=False)
+    assert model.stop_on_nonfinite is True
