@@ -56,10 +56,6 @@ def set_tracer(tracer):
     return previous
 
 
-def tracing():
-    return _tracer is not None
-
-
 class RemovableHandle:
     """Removes one hook from the dict it was registered in (PyTorch's handle); a context
     manager too (``with t.register_hook(fn): ...``)."""
@@ -110,19 +106,17 @@ def _as_array(data):
 
 class _WatchedArray(numpy.ndarray):
     """A view of a Tensor's NumPy data, handed out by ``Tensor.data`` while a live graph holds
-    the tensor: writes through it (item assignment, in-place ufuncs such as ``-=``, ``fill``)
-    bump the tensor's version first. Views of it (slices) keep watching; anything computed from
-    it is a plain ndarray. ``np.copyto`` and writes through an array taken before the graph was
-    recorded are not seen: call ``tensor.bump_version()`` after those."""
+    the tensor: writes through it (item assignment, including ``t.data[1:] += 1``, in-place
+    ufuncs such as ``t.data -= g``, ``fill``) bump the tensor's version first. Anything computed
+    from it is a plain ndarray. Writes through an array taken before the graph was recorded, a
+    slice kept in a variable, or ``np.copyto`` are not seen: call ``tensor.bump_version()``."""
 
-    _owner = None
-
-    def __array_finalize__(self, obj):
-        self._owner = getattr(obj, "_owner", None) if self.base is not None else None
+    _owner = None  # a weak reference to the Tensor; None on slices and other derived arrays
 
     def _bump(self):
-        if self._owner is not None:
-            self._owner._version += 1
+        owner = self._owner() if self._owner is not None else None
+        if owner is not None:
+            owner._version += 1
 
     def __setitem__(self, key, value):
         self._bump()
@@ -171,6 +165,7 @@ class Tensor:
         "_version",
         "_saved",
         "_hooks",
+        "_view",
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
@@ -185,23 +180,25 @@ class Tensor:
         self._version = 0
         self._saved = 0  # how many recorded Functions hold this tensor as an input
         self._hooks = None
+        self._view = None  # the watched view of _data, made once when first asked for
 
     # ----- data and its version -----
     @property
     def data(self):
-        d = self._data
-        if type(d) is numpy.ndarray and (self._saved or self._creator_alive()):
-            d = d.view(_WatchedArray)
-            d._owner = self
-        return d
+        if self._saved or (self.creator is not None and self.creator.inputs is not None):
+            view = self._view
+            if view is None and type(self._data) is numpy.ndarray:
+                view = self._view = self._data.view(_WatchedArray)
+                view._owner = weakref.ref(self)
+            if view is not None:
+                return view
+        return self._data
 
     @data.setter
     def data(self, value):
         self._data = _plain(value)
+        self._view = None
         self._version += 1
-
-    def _creator_alive(self):
-        return self.creator is not None and self.creator.inputs is not None
 
     def bump_version(self):
         """Say that ``data`` was changed in place behind tinynet's back (e.g. through a raw
@@ -399,21 +396,31 @@ def _run_hooks(hooks, g, who):
 
 def _check_versions(fn):
     """Raise if an input of fn, or one of its outputs, changed in place since fn recorded it."""
+    for x, v in zip(fn.inputs, fn.versions):
+        if x is not None and x._version != v:
+            _version_error(fn)
+    for ref in fn.outputs:
+        o = ref()
+        if o is not None and o._version:
+            _version_error(fn)
+
+
+def _version_error(fn):
+    op = type(fn).__name__
     for i, (x, v) in enumerate(zip(fn.inputs, fn.versions)):
         if x is not None and x._version != v:
             raise RuntimeError(
-                f"backward: input {i} of {type(fn).__name__}, {_describe(x)}, was modified in "
-                f"place after {type(fn).__name__} saved it for backward (version {x._version}, "
-                f"saved at version {v}); its gradient would be computed from the new values. "
-                f"Change a copy instead, or make the change before the forward pass or after "
-                f"backward()"
+                f"backward: input {i} of {op}, {_describe(x)}, was modified in place after {op} "
+                f"saved it for backward (version {x._version}, saved at version {v}); its "
+                f"gradient would be computed from the new values. Change a copy instead, or make "
+                f"the change before the forward pass or after backward()"
             )
     for i, ref in enumerate(fn.outputs):
         o = ref()
         if o is not None and o._version:
             raise RuntimeError(
-                f"backward: output {i} of {type(fn).__name__}, {_describe(o)}, was modified in "
-                f"place after the forward pass (version {o._version}); change a copy instead"
+                f"backward: output {i} of {op}, {_describe(o)}, was modified in place after the "
+                f"forward pass (version {o._version}); change a copy instead"
             )
 
 
@@ -482,7 +489,9 @@ class Function:
     got ..."; keeping the checks at the door leaves ``forward`` to compute. ``forward`` receives
     raw arrays and returns an array or a tuple of arrays; ``backward`` receives one gradient per
     output and returns one gradient (or None) per input. State needed by backward is kept on
-    ``self``.
+    ``self``; parameters are set in ``__init__`` and survive ``release()``. One instance may be
+    called any number of times (each call records its own node). docs/custom_ops.md shows how to
+    write one.
     """
 
     inputs = None

@@ -22,7 +22,7 @@ def test_the_issue_repro_raises_naming_the_op_and_the_tensor():
         lambda d: d.__isub__(1.0),
         lambda d: d.fill(0.0),
         lambda d: np.multiply(d, 2.0, out=d),
-        lambda d: d[1:].__iadd__(1.0),  # a slice of the watched view keeps watching
+        lambda d: d.__setitem__(slice(1, None), d[1:] + 1.0),  # what `d[1:] += 1` runs
     ],
     ids=["setitem", "isub", "fill", "ufunc-out", "slice-iadd"],
 )
