@@ -3,8 +3,14 @@
 Entries: ``tinynet_header`` (UTF-8 JSON as uint8: format, version, the architecture config, input
 shape, dtype, weight names and shapes, compile settings with the optimizer's config and iteration
 count), ``weight/<i>`` (the model's weights in ``model.weights`` order) and
-``optimizer/<i>/<slot>`` (the optimizer's state for weight i). Written to a temporary file in the
-same folder, then renamed over the target, so a crash never leaves half a file under the name.
+``optimizer/<i>/<slot>`` (the optimizer's state for weight i); a checkpoint adds ``run_state`` to
+the header. Written to a temporary file in the same folder (``.<name>.<pid>.<random>.tmp``), then
+renamed over the target, so a crash never leaves half a file under the name; the next save into
+the folder removes the temporary files of writers that are gone.
+
+Reading validates the whole file before building anything (see ``_ModelFile``); every fault is a
+ModelFileError naming the file and the section. Weights holding NaN or inf are refused (a model
+that diverged would otherwise load and predict NaN silently); ``allow_nonfinite=True`` loads them.
 """
 
 import errno
