@@ -166,7 +166,7 @@ class Profiler:
             raise ValueError(f"profile.rows: group_by must be 'op' or 'layer', got {group_by!r}")
         rows = {}
         for e in self.events:
-            key = e["name"] if group_by == "op" else (e["layer"] or "(no layer)")
+            key = e["name"] if group_by == "op" else (e["layer"] or "(outside layers)")
             r = rows.setdefault(
                 (key, e["device"]),
                 {
