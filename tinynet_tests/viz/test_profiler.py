@@ -97,3 +97,16 @@ def test_the_bench_breakdown_writes_a_table_and_a_trace(tmp_path):
     text = paths[0].read_text()
     assert "Conv2d" in text and "GFLOP/s" in text and "batch 4" in text
     assert json.loads(paths[1].read_text())["traceEvents"]
+
+
+def test_the_committed_lenet_trace_loads_with_the_schema():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "results" / "viz" / "lenet_trace.json"
+    trace = json.loads(path.read_text())
+    complete = [e for e in trace["traceEvents"] if e["ph"] == "X"]
+    assert len(complete) == 22  # 11 ops, forward and backward
+    assert {e["cat"] for e in complete} == {"forward", "backward"}
+    for e in complete:
+        assert {"name", "ph", "ts", "dur", "pid", "tid"} <= set(e)
+    assert any(e["name"] == "Conv2d" and e["args"]["flops"] > 0 for e in complete)
