@@ -44,12 +44,12 @@ def main(argv=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from tinynet.plot import plot_importance_map
+
     args.out.mkdir(parents=True, exist_ok=True)
-    fig, ax = plt.subplots(figsize=(4, 4))
-    ax.imshow(forest.feature_importances_.reshape(28, 28), cmap="viridis")
-    ax.set_title("pixel importance (impurity decrease)")
-    ax.axis("off")
-    fig.savefig(args.out / "importances.png", dpi=120, bbox_inches="tight")
+    ax = plot_importance_map(forest.feature_importances_, (28, 28))
+    ax.figure.savefig(args.out / "importances.png", dpi=120, bbox_inches="tight")
+    plt.close(ax.figure)
     print("saved", args.out / "importances.png")
 
 

@@ -124,3 +124,62 @@ def test_confusion_figure(tmp_path):
     assert cells == {"1", "2"}
     np.testing.assert_allclose(ax.images[0].get_array()[0], [0.5, 0.5, 0])
     saved_png(fig, tmp_path / "confusion.png")
+
+
+# ---- issue 19's pictures: legends off the data, labelled axes, integer epochs, sizes, colour bar
+
+
+def _legend_outside(ax):
+    """The legend's box does not overlap the axes' plotting area."""
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    area = ax.get_window_extent()
+    return not legend.overlaps(area)
+
+
+def test_one_epoch_curves_have_one_integer_tick():
+    fig = plot.plot_history(history(1))
+    for ax in fig.axes:
+        assert list(ax.get_xticks()) == [1]
+    fig20 = plot.plot_history(history(20))
+    ticks = fig20.axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks)
+    plt.close("all")
+
+
+def test_gan_losses_and_class_histogram_keep_their_legends_off_the_data(tmp_path, rng):
+    from matplotlib.figure import Figure
+
+    from tinynet.gan import LossRecorder
+
+    rec = LossRecorder()
+    for step in range(60):
+        rec.on_batch_end(step, {"d_loss": 0.7 + 0.1 * rng.random(), "g_loss": 1.4, "d_acc": 0.6})
+    fig = Figure(figsize=(7, 4))
+    ax = plot.plot_gan_losses(rec, fig.add_subplot(1, 1, 1))
+    fig.tight_layout()
+    assert _legend_outside(ax) and len(ax.get_legend().get_texts()) == 3
+    plot.save_gan_losses(rec, tmp_path / "losses.png")
+    fig = Figure(figsize=(6, 3))
+    ax = plot.plot_class_histogram(rng.dirichlet(np.ones(10)), fig.add_subplot(1, 1, 1))
+    fig.tight_layout()
+    assert _legend_outside(ax)
+    assert ax.get_xlabel() and ax.get_ylabel() == "share of samples"
+
+
+def test_sample_grid_is_large_with_a_readable_title(tmp_path, rng):
+    path = plot.save_sample_grid(
+        rng.uniform(-1, 1, (100, 1, 28, 28)), tmp_path / "grid.png", title="samples"
+    )
+    pixels = mpimg.imread(path)
+    assert pixels.shape[0] >= 600 and pixels.shape[1] >= 600  # was 368 x 344
+
+
+def test_importance_map_has_a_colour_bar(tmp_path, rng):
+    ax = plot.plot_importance_map(rng.random(784), (28, 28))
+    assert len(ax.figure.axes) == 2  # the image and its colour bar
+    assert ax.figure.axes[1].get_ylabel() == "share of the impurity decrease"
+    saved_png(ax.figure, tmp_path / "importances.png")
+    with pytest.raises(ValueError, match="784 importances do not fill"):
+        plot.plot_importance_map(rng.random(784), (28, 27))

@@ -18,6 +18,7 @@ from .training import (
     plot_gradient_norms,
     plot_history,
     plot_image_grid,
+    plot_importance_map,
     plot_misclassified,
 )
 
@@ -35,5 +36,6 @@ __all__ = [
     "plot_gradient_norms",
     "plot_history",
     "plot_image_grid",
+    "plot_importance_map",
     "plot_misclassified",
 ]

@@ -32,23 +32,25 @@ def tile_images(images, nrow=10, pad=2, value_range=(-1.0, 1.0)):
 
 
 def save_sample_grid(
-    images, path, nrow=10, title=None, row_labels=None, value_range=(-1.0, 1.0), cell_inches=0.42
+    images, path, nrow=10, title=None, row_labels=None, value_range=(-1.0, 1.0), cell_inches=0.6
 ):
     """Write a PNG of generated images (see tile_images) to ``path``, with an optional title and
-    one label per row (e.g. the digit a conditional generator was asked for). Returns path."""
+    one label per row (e.g. the digit a conditional generator was asked for). Returns path.
+    A 10 x 10 grid of 28 x 28 digits is about 620 x 650 pixels (cells of 0.6 inch at 100 dpi)."""
     from matplotlib.figure import Figure
 
     mosaic = tile_images(images, nrow, 2, value_range)
     rows = -(-len(images) // min(nrow, len(images)))
     cols = min(nrow, len(images))
     left = 0.7 if row_labels else 0.1
-    fig = Figure(figsize=(cols * cell_inches + left, rows * cell_inches + (0.4 if title else 0.1)))
+    head = 0.55 if title else 0.1  # room for a title line of 13 points
+    fig = Figure(figsize=(cols * cell_inches + left, rows * cell_inches + head))
     ax = fig.add_axes(
         [
             left / fig.get_figwidth(),
             0.02,
             1 - (left + 0.05) / fig.get_figwidth(),
-            1 - (0.42 if title else 0.12) / fig.get_figheight(),
+            1 - (head + 0.02) / fig.get_figheight(),
         ]
     )
     ax.imshow(mosaic, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -56,22 +58,35 @@ def save_sample_grid(
     if row_labels:
         h = (mosaic.shape[0] - 2) / rows
         ax.set_yticks([2 + h * (i + 0.5) - 1 for i in range(len(row_labels))])
-        ax.set_yticklabels(row_labels, fontsize=9)
+        ax.set_yticklabels(row_labels, fontsize=11)
         ax.tick_params(length=0)
     else:
         ax.set_yticks([])
     for side in ax.spines.values():
         side.set_visible(False)
     if title:
-        ax.set_title(title, fontsize=10)
-    fig.savefig(path, dpi=80)
+        ax.set_title(title, fontsize=13)
+    fig.savefig(path, dpi=100)
     return path
+
+
+def _legend_below(ax, handles=None, labels=None):
+    """The legend in one row under the axes (off the data); tight_layout makes room for it."""
+    args = () if handles is None else (handles, labels)
+    ax.legend(
+        *args,
+        fontsize="small",
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.2),
+        ncol=3,
+        frameon=False,
+    )
 
 
 def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
     """Both players' losses per training batch from a tinynet.gan.LossRecorder (moving average
     over ``smooth`` batches, raw values faint), and the discriminator's accuracy on a second
-    axis. Returns the Axes."""
+    axis; the legend sits under the axes. Returns the Axes."""
     import numpy as np
 
     ax = _axes(ax)
@@ -107,9 +122,9 @@ def plot_gan_losses(recorder, ax=None, smooth=25, title=None):
         ax2.set_ylabel("discriminator accuracy")
         lines = ax.get_legend_handles_labels()
         lines2 = ax2.get_legend_handles_labels()
-        ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize="small", loc="upper right")
+        _legend_below(ax, lines[0] + lines2[0], lines[1] + lines2[1])
     else:
-        ax.legend(fontsize="small")
+        _legend_below(ax)
     ax.set_title(title or "adversarial training")
     return ax
 
@@ -118,10 +133,10 @@ def save_gan_losses(recorder, path, smooth=25, title=None):
     """plot_gan_losses written to a PNG at ``path``. Returns path."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 3.6))
+    fig = Figure(figsize=(7, 4))
     plot_gan_losses(recorder, fig.add_subplot(1, 1, 1), smooth, title)
     fig.tight_layout()
-    fig.savefig(path, dpi=90)
+    fig.savefig(path, dpi=100)
     return path
 
 
@@ -199,7 +214,8 @@ def save_latent_arithmetic(rows, path, title=None, value_range=(0.0, 1.0)):
 
 def plot_class_histogram(shares, ax=None, floor=0.05, title=None, class_names=None):
     """Bars of the share of generated samples the classifier puts in each class, with the
-    ``floor`` every class should reach drawn as a line. Returns the Axes."""
+    ``floor`` every class should reach drawn as a line; the legend beside the axes. Returns the
+    Axes."""
     import numpy as np
 
     ax = _axes(ax, (6, 3))
@@ -211,7 +227,8 @@ def plot_class_histogram(shares, ax=None, floor=0.05, title=None, class_names=No
     ax.axhline(1 / len(shares), color="black", linestyle=":", linewidth=1, label="uniform")
     ax.set_xticks(range(len(shares)))
     ax.set_xticklabels(names)
+    ax.set_xlabel("class the classifier gives the sample")
     ax.set_ylabel("share of samples")
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.set_title(title or "classes of the generated digits")
     return ax

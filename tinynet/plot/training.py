@@ -36,7 +36,7 @@ def plot_gradient_norms(stats, stat="grad_norm", ax=None, log=True, title=None):
     ax.set_xlabel("training step (batch)")
     ax.set_ylabel(stat.replace("_", " "))
     ax.set_title(title or f"{stat.replace('_', ' ')} per layer")
-    ax.legend(fontsize="small", ncol=2)
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return ax
 
 
@@ -88,7 +88,12 @@ def plot_history(
                 label=val_label,
             )
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        n = max(len(hist[name]), len(hist.get(f"val_{name}", [])))
+        if n <= 12:  # a tick per epoch (MaxNLocator gives fractions on a range under one)
+            ax.set_xticks(range(1, n + 1))
+            ax.set_xlim(0.5, n + 0.5)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel({"acc": "accuracy"}.get(name, name))
         ax.grid(alpha=0.3)
         ax.legend()
@@ -245,3 +250,25 @@ def plot_confusion_matrix(labels, predicted, class_names=None, normalize=True, t
 
 
 # ----- GANs (tinynet.gan) -----
+
+
+# ----- trees (tinynet.trees) -----
+def plot_importance_map(importances, shape, ax=None, title=None, cmap="viridis"):
+    """A forest's (or tree's) ``feature_importances_`` of image pixels drawn as the image
+    ``shape`` (e.g. (28, 28)), with a colour bar giving the share of the total impurity decrease.
+    Returns the Axes."""
+    import numpy as np
+
+    values = np.asarray(importances, dtype=np.float64)
+    if values.size != int(np.prod(shape)):
+        raise ValueError(
+            f"plot_importance_map: {values.size} importances do not fill an image of shape "
+            f"{tuple(shape)}"
+        )
+    ax = _axes(ax, (5, 4.2))
+    im = ax.imshow(values.reshape(shape), cmap=cmap, interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of the impurity decrease")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or "pixel importance (impurity decrease)")
+    return ax
