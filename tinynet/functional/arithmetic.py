@@ -6,6 +6,7 @@ A Python scalar operand takes the dtype of the tensor it meets, so float32 stays
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
+from .layout import sum_axes
 
 
 def unbroadcast(g, shape):
@@ -16,8 +17,7 @@ def unbroadcast(g, shape):
     axes = tuple(range(extra)) + tuple(
         i + extra for i, n in enumerate(shape) if n == 1 and g.shape[i + extra] != 1
     )
-    g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    return sum_axes(g, axes).reshape(shape)
 
 
 def _broadcast_shapes(op, a, b):

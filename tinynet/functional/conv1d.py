@@ -12,6 +12,7 @@ next conv1d reads its input without a copy: a WaveNet stack transposes once, at 
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import positive_int
+from .layout import sum_axes
 
 
 def _pads(padding, k, dilation, op="conv1d"):
@@ -138,7 +139,7 @@ class Conv1d(Function):
                 gw[:, :, j] = g @ X[:, src].reshape(C, -1).T
             if gX is not None and not (whole and j == whole[0][0]):
                 gX[:, src] += (w[:, :, j].T @ g).reshape(C, -1, X.shape[2])
-        gb = G.sum(axis=(1, 2)) if self.has_b and self.needs_grad[2] else None
+        gb = sum_axes(G, (1, 2)).reshape(-1) if self.has_b and self.needs_grad[2] else None
         return (None if gX is None else gX.transpose(2, 0, 1)), gw, gb
 
 

@@ -92,3 +92,30 @@ def channel_rows(x):
     shape = tuple(x.shape[k] for k in order)
     back = tuple(int(k) for k in np.argsort(order))
     return (lambda a: a.transpose(order).reshape(C, -1), lambda r: r.reshape(shape).transpose(back))
+
+
+def sum_axes(a, axes):
+    """``a.sum(axis=axes, keepdims=True)`` as one matrix-vector product when the summed axes are
+    one block of a's memory order (a contiguous in some order, a float dtype): NumPy's
+    reductions run their inner loop over the innermost axis, a handful of cells long in the
+    batch-last layout, while a GEMV reads the block at memory speed. Otherwise NumPy's sum."""
+    axes = tuple(sorted(axes))
+    if not axes or a.dtype.kind != "f" or a.size == 0:
+        return a.sum(axis=axes, keepdims=True)
+    order = memory_order(a)
+    mem = a.transpose(order)
+    where = [order.index(k) for k in axes]
+    lo, hi = min(where), max(where) + 1
+    if hi - lo != len(axes) or not mem.flags.c_contiguous:
+        return a.sum(axis=axes, keepdims=True)
+    xp = get_array_module(a)
+    outer = int(np.prod(mem.shape[:lo], dtype=np.int64))
+    red = int(np.prod(mem.shape[lo:hi], dtype=np.int64))
+    inner = int(np.prod(mem.shape[hi:], dtype=np.int64))
+    ones = xp.ones(red, dtype=a.dtype)
+    if inner == 1:
+        s = mem.reshape(outer, red) @ ones
+    else:
+        s = xp.matmul(ones, mem.reshape(outer, red, inner))  # (outer, inner)
+    kept = mem.shape[:lo] + (1,) * (hi - lo) + mem.shape[hi:]
+    return s.reshape(kept).transpose(tuple(int(k) for k in np.argsort(order)))

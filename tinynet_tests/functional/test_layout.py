@@ -132,3 +132,18 @@ def test_batch_norm_after_a_cropping_transposed_conv_stays_batch_last():
     y = F.batch_norm(h, tn.Tensor(np.ones(2)), tn.Tensor(np.zeros(2)), np.zeros(2), np.ones(2))
     assert is_batch_last(y.data)
     np.testing.assert_allclose(y.data.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+
+
+@given(
+    st.permutations(range(3)),
+    st.lists(st.integers(0, 2), min_size=1, max_size=3, unique=True),
+    st.sampled_from([np.float32, np.float64]),
+)
+def test_sum_axes_equals_numpy_sum_in_every_layout(perm, axes, dtype):
+    from tinynet.functional.layout import sum_axes
+
+    a = np.random.default_rng(0).normal(size=(3, 4, 5)).astype(dtype)
+    a = np.ascontiguousarray(a.transpose(perm)).transpose(np.argsort(perm))
+    s = sum_axes(a, tuple(axes))
+    assert s.dtype == dtype
+    np.testing.assert_allclose(s, a.sum(axis=tuple(axes), keepdims=True), rtol=1e-5, atol=1e-5)
