@@ -44,6 +44,17 @@ def _xlogx(x):
         return np.where(x > 0, x * np.log2(x), 0.0)
 
 
+def _snap(score, total):
+    """Scores (R, S) rounded to 2**-36 of their node's scale (total weight (R,) times its log):
+    these scores are running sums of per-sample terms, so splits that tie in exact arithmetic
+    (two features splitting a node alike) differ by rounding noise that depends on the order of
+    the samples, e.g. k repeated rows against one row of weight k. Snapped, they tie, and the
+    lowest feature slot wins as in the dense search. Only the choice uses them."""
+    scale = total * np.log2(total + 2.0) + 2.0
+    q = np.exp2(np.ceil(np.log2(scale)) - 36)[:, None]
+    return np.round(score / q) * q
+
+
 def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     """Best split of each node of one bucket (all sizes <= S) -> score, feature, threshold."""
     K, m = F.shape
@@ -135,8 +146,9 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     if msl > 1 or wv.dtype.kind == "f":  # integer weights put >= 1 on each side anyway
         valid &= (nL >= msl) & (nR >= msl)
     score[~valid] = -np.inf
-    i = np.argmax(score, axis=1)
-    row_best = score[np.arange(R), i]
+    snapped = _snap(score, counts.sum(axis=1)[rk])  # chooses; the score itself is reported
+    i = np.argmax(snapped, axis=1)
+    row_best = snapped[np.arange(R), i]
     starts = np.flatnonzero(np.concatenate([[True], rk[1:] != rk[:-1]]))  # rows grouped by node
     best = np.full(K, -np.inf)
     best[rk[starts]] = np.maximum.reduceat(row_best, starts)
@@ -149,6 +161,7 @@ def _bucket(data, idx, yv, wv, starts, sizes, F, counts, S, msl, criterion):
     thr = np.zeros(K, dtype=np.int64)
     feat[nodes] = F[rk[win], rj[win]]
     thr[nodes] = v[win, i[win]]
+    best[nodes] = score[win, i[win]]
     return best, feat, thr
 
 
