@@ -33,6 +33,7 @@ _SUBMODULES = (
     "optimizers",
     "callbacks",
     "models",
+    "keras",
     "legacy",
     "zoo",
     "gan",
