@@ -7,6 +7,10 @@ describes (N, H, W, C) images at the model's door: the first layer (an ``Input(s
 or a first layer given ``input_shape=(H, W, C)``) transposes the batch once to (N, C, H, W), and
 every layer after it works channels-first, as any tinynet layer. A channels-last Flatten
 flattens in (H, W, C) order, as Keras does, so the Dense weights after it see Keras's order.
+Only a door converts: a channels-last layer built without a declared input shape (inside a
+subclassed Model, or called alone on raw data) takes what it receives as channels-first, and a
+model that ends on images (no Flatten or global pooling) returns them channels-first; summary()
+shows the shapes as they are inside, channels-first.
 """
 
 import numpy as np
