@@ -129,7 +129,18 @@ def run_blocks(path):
     return done
 
 
-@pytest.mark.parametrize("path", doc_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def _cases():
+    """One case per file; those whose blocks train (call fit) take tens of seconds: slow."""
+    for path in doc_files():
+        trains = any(".fit(" in src for _, src in runnable(path))
+        yield pytest.param(
+            path,
+            id=str(path.relative_to(ROOT)),
+            marks=[pytest.mark.slow] if trains else [],
+        )
+
+
+@pytest.mark.parametrize("path", list(_cases()))
 def test_python_blocks_run(path, fast, capsys):
     found = runnable(path)
     if not found:
