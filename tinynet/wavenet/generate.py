@@ -22,11 +22,9 @@ def draw(logits, u, temperature=1.0):
     xp = get_array_module(logits)
     if temperature == 0:
         return logits.argmax(axis=1)
-    z = logits.astype(xp.float64) / temperature
-    p = xp.exp(z - z.max(axis=1, keepdims=True))
-    cdf = xp.cumsum(p, axis=1)
-    cdf /= cdf[:, -1:]
-    return xp.minimum((cdf < u[:, None]).sum(axis=1), logits.shape[1] - 1)
+    z = logits.astype(xp.float64) * (1 / temperature)
+    cdf = xp.cumsum(xp.exp(z - z.max(axis=1, keepdims=True)), axis=1)
+    return xp.minimum((cdf < u[:, None] * cdf[:, -1:]).sum(axis=1), logits.shape[1] - 1)
 
 
 def _inputs(model, n, length, conditions, local, uniforms, seed):
@@ -78,15 +76,18 @@ def _gate_terms(model, conditions, local, n, length):
 
 class _Queue:
     """The past inputs of one causal convolution of kernel k and dilation d: a ring of
-    (k - 1) * d rows (N, C), zeros before the clip (the training forward pass pads with zeros)."""
+    (k - 1) * d rows (N, C), each ``fill`` before the clip."""
 
-    def __init__(self, xp, k, d, n, c, dtype):
+    def __init__(self, xp, k, d, n, c, dtype, fill=0):
         self.k, self.d = k, d
         self.size = max(1, (k - 1) * d)
         self.ring = xp.zeros((self.size, n, c), dtype=dtype)
+        self.ring += fill
 
     def taps(self, t):
         """The inputs at t - (k - 1) * d, ..., t - d (tap order 0 .. k - 2)."""
+        if self.k == 2:
+            return (self.ring[t % self.size],)
         return [self.ring[(t - m * self.d) % self.size] for m in range(self.k - 1, 0, -1)]
 
     def push(self, t, x):
@@ -123,13 +124,22 @@ def generate(
     dt, k, G = model.dtype, model.kernel_size, model.gate_channels
     R, layers = model.residual_channels, len(model.dilations)
     half = xp.concatenate([xp.ones(G, dtype=dt), xp.full(G, 0.5, dtype=dt)])
-    terms = terms * half
     table = model.input_embedding.embeddings.data
-    in_taps, in_bias = _tap_weights(model.input_conv), model.input_conv.bias.data
+    in_taps = _tap_weights(model.input_conv)
     in_queue = _Queue(xp, k, 1, n, R, dt)
     dil = [[w * half for w in _tap_weights(c)] for c in model.dilated]
-    queues = [_Queue(xp, k, d, n, R, dt) for d in model.dilations]
     res = [(w * 0.5, b) for w, b in (_one_by_one(c) for c in model.residual)]
+    # The residual stream x_i = x~_i + B_i: its biases B_i (input conv's, then the residual
+    # convs' summed) go into the gate terms, and the queues hold x~, filled with -B_i before the
+    # clip (where x is 0).
+    B = model.input_conv.bias.data.copy()
+    queues = []
+    for i, d in enumerate(model.dilations):
+        queues.append(_Queue(xp, k, d, n, R, dt, fill=-B))
+        terms[:, i] += B @ sum(_tap_weights(model.dilated[i]))
+        if i < len(res):
+            B = B + res[i][1]
+    terms = terms * half
     skip_w = xp.concatenate([_one_by_one(c)[0] * 0.5 for c in model.skip])  # (layers*G, S)
     skip_b = sum(c.bias.data for c in model.skip)
     gates = xp.empty((n, layers * G), dtype=dt)
@@ -138,31 +148,30 @@ def generate(
     codes = xp.zeros((n, length), dtype=xp.int64)
     previous = xp.full(n, SILENCE, dtype=xp.int64)
     hop = model.hop if model.local_channels else length + 1
+    dot = xp.dot  # less overhead than matmul on these small matrices
     for t in range(length):
         frame = terms[t // hop]
         e = table[previous]
-        x = e @ in_taps[-1]
-        x += in_bias
+        x = dot(e, in_taps[-1])
         for w, past in zip(in_taps, in_queue.taps(t)):
-            x += past @ w
+            x += dot(past, w)
         in_queue.push(t, e)
         for i in range(layers):
             taps, queue = dil[i], queues[i]
-            z = x @ taps[-1]
+            z = dot(x, taps[-1])
             z += frame[i]
             for w, past in zip(taps, queue.taps(t)):
-                z += past @ w
+                z += dot(past, w)
             queue.push(t, x)
             th = xp.tanh(z)
             h = gates[:, i * G : (i + 1) * G]
             xp.multiply(th[:, :G], th[:, G:] + 1, out=h)  # twice the gate (halved weights after)
             if i < layers - 1:
-                x = x + h @ res[i][0]
-                x += res[i][1]
-        skips = gates @ skip_w
+                x = x + dot(h, res[i][0])
+        skips = dot(gates, skip_w)
         skips += skip_b
-        hidden = xp.maximum(xp.maximum(skips, 0) @ hid_w + hid_b, 0)
-        previous = draw(hidden @ out_w + out_b, uniforms[:, t], temperature)
+        hidden = xp.maximum(dot(xp.maximum(skips, 0), hid_w) + hid_b, 0)
+        previous = draw(dot(hidden, out_w) + out_b, uniforms[:, t], temperature)
         codes[:, t] = previous
     return asnumpy(codes)
 
