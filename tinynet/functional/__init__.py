@@ -6,6 +6,7 @@ from .conv import conv2d, conv2d_reference, conv2d_transpose, upsample2d
 from .conv1d import conv1d
 from .dropout import dropout
 from .embedding import embedding
+from .frames import add_frames
 from .linear import linear
 from .loss import (
     binary_cross_entropy,
@@ -50,6 +51,7 @@ __all__ = [
     "log_softmax",
     "gated_activation",
     "embedding",
+    "add_frames",
     "linear",
     "conv1d",
     "conv2d",

@@ -198,11 +198,11 @@ class WaveNet(Model):
         skips = None
         for i in range(n):
             z = self.dilated[i](x)
-            if glob is not None:
-                z = z + glob[:, i]
-            if loc is not None:
-                G2 = 2 * self.gate_channels
-                z = (z.reshape(N, G2, L // self.hop, self.hop) + loc[:, i]).reshape(N, G2, L)
+            if loc is not None:  # global and local terms summed at frame rate, then added
+                c = loc[:, i, :, :, 0] if glob is None else loc[:, i, :, :, 0] + glob[:, i]
+                z = F.add_frames(z, c, self.hop)
+            elif glob is not None:
+                z = F.add_frames(z, glob[:, i], L)  # one frame covering the sequence
             h = F.gated_activation(z, axis=1)
             s = self.skip[i](h)
             skips = s if skips is None else skips + s

@@ -245,4 +245,9 @@ CASES = {
         _n((2, 5, 7)),
         lambda rng: [rng.integers(0, 5, size=(2, 7)), rng.uniform(0, 1, size=(2, 7))],
     ),
+    "add_frames": Case(
+        lambda x, f: F.add_frames(x, f, 3),
+        _n((2, 3, 12), (2, 3, 4)),
+        reference=lambda x, f: x + np.repeat(f, 3, axis=2),
+    ),
 }

@@ -82,3 +82,19 @@ def test_zero_weights_mask_positions_out():
 def test_sparse_cross_entropy_names_bad_targets(t, w, message):
     with pytest.raises((ValueError, TypeError), match="sparse_softmax_cross_entropy: " + message):
         F.sparse_softmax_cross_entropy(normal((2, 5, 3)), t, w, axis=1)
+
+
+@given(st.permutations(range(3)), st.integers(1, 4), st.integers(1, 5))
+def test_add_frames_keeps_the_layout_of_x_and_its_grad(perm, frames, hop):
+    x = normal((2, 3, frames * hop), 1)
+    x = np.ascontiguousarray(x.transpose(perm)).transpose(np.argsort(perm))
+    f = normal((2, 3, frames), 2)
+    y = F.add_frames(x, f, hop)
+    np.testing.assert_array_equal(y.data, x + np.repeat(f, hop, axis=2))
+    assert y.data.strides == x.strides
+    check_grad(lambda x, f: F.add_frames(x, f, hop), [x, f])
+
+
+def test_add_frames_names_a_misfit():
+    with pytest.raises(ValueError, match="add_frames: 3 frames of hop 4 cover 12 samples"):
+        F.add_frames(normal((1, 2, 10)), normal((1, 2, 3)), 4)
