@@ -136,3 +136,17 @@ def test_draw_inverts_the_cdf():
         2,
         2,
     ]
+
+
+def test_mel_templates_average_time_normalised_spectrograms():
+    from tinynet.wavenet.templates import MelTemplates, resample_frames
+
+    spec = np.arange(12, dtype=np.float32).reshape(2, 6)
+    np.testing.assert_allclose(resample_frames(spec, 11)[:, ::2], spec)  # the frames kept
+    rng = np.random.default_rng(0)
+    clips = [rng.normal(size=n) * 0.1 for n in (800, 1600, 1200)]
+    t = MelTemplates(clips, [3, 3, 4], [0, 0, 1], hop=64, frames=8)
+    assert sorted(t.means) == [(3, 0), (4, 1)]
+    assert t.spectrogram(3, 0, 1000).shape == (40, 16)
+    with pytest.raises(KeyError, match="no training clips of digit 5 by speaker 0"):
+        t.spectrogram(5, 0, 1000)
