@@ -2,7 +2,8 @@
 benchmarks.lenet_step), A/B in one process: this checkout's engine against the same engine with
 an earlier commit's autograd.py (default: the one before saved-tensor versions, hooks, reusable
 Functions and the profiler's tracer slot), with the profiler off, and the same step with the
-profiler on.
+profiler on; a second copy of the earlier engine (the A/A control) shows how far two
+identical variants drift apart on this machine.
 
     python -m benchmarks.profiler_overhead [--baseline REV] [--rounds 7] [--steps 3] [--out FILE]
 
@@ -162,6 +163,8 @@ def main(argv=None):
             "baseline": lenet(base, base_F),
             "profiler off": lenet(tinynet, tinynet.functional),
             "profiler on": profiled(lenet(tinynet, tinynet.functional)),
+            # the control: the baseline engine again, its arrays allocated last (A/A)
+            "baseline again": lenet(base, base_F),
         }
         times, cpu, per_round = measure(variants, args.rounds, args.steps)
         tiny = {"baseline": tiny_ops(base), "profiler off": tiny_ops(tinynet)}
@@ -173,6 +176,7 @@ def main(argv=None):
     per_op = {k: statistics.median(v) / 201 * 1e6 for k, v in tiny_times.items()}
     per_op_min = {k: min(v) / 201 * 1e6 for k, v in tiny_times.items()}
     ratios = [r["profiler off"] / r["baseline"] for r in per_round]
+    controls = [r["baseline again"] / r["baseline"] for r in per_round]
     result = {
         "machine": machine(),
         "baseline": args.baseline,
@@ -184,8 +188,14 @@ def main(argv=None):
         "off_over_baseline_min": round(low["profiler off"] / low["baseline"], 4),
         "off_over_baseline": round(med["profiler off"] / med["baseline"], 4),
         "off_over_baseline_cpu": round(med_cpu["profiler off"] / med_cpu["baseline"], 4),
+        "control_again_over_baseline": round(med["baseline again"] / med["baseline"], 4),
+        "control_again_over_baseline_cpu": round(
+            med_cpu["baseline again"] / med_cpu["baseline"], 4
+        ),
         "on_over_off": round(med["profiler on"] / med["profiler off"], 4),
         "off_over_baseline_per_round": [round(r, 4) for r in ratios],
+        "off_over_baseline_median_of_rounds": round(statistics.median(ratios), 4),
+        "control_over_baseline_median_of_rounds": round(statistics.median(controls), 4),
         "tiny_op_us_forward_and_backward": {k: round(v, 2) for k, v in per_op.items()},
         "tiny_op_us_forward_and_backward_min": {k: round(v, 2) for k, v in per_op_min.items()},
         "lenet_ops_per_step": 11,
