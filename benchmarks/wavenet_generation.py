@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+from tinynet import backend
 from tinynet.wavenet import WaveNet, stack_dilations
 from tinynet.wavenet.data import POSITION_CHANNELS, position_features
 from tinynet.wavenet.generate import generate, generate_naive
@@ -43,6 +44,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
+    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
     if args.model:
         from tinynet.apps.wavenet_cli import load_wavenet
 

@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 
+from tinynet import backend
 from tinynet.wavenet import WaveNet, stack_dilations
 
 
@@ -108,6 +109,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--json", default=None, help="write the figures here")
     args = p.parse_args(argv)
+    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
     model = tinynet_model(args)
     model.compile("adam")
     arrays = model.device_batch(batch(args))
