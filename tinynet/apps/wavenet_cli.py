@@ -355,6 +355,18 @@ def _evaluate(args):
             out / "spectrograms.png", [(f"digit {digits[i]}", clips[i], made[i]) for i in picks]
         )
     result["samples_per_second"] = result["generated_samples"] / result["generation_seconds"]
+    history = Path(args.model).parent / "checkpoint.json"
+    if history.exists():  # the training curve beside the test figure and the baselines
+        from ..plot.audio import bits_curve
+
+        train_bits = json.loads(history.read_text())["history"].get("loss", [])
+        curves = {"training clips (each epoch: 1/20 of a pass)": train_bits}
+        if "test_bits_per_sample" in result:
+            curves["test clips (end)"] = [float("nan")] * (len(train_bits) - 1) + [
+                result["test_bits_per_sample"]
+            ]
+        baselines = json.loads(Path(args.baselines).read_text()) if args.baselines else None
+        bits_curve(curves, out / "bits.png", baselines)
     (out / "evaluation.json").write_text(json.dumps(result, indent=1))
     print(json.dumps({k: v for k, v in result.items() if k != "read_back_by_digit"}))
     return 0
@@ -443,6 +455,7 @@ def configure(parser):
     e.add_argument("--temperature", type=float, default=1.0)
     e.add_argument("--limit", type=int, default=None)
     e.add_argument("--skip-bits", action="store_true")
+    e.add_argument("--baselines", default=None, help="baselines JSON for the curve figure")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--out", default="runs/wavenet/evaluation")
     e.add_argument("--overwrite", action="store_true")

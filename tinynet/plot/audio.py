@@ -54,7 +54,12 @@ def bits_curve(histories, path, baselines=None):
     fig, axes = _figure(1, 1, (7, 4))
     ax = axes[0][0]
     for name, values in histories.items():
-        ax.plot(np.arange(1, len(values) + 1), values, label=name)
+        ax.plot(
+            np.arange(1, len(values) + 1),
+            values,
+            label=name,
+            marker="o" if len(values) and np.isnan(values[0]) else None,
+        )
     for name, bits in (baselines or {}).items():
         ax.axhline(bits, linestyle=":", linewidth=1, color="grey")
         ax.annotate(f"{name} {bits:.2f}", (1, bits), fontsize=7, va="bottom", color="grey")
