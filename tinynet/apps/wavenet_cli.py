@@ -88,7 +88,9 @@ def _train(args):
     model, state = resume(out) if args.resume else (None, None)
     if model is None:
         model = build_model(args)
-        model.compile(Adam(learning_rate=args.lr))
+        model.compile(Adam(learning_rate=args.lr or 2e-3))
+    elif args.lr is not None:  # a resumed run at a new rate (e.g. lower for the last epochs)
+        model.optimizer.learning_rate = args.lr
     if args.device != "cpu":
         model.to(args.device)
     steps = max(1, round(train.steps * args.epoch_share))
@@ -435,7 +437,9 @@ def configure(parser):
     t.add_argument("--layers-per-stack", type=int, default=9)
     t.add_argument("--channels", type=int, default=32)
     t.add_argument("--skip-channels", type=int, default=64)
-    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument(
+        "--lr", type=float, default=None, help="Adam's rate (default 2e-3; with --resume: kept)"
+    )
     t.add_argument("--limit", type=int, default=None, help="train on this many clips (fast mode)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu")
