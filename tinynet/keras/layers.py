@@ -48,7 +48,8 @@ MaxPool2D, AvgPool2D, Convolution2D = MaxPooling2D, AveragePooling2D, Conv2D
 
 
 def Input(shape=None, batch_size=None, name=None, dtype=None, data_format=None, **kwargs):
-    """``keras.Input(shape=(28, 28, 1))``: the model's door (see tinynet.layers.Input)."""
+    """``keras.Input(shape=(28, 28, 1))`` (or ``batch_shape=(None, 28, 28, 1)``): the model's
+    door (see tinynet.layers.Input)."""
     return _tn.Input(
         shape, batch_size, name, dtype, data_format=config.resolve("Input", data_format), **kwargs
     )

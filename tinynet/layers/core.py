@@ -270,9 +270,14 @@ class InputLayer(ImageLayout, Layer):
             self.data_format = "channels_first"  # not an image: nothing to convert
 
 
-def Input(shape=None, batch_size=None, name=None, dtype=None, data_format=None, **kwargs):
+def Input(
+    shape=None, batch_size=None, name=None, dtype=None, data_format=None, batch_shape=None, **kwargs
+):
     """Keras's ``Input(shape=(28, 28, 1))``: an InputLayer for the first place of a Sequential.
-    ``shape`` is one sample's shape (no batch dimension); ``batch_size`` is accepted and unused."""
+    ``shape`` is one sample's shape (no batch dimension), or ``batch_shape`` with the batch
+    dimension first; ``batch_size`` is accepted and unused."""
+    if shape is None and batch_shape is not None:
+        shape = tuple(batch_shape)[1:]
     if shape is None:
         raise ValueError("Input: shape is required, e.g. Input(shape=(28, 28, 1))")
     return InputLayer(

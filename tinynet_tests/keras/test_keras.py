@@ -117,6 +117,8 @@ def test_input_shapes_and_errors():
     assert flat.predict(np.zeros((2, 784), "float32"), verbose=0).shape == (2, 3)
     with pytest.raises(ValueError, match="shape is required"):
         keras.Input()
+    assert keras.Input(batch_shape=(None, 28, 28, 1)).input_shape is None  # built on use
+    assert keras.Input(batch_shape=(None, 28, 28, 1)).declared_input_shape == (28, 28, 1)
     with pytest.raises(ValueError, match="channels_last' expects images"):
         Sequential([tl.Conv2D(2, 3, input_shape=(28, 28), data_format="channels_last")])
 
