@@ -170,9 +170,13 @@ def test_linear_dtype_mismatch():
         F.linear(T(np.ones((2, 3), np.float32)), T(np.ones((3, 4))))
 
 
-def test_batch_norm_accepts_a_batch_of_one_row_and_requires_gamma():
+def test_batch_norm_refuses_to_train_on_one_row_and_requires_gamma():
     rm, rv = np.zeros(3), np.ones(3)
-    y = F.batch_norm(T(np.ones((1, 3))), T(np.ones(3)), T(np.zeros(3)), rm, rv, training=True)
-    np.testing.assert_array_equal(y.data, np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"batch_norm: expected more than 1 value per channel"):
+        F.batch_norm(T(np.ones((1, 3))), T(np.ones(3)), T(np.zeros(3)), rm, rv, training=True)
+    assert rv.tolist() == [1, 1, 1]  # refused before the moving statistics change
+    y = F.batch_norm(T(np.ones((1, 3))), T(np.ones(3)), T(np.zeros(3)), rm, rv, training=False)
+    assert y.shape == (1, 3)  # inference on one row is fine
+    F.batch_norm(T(np.ones((1, 3, 2, 2))), T(np.ones(3)), T(np.zeros(3)), rm, rv, training=True)
     with pytest.raises(ValueError, match=r"batch_norm: gamma is required"):
         F.batch_norm(T(np.ones((2, 3))), None, T(np.zeros(3)), rm, rv)
