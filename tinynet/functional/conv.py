@@ -68,8 +68,10 @@ class Conv2d(Function):
             < 1
         ):
             raise ValueError(
-                f"conv2d: kernel {kh}x{kw} (dilation {self.dilation}) does not fit input "
-                f"{H}x{W} with padding {self.padding} (x {x.shape}, w {w.shape})"
+                f"conv2d: kernel {kh}x{kw}"
+                + (f" (dilation {self.dilation})" if self.dilation != (1, 1) else "")
+                + f" does not fit input {H}x{W} with padding {self.padding} (x {x.shape}, "
+                f"w {w.shape})"
             )
 
     def forward(self, x, w, b=None):
