@@ -40,7 +40,17 @@ from ..training.data import as_array, unpack_item
 from ..training.trainer import Trainer
 from . import saving
 
+# Keras's compile arguments for several outputs or per-timestep weights: accepted when None
 COMPILE_EXTRAS = ("loss_weights", "sample_weight_mode", "weighted_metrics", "target_tensors")
+KERAS_LOADING = ("max_queue_size", "workers", "use_multiprocessing")
+
+
+def _check_loading_args(model, who, loading, callbacks):
+    unknown = [k for k in loading if k not in KERAS_LOADING]
+    if unknown:
+        raise TypeError(f"{model.name}.{who}: unexpected keyword argument(s) {unknown}")
+    if callbacks:
+        raise ValueError(f"{model.name}.{who}: callbacks are not supported here; use fit's")
 
 
 class Model(Layer, Trainer):
@@ -166,9 +176,14 @@ class Model(Layer, Trainer):
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, **ignored):
         """optimizer: name or Optimizer; loss: Keras name, Loss or fn(y_true, y_pred);
         metrics: e.g. ["accuracy"] (shown as 'acc')."""
-        for k in ignored:
+        for k, v in ignored.items():
             if k not in COMPILE_EXTRAS:
                 raise TypeError(f"{self.name}.compile: unexpected keyword argument {k!r}")
+            if v is not None and not (k in ("weighted_metrics", "target_tensors") and not v):
+                raise ValueError(
+                    f"{self.name}.compile: {k}={v!r} is not supported (tinynet models have one "
+                    f"output and per-sample weights: give sample_weight= to fit); leave it None"
+                )
         if loss is None:
             raise ValueError(
                 f"{self.name}.compile: a loss is required, e.g. loss='categorical_crossentropy'"
@@ -329,11 +344,16 @@ class Model(Layer, Trainer):
             **legacy,
         )
 
-    def evaluate_generator(self, generator, steps=None, **ignored):
-        return self.evaluate(generator, steps=steps, verbose=0)
+    def evaluate_generator(self, generator, steps=None, callbacks=None, verbose=0, **loading):
+        """Keras's evaluate on an iterator; ``max_queue_size``, ``workers`` and
+        ``use_multiprocessing`` (how Keras loads batches) are accepted, anything else refused."""
+        _check_loading_args(self, "evaluate_generator", loading, callbacks)
+        return self.evaluate(generator, steps=steps, verbose=verbose)
 
-    def predict_generator(self, generator, steps=None, **ignored):
-        return self.predict(generator, steps=steps)
+    def predict_generator(self, generator, steps=None, callbacks=None, verbose=0, **loading):
+        """Keras's predict on an iterator (the loading arguments as in evaluate_generator)."""
+        _check_loading_args(self, "predict_generator", loading, callbacks)
+        return self.predict(generator, steps=steps, verbose=verbose)
 
     def predict_proba(self, x, batch_size=None, verbose=0):
         return self.predict(x, batch_size, verbose)
