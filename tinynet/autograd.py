@@ -11,14 +11,15 @@ imported: the ops are built on Tensor, so Tensor cannot import them.
 
 Saved-tensor versions (PyTorch's idea): every Tensor carries ``_version``, bumped by each
 in-place change made through tinynet while a live graph holds it: writes through ``t.data``
-(``t.data[...] = v``, ``t.data -= g``, ``t.data.fill(0)``: while the tensor is saved, ``t.data`` is
-a view that counts its writes), assigning ``t.data = array``, and ``t.bump_version()`` (what code
-writing into a raw array it kept from earlier should call). A Function records its inputs'
-versions when it records itself; backward through it after one of them changed raises a
-RuntimeError naming the op and the tensor, instead of computing a wrong gradient. No copy is
-made; the check is one integer comparison per input. On the GPU (CuPy arrays cannot be watched)
-only assignment, ``bump_version()`` and the optimizers' updates count. Tinynet's ``+=`` on a
-Tensor is not in place (it makes a new node), so it cannot corrupt a graph.
+(``t.data[...] = v``, ``t.data -= g``, ``t.data.fill(0)``: while the tensor is an input of a
+recorded op not yet freed, ``t.data`` is a view that counts its writes), assigning
+``t.data = array``, and ``t.bump_version()`` (what code writing into a raw array it kept from
+earlier should call). A Function records its inputs' versions when it records itself; backward
+through it after one of them changed raises a RuntimeError naming the op and the tensor, instead
+of computing a wrong gradient. No copy is made; the check is one integer comparison per input.
+On the GPU (CuPy arrays cannot be watched) only assignment, ``bump_version()`` and the
+optimizers' updates count. Tinynet's ``+=`` on a Tensor is not in place (it makes a new node), so
+it cannot corrupt a graph.
 
 Hooks: ``t.register_hook(fn)`` calls ``fn(grad)`` (a raw array) when t's gradient is complete in
 a backward pass; a non-None result (array or Tensor of the same shape) replaces the gradient.
@@ -105,11 +106,12 @@ def _as_array(data):
 
 
 class _WatchedArray(numpy.ndarray):
-    """A view of a Tensor's NumPy data, handed out by ``Tensor.data`` while a live graph holds
-    the tensor: writes through it (item assignment, including ``t.data[1:] += 1``, in-place
-    ufuncs such as ``t.data -= g``, ``fill``) bump the tensor's version first. Anything computed
-    from it is a plain ndarray. Writes through an array taken before the graph was recorded, a
-    slice kept in a variable, or ``np.copyto`` are not seen: call ``tensor.bump_version()``."""
+    """A view of a Tensor's NumPy data, handed out by ``Tensor.data`` while the tensor is an input
+    of a recorded op that backward has not freed yet: writes through it (item assignment,
+    including ``t.data[1:] += 1``, in-place ufuncs such as ``t.data -= g``, ``fill``) bump the
+    tensor's version first. Anything computed from it is a plain ndarray. Writes through an array
+    taken before the graph was recorded, a slice kept in a variable, or ``np.copyto`` are not
+    seen: call ``tensor.bump_version()`` after those."""
 
     _owner = None  # a weak reference to the Tensor; None on slices and other derived arrays
 
@@ -148,7 +150,7 @@ def _plain(a):
 class Tensor:
     """An array (NumPy or CuPy) with an optional gradient.
 
-    ``data`` is the raw array (while a live graph holds the tensor: a view of it that counts
+    ``data`` is the raw array (while a recorded op holds the tensor as input: a view that counts
     in-place writes, see the module's note on versions); ``grad`` is a raw array of the same shape
     and dtype, or None. A Tensor made by a Function remembers it as ``creator``; a Tensor made by
     the user is a leaf.
@@ -185,7 +187,7 @@ class Tensor:
     # ----- data and its version -----
     @property
     def data(self):
-        if self._saved or (self.creator is not None and self.creator.inputs is not None):
+        if self._saved:  # an input of a recorded op that has not been freed yet
             view = self._view
             if view is None and type(self._data) is numpy.ndarray:
                 view = self._view = self._data.view(_WatchedArray)
