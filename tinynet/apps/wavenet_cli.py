@@ -181,7 +181,7 @@ def voice_templates(vocoder, templates, requests, lengths, batch=30, temperature
     """Two-stage generation: for each (digit, speaker id) of ``requests``, the mean spectrogram
     of ``templates`` (:class:`tinynet.wavenet.templates.MelTemplates`) at a length drawn from
     ``lengths``, voiced by the vocoder WaveNet."""
-    from ..wavenet.data import decode_codes
+    from ..wavenet.data import SILENT_MEL, decode_codes, standardise_mel
     from ..wavenet.generate import generate
 
     rng = np.random.default_rng(seed)
@@ -192,9 +192,9 @@ def voice_templates(vocoder, templates, requests, lengths, batch=30, temperature
         ids = order[start : start + batch]
         T = max(want[i] for i in ids)
         frames = -(-T // vocoder.hop)
-        local = np.full((len(ids), vocoder.local_channels, frames), np.log(1e-5), np.float32)
+        local = np.full((len(ids), vocoder.local_channels, frames), SILENT_MEL, np.float32)
         for row, i in enumerate(ids):
-            spec = templates.spectrogram(*requests[i], want[i])
+            spec = standardise_mel(templates.spectrogram(*requests[i], want[i]))
             local[row, :, : spec.shape[1]] = spec
         codes = generate(
             vocoder, T, len(ids), None, local, temperature, seed=int(rng.integers(1 << 30))
@@ -206,7 +206,7 @@ def voice_templates(vocoder, templates, requests, lengths, batch=30, temperature
 
 def resynthesize(model, clips, batch=30, temperature=1.0, seed=0):
     """Each clip regenerated from its own log-mel spectrogram (vocoder mode), batched by length."""
-    from ..wavenet.data import decode_codes, mel_features
+    from ..wavenet.data import SILENT_MEL, decode_codes, mel_features, standardise_mel
     from ..wavenet.generate import generate
 
     rng = np.random.default_rng(seed)
@@ -216,9 +216,9 @@ def resynthesize(model, clips, batch=30, temperature=1.0, seed=0):
         ids = order[start : start + batch]
         T = max(len(clips[i]) for i in ids)
         frames = -(-T // model.hop)
-        local = np.full((len(ids), model.local_channels, frames), np.log(1e-5), np.float32)
+        local = np.full((len(ids), model.local_channels, frames), SILENT_MEL, np.float32)
         for row, i in enumerate(ids):
-            mel = mel_features(clips[i], model.hop)[:, :frames]
+            mel = standardise_mel(mel_features(clips[i], model.hop))[:, :frames]
             local[row, :, : mel.shape[1]] = mel
         codes = generate(
             model, T, len(ids), None, local, temperature, seed=int(rng.integers(1 << 30))

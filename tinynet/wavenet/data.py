@@ -39,11 +39,24 @@ def decode_codes(codes):
     return mu_law_decode(codes, LEVELS)
 
 
+# log-mel values of FSDD's training clips have mean -8.8 and standard deviation 2.9 (floor
+# log(1e-5) = -11.5): standardised, they reach a network's tanh without saturating it
+MEL_MEAN, MEL_STD = -8.8, 2.9
+
+
 def mel_features(samples, hop=64, peak=PEAK):
     """The log-mel spectrogram (n_mels, 1 + L // hop) of the clip (at ``peak`` unless None),
-    float32."""
+    float32, natural log of the mel power (floor 1e-5)."""
     x = _level(samples, peak).astype(np.float32)
     return log_mel_spectrogram(x, hop=hop, **MEL).astype(np.float32)
+
+
+def standardise_mel(spec):
+    """Log-mel values as a vocoder reads them: (spec - MEL_MEAN) / MEL_STD."""
+    return ((spec - MEL_MEAN) / MEL_STD).astype(np.float32)
+
+
+SILENT_MEL = float(standardise_mel(np.log(np.float32(1e-5))))  # the floor, standardised
 
 
 POSITION_CHANNELS = 6
@@ -102,7 +115,9 @@ class ClipBatches:
                 f"ClipBatches: {len(self.conditions)} condition rows for {len(self.codes)} clips"
             )
         self.local, self.hop = local, int(hop)
-        self.mels = [mel_features(s, hop) for s in samples] if local == "mel" else None
+        self.mels = (
+            [standardise_mel(mel_features(s, hop)) for s in samples] if local == "mel" else None
+        )
         self.rng = np.random.default_rng(seed)
         self.shuffle = shuffle
         order = np.argsort([len(c) for c in self.codes], kind="stable")
@@ -159,7 +174,7 @@ class ClipBatches:
         conditions = None if self.conditions is None else self.conditions[ids]
         local = None
         if self.local == "mel":
-            fill = float(np.log(1e-5))
+            fill = SILENT_MEL
             local = np.stack([_fit_frames(self.mels[i], frames, fill) for i in ids])
         elif self.local == "position":
             local = np.stack([position_features(length, frames, self.hop) for length in lengths])
