@@ -19,11 +19,16 @@ class BatchNorm(Function):
     (Keras's momentum; the running variance takes the unbiased batch variance, as PyTorch does).
     inference: the running statistics are used. Training on one value per channel (a batch of
     one (1, C) row, or (1, C, 1, 1)) raises, as Keras and PyTorch do.
+    sync: None, or (data-parallel training) a communicator whose ``allreduce(a)`` sums a float64
+    array over the ranks in place: the statistics are then those of the global batch (the sums,
+    then the squared deviations, reduced), and backward reduces the two gradient sums, each
+    rank's weighted by its share of the global batch, so the result equals one process's.
     """
 
-    def __init__(self, running_mean, running_var, training, momentum=0.99, eps=1e-3):
+    def __init__(self, running_mean, running_var, training, momentum=0.99, eps=1e-3, sync=None):
         self.running_mean, self.running_var = running_mean, running_var
         self.training, self.momentum, self.eps = training, momentum, eps
+        self.sync = sync if training else None
 
     def check_inputs(self, x, gamma, beta):
         if x.ndim not in (2, 4):
@@ -61,10 +66,13 @@ class BatchNorm(Function):
         self.to_rows, self.from_rows = channel_rows(x)
         rows = self.to_rows(x)  # (C, M): each channel's values in one row
         n = rows.shape[1]
-        if self.training:  # n >= 2 (check_inputs)
+        if self.sync is not None:
+            mean, xc, var, n = self._global_moments(rows)
+        elif self.training:  # n >= 2 (check_inputs)
             mean = rows.mean(axis=1)
             xc = rows - mean[:, None]
             var = _row_dots(xc, xc) / x.dtype.type(n)
+        if self.training:
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1 - m) * mean
@@ -80,6 +88,20 @@ class BatchNorm(Function):
         y += beta[:, None]
         return self.from_rows(y)
 
+    def _global_moments(self, rows):
+        """(mean, rows - mean, biased var, n) over every rank's rows (self.sync)."""
+        xp, C, n = get_array_module(rows), rows.shape[0], rows.shape[1]
+        sums = xp.empty(C + 1, dtype="float64")
+        sums[:C], sums[C] = rows.sum(axis=1, dtype="float64"), n
+        self.sync.allreduce(sums)
+        total = float(sums[C])
+        mean = (sums[:C] / total).astype(rows.dtype)
+        xc = rows - mean[:, None]
+        sq = xp.ascontiguousarray(_row_dots(xc, xc), dtype="float64")
+        self.sync.allreduce(sq)
+        self.share = n / total
+        return mean, xc, (sq / total).astype(rows.dtype), total
+
     def backward(self, gy):
         g = self.to_rows(gy)  # columns in the order of xhat's
         n = g.shape[1]
@@ -88,13 +110,23 @@ class BatchNorm(Function):
         scale = (self.gamma * self.inv_std)[:, None]
         if not self.training:
             return self.from_rows(g * scale), ggamma, gbeta
-        gx = self.xhat * ggamma[:, None]
-        gx += gbeta[:, None]
+        sg, sgx = gbeta, ggamma
+        if self.sync is not None:  # the global batch's sums, on the scale of this rank's loss
+            xp, C = get_array_module(g), len(gbeta)
+            both = xp.empty(2 * C, dtype="float64")
+            both[:C], both[C:] = gbeta, ggamma
+            both *= self.share
+            self.sync.allreduce(both)
+            sg, sgx = both[:C].astype(g.dtype), both[C:].astype(g.dtype)
+        gx = self.xhat * sgx[:, None]
+        gx += sg[:, None]
         gx *= gy.dtype.type(-1.0 / n)
         gx += g
         gx *= scale
         return self.from_rows(gx), ggamma, gbeta
 
 
-def batch_norm(x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3):
-    return BatchNorm(running_mean, running_var, training, momentum, eps)(x, gamma, beta)
+def batch_norm(
+    x, gamma, beta, running_mean, running_var, training=True, momentum=0.99, eps=1e-3, sync=None
+):
+    return BatchNorm(running_mean, running_var, training, momentum, eps, sync)(x, gamma, beta)

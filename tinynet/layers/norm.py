@@ -11,7 +11,11 @@ class BatchNormalization(Layer):
     inference uses the moving statistics. A frozen layer (``trainable=False``, or inside a frozen
     model) keeps its moving statistics unchanged. Training on a batch of one sample of (N, C) input
     raises (one value per channel has no variance), as in Keras and PyTorch; ``fit`` merges a
-    last batch of one into the batch before it."""
+    last batch of one into the batch before it. ``sync``: set by data-parallel fit to its
+    communicator, so training normalises with the global batch's statistics (F.batch_norm's
+    ``sync``); None otherwise."""
+
+    sync = None
 
     def __init__(
         self,
@@ -78,7 +82,7 @@ class BatchNormalization(Layer):
         if training and not self._updating():
             mean, var = mean.copy(), var.copy()
         return F.batch_norm(
-            x, self.gamma, self.beta, mean, var, training, self.momentum, self.epsilon
+            x, self.gamma, self.beta, mean, var, training, self.momentum, self.epsilon, self.sync
         )
 
     def _updating(self):

@@ -27,6 +27,9 @@ def emit(message):
 
 
 class Callback:
+    # True: in a distributed fit only rank 0 runs it (it prints or writes files)
+    main_rank_only = False
+
     def __init__(self):
         self.model, self.params = None, {}
 
@@ -208,6 +211,8 @@ class History(Callback):
 class CSVLogger(Callback):
     """One row per epoch (epoch, then the log keys in sorted order) appended to ``filename``."""
 
+    main_rank_only = True
+
     def __init__(self, filename, separator=",", append=False):
         super().__init__()
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
@@ -251,6 +256,8 @@ class ModelCheckpoint(Callback):
     """Save the model after every ``period`` epochs to ``filepath`` (may use ``{epoch:02d}`` and
     log keys, e.g. ``"ckpt-{epoch:02d}-{val_loss:.2f}.tnz"``); with ``save_best_only`` only when
     ``monitor`` improved. Files are written atomically (temporary file, then rename)."""
+
+    main_rank_only = True
 
     def __init__(
         self,

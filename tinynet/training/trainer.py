@@ -18,8 +18,11 @@ and the data hooks that turn what the user passes into such tuples:
 Trainer owns the epoch and batch loops, validation (split or data), shuffling, the callbacks
 (CallbackList adds History and the progress bar), ``stop_training`` and the logs. An epoch's
 log of a name is its mean over the batches that reported it, weighted by batch size.
+``fit(..., distributed=comm)`` trains data-parallel over the ranks of ``comm``
+(tinynet.distributed.parallel.DataParallel: batch_size the global batch).
 """
 
+import contextlib
 import math
 import sys
 import time
@@ -28,6 +31,7 @@ import warnings
 import numpy as np
 
 from ..backend import asnumpy, get_array_module
+from ..distributed.parallel import DataParallel
 from ..layers.norm import BatchNormalization
 from ..legacy import legacy_fit_args
 from . import callbacks as cbks
@@ -59,6 +63,7 @@ class Trainer:
     stop_training = False
     history = None
     step_in_epoch = 0  # the batch index within the epoch, set before each train_step
+    _parallel = None  # the DataParallel of a distributed fit while it runs
 
     # ----- what a model supplies -----
     def train_step(self, batch):
@@ -112,6 +117,8 @@ class Trainer:
         validation_steps=None,
         validation_freq=1,
         stop_on_nonfinite=None,
+        distributed=None,
+        noise="global",
         **legacy,
     ):
         """Train for ``epochs`` (counting from ``initial_epoch``); returns a History.
@@ -128,6 +135,10 @@ class Trainer:
         stop_on_nonfinite: stop (saying the epoch, the batch and, when found, the first NaN/inf
         input row) at the first batch whose loss or a metric is NaN or inf; default the model's
         ``stop_on_nonfinite`` (True). False trains on, as Keras does without TerminateOnNaN.
+        distributed: a communicator (tn.distributed.init()) to train data-parallel over its
+        ranks, batch_size then counting the global batch; noise: "global" (each rank keeps its
+        rows of the global batch's dropout masks, so training equals one process's) or "rank"
+        (a stream per rank); see tinynet.distributed.
         Sizes and counts are checked first: a ValueError or TypeError names the argument.
         """
         who = f"{self._label()}.fit"
@@ -148,6 +159,7 @@ class Trainer:
         )
         self.check_compiled("fit")
         batch_size = check_batch_size(batch_size, self.default_batch_size, who)
+        parallel = None if distributed is None else DataParallel(self, distributed, noise, who)
         iterators = []
         try:
             if is_iterator(x):
@@ -197,6 +209,10 @@ class Trainer:
                 val = self._validation_source(
                     validation_data, batch_size, validation_steps, iterators, who
                 )
+            if parallel is not None:
+                train, val = parallel.shard(train), parallel.shard(val, training=False)
+                callbacks, verbose = parallel.callbacks(callbacks, verbose)
+                self._parallel = parallel
             return self._fit_loop(
                 train,
                 val,
@@ -209,6 +225,7 @@ class Trainer:
                 stop_nonfinite,
             )
         finally:
+            self._parallel = None
             for it in iterators:
                 close = getattr(it, "close", None)
                 if callable(close):
@@ -271,15 +288,18 @@ class Trainer:
         cb = cbks.CallbackList(callbacks, self, params)
         self.history, self.stop_training = cb.history, False
         cb.on_train_begin({})
+        parallel = self._parallel.training() if self._parallel else contextlib.nullcontext()
         try:
-            for epoch in range(initial_epoch, epochs):
-                cb.on_epoch_begin(epoch, {})
-                logs = self._run_epoch(epoch, train, cb, names, stop_nonfinite)
-                if val is not None and validate_at(epoch + 1):
-                    logs.update({f"val_{k}": v for k, v in self._evaluate_source(val).items()})
-                cb.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
+            with parallel:
+                for epoch in range(initial_epoch, epochs):
+                    cb.on_epoch_begin(epoch, {})
+                    logs = self._run_epoch(epoch, train, cb, names, stop_nonfinite)
+                    if val is not None and validate_at(epoch + 1):
+                        val_logs = self._evaluate_source(val)
+                        logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                    cb.on_epoch_end(epoch, logs)
+                    if self.stop_training:
+                        break
         finally:
             self.end_training()
         cb.on_train_end({})
@@ -288,12 +308,15 @@ class Trainer:
     def _run_epoch(self, epoch, train, cb, names, stop_nonfinite):
         start = time.perf_counter()
         sums, counts = {}, {}
+        parallel = self._parallel
         for index, host in enumerate(train.batches()):
-            n = len(host[0])
+            n = parallel.rows[2] if parallel else len(host[0])  # the global batch's
             cb.on_batch_begin(index, {"batch": index, "size": n})
             self.step_in_epoch = index
             step_logs = self.train_step(self.device_batch(host))
             values = dict(zip(step_logs, to_floats(list(step_logs.values()))))
+            if parallel:
+                values = parallel.average(values)
             for k, v in values.items():
                 sums[k] = sums.get(k, 0.0) + v * n
                 counts[k] = counts.get(k, 0) + n
@@ -345,6 +368,10 @@ class Trainer:
             for k, v in self.test_step(self.device_batch(host)).items():
                 sums[k] = sums[k] + v * n if k in sums else v * n
             seen += n
+        if self._parallel:
+            sums, seen = self._parallel.reduce_sums(
+                dict(zip(sums, to_floats(list(sums.values())))), seen
+            )
         if not seen:
             raise ValueError(f"{self._label()}: no samples to evaluate")
         return {k: v / seen for k, v in zip(sums, to_floats(list(sums.values())))}

@@ -1,0 +1,199 @@
+"""DataParallel: what ``fit(..., distributed=comm)`` does on each rank.
+
+``batch_size`` is the global batch. Every rank draws the same permutation, cuts the same global
+batches and takes its own contiguous part of each (rank r: rows [r*n//size, (r+1)*n//size) of a
+batch of n, in the order one process would use), so an uneven last batch splits unevenly and each
+rank's gradients count by its share of the batch (:class:`DistributedOptimizer`). A last batch
+too small to give every rank a row (two with BatchNormalization) joins the batch before it.
+BatchNormalization layers normalise with the moments of the global batch (an Allreduce of the
+moments in forward and of the two gradient sums in backward). Step noise follows ``noise``
+(:mod:`.noise`). Each step's logs are averaged over the global batch on every rank, so
+EarlyStopping, ReduceLROnPlateau and the stop at a NaN decide alike everywhere; the progress bar
+and the callbacks marked ``main_rank_only`` (CSVLogger, ModelCheckpoint) run on rank 0 only.
+Validation data is split the same way and its means reduced. At the start of fit the weights
+(moving statistics included), the optimizer's state, iteration count and numeric learning rate
+are broadcast from rank 0, and so is the state of the shared random stream: a run resumed on
+rank 0 alone carries on everywhere.
+"""
+
+import contextlib
+import warnings
+
+import numpy as np
+
+from ..backend import asnumpy, rng
+from ..layers.norm import BatchNormalization
+from .noise import sharded_streams
+from .optimizer import DistributedOptimizer
+
+
+def batch_norm_layers(model):
+    """The BatchNormalization layers of ``model``, nested models included."""
+    stack, seen, found = list(getattr(model, "layers", ())), set(), []
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if isinstance(layer, BatchNormalization):
+            found.append(layer)
+        stack.extend(getattr(layer, "layers", ()))
+    return found
+
+
+def broadcast_stream(comm, root=0):
+    """Give every rank root's shared random stream (the NumPy generator of tinynet.backend), so
+    permutations agree even when the ranks drew differently before (a model built on some ranks
+    only)."""
+    if comm.size == 1:
+        return
+    gen = rng()
+    state = comm.broadcast_object(gen.bit_generator.state, root)
+    gen.bit_generator.state = state
+
+
+def broadcast_model(model, comm, root=0):
+    """Give every rank root's weights (all of them, in place) and optimizer state."""
+    if comm.size == 1:
+        return
+    for w in model.weights:
+        data = w.data if w.data.flags.c_contiguous else w.data.copy()
+        comm.broadcast(data, root)
+        if data is not w.data:
+            w.data[...] = data
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not hasattr(opt, "state_arrays"):
+        return
+    state = opt.state_arrays(model.weights) if comm.rank == root else None
+    state = {k: asnumpy(v) for k, v in state.items()} if state is not None else None
+    lr = opt.lr if not callable(opt.lr) else None
+    state, iterations, lr = comm.broadcast_object((state, opt.iterations, lr), root)
+    opt.load_state(model.weights, state, iterations)
+    if lr is not None:
+        opt.lr = lr
+
+
+class DataParallel:
+    """The distributed side of one fit on ``model`` with communicator ``comm``."""
+
+    def __init__(self, model, comm, noise="global", who="fit"):
+        for name in ("rank", "size", "allreduce", "average", "broadcast_object"):
+            if not hasattr(comm, name):
+                raise TypeError(
+                    f"{who}: distributed must be a communicator (tn.distributed.init()), got "
+                    f"{type(comm).__name__}"
+                )
+        self.model, self.comm, self.noise, self.who = model, comm, noise, who
+        self.bn = batch_norm_layers(model)
+        self.rows = None  # (offset, n_local, n_global) of the current batch
+        self.optimizer, self._gens = None, []
+
+    # ----- data -----
+    def shard(self, data, training=True):
+        """Rank slices of ``data`` (an ArrayData); iterators are refused."""
+        if data is None:
+            return None
+        if not hasattr(data, "bounds"):
+            raise ValueError(
+                f"{self.who}: distributed training takes arrays (x, y), not an iterator: every "
+                f"rank must cut the same global batches"
+            )
+        return ShardedData(data, self, training)
+
+    def enter_batch(self, offset, n, total):
+        self.rows = (offset, n, total)
+        for gen in self._gens:
+            gen.rows = self.rows
+        if self.optimizer is not None:
+            self.optimizer.share = n / total
+
+    # ----- the loop -----
+    def callbacks(self, callbacks, verbose):
+        """(callbacks, verbose) for this rank: rank 0 keeps all; the others drop the progress
+        bar and the callbacks marked ``main_rank_only``."""
+        if self.comm.rank == 0:
+            return callbacks, verbose
+        kept = [c for c in (callbacks or []) if not getattr(c, "main_rank_only", False)]
+        return kept, 0
+
+    def average(self, values):
+        """A step's {name: local batch mean} -> the global batch's means."""
+        offset, n, total = self.rows
+        return self.comm.average(values, weight=n / total)
+
+    def reduce_sums(self, sums, seen):
+        """Validation: ({name: sum}, count) over the local rows -> the same over all ranks."""
+        names = list(self.model.metrics_names)  # the same on every rank, even one without rows
+        names += [k for k in sums if k not in names]
+        buf = np.array([float(sums.get(k, 0.0)) for k in names] + [float(seen)], dtype=np.float64)
+        self.comm.allreduce(buf)
+        return dict(zip(names, buf[:-1].tolist())), buf[-1]
+
+    @contextlib.contextmanager
+    def training(self):
+        """Broadcast from rank 0, then wrap the optimizer, sync BatchNorm and shard the noise
+        while the block runs; everything is put back after."""
+        model, comm = self.model, self.comm
+        broadcast_model(model, comm)
+        broadcast_stream(comm)
+        inner = getattr(model, "optimizer", None)
+        if inner is not None:
+            self.optimizer = DistributedOptimizer(inner, comm)
+            model.optimizer = self.optimizer
+        for layer in self.bn:
+            layer.sync = comm
+        modules = ("numpy", "cupy") if getattr(model, "device", "cpu") == "gpu" else ("numpy",)
+        try:
+            with sharded_streams(comm, self.noise, modules) as gens:
+                self._gens = gens
+                yield self
+        finally:
+            self._gens = []
+            for layer in self.bn:
+                layer.sync = None
+            if inner is not None:
+                model.optimizer = inner
+            self.optimizer = None
+
+
+class ShardedData:
+    """This rank's rows of each global batch of an ArrayData (see the module docstring)."""
+
+    def __init__(self, data, parallel, training):
+        self.data, self.parallel, self.training = data, parallel, training
+        self.arrays, self.shuffle = data.arrays, data.shuffle
+        size = parallel.comm.size
+        least = size * (2 if training and parallel.bn else 1)
+        bounds = list(data.bounds)
+        if training and bounds and bounds[-1][1] - bounds[-1][0] < least:
+            n = bounds[-1][1] - bounds[-1][0]
+            if len(bounds) == 1:
+                raise ValueError(
+                    f"{parallel.who}: a global batch of {n} samples cannot give each of the "
+                    f"{size} ranks {least // size} (batch_size counts the global batch); give "
+                    f"more samples or fewer ranks"
+                )
+            warnings.warn(
+                f"{parallel.who}: the last global batch ({n} samples) is too small for "
+                f"{size} ranks; it joins the batch before it",
+                UserWarning,
+                stacklevel=4,
+            )
+            bounds = bounds[:-2] + [(bounds[-2][0], bounds[-1][1])]
+        self.bounds = bounds
+        self.steps, self.rows, self.samples = len(bounds), data.rows, data.samples
+
+    def batches(self):
+        comm = self.parallel.comm
+        order = rng().permutation(self.data.rows) if self.shuffle else None
+        for start, stop in self.bounds:
+            n = stop - start
+            a, b = comm.rank * n // comm.size, (comm.rank + 1) * n // comm.size
+            if order is None:
+                idx = slice(start + a, start + b)
+            else:
+                idx = np.sort(order[start:stop])[a:b]
+            self.parallel.enter_batch(a, b - a, n)
+            if b == a:  # validation only: this rank has no rows of this batch
+                continue
+            yield tuple(x[idx] for x in self.arrays)

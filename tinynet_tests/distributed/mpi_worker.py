@@ -1,0 +1,108 @@
+"""Runs one data-parallel scenario; launched by test_mpi.py as ``mpiexec -n 2 python
+mpi_worker.py SCENARIO OUT`` (or imported, for the one-process reference).
+
+Each rank writes OUT/rank<r>.npz: the final weights (w0, w1, ...) and the history's loss.
+Scenarios: lenet (LeNet, Adam, shuffled, uneven last batch), dropout_bn (a conv net with
+BatchNormalization and Dropout; no biases before the BatchNormalization, whose gradient is 0 up to
+rounding, which Adam would turn into full steps of either sign), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
+from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step).
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+import tinynet as tn
+from tinynet.layers import (
+    Activation,
+    BatchNormalization,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPooling2D,
+)
+from tinynet.models import Sequential, load_model
+from tinynet.training.callbacks import Callback
+
+SAMPLES, BATCH, EPOCHS = 71, 32, 2  # batches of 32, 32, 7: the last splits 4 + 3
+
+
+def data(shape=(1, 28, 28)):
+    g = np.random.default_rng(1)
+    x = g.random((SAMPLES,) + shape, dtype=np.float32)
+    y = np.eye(10, dtype=np.float32)[g.integers(0, 10, SAMPLES)]
+    return x, y
+
+
+def build(scenario):
+    tn.backend.seed(0)
+    if scenario == "dropout_bn":
+        model = Sequential(
+            [
+                Conv2D(8, kernel_size=3, padding="same", use_bias=False, input_shape=(1, 28, 28)),
+                BatchNormalization(),
+                Activation("relu"),
+                MaxPooling2D(pool_size=(2, 2)),
+                Dropout(0.25),
+                Flatten(),
+                Dense(64, use_bias=False),
+                BatchNormalization(),
+                Activation("relu"),
+                Dropout(0.5),
+                Dense(10),
+                Activation("softmax"),
+            ]
+        )
+    else:
+        model = tn.zoo.lenet()
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+class RaiseAt(Callback):
+    def __init__(self, rank):
+        super().__init__()
+        self.rank = rank
+
+    def on_batch_begin(self, batch, logs=None):
+        if batch == 1 and self.rank == 1:
+            raise RuntimeError("rank 1 fails on purpose")
+
+
+def train(scenario, out, comm=None):
+    """The final model and history of ``scenario`` (comm None: one process)."""
+    x, y = data()
+    model = build(scenario)
+    kw = dict(batch_size=BATCH, verbose=0, distributed=comm)
+    if scenario == "resume":
+        out = Path(out)
+        history = model.fit(x, y, epochs=EPOCHS, **kw)
+        if comm is None or comm.is_main:
+            model.save(out / "resume.tnz")
+        if comm is not None:
+            comm.barrier()
+        # rank 0 resumes from the file; the others start from a fresh model: fit broadcasts
+        if comm is None or comm.is_main:
+            model = load_model(out / "resume.tnz")
+        else:
+            model = build(scenario)
+            tn.backend.seed(123)  # a stream unlike rank 0's: fit gives every rank rank 0's
+        history = model.fit(x, y, epochs=2 * EPOCHS, initial_epoch=EPOCHS, **kw)
+        return model, history
+    callbacks = [RaiseAt(comm.rank)] if scenario == "raise" and comm is not None else []
+    history = model.fit(x, y, epochs=EPOCHS, callbacks=callbacks, **kw)
+    return model, history
+
+
+def save(model, history, path):
+    arrays = {f"w{i}": w.data for i, w in enumerate(model.weights)}
+    np.savez(path, loss=np.array(history.history["loss"]), **arrays)
+
+
+if __name__ == "__main__":
+    scenario, out = sys.argv[1], Path(sys.argv[2])
+    comm = tn.distributed.init()
+    model, history = train(scenario, out, comm)
+    save(model, history, out / f"rank{comm.rank}.npz")
