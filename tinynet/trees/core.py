@@ -37,6 +37,12 @@ class TreeData:
         self.sortable = not self.special.all()
         self._rows = None
 
+    def __sizeof__(self):
+        """Bytes held in the arrays: what Dask's sizeof reads, so joblib's Dask backend scatters
+        the data once to the cluster instead of sending it with every task."""
+        arrays = [v for v in vars(self).values() if isinstance(v, np.ndarray)]
+        return object.__sizeof__(self) + sum(a.nbytes for a in arrays)
+
     @property
     def rows(self):
         """Sample-major codes (n + 1, d); the extra last row holds the largest code everywhere."""
