@@ -1,7 +1,7 @@
 """The ``tinynet`` command.
 
     tinynet train lenet|cifar10-cnn|cifar10-deep [--augment] [--epochs N] [--batch-size N]
-                  [--device cpu|gpu] [--out DIR] [--seed N] [--resume]
+                  [--device cpu|gpu] [--out DIR] [--seed N] [--resume] [--distributed]
     tinynet evaluate MODEL_FILE [--dataset mnist|cifar10]
     tinynet bench [...]          the benchmark suite (benchmarks/ of a source checkout)
     tinynet gan lecture|dcgan|conditional|arithmetic [--epochs N] [--out DIR] [--device cpu|gpu]
@@ -104,6 +104,12 @@ def _train_options(p):
         default=None,
         help="use only the first N images of each split (a quick run: --epochs 1 --limit 5000)",
     )
+    p.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the processes of mpiexec (mpiexec -n 2 tinynet train lenet "
+        "--distributed); --batch-size is the global batch; rank 0 writes the files",
+    )
 
 
 def _verbose_option(p):
@@ -140,8 +146,19 @@ def _train(args):
     except runs.RunFolderError as e:
         raise CommandError(str(e)) from None
     args.out = out
+    comm = None
+    if args.distributed:
+        from ..distributed import init
+
+        if args.augment:
+            raise CommandError("--distributed trains on arrays; it does not take --augment")
+        comm = init()
+    main = comm is None or comm.is_main
     info = runs.start(args)
-    model, state = resume(out) if args.resume else (None, None)
+    # distributed: rank 0 reads the checkpoint; fit gives its weights and state to the others
+    model, state = resume(out) if args.resume and main else (None, None)
+    if comm is not None:
+        state = comm.broadcast_object(state)
     if model is None:
         model = zoo.get(args.model)
         optimizer = runs.AUGMENT_OPTIMIZER if args.augment else recipe.optimizer
@@ -155,8 +172,8 @@ def _train(args):
     model = model.to(args.device)
     timer = EpochTimer()
     checkpoint = RunCheckpoint(out, timer, state)
-    callbacks = [timer, checkpoint]
-    if checkpoint.epochs_done:
+    callbacks = [timer, checkpoint] if main else [timer]
+    if checkpoint.epochs_done and main:
         print(f"resuming after epoch {checkpoint.epochs_done} from {out / 'checkpoint.tnz'}")
     if args.augment:
         from ..callbacks import LearningRateScheduler
@@ -193,8 +210,13 @@ def _train(args):
             validation_split=0.2,
             verbose=args.verbose,
             callbacks=callbacks,
+            distributed=comm,
         )
         info.update(validation_split=0.2)
+    if not main:
+        return 0
+    if comm is not None:
+        info.update(ranks=comm.size)
     info.update(
         optimizer=type(model.optimizer).__name__.lower(),
         command="tinynet " + " ".join(sys.argv[1:]),

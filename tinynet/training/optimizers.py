@@ -429,6 +429,7 @@ def get(identifier):
 
 
 def serialize(opt):
+    opt = getattr(opt, "optimizer", opt)  # a wrapper (DistributedOptimizer) saves what it wraps
     return {
         "class_name": type(opt).__name__,
         "config": opt.get_config(),

@@ -4,7 +4,8 @@ mpi_worker.py SCENARIO OUT`` (or imported, for the one-process reference).
 Each rank writes OUT/rank<r>.npz: the final weights (w0, w1, ...) and the history's loss.
 Scenarios: lenet (LeNet, Adam, shuffled, uneven last batch), dropout_bn (a conv net with
 BatchNormalization and Dropout; no biases before the BatchNormalization, whose gradient is 0 up to
-rounding, which Adam would turn into full steps of either sign), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
+rounding, which Adam would turn into full steps of either sign), dropout_rank (the same with a
+noise stream per rank), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
 from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step).
 """
 
@@ -38,7 +39,7 @@ def data(shape=(1, 28, 28)):
 
 def build(scenario):
     tn.backend.seed(0)
-    if scenario == "dropout_bn":
+    if scenario in ("dropout_bn", "dropout_rank"):
         model = Sequential(
             [
                 Conv2D(8, kernel_size=3, padding="same", use_bias=False, input_shape=(1, 28, 28)),
@@ -76,6 +77,8 @@ def train(scenario, out, comm=None):
     x, y = data()
     model = build(scenario)
     kw = dict(batch_size=BATCH, verbose=0, distributed=comm)
+    if scenario == "dropout_rank":
+        kw["noise"] = "rank"
     if scenario == "resume":
         out = Path(out)
         history = model.fit(x, y, epochs=EPOCHS, **kw)

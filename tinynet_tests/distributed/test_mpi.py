@@ -6,6 +6,7 @@ over ranks round differently). Skipped, saying why, without the ``distributed`` 
 """
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -69,3 +70,44 @@ def test_a_rank_that_raises_fails_the_job_with_its_error(tmp_path):
     assert done.returncode != 0
     assert "rank 1 fails on purpose" in done.stderr + done.stdout
     assert "[tinynet rank 1/2]" in done.stderr + done.stdout
+
+
+MNIST = (
+    Path(os.environ.get("TINYNET_DATA") or "/nonexistent") / "mnist" / "train-images-idx3-ubyte.gz"
+)
+
+
+@pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA")
+def test_the_command_trains_on_two_ranks_like_one_process(tmp_path):
+    def run(ranks, out):
+        cmd = [sys.executable, "-m", "tinynet.apps.cli", "train", "lenet", "--epochs", "1"]
+        cmd += ["--limit", "300", "--batch-size", "64", "--out", str(out), "--verbose", "0"]
+        if ranks:
+            cmd = [MPIEXEC, "-n", str(ranks)] + cmd + ["--distributed"]
+        env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return json.loads((out / "metrics.json").read_text())
+
+    two, one = run(2, tmp_path / "two"), run(0, tmp_path / "one")
+    assert two["ranks"] == 2
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-5)
+    assert abs(two["test_loss"] - one["test_loss"]) < 1e-4
+
+
+def test_per_rank_noise_is_reproducible_and_not_one_process_masks(tmp_path):
+    runs = []
+    for k in range(2):
+        out = tmp_path / str(k)
+        out.mkdir()
+        done = launch("dropout_rank", out)
+        assert done.returncode == 0, done.stdout + done.stderr
+        runs.append([np.load(out / f"rank{r}.npz") for r in range(2)])
+    for key in runs[0][0].files:
+        assert np.array_equal(runs[0][0][key], runs[0][1][key])  # the ranks agree
+        assert np.array_equal(runs[0][0][key], runs[1][0][key])  # and so do two runs
+    model, _ = mpi_worker.train("dropout_rank", tmp_path, None)
+    worst = max(
+        float(np.abs(runs[0][0][f"w{i}"] - w.data).max()) for i, w in enumerate(model.weights)
+    )
+    assert worst > 1e-4  # other masks than one process's
