@@ -1,0 +1,33 @@
+"""benchmarks/distributed.py's scaling model and report, on made-up measurements."""
+
+from benchmarks import distributed as bench
+
+
+def test_ring_allreduce_model():
+    assert bench.allreduce_model(1e6, 1, 1e9) == 0.0
+    two = bench.allreduce_model(1e6, 2, 1e9)
+    assert abs(two - (1e6 / 1e9 + 2 * bench.LATENCY)) < 1e-12  # 2 (N-1)/N = 1 at N = 2
+
+
+def test_scaling_and_markdown():
+    steps = {"LeNet": {"seconds": 0.1, "batch": 128}}
+    sizes = {"LeNet": [1_256_080]}
+    table = bench.scaling(steps, sizes)
+    weak = [table["LeNet"]["10 Gbit/s"][n][0] for n in bench.MACHINES]
+    strong = [table["LeNet"]["1 Gbit/s"][n][1] for n in bench.MACHINES]
+    assert weak[0] == strong[0] == 1.0
+    assert all(b > a for a, b in zip(weak, weak[1:]))
+    assert all(s <= n for s, n in zip(strong, bench.MACHINES))
+    res = {
+        "machine": {"cpu": "test cpu", "cores": 2},
+        "gradient_sizes": sizes,
+        "allreduce_seconds": {"1256080": 0.001},
+        "throughput": {"1 x 1": {"samples_per_s": 100.0}},
+        "steps": steps,
+        "scaling": {
+            net: {bw: {str(n): v for n, v in row.items()} for bw, row in by.items()}
+            for net, by in table.items()
+        },
+    }
+    text = bench.markdown(res)
+    assert "| LeNet | 1,256,080 | 5.0 | 1.00 |" in text and "### strong scaling" in text
