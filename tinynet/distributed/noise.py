@@ -14,7 +14,8 @@ Every rank draws the epoch's permutation from the shared stream (the seeded gene
 
 The draw's batch axis is the first axis of the local batch's size (memory-order shapes put it
 first or last); when another axis has that size too the draw still has the right shape and the
-stream stays in step, but its values differ from one process's.
+stream stays in step, but its values differ from one process's. fit broadcasts rank 0's NumPy
+stream; CuPy's generators agree when every rank seeded tinynet alike (tn.seed) and drew alike.
 """
 
 import contextlib

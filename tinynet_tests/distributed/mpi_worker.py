@@ -6,7 +6,8 @@ Scenarios: lenet (LeNet, Adam, shuffled, uneven last batch), dropout_bn (a conv 
 BatchNormalization and Dropout; no biases before the BatchNormalization, whose gradient is 0 up to
 rounding, which Adam would turn into full steps of either sign), dropout_rank (the same with a
 noise stream per rank), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
-from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step).
+from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step), nccl
+(an Allreduce of CuPy arrays through NCCL; two GPUs).
 """
 
 import sys
@@ -104,8 +105,21 @@ def save(model, history, path):
     np.savez(path, loss=np.array(history.history["loss"]), **arrays)
 
 
+def nccl_check(out, comm):
+    """CuPy arrays reduced by NCCL (one GPU per rank): rank r gives r + 1 everywhere."""
+    import cupy
+
+    a = cupy.full(1000, comm.rank + 1, dtype=cupy.float32)
+    comm.allreduce(a)
+    used = bool(comm._nccl)
+    np.savez(out / f"rank{comm.rank}.npz", sum=cupy.asnumpy(a), nccl=np.array(used))
+
+
 if __name__ == "__main__":
     scenario, out = sys.argv[1], Path(sys.argv[2])
     comm = tn.distributed.init()
+    if scenario == "nccl":
+        nccl_check(out, comm)
+        sys.exit(0)
     model, history = train(scenario, out, comm)
     save(model, history, out / f"rank{comm.rank}.npz")

@@ -111,3 +111,25 @@ def test_per_rank_noise_is_reproducible_and_not_one_process_masks(tmp_path):
         float(np.abs(runs[0][0][f"w{i}"] - w.data).max()) for i, w in enumerate(model.weights)
     )
     assert worst > 1e-4  # other masks than one process's
+
+
+def gpus():
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        return 0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(
+    gpus() < 2, reason="NCCL needs a GPU per rank: 2 GPUs (NCCL refuses two ranks on one)"
+)
+def test_nccl_allreduce_of_cupy_arrays_on_two_gpus(tmp_path):
+    done = launch("nccl", tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for r in range(2):
+        got = np.load(tmp_path / f"rank{r}.npz")
+        assert bool(got["nccl"]), "the CuPy arrays went through host memory, not NCCL"
+        np.testing.assert_array_equal(got["sum"], 3.0)
