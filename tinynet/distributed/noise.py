@@ -25,7 +25,8 @@ import numpy as np
 from .. import backend
 
 MODES = ("global", "rank")
-SHAPED = ("random", "standard_normal", "normal", "uniform", "integers")
+# the shaped draws, and where each takes ``size`` when it is given by position
+SHAPED = {"random": 0, "standard_normal": 0, "normal": 2, "uniform": 2, "integers": 2}
 
 
 class ShardedGenerator:
@@ -46,8 +47,11 @@ class ShardedGenerator:
         draw = getattr(self.shared, name)
 
         def sliced(*args, size=None, **kwargs):
-            if name == "random" and size is None and args:  # random(size, dtype)
-                size, args = args[0], args[1:]
+            at = SHAPED[name]
+            if size is None and len(args) > at:
+                size, args = args[at], args[:at] + args[at + 1 :]
+                if at == 0 and args:  # random(size, dtype), standard_normal(size, dtype)
+                    kwargs["dtype"], args = args[0], args[1:]
             if self.rows is None or size is None:
                 return draw(*args, size=size, **kwargs)
             offset, n, total = self.rows

@@ -10,7 +10,8 @@ moments in forward and of the two gradient sums in backward). Step noise follows
 (:mod:`.noise`). Each step's logs are averaged over the global batch on every rank, so
 EarlyStopping, ReduceLROnPlateau and the stop at a NaN decide alike everywhere; the progress bar
 and the callbacks marked ``main_rank_only`` (CSVLogger, ModelCheckpoint) run on rank 0 only.
-Validation data is split the same way and its means reduced. At the start of fit the weights
+Validation data is split the same way and its means reduced. A GAN's two optimizers are wrapped
+alike and both players' BatchNormalization layers synchronised. At the start of fit the weights
 (moving statistics included), the optimizer's state, iteration count and numeric learning rate
 are broadcast from rank 0, and so is the state of the shared random stream: a run resumed on
 rank 0 alone carries on everywhere.
@@ -26,10 +27,37 @@ from ..layers.norm import BatchNormalization
 from .noise import sharded_streams
 from .optimizer import DistributedOptimizer
 
+# a model's optimizers and the part of it each one steps (a GAN has one per player)
+OPTIMIZERS = {"optimizer": None, "d_optimizer": "discriminator", "g_optimizer": "generator"}
+
+
+def members(model):
+    """The models whose weights ``model`` trains: itself, or a GAN's generator and
+    discriminator."""
+    if isinstance(getattr(model, "weights", None), list):
+        return [model]
+    return [m for m in (getattr(model, k, None) for k in ("generator", "discriminator")) if m]
+
+
+def optimizers(model):
+    """[(attribute name, optimizer, the model it steps)] of ``model``'s optimizers."""
+    out = []
+    for name, part in OPTIMIZERS.items():
+        opt = getattr(model, name, None)
+        owner = model if part is None else getattr(model, part, None)
+        if opt is not None and owner is not None and hasattr(opt, "step"):
+            out.append((name, opt, owner))
+    return out
+
 
 def batch_norm_layers(model):
-    """The BatchNormalization layers of ``model``, nested models included."""
-    stack, seen, found = list(getattr(model, "layers", ())), set(), []
+    """The BatchNormalization layers of ``model`` (a GAN: of both players), nested models
+    included."""
+    stack, seen, found = (
+        [m for part in members(model) for m in getattr(part, "layers", ())],
+        set(),
+        [],
+    )
     while stack:
         layer = stack.pop()
         if id(layer) in seen:
@@ -53,24 +81,25 @@ def broadcast_stream(comm, root=0):
 
 
 def broadcast_model(model, comm, root=0):
-    """Give every rank root's weights (all of them, in place) and optimizer state."""
+    """Give every rank root's weights (all of them, in place) and optimizers' state."""
     if comm.size == 1:
         return
-    for w in model.weights:
-        data = w.data if w.data.flags.c_contiguous else w.data.copy()
-        comm.broadcast(data, root)
-        if data is not w.data:
-            w.data[...] = data
-    opt = getattr(model, "optimizer", None)
-    if opt is None or not hasattr(opt, "state_arrays"):
-        return
-    state = opt.state_arrays(model.weights) if comm.rank == root else None
-    state = {k: asnumpy(v) for k, v in state.items()} if state is not None else None
-    lr = opt.lr if not callable(opt.lr) else None
-    state, iterations, lr = comm.broadcast_object((state, opt.iterations, lr), root)
-    opt.load_state(model.weights, state, iterations)
-    if lr is not None:
-        opt.lr = lr
+    for part in members(model):
+        for w in part.weights:
+            data = w.data if w.data.flags.c_contiguous else w.data.copy()
+            comm.broadcast(data, root)
+            if data is not w.data:
+                w.data[...] = data
+    for _, opt, owner in optimizers(model):
+        if not hasattr(opt, "state_arrays"):
+            continue
+        state = opt.state_arrays(owner.weights) if comm.rank == root else None
+        state = {k: asnumpy(v) for k, v in state.items()} if state is not None else None
+        lr = opt.lr if not callable(opt.lr) else None
+        state, iterations, lr = comm.broadcast_object((state, opt.iterations, lr), root)
+        opt.load_state(owner.weights, state, iterations)
+        if lr is not None:
+            opt.lr = lr
 
 
 class DataParallel:
@@ -86,7 +115,7 @@ class DataParallel:
         self.model, self.comm, self.noise, self.who = model, comm, noise, who
         self.bn = batch_norm_layers(model)
         self.rows = None  # (offset, n_local, n_global) of the current batch
-        self.optimizer, self._gens = None, []
+        self.wrapped, self._gens = [], []
 
     # ----- data -----
     def shard(self, data, training=True):
@@ -104,8 +133,8 @@ class DataParallel:
         self.rows = (offset, n, total)
         for gen in self._gens:
             gen.rows = self.rows
-        if self.optimizer is not None:
-            self.optimizer.share = n / total
+        for opt in self.wrapped:
+            opt.share = n / total
 
     # ----- the loop -----
     def callbacks(self, callbacks, verbose):
@@ -136,10 +165,10 @@ class DataParallel:
         model, comm = self.model, self.comm
         broadcast_model(model, comm)
         broadcast_stream(comm)
-        inner = getattr(model, "optimizer", None)
-        if inner is not None:
-            self.optimizer = DistributedOptimizer(inner, comm)
-            model.optimizer = self.optimizer
+        inner = optimizers(model)
+        for name, opt, _ in inner:
+            self.wrapped.append(DistributedOptimizer(opt, comm))
+            setattr(model, name, self.wrapped[-1])
         for layer in self.bn:
             layer.sync = comm
         modules = ("numpy", "cupy") if getattr(model, "device", "cpu") == "gpu" else ("numpy",)
@@ -151,9 +180,9 @@ class DataParallel:
             self._gens = []
             for layer in self.bn:
                 layer.sync = None
-            if inner is not None:
-                model.optimizer = inner
-            self.optimizer = None
+            for name, opt, _ in inner:
+                setattr(model, name, opt)
+            self.wrapped = []
 
 
 class ShardedData:

@@ -7,7 +7,8 @@ BatchNormalization and Dropout; no biases before the BatchNormalization, whose g
 rounding, which Adam would turn into full steps of either sign), dropout_rank (the same with a
 noise stream per rank), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
 from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step), nccl
-(an Allreduce of CuPy arrays through NCCL; two GPUs).
+(an Allreduce of CuPy arrays through NCCL; two GPUs), gan (a small DCGAN: both players' Adam and
+BatchNormalization, latent noise of the global batch).
 """
 
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import tinynet as tn
+from tinynet.distributed.parallel import members
 from tinynet.layers import (
     Activation,
     BatchNormalization,
@@ -40,6 +42,12 @@ def data(shape=(1, 28, 28)):
 
 def build(scenario):
     tn.backend.seed(0)
+    if scenario == "gan":
+        gen = tn.gan.dcgan_generator(latent_dim=16, width=8)
+        disc = tn.gan.dcgan_discriminator(width=8)
+        model = tn.gan.GAN(gen, disc)
+        model.compile()  # Adam for each player
+        return model
     if scenario in ("dropout_bn", "dropout_rank"):
         model = Sequential(
             [
@@ -77,6 +85,11 @@ def train(scenario, out, comm=None):
     """The final model and history of ``scenario`` (comm None: one process)."""
     x, y = data()
     model = build(scenario)
+    if scenario == "gan":  # 64 images in [-1, 1]: 2 full batches of 32 (16 a rank) an epoch
+        history = model.fit(
+            x[:64] * 2 - 1, batch_size=BATCH, epochs=EPOCHS, verbose=0, distributed=comm
+        )
+        return model, history
     kw = dict(batch_size=BATCH, verbose=0, distributed=comm)
     if scenario == "dropout_rank":
         kw["noise"] = "rank"
@@ -100,9 +113,14 @@ def train(scenario, out, comm=None):
     return model, history
 
 
+def weights(model):
+    return [w for part in members(model) for w in part.weights]
+
+
 def save(model, history, path):
-    arrays = {f"w{i}": w.data for i, w in enumerate(model.weights)}
-    np.savez(path, loss=np.array(history.history["loss"]), **arrays)
+    arrays = {f"w{i}": w.data for i, w in enumerate(weights(model))}
+    loss = history.history.get("loss", history.history.get("d_loss"))
+    np.savez(path, loss=np.array(loss), **arrays)
 
 
 def nccl_check(out, comm):
