@@ -24,7 +24,7 @@ import numpy as np
 
 from ..backend import asnumpy, rng
 from ..layers.norm import BatchNormalization
-from .noise import sharded_streams
+from .noise import MODES, sharded_streams
 from .optimizer import DistributedOptimizer
 
 # a model's optimizers and the part of it each one steps (a GAN has one per player)
@@ -53,11 +53,8 @@ def optimizers(model):
 def batch_norm_layers(model):
     """The BatchNormalization layers of ``model`` (a GAN: of both players), nested models
     included."""
-    stack, seen, found = (
-        [m for part in members(model) for m in getattr(part, "layers", ())],
-        set(),
-        [],
-    )
+    stack = [layer for part in members(model) for layer in getattr(part, "layers", ())]
+    seen, found = set(), []
     while stack:
         layer = stack.pop()
         if id(layer) in seen:
@@ -112,6 +109,8 @@ class DataParallel:
                     f"{who}: distributed must be a communicator (tn.distributed.init()), got "
                     f"{type(comm).__name__}"
                 )
+        if noise not in MODES:
+            raise ValueError(f"{who}: noise must be one of {MODES}, got {noise!r}")
         self.model, self.comm, self.noise, self.who = model, comm, noise, who
         self.bn = batch_norm_layers(model)
         self.rows = None  # (offset, n_local, n_global) of the current batch

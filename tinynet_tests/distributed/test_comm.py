@@ -98,3 +98,11 @@ def test_fit_refuses_an_iterator_when_distributed():
     batches = iter([(np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32))] * 3)
     with pytest.raises(ValueError, match="not an iterator"):
         model.fit(batches, steps_per_epoch=1, verbose=0, distributed=LocalCommunicator())
+
+
+def test_fit_refuses_an_unknown_noise_mode():
+    model = tn.models.Sequential([tn.layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match="noise must be one of"):
+        model.fit(x, y, verbose=0, distributed=LocalCommunicator(), noise="shared")

@@ -49,6 +49,8 @@ def check_equal(scenario, tmp_path):
     assert worst <= ATOL, f"{scenario}: weights differ from one process's by up to {worst:.3g}"
     loss = history.history.get("loss", history.history.get("d_loss"))
     np.testing.assert_allclose(ranks[0]["loss"], loss, rtol=1e-5)
+    val = history.history.get("val_loss", [])
+    np.testing.assert_allclose(ranks[0]["val_loss"], val, rtol=1e-5)
     return worst
 
 
