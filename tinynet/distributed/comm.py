@@ -11,7 +11,8 @@
 mpi4py is imported only when the process was started by an MPI launcher (the launcher's rank
 variables are set) or ``init("mpi")`` asks for it, so one script runs under ``python`` and under
 ``mpiexec -n N python``. Arrays are NumPy or CuPy; CuPy arrays go through NCCL when
-:mod:`.nccl` can set it up (one GPU per local rank), else through host memory. A rank that dies
+:mod:`.nccl` can set it up (one GPU per local rank), else through host memory. Under MPI with
+GPUs, init makes GPU ``local_rank`` the current device. A rank that dies
 of an uncaught exception aborts the whole job (its traceback printed first, named by rank), so
 the other ranks never wait forever in a collective.
 """
@@ -60,6 +61,7 @@ def init(backend="auto"):
         _world = MPICommunicator(MPI.COMM_WORLD, MPI)
         if _world.size > 1:
             _abort_on_uncaught(_world)
+            _pin_gpu(_world.local_rank)
     else:
         _world = LocalCommunicator()
     return _world
@@ -167,6 +169,17 @@ class MPICommunicator(Communicator):
 
     def abort(self, code=1):
         self.comm.Abort(code)
+
+
+def _pin_gpu(local_rank):
+    """With CuPy and GPUs, make GPU local_rank (modulo their number) this process's current
+    device, before any model moves there: one GPU per local rank, as NCCL needs."""
+    from .. import backend
+
+    if not backend.gpu_available():
+        return
+    cupy = backend.cupy
+    cupy.cuda.Device(local_rank % cupy.cuda.runtime.getDeviceCount()).use()
 
 
 def _check_buffer(who, a):

@@ -34,7 +34,6 @@ class NCCLCommunicator:
         from cupy.cuda import nccl
 
         self.cupy, self.nccl = cupy, nccl
-        cupy.cuda.Device(comm.local_rank).use()
         uid = nccl.get_unique_id() if comm.rank == 0 else None
         uid = comm.broadcast_object(uid)
         self.comm = nccl.NcclCommunicator(comm.size, uid, comm.rank)
