@@ -55,6 +55,16 @@ def test_forest_on_a_local_dask_cluster_equals_one_job():
     assert_same(one, on_dask, X)
 
 
+@needs_dask
+def test_the_training_data_is_big_enough_for_joblib_to_scatter_it_once():
+    from dask.sizeof import sizeof
+
+    X, y = data()
+    coded, _ = RandomForest(**KW)._prepare(X, y, None, None, None, "test")
+    # joblib's Dask backend scatters an argument once when dask.sizeof says it exceeds 1 kB
+    assert sizeof(coded) >= coded.codes.nbytes + coded.y.nbytes > 1e3
+
+
 @needs_joblib
 def test_forest_through_joblib_processes_equals_one_job():
     X, y = data()
