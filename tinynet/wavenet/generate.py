@@ -130,16 +130,25 @@ def generate(
     dil = [[w * half for w in _tap_weights(c)] for c in model.dilated]
     res = [(w * 0.5, b) for w, b in (_one_by_one(c) for c in model.residual)]
     # The residual stream x_i = x~_i + B_i: its biases B_i (input conv's, then the residual
-    # convs' summed) go into the gate terms, and the queues hold x~, filled with -B_i before the
-    # clip (where x is 0).
+    # convs' summed) go into the gate terms, and the history holds x~, -B_i before the clip
+    # (where x is 0).
     B = model.input_conv.bias.data.copy()
-    queues = []
-    for i, d in enumerate(model.dilations):
-        queues.append(_Queue(xp, k, d, n, R, dt, fill=-B))
+    biases = []
+    for i in range(layers):
+        biases.append(B)
         terms[:, i] += B @ sum(_tap_weights(model.dilated[i]))
         if i < len(res):
             B = B + res[i][1]
     terms = terms * half
+    # Every layer's inputs of the last S steps in one ring (S: the longest tap reach), so the
+    # past taps of all layers are one gather and one batched product per step.
+    S = max((k - 1) * d for d in model.dilations)
+    history = xp.empty((S, layers, n, R), dtype=dt)
+    history[...] = xp.stack(biases)[None, :, None, :] * -1
+    reach = xp.array([[m * d for d in model.dilations] for m in range(k - 1, 0, -1)])
+    layer_ids = xp.arange(layers)[None, :]
+    past_w = xp.stack([xp.stack([taps[j] for taps in dil]) for j in range(k - 1)])
+    now_w = [taps[-1] for taps in dil]
     skip_w = xp.concatenate([_one_by_one(c)[0] * 0.5 for c in model.skip])  # (layers*G, S)
     skip_b = sum(c.bias.data for c in model.skip)
     gates = xp.empty((n, layers * G), dtype=dt)
@@ -150,24 +159,26 @@ def generate(
     hop = model.hop if model.local_channels else length + 1
     dot = xp.dot  # less overhead than matmul on these small matrices
     for t in range(length):
-        frame = terms[t // hop]
+        pasts = history[(t - reach) % S, layer_ids]  # (k - 1, layers, n, R)
+        carried = xp.matmul(pasts, past_w).sum(axis=0)  # (layers, n, 2G)
+        carried += terms[t // hop]
+        now = history[t % S]
         e = table[previous]
         x = dot(e, in_taps[-1])
         for w, past in zip(in_taps, in_queue.taps(t)):
             x += dot(past, w)
+        now[0] = x
+        x = now[0]
         in_queue.push(t, e)
         for i in range(layers):
-            taps, queue = dil[i], queues[i]
-            z = dot(x, taps[-1])
-            z += frame[i]
-            for w, past in zip(taps, queue.taps(t)):
-                z += dot(past, w)
-            queue.push(t, x)
+            z = dot(x, now_w[i])
+            z += carried[i]
             th = xp.tanh(z)
             h = gates[:, i * G : (i + 1) * G]
             xp.multiply(th[:, :G], th[:, G:] + 1, out=h)  # twice the gate (halved weights after)
             if i < layers - 1:
-                x = x + dot(h, res[i][0])
+                x = now[i + 1]
+                xp.add(now[i], dot(h, res[i][0]), out=x)
         skips = dot(gates, skip_w)
         skips += skip_b
         hidden = xp.maximum(dot(xp.maximum(skips, 0), hid_w) + hid_b, 0)
