@@ -45,7 +45,7 @@ def spectrogram_pairs(pairs, path, titles=("real", "generated"), hop=64, sr=8000
             if r == rows - 1:
                 ax.set_xlabel("time (s)")
     fig.colorbar(image, ax=[a for row in axes for a in row], label="log mel power", shrink=0.6)
-    return _save(fig, path)
+    return _save(fig, path, dpi=60)
 
 
 def bits_curve(histories, path, baselines=None):
