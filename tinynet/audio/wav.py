@@ -65,6 +65,16 @@ def _as_pcm16(samples):
     raise TypeError(f"write_wav: samples must be integer PCM or floats, got dtype {x.dtype}")
 
 
+def _mode_for(path):
+    """An existing file's permission bits, else 0666 less the umask (what open() gives)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_wav(path, samples, rate):
     """Write ``samples`` (L,) as a 16-bit PCM mono WAV at ``rate`` Hz; returns the Path.
 
@@ -82,6 +92,7 @@ def write_wav(path, samples, rate):
             w.setsampwidth(2)
             w.setframerate(int(rate))
             w.writeframes(pcm.tobytes())
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes 0600; a WAV is written like open() would
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

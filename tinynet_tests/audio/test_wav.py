@@ -63,3 +63,19 @@ def test_bad_writes_are_clear_errors(tmp_path, samples, rate, message):
     with pytest.raises(ValueError, match=f"write_wav: .*{message}"):
         write_wav(tmp_path / "x.wav", samples, rate)
     assert not list(tmp_path.iterdir())
+
+
+def test_write_wav_gives_a_new_file_the_umask_mode_and_keeps_an_existing_ones(tmp_path):
+    import os
+
+    from tinynet.audio import write_wav
+
+    old = os.umask(0o022)
+    try:
+        new = write_wav(tmp_path / "a.wav", np.zeros(8, np.int16), 8000)
+        assert new.stat().st_mode & 0o777 == 0o644
+        os.chmod(new, 0o640)
+        write_wav(new, np.ones(8, np.int16), 8000)
+        assert new.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(old)
