@@ -10,8 +10,9 @@ Measures, writing distributed.json, distributed.md and distributed.png to --out:
 2. LeNet's training throughput (samples/s of ``fit``, global batch 128) on 1 rank (1 and all
    threads) and on 2 ranks of 1 thread each. On a 2-core machine 2 ranks share the cores
    a single process already uses, so no speedup is expected here: the figure shows the cost;
-3. one training step of each net (benchmarks/*_step.py, this machine's threads), and from it
-   and the message sizes a model of N machines like this one joined by 1 and 10 Gbit/s: a ring
+3. one training step of each net (benchmarks/*_step.py, one thread), and from it and the
+   message sizes a model of N machines, each as fast as one core here, joined by 1 and 10
+   Gbit/s: a ring
    Allreduce of S bytes over N machines takes 2 (N - 1) / N * S / bandwidth + 2 (N - 1) * latency
    (latency 50 us a message), tinynet does not overlap it with backward, and
    weak scaling (each machine keeps the batch): speedup = N * T / (T + allreduce);
@@ -174,7 +175,9 @@ def markdown(res):
         "# Data-parallel training: Allreduce, throughput, and a model of N machines",
         "",
         f"Machine: {res['machine']['cpu']}, {res['machine']['cores']} cores. Made by "
-        "`python -m benchmarks.distributed` (see its docstring for the method).",
+        "`python -m benchmarks.distributed` (see its docstring for the method). Load average "
+        f"(1 min) {res['load_average_start'][0]:.2f} at the start, "
+        f"{res['load_average_end'][0]:.2f} at the end.",
         "",
         "## Allreduce of one iteration's gradients, 2 local ranks (MPICH, shared memory)",
         "",
@@ -205,7 +208,7 @@ def markdown(res):
         "process already uses, so no speedup is expected here; the figures show what the "
         "splitting and the Allreduce cost, not what more machines would give.",
         "",
-        "## Modelled speedup on N machines like this one",
+        "## Modelled speedup on N machines, each as fast as one core of this one",
         "",
         "From each net's measured step (batch in brackets) and message sizes; ring Allreduce "
         f"with {LATENCY * 1e6:.0f} us latency a message, not overlapped with backward. Weak "
@@ -267,6 +270,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.worker:
         kind, *rest = args.worker
+        if kind == "steps":
+            print(json.dumps(step_seconds(int(rest[0]))))
+            return 0
         if kind == "allreduce":
             return worker_allreduce([int(s) for s in rest[1:]], int(rest[0]))
         return worker_fit(int(rest[0]), int(rest[1]))
@@ -275,7 +281,7 @@ def main(argv=None):
     repeats, samples = (3, 256) if args.quick else (20, 2048)
     sizes = gradient_sizes()
     flat = sorted({s for v in sizes.values() for s in v})
-    res = {"machine": machine(), "gradient_sizes": sizes}
+    res = {"machine": machine(), "gradient_sizes": sizes, "load_average_start": os.getloadavg()}
     res["allreduce_seconds"] = launch(["allreduce", str(repeats)] + [str(s) for s in flat], 2, 1)
     cores = os.cpu_count() or 1
     res["throughput"] = {
@@ -283,11 +289,12 @@ def main(argv=None):
         f"1 x {cores}": launch(["fit", str(samples), "1"], 1, cores),
         "2 x 1": launch(["fit", str(samples), "1"], 2, 1),
     }
-    res["steps"] = step_seconds(3 if args.quick else 10)
+    res["steps"] = launch(["steps", "3" if args.quick else "10"], 1, 1)
     res["scaling"] = {
         net: {bw: {str(n): v for n, v in row.items()} for bw, row in by_bw.items()}
         for net, by_bw in scaling(res["steps"], sizes).items()
     }
+    res["load_average_end"] = os.getloadavg()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "distributed.json").write_text(json.dumps(res, indent=1))
     (args.out / "distributed.md").write_text(markdown(res))

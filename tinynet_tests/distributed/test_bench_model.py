@@ -20,6 +20,8 @@ def test_scaling_and_markdown():
     assert all(s <= n for s, n in zip(strong, bench.MACHINES))
     res = {
         "machine": {"cpu": "test cpu", "cores": 2},
+        "load_average_start": (0.5, 0, 0),
+        "load_average_end": (0.6, 0, 0),
         "gradient_sizes": sizes,
         "allreduce_seconds": {"1256080": 0.001, "lenet_reduce": 0.002},
         "throughput": {"1 x 1": {"samples_per_s": 100.0}},
