@@ -46,6 +46,7 @@ _SUBMODULES = (
     "utils",
     "apps",
     "viz",
+    "distributed",
 )
 
 
