@@ -156,76 +156,38 @@ def _lengths_by_pair(digits, speakers, clips):
 def generate_digits(model, requests, lengths, batch=50, temperature=1.0, seed=0):
     """Clips (float32 arrays) for ``requests`` [(digit, speaker id)], each as long as a training
     clip of that pair drawn at random from ``lengths``; batched by length."""
-    from ..wavenet.data import decode_codes, position_features
-    from ..wavenet.generate import generate
+    from ..wavenet.data import position_features
+    from ..wavenet.generate import generate_clips
 
     rng = np.random.default_rng(seed)
     want = [int(rng.choice(lengths[(d, s)])) for d, s in requests]
-    order = np.argsort(want, kind="stable")
-    out = [None] * len(requests)
-    for start in range(0, len(order), batch):
-        ids = order[start : start + batch]
-        T = max(want[i] for i in ids)
-        frames = -(-T // model.hop)
-        conditions = np.array([requests[i] for i in ids])
-        local = np.stack([position_features(want[i], frames, model.hop) for i in ids])
-        codes = generate(
-            model, T, len(ids), conditions, local, temperature, seed=int(rng.integers(1 << 30))
-        )
-        for row, i in enumerate(ids):
-            out[i] = decode_codes(codes[row, : want[i]])
-    return out
+    # one frame past each clip: the conditioning's 'same' convolution reads a frame ahead
+    local = [position_features(n, -(-n // model.hop) + 1, model.hop) for n in want]
+    return generate_clips(model, want, requests, local, 0.0, batch, temperature, rng)
 
 
 def voice_templates(vocoder, templates, requests, lengths, batch=30, temperature=1.0, seed=0):
     """Two-stage generation: for each (digit, speaker id) of ``requests``, the mean spectrogram
     of ``templates`` (:class:`tinynet.wavenet.templates.MelTemplates`) at a length drawn from
     ``lengths``, voiced by the vocoder WaveNet."""
-    from ..wavenet.data import SILENT_MEL, decode_codes, standardise_mel
-    from ..wavenet.generate import generate
+    from ..wavenet.data import SILENT_MEL, standardise_mel
+    from ..wavenet.generate import generate_clips
 
     rng = np.random.default_rng(seed)
     want = [int(rng.choice(lengths[(d, s)])) for d, s in requests]
-    order = np.argsort(want, kind="stable")
-    out = [None] * len(requests)
-    for start in range(0, len(order), batch):
-        ids = order[start : start + batch]
-        T = max(want[i] for i in ids)
-        frames = -(-T // vocoder.hop)
-        local = np.full((len(ids), vocoder.local_channels, frames), SILENT_MEL, np.float32)
-        for row, i in enumerate(ids):
-            spec = standardise_mel(templates.spectrogram(*requests[i], want[i]))
-            local[row, :, : spec.shape[1]] = spec
-        codes = generate(
-            vocoder, T, len(ids), None, local, temperature, seed=int(rng.integers(1 << 30))
-        )
-        for row, i in enumerate(ids):
-            out[i] = decode_codes(codes[row, : want[i]])
-    return out
+    local = [standardise_mel(templates.spectrogram(*r, n)) for r, n in zip(requests, want)]
+    return generate_clips(vocoder, want, None, local, SILENT_MEL, batch, temperature, rng)
 
 
 def resynthesize(model, clips, batch=30, temperature=1.0, seed=0):
     """Each clip regenerated from its own log-mel spectrogram (vocoder mode), batched by length."""
-    from ..wavenet.data import SILENT_MEL, decode_codes, mel_features, standardise_mel
-    from ..wavenet.generate import generate
+    from ..wavenet.data import SILENT_MEL, mel_features, standardise_mel
+    from ..wavenet.generate import generate_clips
 
+    local = [standardise_mel(mel_features(c, model.hop)) for c in clips]
+    lengths = [len(c) for c in clips]
     rng = np.random.default_rng(seed)
-    order = np.argsort([len(c) for c in clips], kind="stable")
-    out = [None] * len(clips)
-    for start in range(0, len(order), batch):
-        ids = order[start : start + batch]
-        T = max(len(clips[i]) for i in ids)
-        frames = -(-T // model.hop)
-        local = np.full((len(ids), model.local_channels, frames), SILENT_MEL, np.float32)
-        for row, i in enumerate(ids):
-            mel = standardise_mel(mel_features(clips[i], model.hop))[:, :frames]
-            local[row, :, : mel.shape[1]] = mel
-        codes = generate(
-            model, T, len(ids), None, local, temperature, seed=int(rng.integers(1 << 30))
-        )
-        for row, i in enumerate(ids):
-            out[i] = decode_codes(codes[row, : len(clips[i])])
-    return out
+    return generate_clips(model, lengths, None, local, SILENT_MEL, batch, temperature, rng)
 
 
 def _write_examples(out, named_clips):
