@@ -53,15 +53,11 @@ def _elementwise(ufunc, a, b):
     one is broadcast (NumPy's order="K" falls back to C order when layouts differ, which would
     make the next convolution copy its input back into the engine's layout)."""
     if a.shape != b.shape:
-        big = a if a.ndim >= b.ndim and a.shape == _shape_of(a, b) else b
-        if big.shape == _shape_of(a, b) and not big.flags.c_contiguous and big.ndim > 1:
-            out = get_array_module(big).empty_like(big, dtype=big.dtype)
-            return ufunc(a, b, out=out)
+        shape = get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
+        full = a if a.shape == shape else b if b.shape == shape else None
+        if full is not None and full.ndim > 1 and not full.flags.c_contiguous:
+            return ufunc(a, b, out=get_array_module(full).empty_like(full))
     return ufunc(a, b)
-
-
-def _shape_of(a, b):
-    return get_array_module(a, b).broadcast_shapes(a.shape, b.shape)
 
 
 class _Binary(Function):
