@@ -66,6 +66,9 @@ def build_model(args):
         skip_channels=args.skip_channels,
         global_conditions={"digit": 10, "speaker": len(SPEAKERS)} if digits else None,
         local_channels=POSITION_CHANNELS if digits else MEL["n_mels"],
+        local_hidden=args.local_hidden,
+        local_layers=args.local_layers,
+        global_to_local=digits and args.global_to_local,
         hop=64,
         name=f"wavenet_{args.mode}",
     )
@@ -399,6 +402,13 @@ def configure(parser):
     t.add_argument("--layers-per-stack", type=int, default=9)
     t.add_argument("--channels", type=int, default=32)
     t.add_argument("--skip-channels", type=int, default=64)
+    t.add_argument("--local-hidden", type=int, default=32, help="frame-rate network width")
+    t.add_argument("--local-layers", type=int, default=1, help="frame-rate network depth")
+    t.add_argument(
+        "--global-to-local",
+        action="store_true",
+        help="digits mode: the frame-rate network also reads the digit and speaker embeddings",
+    )
     t.add_argument(
         "--lr", type=float, default=None, help="Adam's rate (default 2e-3; with --resume: kept)"
     )

@@ -15,9 +15,12 @@ Conditioning (van den Oord et al.'s global and local conditioning): ``global_con
 names integer inputs (e.g. {"digit": 10, "speaker": 6}), each embedded, concatenated and
 projected into every layer's gate (one Dense for all layers); ``local_channels`` > 0 adds a
 sequence of features at frame rate (N, M, L // hop), e.g. a log-mel spectrogram (the vocoder of
-r9y9/wavenet_vocoder and Chainer's example): a 'same' Conv1D(M -> local_hidden, 3) + tanh at
-frame rate, projected into every gate by one Conv1D(1x1) and upsampled by repeating each frame
-``hop`` times (a broadcast add onto the gate, never materialised at the sample rate).
+r9y9/wavenet_vocoder and Chainer's example): ``local_layers`` 'same' Conv1D(-> local_hidden, 3)
++ tanh at frame rate, projected into every gate by one Conv1D(1x1) and upsampled by repeating
+each frame ``hop`` times (a broadcast add onto the gate, never materialised at the sample rate).
+With ``global_to_local`` the frame-rate network also reads the global embeddings (repeated over
+the frames), so what a frame adds may depend on the condition: for a digit model, which part of
+which word comes at this point of the clip, not only a sum of a digit term and a position term.
 
 The loss is the cross-entropy in bits per sample (nats / ln 2), weighted per position, so padding
 and positions without a real target count for nothing.
@@ -70,6 +73,8 @@ class WaveNet(Model):
         global_dim=16,
         local_channels=0,
         local_hidden=32,
+        local_layers=1,
+        global_to_local=False,
         hop=64,
         **kwargs,
     ):
@@ -83,6 +88,13 @@ class WaveNet(Model):
         self.global_conditions = dict(global_conditions or {})
         self.global_dim, self.local_channels = int(global_dim), int(local_channels)
         self.local_hidden, self.hop = int(local_hidden), int(hop)
+        self.local_layers, self.global_to_local = int(local_layers), bool(global_to_local)
+        if self.local_layers < 1:
+            raise ValueError(f"WaveNet: local_layers must be >= 1, got {local_layers!r}")
+        if self.global_to_local and not (self.global_conditions and self.local_channels):
+            raise ValueError(
+                "WaveNet: global_to_local needs both global_conditions and local_channels"
+            )
         R, G, S, k = self.residual_channels, self.gate_channels, self.skip_channels, kernel_size
         n = len(self.dilations)
         self.input_embedding = Embedding(self.classes, R, embeddings_initializer="glorot_uniform")
@@ -100,6 +112,10 @@ class WaveNet(Model):
             self.global_projection = Dense(n * 2 * G, use_bias=False)
         if self.local_channels:
             self.local_input = Conv1D(self.local_hidden, 3, padding="same", activation="tanh")
+            self.local_stack = [
+                Conv1D(self.local_hidden, 3, padding="same", activation="tanh")
+                for _ in range(self.local_layers - 1)
+            ]
             self.local_projection = Conv1D(n * 2 * G, 1, padding="valid", use_bias=False)
         self.build()
 
@@ -121,6 +137,8 @@ class WaveNet(Model):
             "global_dim": self.global_dim,
             "local_channels": self.local_channels,
             "local_hidden": self.local_hidden,
+            "local_layers": self.local_layers,
+            "global_to_local": self.global_to_local,
             "hop": self.hop,
         }
 
@@ -156,7 +174,7 @@ class WaveNet(Model):
         the global conditions, loc (N, layers, 2G, frames, 1) from the local features (each None
         when the model has none)."""
         G2, n_layers = 2 * self.gate_channels, len(self.dilations)
-        glob = loc = None
+        glob = loc = cat = None
         if self.global_conditions:
             if conditions is None:
                 raise ValueError(
@@ -173,7 +191,12 @@ class WaveNet(Model):
                     f"{self.local_channels}, L // {self.hop})"
                 )
             frames = local.shape[2]
+            if self.global_to_local:  # the embeddings repeated over the frames, as channels
+                ones = np.ones((1, 1, frames), dtype=self.dtype)
+                local = F.concat_channels(local, cat.reshape(cat.shape[0], -1, 1) * ones)
             hidden = self.local_input(local)
+            for layer in self.local_stack:
+                hidden = layer(hidden)
             loc = self.local_projection(hidden).reshape(-1, n_layers, G2, frames, 1)
         return glob, loc
 

@@ -25,9 +25,9 @@ def tiny(dtype="float32", **kwargs):
     )
 
 
-def conditioned(dtype="float64", local_channels=2):
+def conditioned(dtype="float64", local_channels=2, **kwargs):
     conditions = {"digit": 10, "speaker": 6}
-    return tiny(dtype, global_conditions=conditions, local_channels=local_channels, hop=8)
+    return tiny(dtype, global_conditions=conditions, local_channels=local_channels, hop=8, **kwargs)
 
 
 def test_receptive_field_and_output_shape():
@@ -112,8 +112,38 @@ def test_trains_on_the_shared_loop_saves_and_loads(tmp_path):
     assert bits_per_sample(again, batches) == pytest.approx(after, rel=1e-6)
 
 
-def test_cached_generation_gives_the_naive_paths_codes():
-    m = conditioned("float64")
+def test_global_to_local_lets_the_frame_terms_depend_on_the_condition():
+    additive, joint = conditioned(), conditioned(global_to_local=True, local_layers=2)
+    assert len(joint.local_stack) == 1 and joint.local_input.kernel.shape[1] == 2 + 2 * 16
+    local = np.random.default_rng(0).normal(size=(1, 2, 3))
+    with no_grad():
+        for m, varies in ((additive, False), (joint, True)):
+            locs = [m.gate_conditions(np.array([[d, 0]]), local)[1].data for d in (1, 2)]
+            assert not np.allclose(locs[0], locs[1]) if varies else np.allclose(*locs)
+    with pytest.raises(ValueError, match="global_to_local needs both"):
+        tiny(global_to_local=True, local_channels=2)
+    with pytest.raises(ValueError, match="local_layers must be >= 1"):
+        conditioned(local_layers=0)
+
+
+def test_global_to_local_trains_and_reloads(tmp_path):
+    m = conditioned("float32", local_channels=POSITION_CHANNELS, global_to_local=True)
+    m.compile(tn.optimizers.Adam(learning_rate=0.01))
+    clips = _clips(4)
+    conditions = np.stack([np.arange(4) % 10, np.arange(4) % 6], axis=1)
+    batches = ClipBatches(clips, conditions, local="position", hop=8, max_samples=400)
+    m.fit(batches, steps_per_epoch=batches.steps, epochs=2, verbose=0)
+    g = m.local_input.kernel.data.copy()
+    m.save(tmp_path / "joint.tnz")
+    again = load_model(tmp_path / "joint.tnz")
+    assert again.get_config()["global_to_local"] is True
+    np.testing.assert_array_equal(again.local_input.kernel.data, g)
+    assert bits_per_sample(again, batches) == pytest.approx(bits_per_sample(m, batches), rel=1e-6)
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_cached_generation_gives_the_naive_paths_codes(joint):
+    m = conditioned("float64", global_to_local=joint, local_layers=1 + joint)
     rng = np.random.default_rng(1)
     for w in m.weights:  # weights large enough for the samples to vary a lot
         w.data[...] = rng.normal(size=w.shape) * 0.5
