@@ -1,6 +1,15 @@
 """Differentiable ops, one Function each, by family: ``from tinynet import functional as F``."""
 
-from .activation import gated_activation, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import (
+    gated_activation,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
 from .arithmetic import add, clip, div, exp, log, matmul, mul, neg, pow, sub, unbroadcast
 from .conv import conv2d, conv2d_reference, conv2d_transpose, upsample2d
 from .conv1d import conv1d
@@ -47,6 +56,7 @@ __all__ = [
     "leaky_relu",
     "tanh",
     "sigmoid",
+    "gelu",
     "softmax",
     "log_softmax",
     "gated_activation",

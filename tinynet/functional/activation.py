@@ -1,9 +1,15 @@
-"""Activations: relu, leaky_relu, tanh, sigmoid, softmax, log_softmax (all shape-preserving)."""
+"""Activations: relu, leaky_relu, tanh, sigmoid, gelu, softmax, log_softmax (all
+shape-preserving)."""
+
+import math
 
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import normalize_axis
 from .layout import empty_in_order, memory_order
+from .special import erf
+
+GELU_TANH_COEF = 0.044715  # of x^3 in the tanh approximation (Hendrycks & Gimpel; PyTorch's)
 
 
 class ReLU(Function):
@@ -55,6 +61,39 @@ class Sigmoid(Function):
 
     def backward(self, gy):
         return gy * self.y * (1 - self.y)
+
+
+class GELU(Function):
+    """x * Phi(x), Phi the standard normal CDF, 0.5 * (1 + erf(x / sqrt(2))) (``approximate=
+    "none"``), or PyTorch's "tanh" approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+
+    def __init__(self, approximate="none"):
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def check_inputs(self, x):
+        if x.dtype.kind != "f":
+            raise TypeError(f"gelu: x must be floating point, got dtype {x.dtype}")
+
+    def forward(self, x):
+        xp, one, half = get_array_module(x), x.dtype.type(1), x.dtype.type(0.5)
+        self.x = x
+        if self.approximate == "none":
+            self.cdf = (erf(x * x.dtype.type(1 / math.sqrt(2))) + one) * half
+            return x * self.cdf
+        k, c = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF)
+        self.t = xp.tanh((x + c * x * x * x) * k)
+        return x * (self.t + one) * half
+
+    def backward(self, gy):
+        xp, x, one, half = get_array_module(gy), self.x, gy.dtype.type(1), gy.dtype.type(0.5)
+        if self.approximate == "none":
+            pdf = xp.exp(x * x * -half) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+            return gy * (self.cdf + x * pdf)
+        k, c, t = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF), self.t
+        du = (x * x * (3 * c) + one) * k
+        return gy * ((t + one) * half + x * half * (one - t * t) * du)
 
 
 class GatedActivation(Function):
@@ -148,6 +187,12 @@ def tanh(x):
 
 def sigmoid(x):
     return Sigmoid()(x)
+
+
+def gelu(x, approximate="none"):
+    """Gaussian error linear unit, x * Phi(x) (``approximate="none"``, by erf) or its tanh form
+    (``approximate="tanh"``), as PyTorch's nn.GELU."""
+    return GELU(approximate)(x)
 
 
 def softmax(x, axis=-1):

@@ -8,6 +8,7 @@ FUNCTIONS = {
     "sigmoid": F.sigmoid,
     "softmax": lambda x: F.softmax(x, axis=-1),
     "leaky_relu": lambda x: F.leaky_relu(x, 0.2),
+    "gelu": F.gelu,
     "linear": None,
 }
 

@@ -139,6 +139,8 @@ CASES = {
     ),
     "tanh": Case(F.tanh, _n((5, 7)), reference=np.tanh),
     "sigmoid": Case(F.sigmoid, _n((5, 7)), reference=lambda x: 1 / (1 + np.exp(-x))),
+    "gelu": Case(F.gelu, lambda rng: [normal((5, 7)) * 2]),
+    "gelu_tanh": Case(lambda x: F.gelu(x, "tanh"), lambda rng: [normal((5, 7)) * 2]),
     "softmax": Case(F.softmax, _n((5, 7))),
     "softmax_axis0": Case(lambda x: F.softmax(x, axis=0), _n((5, 7))),
     "log_softmax": Case(F.log_softmax, _n((5, 7))),
