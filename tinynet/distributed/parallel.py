@@ -5,6 +5,16 @@ batches and takes its own contiguous part of each (rank r: rows [r*n//size, (r+1
 batch of n, in the order one process would use), so an uneven last batch splits unevenly and each
 rank's gradients count by its share of the batch (:class:`DistributedOptimizer`). A last batch
 too small to give every rank a row (two with BatchNormalization) joins the batch before it.
+
+An iterator (``fit(batches, ...)``) must be built alike on every rank (the same data and seed),
+so every rank draws the same global batches; each rank keeps its contiguous rows of each item.
+A rank's share is its part of the weight the model's loss divides by (``model.batch_weight``:
+the rows, or WaveNet's sum of per-position weights), so the sum over ranks of share * gradient
+is one process's gradient for batches of any shape. A rank left without rows (a global batch of
+fewer rows than ranks) trains on a copy of the batch's first row at share 0: it joins the
+collectives and adds nothing (models with BatchNormalization refuse such batches instead). While
+an item is drawn the step's noise slicing is off, so draws the iterator makes from tinynet's
+stream stay whole and alike on every rank.
 BatchNormalization layers normalise with the moments of the global batch (an Allreduce of the
 moments in forward and of the two gradient sums in backward). Step noise follows ``noise``
 (:mod:`.noise`). Each step's logs are averaged over the global batch on every rank, so
@@ -114,26 +124,42 @@ class DataParallel:
         self.model, self.comm, self.noise, self.who = model, comm, noise, who
         self.bn = batch_norm_layers(model)
         self.rows = None  # (offset, n_local, n_global) of the current batch
+        self.share = 1.0  # this rank's share of the current global batch's loss weight
+        self.count = 0.0  # share * n_global: this rank's rows, in the global batch's units
         self.wrapped, self._gens = [], []
 
     # ----- data -----
     def shard(self, data, training=True):
-        """Rank slices of ``data`` (an ArrayData); iterators are refused."""
+        """This rank's part of ``data``: an ArrayData (ShardedData) or an IteratorData
+        (ShardedIterator)."""
         if data is None:
             return None
-        if not hasattr(data, "bounds"):
-            raise ValueError(
-                f"{self.who}: distributed training takes arrays (x, y), not an iterator: every "
-                f"rank must cut the same global batches"
-            )
-        return ShardedData(data, self, training)
+        if hasattr(data, "bounds"):
+            return ShardedData(data, self, training)
+        return ShardedIterator(data, self, training)
 
-    def enter_batch(self, offset, n, total):
+    def enter_batch(self, offset, n, total, share=None):
+        """The step ahead: this rank's rows [offset, offset + n) of a global batch of ``total``
+        and its share of the loss weight (default n / total)."""
         self.rows = (offset, n, total)
+        self.share = n / total if share is None else float(share)
+        self.count = n if share is None else self.share * total
         for gen in self._gens:
             gen.rows = self.rows
         for opt in self.wrapped:
-            opt.share = n / total
+            opt.share = self.share
+
+    def leave_batch(self):
+        """Between steps (an iterator drawing its next item): noise draws are whole again."""
+        for gen in self._gens:
+            gen.rows = None
+
+    def any(self, flag):
+        """True on every rank when ``flag`` is true on any (stop_training set by a callback
+        that ran, or decided, on some ranks only)."""
+        buf = np.array([1.0 if flag else 0.0])
+        self.comm.allreduce(buf)
+        return bool(buf[0] > 0)
 
     # ----- the loop -----
     def callbacks(self, callbacks, verbose):
@@ -146,8 +172,7 @@ class DataParallel:
 
     def average(self, values):
         """A step's {name: local batch mean} -> the global batch's means."""
-        offset, n, total = self.rows
-        return self.comm.average(values, weight=n / total)
+        return self.comm.average(values, weight=self.share)
 
     def reduce_sums(self, sums, seen):
         """Validation: ({name: sum}, count) over the local rows -> the same over all ranks."""
@@ -225,3 +250,44 @@ class ShardedData:
             if b == a:  # validation only: this rank has no rows of this batch
                 continue
             yield tuple(x[idx] for x in self.arrays)
+
+
+class ShardedIterator:
+    """This rank's rows of each global batch an IteratorData yields (see the module
+    docstring); the epoch's steps and samples are the global ones."""
+
+    def __init__(self, data, parallel, training):
+        self.data, self.parallel, self.training = data, parallel, training
+        self.steps, self.samples = data.steps, data.samples
+
+    def batches(self):
+        parallel = self.parallel
+        comm, model = parallel.comm, parallel.model
+        least = 2 if self.training and parallel.bn else 1
+        weight = getattr(model, "batch_weight", None) or rows_weight
+        for host in self.data.batches():
+            n = len(host[0])
+            a, b = comm.rank * n // comm.size, (comm.rank + 1) * n // comm.size
+            if parallel.bn and self.training and n < least * comm.size:
+                raise ValueError(
+                    f"{parallel.who}: a global batch of {n} samples from the iterator cannot "
+                    f"give each of the {comm.size} ranks {least} (BatchNormalization); make "
+                    f"every batch at least {least * comm.size} samples"
+                )
+            local = tuple(None if x is None else x[a:b] for x in host)
+            total = float(weight(host))
+            share = float(weight(local)) / total if total > 0 else (b - a) / n
+            if b == a:
+                if not self.training:  # validation: nothing to add, no collective to join
+                    parallel.enter_batch(0, 0, n, 0.0)
+                    continue
+                # a stand-in row at share 0: this rank joins the step's collectives, adds 0
+                local, share, a = tuple(None if x is None else x[:1] for x in host), 0.0, 0
+            parallel.enter_batch(a, len(local[0]), n, share)
+            yield local
+            parallel.leave_batch()
+
+
+def rows_weight(arrays):
+    """The loss weight of a batch for models that average over rows: its number of rows."""
+    return len(arrays[0])

@@ -13,13 +13,15 @@ and the data hooks that turn what the user passes into such tuples:
     predict_arrays(x, who)                             -> the same for predict (x only)
     iterator_arrays(item, class_weight, who)           -> the same from one iterator item
     device_batch(arrays)                               -> tuple of device arrays
+    batch_weight(arrays)                               -> what the step's loss divides by
     metrics_names                                      -> the names, in display order
 
 Trainer owns the epoch and batch loops, validation (split or data), shuffling, the callbacks
 (CallbackList adds History and the progress bar), ``stop_training`` and the logs. An epoch's
 log of a name is its mean over the batches that reported it, weighted by batch size.
 ``fit(..., distributed=comm)`` trains data-parallel over the ranks of ``comm``
-(tinynet.distributed.parallel.DataParallel: batch_size the global batch).
+(tinynet.distributed.parallel.DataParallel: batch_size the global batch; arrays or an iterator
+built alike on every rank); ``stop_training`` set on any rank then stops every rank.
 """
 
 import contextlib
@@ -88,6 +90,12 @@ class Trainer:
 
     def device_batch(self, arrays):
         return arrays
+
+    def batch_weight(self, arrays):
+        """The total weight a train_step's loss on the host batch ``arrays`` is normalised by:
+        its rows here (a mean over rows; sample weights are rescaled over the whole batch
+        first). A distributed fit gives each rank the share local / global of it."""
+        return len(arrays[0])
 
     def check_compiled(self, who):
         """Raise RuntimeError when the model cannot train yet (compile() not called)."""
@@ -298,6 +306,8 @@ class Trainer:
                         val_logs = self._evaluate_source(val)
                         logs.update({f"val_{k}": v for k, v in val_logs.items()})
                     cb.on_epoch_end(epoch, logs)
+                    if self._parallel:
+                        self.stop_training = self._parallel.any(self.stop_training)
                     if self.stop_training:
                         break
         finally:
@@ -323,6 +333,8 @@ class Trainer:
             cb.on_batch_end(index, {"batch": index, "size": n, **values})
             if stop_nonfinite and not all(math.isfinite(v) for v in values.values()):
                 self._stop_nonfinite(epoch, index, values, host)
+            if parallel:  # a callback on some ranks only (a time budget) stops them all
+                self.stop_training = parallel.any(self.stop_training)
             if self.stop_training:
                 break
         keys = names + [k for k in sums if k not in names]
@@ -364,7 +376,7 @@ class Trainer:
         """{name: mean over the data's samples} of test_step, in inference mode."""
         sums, seen = {}, 0
         for host in data.batches():
-            n = len(host[0])
+            n = self._parallel.count if self._parallel else len(host[0])
             for k, v in self.test_step(self.device_batch(host)).items():
                 sums[k] = sums[k] + v * n if k in sums else v * n
             seen += n

@@ -293,6 +293,11 @@ class WaveNet(Model):
             f"{who}: a WaveNet trains on batches of clips: fit(ClipBatches(...)), not arrays"
         )
 
+    def batch_weight(self, arrays):
+        """The loss divides by the sum of the per-position weights (arrays[2]), not the rows:
+        a distributed fit gives each rank the share of this sum its rows hold."""
+        return float(np.sum(arrays[2], dtype=np.float64))
+
     def device_batch(self, arrays):
         codes, targets, weights, conditions, local = arrays
         dev = self.device

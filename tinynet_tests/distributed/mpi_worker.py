@@ -8,7 +8,13 @@ rounding, which Adam would turn into full steps of either sign), dropout_rank (t
 noise stream per rank), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
 from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step), nccl
 (an Allreduce of CuPy arrays through NCCL; two GPUs), gan (a small DCGAN: both players' Adam and
-BatchNormalization, latent noise of the global batch).
+BatchNormalization, latent noise of the global batch), cgan (the same, class-conditional).
+Iterator scenarios (every rank builds the same iterator): wavenet (a tiny conditioned WaveNet on
+ClipBatches of clips of different lengths, padding at weight 0, batches of 3, 3 and 1 clips, so
+a rank's share is its part of the weight sum and one rank gets no clip; validation on an
+iterator too), iterator (a Dense net with Dropout on a generator of batches of 8, 8 and 1
+rows, which also draws noise from tinynet's stream while making each batch), iterator_bn (the
+same with BatchNormalization, batches of 8, 8 and 5).
 """
 
 import sys
@@ -40,8 +46,67 @@ def data(shape=(1, 28, 28)):
     return x, y
 
 
+def clip_batches(shuffle=True, count=7):
+    """ClipBatches over ``count`` random clips of 40-120 codes (3 clips a batch at most)."""
+    from tinynet.wavenet.data import ClipBatches
+
+    g = np.random.default_rng(2)
+    codes = [g.integers(0, 256, int(n)) for n in g.integers(40, 121, count)]
+    conditions = g.integers(0, 3, (count, 1))
+    return ClipBatches(codes, conditions, "position", hop=16, max_clips=3, shuffle=shuffle, seed=3)
+
+
+ITERATOR_ROWS = {"iterator": (8, 8, 1), "iterator_bn": (8, 8, 5)}
+
+
+def row_batches(scenario):
+    """An endless generator of (x, y) batches of ITERATOR_ROWS rows in turn; each batch adds
+    noise drawn from tinynet's stream (as an augmenting iterator might)."""
+    g = np.random.default_rng(4)
+    pool_x = g.random((40, 12), dtype=np.float32)
+    pool_y = np.eye(3, dtype=np.float32)[g.integers(0, 3, 40)]
+    start = 0
+    while True:
+        for n in ITERATOR_ROWS[scenario]:
+            idx = np.arange(start, start + n) % len(pool_x)
+            start += n
+            noise = tn.backend.rng().standard_normal((n, 12)).astype(np.float32)
+            yield pool_x[idx] + 0.1 * noise, pool_y[idx]
+
+
 def build(scenario):
     tn.backend.seed(0)
+    if scenario == "wavenet":
+        from tinynet.wavenet import WaveNet
+
+        model = WaveNet(
+            dilations=[1, 2, 4],
+            residual_channels=4,
+            gate_channels=4,
+            skip_channels=8,
+            global_conditions={"digit": 3},
+            global_dim=4,
+            local_channels=6,
+            local_hidden=4,
+            hop=16,
+        )
+        model.compile(tn.optimizers.Adam(learning_rate=1e-2))
+        return model
+    if scenario in ("iterator", "iterator_bn"):
+        bn = [BatchNormalization()] if scenario == "iterator_bn" else []
+        model = Sequential(
+            [Dense(16, use_bias=not bn, input_shape=(12,))]
+            + bn
+            + [Activation("relu"), Dropout(0.3), Dense(3), Activation("softmax")]
+        )
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        return model
+    if scenario == "cgan":
+        gen = tn.gan.conditional_generator(latent_dim=16, width=8)
+        disc = tn.gan.conditional_discriminator(width=8)
+        model = tn.gan.ConditionalGAN(gen, disc)
+        model.compile()
+        return model
     if scenario == "gan":
         gen = tn.gan.dcgan_generator(latent_dim=16, width=8)
         disc = tn.gan.dcgan_discriminator(width=8)
@@ -85,6 +150,29 @@ def train(scenario, out, comm=None):
     """The final model and history of ``scenario`` (comm None: one process)."""
     x, y = data()
     model = build(scenario)
+    if scenario == "wavenet":  # 3 batches an epoch (3, 3 and 1 clips), shuffled
+        train, val = clip_batches(), clip_batches(shuffle=False, count=4)
+        history = model.fit(
+            train,
+            epochs=EPOCHS,
+            steps_per_epoch=train.steps,
+            validation_data=val,
+            validation_steps=val.steps,
+            verbose=0,
+            distributed=comm,
+        )
+        return model, history
+    if scenario in ("iterator", "iterator_bn"):  # 2 epochs of 3 batches, then one more step
+        history = model.fit(
+            row_batches(scenario), steps_per_epoch=4, epochs=EPOCHS, verbose=0, distributed=comm
+        )
+        return model, history
+    if scenario == "cgan":
+        labels = np.argmax(y[:64], axis=1)
+        history = model.fit(
+            x[:64] * 2 - 1, labels, batch_size=BATCH, epochs=EPOCHS, verbose=0, distributed=comm
+        )
+        return model, history
     if scenario == "gan":  # 64 images in [-1, 1]: 2 full batches of 32 (16 a rank) an epoch
         history = model.fit(
             x[:64] * 2 - 1, batch_size=BATCH, epochs=EPOCHS, verbose=0, distributed=comm

@@ -92,12 +92,79 @@ def test_fit_with_a_one_process_communicator_equals_plain_fit():
         assert np.array_equal(a, b)
 
 
-def test_fit_refuses_an_iterator_when_distributed():
-    model = tn.models.Sequential([tn.layers.Dense(2, input_shape=(3,))])
-    model.compile(optimizer="sgd", loss="mse")
-    batches = iter([(np.zeros((2, 3), np.float32), np.zeros((2, 2), np.float32))] * 3)
-    with pytest.raises(ValueError, match="not an iterator"):
-        model.fit(batches, steps_per_epoch=1, verbose=0, distributed=LocalCommunicator())
+def iterator_fit(distributed, rows=(5, 1, 4)):
+    tn.backend.seed(0)
+    model = tn.models.Sequential(
+        [tn.layers.Dense(8, input_shape=(3,)), tn.layers.Dropout(0.5), tn.layers.Dense(2)]
+    )
+    model.compile(optimizer="adam", loss="mse")
+    g = np.random.default_rng(0)
+    batches = ((g.random((n, 3), np.float32), g.random((n, 2), np.float32)) for n in rows * 2)
+    model.fit(batches, steps_per_epoch=3, epochs=2, verbose=0, distributed=distributed)
+    return [w.data for w in model.weights]
+
+
+def test_fit_on_an_iterator_with_a_one_process_communicator_equals_plain_fit():
+    for a, b in zip(iterator_fit(None), iterator_fit(LocalCommunicator())):
+        assert np.array_equal(a, b)
+
+
+class RankOf(LocalCommunicator):
+    """Rank ``rank`` of ``size``, its collectives the identity (enough to cut batches)."""
+
+    def __init__(self, rank, size):
+        self.rank, self.size = rank, size
+
+
+class Weighted:
+    """A model whose loss divides by the sum of arrays[1] (as WaveNet's per-position weights)."""
+
+    bn = []
+
+    def batch_weight(self, arrays):
+        return float(arrays[1].sum())
+
+
+def shards(rank, size, items, model=None, training=True):
+    from tinynet.distributed.parallel import DataParallel, ShardedIterator
+    from tinynet.training.data import IteratorData
+
+    parallel = DataParallel(model or Weighted(), RankOf(rank, size))
+    data = IteratorData(iter(items), len(items), None, lambda item: item, "fit")
+    out = []
+    for local in ShardedIterator(data, parallel, training).batches():
+        out.append((local, parallel.rows, parallel.share))
+    return out
+
+
+def test_an_iterator_s_rows_split_by_rank_with_shares_of_the_loss_weight():
+    x = np.arange(5.0)[:, None]
+    w = np.array([[1.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])  # sums 2 1 2 1 0
+    got = [shards(r, 2, [(x, w)]) for r in range(2)]
+    (x0, w0), rows0, share0 = got[0][0]
+    (x1, w1), rows1, share1 = got[1][0]
+    assert x0[:, 0].tolist() == [0, 1] and x1[:, 0].tolist() == [2, 3, 4]
+    assert rows0 == (0, 2, 5) and rows1 == (2, 3, 5)
+    assert share0 == 3 / 6 and share1 == 3 / 6  # of the weight sum 6, not of the 5 rows
+    # a three-way split: 1, 2 and 2 rows holding 2, 3 and 1 of the weight
+    assert [shards(r, 3, [(x, w)])[0][2] for r in range(3)] == [2 / 6, 3 / 6, 1 / 6]
+
+
+def test_a_rank_without_rows_trains_on_a_stand_in_row_at_share_0():
+    x, w = np.array([[7.0]]), np.ones((1, 2))
+    ((local0, rows0, share0),) = shards(0, 2, [(x, w)])  # rows [0, 0): none
+    ((local1, rows1, share1),) = shards(1, 2, [(x, w)])  # rows [0, 1)
+    assert (rows1, share1) == ((0, 1, 1), 1.0)
+    assert local0[0].tolist() == [[7.0]] and (rows0, share0) == ((0, 1, 1), 0.0)
+    assert shards(0, 2, [(x, w)], training=False) == []  # validation: nothing to do
+
+
+def test_an_iterator_too_small_for_batchnorm_on_every_rank_is_refused():
+    model = tn.models.Sequential(
+        [tn.layers.Dense(2, input_shape=(1,)), tn.layers.BatchNormalization()]
+    )
+    with pytest.raises(ValueError, match="3 samples from the iterator cannot give each of the 2"):
+        shards(0, 2, [(np.zeros((3, 1)), np.ones((3, 2)))], model)
 
 
 def test_fit_refuses_an_unknown_noise_mode():

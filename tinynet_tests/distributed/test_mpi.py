@@ -66,6 +66,24 @@ def test_gan_two_ranks_equal_one_process(tmp_path):
     check_equal("gan", tmp_path)
 
 
+def test_conditional_gan_two_ranks_equal_one_process(tmp_path):
+    check_equal("cgan", tmp_path)
+
+
+def test_wavenet_on_clip_batches_two_ranks_equal_one_process(tmp_path):
+    # clips of different lengths: each rank's share is its part of the weight sum, and the
+    # batch of one clip leaves rank 1 without one
+    check_equal("wavenet", tmp_path)
+
+
+def test_an_iterator_with_a_one_row_batch_two_ranks_equal_one_process(tmp_path):
+    check_equal("iterator", tmp_path)
+
+
+def test_an_iterator_with_batchnorm_and_an_uneven_batch_equals_one_process(tmp_path):
+    check_equal("iterator_bn", tmp_path)
+
+
 def test_resume_on_rank_0_carries_on_everywhere(tmp_path):
     (tmp_path / "single").mkdir()
     check_equal("resume", tmp_path)
