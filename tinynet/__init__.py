@@ -8,13 +8,14 @@ x = tn.Tensor(np.ones((2, 3)), requires_grad=True)
 import importlib
 
 from . import functional  # installs the Tensor operators
-from .autograd import Function, Tensor, is_grad_enabled, no_grad
+from .autograd import Function, Tensor, grad, is_grad_enabled, no_grad
 from .backend import asnumpy, get_array_module, gpu_available, seed, to_device
 
 __version__ = "0.1.0"
 __all__ = [
     "Tensor",
     "Function",
+    "grad",
     "no_grad",
     "is_grad_enabled",
     "get_array_module",

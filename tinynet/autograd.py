@@ -25,6 +25,15 @@ Hooks: ``t.register_hook(fn)`` calls ``fn(grad)`` (a raw array) when t's gradien
 a backward pass; a non-None result (array or Tensor of the same shape) replaces the gradient.
 Hooks must not write into ``grad``: it may be shared with another branch of the graph.
 
+Higher-order gradients: ``backward(create_graph=True)`` and :func:`grad` walk the graph with
+each Function's ``backward_graph(*gys)``, which takes and returns Tensors and is written with
+tinynet ops, so the gradients it returns have a graph of their own and can be differentiated
+again (double backward, Hessian-vector products, gradient penalties). The first-order path
+(:func:`run_backward`, ``Function.backward`` on raw arrays) is untouched by it. After
+``backward(create_graph=True)`` a leaf's ``.grad`` is still the raw array (the contract);
+``leaf.grad_tensor`` is the same gradient as a Tensor with its graph. :func:`grad` returns
+Tensors and leaves ``.grad`` alone. docs/higher_order.md shows both.
+
 Tracing: ``_tracer`` is None unless a profiler (tinynet.viz.profiler) watches every op; the
 normal path pays one module-global check per op and per backward step.
 """
@@ -261,6 +270,14 @@ class Tensor:
         """A new leaf sharing this tensor's data, cut from the graph."""
         return Tensor(self._data, requires_grad=False, name=self.name)
 
+    @property
+    def grad_tensor(self):
+        """The gradient that the last ``backward(create_graph=True)`` left in ``.grad``, as a
+        Tensor with its graph (differentiable again); None when ``.grad`` did not come from
+        such a call (it was cleared, replaced or accumulated into by a first-order backward)."""
+        kept = _GRAD_GRAPHS.get(self)
+        return kept[0] if kept is not None and kept[1] is self.grad else None
+
     def retain_grad(self):
         """Keep ``.grad`` on this non-leaf tensor after backward (for studying gradients)."""
         self._retain_grad = True
@@ -285,47 +302,69 @@ class Tensor:
         return RemovableHandle(self._hooks, fn)
 
     # ----- backward -----
-    def backward(self, gy=None, retain_graph=False):
+    def backward(self, gy=None, retain_graph=None, create_graph=False):
         """Accumulate d(self)/d(leaf) * gy into the ``.grad`` of every leaf that requires grad.
 
-        gy: array of self's shape; may be omitted only when self is a scalar (then gy = 1).
-        The graph is freed afterwards unless ``retain_graph=True``.
+        gy: array of self's shape (a Tensor too when ``create_graph``); may be omitted only when
+        self is a scalar (then gy = 1). The graph is freed afterwards unless ``retain_graph``
+        (by default: ``create_graph``). ``create_graph=True`` records the backward pass itself
+        (each op's ``backward_graph``): each leaf's ``.grad`` is then still a raw array, and
+        ``.grad_tensor`` the same gradient as a Tensor that can be differentiated again.
         """
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require grad (no input of the "
                 "computation had requires_grad=True, or it was made under no_grad)"
             )
-        xp = backend.get_array_module(self._data)
-        if gy is None:
-            if self._data.size != 1:
-                raise RuntimeError(
-                    f"backward: gy may be omitted only for a scalar output; this "
-                    f"output has shape {self.shape}"
-                )
-            gy = xp.ones_like(self._data)
-        else:
-            gy = _as_array(gy)
-            if gy.shape != self.shape:
-                raise ValueError(
-                    f"backward: gy has shape {gy.shape}, expected the output's shape {self.shape}"
-                )
-            if backend.device_of(gy) != self.device:
-                raise TypeError(
-                    f"backward: gy is on {backend.device_of(gy)} but the output is on "
-                    f"{self.device}; move gy with tinynet.to_device"
-                )
-            if gy.dtype != self.dtype:
-                raise TypeError(
-                    f"backward: gy has dtype {gy.dtype} but the output has dtype "
-                    f"{self.dtype}; convert gy (e.g. gy.astype('{self.dtype}'))"
-                )
+        if create_graph:
+            gy = _check_gy("backward", self, gy, as_tensor=True)
+            general_backward(
+                [self], [gy], None, True if retain_graph is None else retain_graph, True
+            )
+            return
+        gy = _check_gy("backward", self, gy)
         if self.creator is None:
             if self._hooks:
                 gy = _run_hooks(self._hooks, gy, _describe(self))
             _accumulate_leaf(self, gy, {id(gy)})  # the caller's array is not the leaf's to keep
             return
         run_backward(self, gy, retain_graph)
+
+
+# Gradients left by backward(create_graph=True): leaf -> (gradient Tensor, the array put in .grad)
+_GRAD_GRAPHS = weakref.WeakKeyDictionary()
+
+
+def _check_gy(op, t, gy, as_tensor=False, who="the output"):
+    """The upstream gradient for output t: ones for a scalar t when gy is None; else gy checked
+    against t's shape, device and dtype. A raw array, or a Tensor when ``as_tensor`` (a given
+    Tensor is kept as it is, graph and all)."""
+    xp = backend.get_array_module(t._data)
+    if gy is None:
+        if t._data.size != 1:
+            raise RuntimeError(
+                f"{op}: gy may be omitted only for a scalar output; {who} has shape {t.shape}"
+            )
+        gy = xp.ones_like(t._data)
+    else:
+        a = _as_array(gy)
+        if a.shape != t.shape:
+            raise ValueError(f"{op}: gy has shape {a.shape}, expected {who}'s shape {t.shape}")
+        if backend.device_of(a) != t.device:
+            raise TypeError(
+                f"{op}: gy is on {backend.device_of(a)} but {who} is on "
+                f"{t.device}; move gy with tinynet.to_device"
+            )
+        if a.dtype != t.dtype:
+            raise TypeError(
+                f"{op}: gy has dtype {a.dtype} but {who} has dtype "
+                f"{t.dtype}; convert gy (e.g. gy.astype('{t.dtype}'))"
+            )
+        if not (as_tensor and isinstance(gy, Tensor)):
+            gy = a
+    if as_tensor and not isinstance(gy, Tensor):
+        gy = Tensor(gy)
+    return gy
 
 
 def _accumulate_leaf(t, g, given=None):
@@ -479,6 +518,247 @@ def run_backward(output, gy, retain_graph=False):
         _accumulate_leaf(x, _run_hooks(x._hooks, g, _describe(x)), given)
 
 
+def _post_order(roots, targets):
+    """(order, needed): the Functions reachable from ``roots``, each after every function that
+    consumes its outputs, and, when ``targets`` (ids of tensors) is given, the ids of those
+    through which a gradient reaches a target (the others need not run)."""
+    post, visited, needed = [], set(), set()
+    stack = [(fn, False) for fn in reversed(roots)]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            post.append(fn)
+            if targets is not None and any(
+                x is not None
+                and x.requires_grad
+                and (id(x) in targets or (x.creator is not None and id(x.creator) in needed))
+                for x in fn.inputs
+            ):
+                needed.add(id(fn))
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"backward: the graph through {type(fn).__name__} was already freed by an earlier "
+                f"backward(); call backward(retain_graph=True) the first time to go through it "
+                f"twice"
+            )
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if x is not None and x.creator is not None and id(x.creator) not in visited:
+                stack.append((x.creator, False))
+    post.reverse()
+    return post, needed
+
+
+def _owned(g, given):
+    """g, or a copy of it when it may share memory with another gradient already handed out."""
+    if (
+        not hasattr(g, "base")
+        or g.base is not None
+        or not getattr(g.flags, "writeable", True)
+        or id(g) in given
+    ):
+        g = g.copy()
+    given.add(id(g))
+    return g
+
+
+def _hooked(hooks, g, who, graph):
+    """_run_hooks on a gradient that is a raw array, or (``graph``) a Tensor: its hooks see the
+    raw array; a replacement that is a Tensor is kept with its graph, an array as a constant."""
+    if not graph:
+        return _run_hooks(hooks, g, who)
+    for fn in list(hooks.values()):
+        result = fn(g._data)
+        if result is None:
+            continue
+        a = _as_array(result)
+        if a.shape != g.shape or a.dtype != g.dtype:
+            raise ValueError(
+                f"backward: the hook {getattr(fn, '__name__', fn)!r} on {who} returned "
+                f"a gradient of shape {a.shape} and dtype {a.dtype}; expected "
+                f"{g.shape} and {g.dtype}"
+            )
+        g = result if isinstance(result, Tensor) else Tensor(a)
+    return g
+
+
+def general_backward(outputs, gys, targets, retain_graph, create_graph):
+    """Backpropagate ``gys`` (one per tensor of ``outputs``) through the recorded graph.
+
+    targets None: accumulate into every leaf's ``.grad`` (and ``.grad_tensor`` when
+    ``create_graph``), as ``backward`` does. targets a list of tensors (leaves or not): return
+    their gradients, one per target (None where no gradient reaches it), touching no ``.grad``;
+    only the functions through which a gradient reaches a target run. ``create_graph``: the
+    gradients are Tensors computed by each op's ``backward_graph`` with the graph recorded
+    (as far as grad mode is on); otherwise raw arrays from ``backward``.
+    """
+    target_ids = None if targets is None else {id(t): k for k, t in enumerate(targets)}
+    found = [None] * (0 if targets is None else len(targets))
+    at_slot = {}  # (id(creator), index) -> target positions, for targets that are not leaves
+    for k, t in enumerate(targets or ()):
+        if t.creator is not None:
+            at_slot.setdefault((id(t.creator), t._index), []).append(k)
+    grads, roots, leaves, given = {}, [], {}, set()
+
+    def add_leaf(x, g):
+        prev = leaves.get(id(x))
+        leaves[id(x)] = (x, g if prev is None else prev[1] + g)
+
+    for o, g in zip(outputs, gys):
+        given.add(id(g._data if isinstance(g, Tensor) else g))
+        if o.creator is None:
+            add_leaf(o, g)
+            continue
+        slots = grads.get(id(o.creator))
+        if slots is None:
+            slots = grads[id(o.creator)] = [None] * len(o.creator.outputs)
+            roots.append(o.creator)
+        i = o._index
+        slots[i] = g if slots[i] is None else slots[i] + g
+    order, needed = _post_order(roots, target_ids)
+    for fn in order:
+        gys = grads.pop(id(fn), None)
+        if gys is None:
+            continue
+        op = type(fn).__name__
+        if any(g is None for g in gys):
+            g0 = next(g for g in gys if g is not None)
+            xp = backend.get_array_module(g0._data if create_graph else g0)
+            gys = [
+                (Tensor(xp.zeros(shape, dtype)) if create_graph else xp.zeros(shape, dtype))
+                if g is None
+                else g
+                for g, (shape, dtype) in zip(gys, fn.output_meta)
+            ]
+        _check_versions(fn)
+        if fn.output_hooks:
+            for i, hooks in fn.output_hooks.items():
+                gys[i] = _hooked(hooks, gys[i], f"output {i} of {op}", create_graph)
+        if targets is None:
+            for i, ref in enumerate(fn.outputs):
+                o = ref()
+                if o is not None and o._retain_grad:
+                    _accumulate_leaf(o, gys[i]._data if create_graph else gys[i], given)
+        else:
+            for i in range(len(gys)):
+                for k in at_slot.get((id(fn), i), ()):
+                    found[k] = gys[i]
+            if id(fn) not in needed:
+                continue
+        wanted = fn.needs_grad
+        if targets is not None:
+            wanted = tuple(
+                w and (id(x) in target_ids or (x.creator is not None and id(x.creator) in needed))
+                for w, x in zip(wanted, fn.inputs)
+            )
+        kept_mask, fn.needs_grad = fn.needs_grad, wanted
+        try:
+            gxs = fn.backward_graph(*gys) if create_graph else fn.backward(*gys)
+        finally:
+            fn.needs_grad = kept_mask
+        if not isinstance(gxs, tuple):
+            gxs = (gxs,)
+        for x, gx, w in zip(fn.inputs, gxs, wanted):
+            if gx is None or x is None or not w:
+                continue
+            if create_graph:
+                if not isinstance(gx, Tensor):
+                    gx = Tensor(gx)
+                if gx.shape != x.shape:
+                    raise RuntimeError(
+                        f"backward: {op}.backward_graph returned a gradient of shape "
+                        f"{gx.shape} for its input of shape {x.shape}"
+                    )
+            if x.creator is None:
+                add_leaf(x, gx)
+            else:
+                slots = grads.setdefault(id(x.creator), [None] * len(x.creator.outputs))
+                i = x._index
+                slots[i] = gx if slots[i] is None else slots[i] + gx
+        if not retain_graph:
+            fn.release()
+    for x, g in leaves.values():
+        if x._hooks:
+            g = _hooked(x._hooks, g, _describe(x), create_graph)
+        if targets is not None:
+            k = target_ids.get(id(x))
+            if k is not None:
+                found[k] = g
+        elif create_graph:
+            if x.grad is not None:  # accumulate, on the earlier gradient's graph if it has one
+                kept = x.grad_tensor
+                g = (kept if kept is not None else Tensor(x.grad)) + g
+                x.grad = None
+            _accumulate_leaf(x, g._data, given)
+            _GRAD_GRAPHS[x] = (g, x.grad)
+        else:
+            _accumulate_leaf(x, g, given)
+    if targets is not None and not create_graph:
+        found = [None if g is None else _owned(g, given) for g in found]
+    return found
+
+
+def grad(
+    outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False
+):
+    """The gradients of ``outputs`` with respect to ``inputs``, as PyTorch's
+    ``torch.autograd.grad``: a tuple of Tensors, one per input, of the inputs' shapes.
+
+    outputs, inputs: a Tensor or a sequence of Tensors (inputs may be any tensors of the graph,
+    leaves or not). grad_outputs: the upstream gradient of each output (arrays or Tensors; None
+    for a scalar output means 1). create_graph: the returned gradients carry a graph, so they
+    can be differentiated again; else they are constants. retain_graph (default: create_graph):
+    keep the graph for another backward. allow_unused: give None for an input that the outputs
+    do not depend on, instead of raising. No ``.grad`` is touched.
+    """
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor) or hasattr(grad_outputs, "shape"):
+        grad_outputs = [grad_outputs] * len(outputs) if len(outputs) == 1 else grad_outputs
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"grad: {len(grad_outputs)} grad_outputs for {len(outputs)} outputs; give one each"
+        )
+    for i, o in enumerate(outputs):
+        if not isinstance(o, Tensor):
+            raise TypeError(f"grad: output {i} must be a Tensor, got {type(o).__name__}")
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"grad: output {i}, {_describe(o)}, does not require grad (no input of its "
+                f"computation had requires_grad=True, or it was made under no_grad)"
+            )
+    for k, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: input {k} must be a Tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {k}, {_describe(t)}, does not require grad")
+    gys = [
+        _check_gy("grad", o, g, as_tensor=create_graph, who=f"output {i}")
+        for i, (o, g) in enumerate(zip(outputs, grad_outputs))
+    ]
+    retain = create_graph if retain_graph is None else retain_graph
+    found = general_backward(outputs, gys, inputs, retain, create_graph)
+    result = []
+    for k, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {k}, {_describe(t)}, was not used to compute the outputs (no "
+                    f"gradient reaches it); pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+        else:
+            result.append(g if isinstance(g, Tensor) else Tensor(g))
+    return tuple(result)
+
+
 _KEPT = ("outputs", "output_meta", "needs_grad", "scope", "output_hooks")
 
 
@@ -575,3 +855,14 @@ class Function:
 
     def backward(self, *gys):
         raise NotImplementedError
+
+    def backward_graph(self, *gys):
+        """The gradients of the inputs, as ``backward``, but taking and returning Tensors and
+        computed with tinynet ops (so they are differentiable again); used only by
+        ``backward(create_graph=True)`` and ``tinynet.grad(..., create_graph=True)``. The
+        inputs are ``self.inputs`` (Tensors); arrays saved by ``forward`` are constants."""
+        raise RuntimeError(
+            f"create_graph: {type(self).__name__} has no backward_graph, so its gradient cannot "
+            f"be differentiated again (define backward_graph(self, *gys) on Tensors with "
+            f"tinynet ops; see docs/higher_order.md)"
+        )

@@ -6,6 +6,10 @@
 A random upstream gradient ``gy`` is drawn, so a backward that ignores its incoming gradient is
 caught. The scalar probed is ``sum(fn(*inputs) * gy)``; its derivative in each input element is
 estimated by (f(x + eps) - f(x - eps)) / (2 eps).
+
+:func:`check_gradgrad` does the same one order up (PyTorch's gradgradcheck): the gradient of
+``<grad(fn), v>`` for a random v, through each op's ``backward_graph``, against central
+differences of the first-order gradient.
 """
 
 import numpy
@@ -18,11 +22,11 @@ class GradcheckError(AssertionError):
     """backward() disagrees with the finite differences; the message names input and element."""
 
 
-def _as_tensor(i, x):
+def _as_tensor(i, x, op="check_grad"):
     t = x if isinstance(x, Tensor) else Tensor(x)
     if t.dtype != numpy.float64:
         raise TypeError(
-            f"check_grad: input {i} has dtype {t.dtype}; gradient checks need float64 "
+            f"{op}: input {i} has dtype {t.dtype}; gradient checks need float64 "
             f"(e.g. Tensor(array.astype('float64'), requires_grad=True))"
         )
     return Tensor(t.data.copy(), requires_grad=True, name=t.name)
@@ -81,5 +85,80 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
                 f"input {i}{name} of shape {t.shape}: at element {tuple(int(k) for k in worst)} "
                 f"backward gives {a[worst]:.8g} but finite differences give {n[worst]:.8g} "
                 f"(atol={atol}, rtol={rtol}; {int((err > 0).sum())} of {err.size} elements differ)"
+            )
+    return analytic
+
+
+def check_gradgrad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
+    """PyTorch's gradgradcheck: raise GradcheckError unless the double backward agrees with
+    finite differences of the first-order gradient.
+
+    With a random upstream gradient gy and random directions v_i (one per input), the scalar
+    probed is s = sum_i <g_i, v_i>, g_i = d<fn(inputs), gy>/d input_i computed by
+    ``tinynet.grad(..., create_graph=True)``; its gradient in every input and in gy (backward
+    through each op's ``backward_graph``) is compared with central differences of s computed
+    from first-order gradients (each op's ``backward``). fn, inputs and tolerances as
+    :func:`check_grad`. Returns the analytic gradients of s (raw arrays), the inputs' then gy's.
+    """
+    from .autograd import grad
+
+    tensors = [_as_tensor(i, x, "check_gradgrad") for i, x in enumerate(inputs)]
+    y = fn(*tensors)
+    if not isinstance(y, Tensor):
+        raise TypeError(f"check_gradgrad: fn must return a Tensor, got {type(y).__name__}")
+    if y.dtype != numpy.float64:
+        raise GradcheckError(
+            f"check_gradgrad: fn returned dtype {y.dtype}; a float64 check needs "
+            f"float64 all the way through"
+        )
+    xp = get_array_module(y.data)
+    rng = numpy.random.default_rng(seed)
+    gy = Tensor(xp.asarray(rng.standard_normal(y.shape)), requires_grad=True, name="gy")
+    vs = [xp.asarray(rng.standard_normal(t.shape)) for t in tensors]
+
+    def probe(ts, gy_t, create_graph):
+        gs = grad(fn(*ts), ts, gy_t, create_graph=create_graph, allow_unused=True)
+        terms = [(g * v).sum() for g, v in zip(gs, vs) if g is not None]
+        if not terms:
+            raise GradcheckError("check_gradgrad: fn's output depends on none of the inputs")
+        total = terms[0]
+        for t in terms[1:]:
+            total = total + t
+        return total
+
+    s = probe(tensors, gy, True)
+    everything = tensors + [gy]
+    if not s.requires_grad:  # a gradient that is constant in the inputs and in gy: all zero
+        analytic = [None] * len(everything)
+    else:
+        analytic = list(grad(s, everything, allow_unused=True))
+    analytic = [
+        numpy.zeros(t.shape) if a is None else asnumpy(a.data) for a, t in zip(analytic, everything)
+    ]
+    plain = [Tensor(t.data.copy(), requires_grad=True) for t in everything]
+
+    def value(*_):
+        with_graph = [Tensor(t.data, requires_grad=True) for t in plain[:-1]]
+        return probe(with_graph, Tensor(plain[-1].data), False)
+
+    for i, (a, t) in enumerate(zip(analytic, plain)):
+        if a.shape != t.shape:
+            raise GradcheckError(
+                f"check_gradgrad: input {i}: gradient has shape {a.shape}, expected {t.shape}"
+            )
+        n = numerical_grad(value, plain, xp.asarray(1.0), i, eps)
+        err = numpy.abs(a - n) - (atol + rtol * numpy.abs(n))
+        err = numpy.where(numpy.isnan(err), numpy.inf, err)
+        if err.size and err.max() > 0:
+            worst = numpy.unravel_index(int(err.argmax()), err.shape)
+            if i == len(tensors):
+                who = "the upstream gradient gy"
+            else:
+                who = f"input {i}" + (f" ({tensors[i].name})" if tensors[i].name else "")
+            raise GradcheckError(
+                f"check_gradgrad: {who} of shape {t.shape}: at element "
+                f"{tuple(int(k) for k in worst)} double backward gives {a[worst]:.8g} but finite "
+                f"differences of the gradient give {n[worst]:.8g} (atol={atol}, rtol={rtol}; "
+                f"{int((err > 0).sum())} of {err.size} elements differ)"
             )
     return analytic

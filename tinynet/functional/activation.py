@@ -1,5 +1,6 @@
 """Activations: relu, leaky_relu, tanh, sigmoid, gelu, softmax, log_softmax (all
-shape-preserving)."""
+shape-preserving), and WaveNet's gated unit. Each ``backward_graph`` (for ``create_graph``)
+recomputes what it needs from the inputs with these ops, so it is differentiable again."""
 
 import math
 
@@ -20,6 +21,9 @@ class ReLU(Function):
     def backward(self, gy):
         return gy * self.mask
 
+    def backward_graph(self, gy):
+        return gy * self.mask
+
 
 class LeakyReLU(Function):
     def __init__(self, alpha=0.2):
@@ -35,6 +39,9 @@ class LeakyReLU(Function):
     def backward(self, gy):
         return gy * self.slope
 
+    def backward_graph(self, gy):
+        return gy * self.slope
+
 
 class Tanh(Function):
     def forward(self, x):
@@ -43,6 +50,10 @@ class Tanh(Function):
 
     def backward(self, gy):
         return gy * (1 - self.y * self.y)
+
+    def backward_graph(self, gy):
+        y = tanh(self.inputs[0])
+        return gy * (1 - y * y)
 
 
 def stable_sigmoid(x):
@@ -61,6 +72,33 @@ class Sigmoid(Function):
 
     def backward(self, gy):
         return gy * self.y * (1 - self.y)
+
+    def backward_graph(self, gy):
+        s = sigmoid(self.inputs[0])
+        return gy * s * (1 - s)
+
+
+def _normal_pdf(x):
+    """exp(-x^2 / 2) / sqrt(2 pi) of a Tensor, by tinynet ops."""
+    from .arithmetic import exp
+
+    return exp(x * x * x.dtype.type(-0.5)) * x.dtype.type(1 / math.sqrt(2 * math.pi))
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt(2))) / 2, the standard normal CDF (GELU's gate)."""
+
+    def forward(self, x):
+        self.x = x
+        return (erf(x * x.dtype.type(1 / math.sqrt(2))) + x.dtype.type(1)) * x.dtype.type(0.5)
+
+    def backward(self, gy):
+        x = self.x
+        pdf = get_array_module(x).exp(x * x * x.dtype.type(-0.5))
+        return gy * pdf * x.dtype.type(1 / math.sqrt(2 * math.pi))
+
+    def backward_graph(self, gy):
+        return gy * _normal_pdf(self.inputs[0])
 
 
 class GELU(Function):
@@ -94,6 +132,15 @@ class GELU(Function):
         k, c, t = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF), self.t
         du = (x * x * (3 * c) + one) * k
         return gy * ((t + one) * half + x * half * (one - t * t) * du)
+
+    def backward_graph(self, gy):
+        x = self.inputs[0]
+        if self.approximate == "none":
+            return gy * (NormalCdf()(x) + x * _normal_pdf(x))
+        k, c = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF)
+        t = tanh((x + x * x * x * c) * k)
+        du = (x * x * (3 * c) + 1) * k
+        return gy * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * du)
 
 
 class GatedActivation(Function):
@@ -134,6 +181,14 @@ class GatedActivation(Function):
         gx[second] = gy * t * s * (1 - s)
         return gx
 
+    def backward_graph(self, gy):
+        from .shape import concat
+
+        x = self.inputs[0]
+        first, second = self._halves(x)
+        t, s = tanh(x[first]), sigmoid(x[second])
+        return concat([gy * s * (1 - t * t), gy * t * s * (1 - s)], axis=self.axis)
+
 
 def _log_softmax(x, axis):
     xp = get_array_module(x)
@@ -156,6 +211,11 @@ class Softmax(Function):
         gyy = gy * self.y
         return gyy - self.y * gyy.sum(axis=self.axis, keepdims=True)
 
+    def backward_graph(self, gy):
+        y = softmax(self.inputs[0], self.axis)
+        gyy = gy * y
+        return gyy - y * gyy.sum(axis=self.axis, keepdims=True)
+
 
 class LogSoftmax(Function):
     """log(softmax(x)) by log-sum-exp."""
@@ -171,6 +231,9 @@ class LogSoftmax(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         return gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True)
+
+    def backward_graph(self, gy):
+        return gy - softmax(self.inputs[0], self.axis) * gy.sum(axis=self.axis, keepdims=True)
 
 
 def relu(x):

@@ -2,11 +2,15 @@
 
 Binary ops follow NumPy broadcasting; their backward sums each gradient back to its input's shape.
 A Python scalar operand takes the dtype of the tensor it meets, so float32 stays float32.
+
+Each op's ``backward_graph`` is its backward written with these ops on Tensors (for
+``create_graph``); gradients are summed back to an input's shape by :func:`.reduction.sum_to`.
 """
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from .layout import sum_axes
+from .reduction import sum_to
 
 
 def unbroadcast(g, shape):
@@ -79,6 +83,12 @@ class Add(_Binary):
     def backward(self, gy):
         return unbroadcast(gy, self.a_shape), unbroadcast(gy, self.b_shape)
 
+    def backward_graph(self, gy):
+        ng = self.needs_grad
+        return (sum_to(gy, self.a_shape) if ng[0] else None), (
+            sum_to(gy, self.b_shape) if ng[1] else None
+        )
+
 
 class Sub(_Binary):
     def compute(self, a, b):
@@ -86,6 +96,12 @@ class Sub(_Binary):
 
     def backward(self, gy):
         return unbroadcast(gy, self.a_shape), unbroadcast(-gy, self.b_shape)
+
+    def backward_graph(self, gy):
+        ng = self.needs_grad
+        return (sum_to(gy, self.a_shape) if ng[0] else None), (
+            sum_to(-gy, self.b_shape) if ng[1] else None
+        )
 
 
 class Mul(_Binary):
@@ -98,6 +114,12 @@ class Mul(_Binary):
         gb = unbroadcast(gy * self.a, self.b_shape) if self.needs_grad[1] else None
         return ga, gb
 
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = sum_to(gy * b, self.a_shape) if self.needs_grad[0] else None
+        gb = sum_to(gy * a, self.b_shape) if self.needs_grad[1] else None
+        return ga, gb
+
 
 class Div(_Binary):
     def compute(self, a, b):
@@ -108,6 +130,12 @@ class Div(_Binary):
         ga = gy / self.b
         gb = unbroadcast(-ga * self.a / self.b, self.b_shape) if self.needs_grad[1] else None
         return unbroadcast(ga, self.a_shape), gb
+
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = gy / b
+        gb = sum_to(-ga * a / b, self.b_shape) if self.needs_grad[1] else None
+        return (sum_to(ga, self.a_shape) if self.needs_grad[0] else None), gb
 
 
 class Pow(_Binary):
@@ -127,12 +155,26 @@ class Pow(_Binary):
             gb = unbroadcast(gy * self.y * xp.log(xp.where(self.a > 0, self.a, 1)), self.b_shape)
         return ga, gb
 
+    def backward_graph(self, gy):
+        a, b = self.inputs
+        ga = gb = None
+        if self.needs_grad[0]:
+            ga = sum_to(gy * b * a ** (b - 1), self.a_shape)
+        if self.needs_grad[1]:
+            positive = (self.a > 0).astype(gy.dtype)
+            safe = a * positive + (1 - positive)  # a where a > 0, else 1 (log's argument)
+            gb = sum_to(gy * a**b * log(safe), self.b_shape)
+        return ga, gb
+
 
 class Neg(Function):
     def forward(self, x):
         return -x
 
     def backward(self, gy):
+        return -gy
+
+    def backward_graph(self, gy):
         return -gy
 
 
@@ -144,6 +186,9 @@ class Exp(Function):
     def backward(self, gy):
         return gy * self.y
 
+    def backward_graph(self, gy):
+        return gy * exp(self.inputs[0])
+
 
 class Log(Function):
     def forward(self, x):
@@ -152,6 +197,9 @@ class Log(Function):
 
     def backward(self, gy):
         return gy / self.x
+
+    def backward_graph(self, gy):
+        return gy / self.inputs[0]
 
 
 class Clip(Function):
@@ -169,6 +217,9 @@ class Clip(Function):
         return get_array_module(x).clip(x, lo, hi)
 
     def backward(self, gy):
+        return gy * self.inside
+
+    def backward_graph(self, gy):
         return gy * self.inside
 
 
@@ -203,6 +254,26 @@ class MatMul(Function):
         gb = xp.swapaxes(a, -1, -2) @ gy
         ga = unbroadcast(ga, a.shape).reshape(self.a.shape)
         gb = unbroadcast(gb, b.shape).reshape(self.b.shape)
+        return ga, gb
+
+    def backward_graph(self, gy):
+        from .shape import transpose
+
+        a, b = self.inputs
+        if a.ndim == 1 and b.ndim == 1:
+            return gy * b, gy * a
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        if a.ndim == 1:
+            gy = gy.reshape(gy.shape[:-1] + (1,) + gy.shape[-1:])
+        if b.ndim == 1:
+            gy = gy.reshape(gy.shape + (1,))
+
+        def swap(t):
+            return transpose(t, tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2))
+
+        ga = sum_to(gy @ swap(b2), a2.shape).reshape(a.shape) if self.needs_grad[0] else None
+        gb = sum_to(swap(a2) @ gy, b2.shape).reshape(b.shape) if self.needs_grad[1] else None
         return ga, gb
 
 

@@ -30,6 +30,13 @@ class Linear(Function):
         gb = gy.sum(axis=0) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
+    def backward_graph(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        gx = gy @ w.T if self.needs_grad[0] else None
+        gw = x.T @ gy if self.needs_grad[1] else None
+        gb = gy.sum(axis=0) if self.has_b and self.needs_grad[2] else None
+        return gx, gw, gb
+
 
 def linear(x, w, b=None):
     return Linear()(x, w, b)

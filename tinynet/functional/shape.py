@@ -32,6 +32,9 @@ class Reshape(Function):
     def backward(self, gy):
         return gy.reshape(self.x_shape)
 
+    def backward_graph(self, gy):
+        return reshape(gy, self.x_shape)
+
 
 class Transpose(Function):
     def __init__(self, axes=None):
@@ -53,6 +56,9 @@ class Transpose(Function):
     def backward(self, gy):
         return gy.transpose(self.inverse)
 
+    def backward_graph(self, gy):
+        return transpose(gy, self.inverse)
+
 
 class GetItem(Function):
     def __init__(self, index):
@@ -68,17 +74,42 @@ class GetItem(Function):
             ) from None
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        gx = xp.zeros(self.x_shape, self.x_dtype)
-        if _is_basic_index(self.index):
-            gx[self.index] = gy
-        elif xp.__name__ == "cupy":  # fancy indices may repeat an element: accumulate
-            import cupyx
+        return _scatter(gy, self.index, self.x_shape, self.x_dtype)
 
-            cupyx.scatter_add(gx, self.index, gy)
-        else:
-            xp.add.at(gx, self.index, gy)
-        return gx
+    def backward_graph(self, gy):
+        return ScatterAdd(self.index, self.x_shape)(gy)
+
+
+def _scatter(gy, index, shape, dtype):
+    """zeros(shape)[index] += gy, repeated elements of a fancy index summed."""
+    xp = get_array_module(gy)
+    gx = xp.zeros(shape, dtype)
+    if _is_basic_index(index):
+        gx[index] = gy
+    elif xp.__name__ == "cupy":  # fancy indices may repeat an element: accumulate
+        import cupyx
+
+        cupyx.scatter_add(gx, index, gy)
+    else:
+        xp.add.at(gx, index, gy)
+    return gx
+
+
+class ScatterAdd(Function):
+    """g -> zeros(shape) with g summed in at ``index``: the adjoint of indexing (GetItem's
+    gradient, as an op so that it can be differentiated again: its gradient is indexing)."""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, g):
+        return _scatter(g, self.index, self.shape, g.dtype)
+
+    def backward(self, gy):
+        return gy[self.index]
+
+    def backward_graph(self, gy):
+        return GetItem(self.index)(gy)
 
 
 def _raw_index(index):
@@ -116,6 +147,9 @@ class ConcatChannels(Function):
     def backward(self, gy):
         return gy[:, : self.split], gy[:, self.split :]
 
+    def backward_graph(self, gy):
+        return gy[:, : self.split], gy[:, self.split :]
+
 
 class Pad2d(Function):
     """(N, C, H, W) -> (N, C, top + H + bottom, left + W + right), filled with ``value``.
@@ -146,6 +180,52 @@ class Pad2d(Function):
     def backward(self, gy):
         H, W = self.hw
         return gy[:, :, self.top : self.top + H, self.left : self.left + W]
+
+    def backward_graph(self, gy):
+        H, W = self.hw
+        return gy[:, :, self.top : self.top + H, self.left : self.left + W]
+
+
+class Concat(Function):
+    """Arrays of one dtype, equal but along ``axis``, joined along it; the backward slices."""
+
+    def __init__(self, axis=0):
+        self.axis = axis
+
+    def check_inputs(self, *xs):
+        shapes = [x.shape for x in xs]
+        if not xs or any(
+            x.ndim != xs[0].ndim or x.shape[:a] + x.shape[a + 1 :] != rest
+            for x in xs
+            for a in [self.axis % max(xs[0].ndim, 1)]
+            for rest in [xs[0].shape[:a] + xs[0].shape[a + 1 :]]
+        ):
+            raise ValueError(f"concat: shapes {shapes} differ off axis {self.axis}")
+        if len({x.dtype for x in xs}) > 1:
+            raise TypeError(f"concat: dtypes differ: {[str(x.dtype) for x in xs]}")
+
+    def forward(self, *xs):
+        self.axis %= xs[0].ndim
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return get_array_module(*xs).concatenate(xs, axis=self.axis)
+
+    def _pieces(self, gy):
+        lead, start, out = (slice(None),) * self.axis, 0, []
+        for n in self.sizes:
+            out.append(gy[lead + (slice(start, start + n),)])
+            start += n
+        return tuple(out)
+
+    def backward(self, gy):
+        return self._pieces(gy)
+
+    def backward_graph(self, gy):
+        return self._pieces(gy)
+
+
+def concat(xs, axis=0):
+    """Tensors (or arrays) joined along ``axis``, differentiable in each."""
+    return Concat(axis)(*xs)
 
 
 def reshape(x, *shape):
