@@ -3,11 +3,19 @@ options) and the examples' command lines.
 
 tinynet gan dcgan --epochs 5 --out runs/gan/dcgan --device gpu
 tinynet gan arithmetic --generator runs/gan/dcgan/generator_ema.tnz --out runs/gan/arithmetic
+mpiexec -n 2 tinynet gan dcgan --distributed --out runs/gan/dcgan-2ranks
+
+--distributed (dcgan, conditional, arithmetic when it trains its DCGAN) trains data-parallel
+over the processes of mpiexec, --batch-size the global batch; rank 0 measures the GAN and
+writes every file, the other ranks train only (their callbacks write into a temporary folder).
 """
 
 import argparse
 import statistics
 import sys
+import tempfile
+
+DISTRIBUTED = ("dcgan", "conditional", "arithmetic")  # what trains a tinynet.gan.GAN
 
 EXPERIMENTS = {
     "lecture": "the lecture's generator_model / discriminator_model, trained through the "
@@ -57,6 +65,14 @@ def configure(p, experiment=None):
         "--steps-per-epoch", type=int, default=None, help="at most this many batches per epoch"
     )
     p.add_argument("--seed", type=int, default=0)
+    if experiment in DISTRIBUTED:
+        p.add_argument(
+            "--distributed",
+            action="store_true",
+            help=f"data-parallel over the processes of mpiexec (mpiexec -n 2 tinynet gan "
+            f"{experiment} --distributed); --batch-size is the global batch; rank 0 writes the "
+            f"files",
+        )
     from .runs import add_verbose
 
     add_verbose(p)
@@ -152,16 +168,25 @@ def run(args):
         )
         return 1
     out = args.out or ("runs/gan" if name == "all" else f"runs/gan/{name}")
-    try:
-        check_positive(args, "limit", "steps_per_epoch", "n_eval")
-        check_out_dir(out, getattr(args, "overwrite", False))
-    except RunFolderError as e:
-        print(f"tinynet gan {name}: {e}", file=sys.stderr)
+    comm = _communicator(args)
+    problem = None
+    if comm is None or comm.is_main:  # rank 0 checks; every rank stops alike
+        try:
+            check_positive(args, "limit", "steps_per_epoch", "n_eval")
+            check_out_dir(out, getattr(args, "overwrite", False))
+        except RunFolderError as e:
+            problem = str(e)
+    if comm is not None:
+        problem = comm.broadcast_object(problem)
+    if problem:
+        print(f"tinynet gan {name}: {problem}", file=sys.stderr)
         return 1
     args.verbose = default_verbose(args.verbose)
+    if comm is not None and not comm.is_main:
+        return _train_only(name, args, epochs, comm)
     clf = metrics.digit_classifier(args.classifier, device=args.device, verbose=args.verbose)
     if name != "all":
-        r = _run_one(name, args, epochs, out, args.models_dir, clf)
+        r = _run_one(name, args, epochs, out, args.models_dir, clf, comm)
         print(summary(name, r, out))
         return 0
     import json
@@ -191,10 +216,29 @@ def run(args):
     return 1 if failed else 0
 
 
-def _run_one(name, args, epochs, out, models_dir, clf):
+def _communicator(args):
+    """The communicator for --distributed (None without it)."""
+    if not getattr(args, "distributed", False):
+        return None
+    from ..distributed import init
+
+    return init()
+
+
+def _train_only(name, args, epochs, comm):
+    """A rank other than 0: train alongside rank 0, its outputs in a folder deleted after."""
+    args.verbose = 0
+    with tempfile.TemporaryDirectory(prefix=f"tinynet-gan-rank{comm.rank}-") as scratch:
+        _run_one(name, args, epochs, scratch, None, None, comm)
+    return 0
+
+
+def _run_one(name, args, epochs, out, models_dir, clf, comm=None):
     from . import gan_experiments as experiments
 
     common = dict(out=out, device=args.device, seed=args.seed, verbose=args.verbose, classifier=clf)
+    if comm is not None:
+        common["distributed"] = comm
     train = dict(
         epochs=epochs,
         batch_size=args.batch_size,

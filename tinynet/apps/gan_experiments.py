@@ -175,6 +175,7 @@ def run_dcgan(
     models_dir=None,
     dense=1024,
     ema_decay=0.999,
+    distributed=None,
 ):
     """Train the DCGAN pair on MNIST (the first ``limit`` training images) and measure it.
     dense: the width of the players' hidden fully connected layer (InfoGAN's MNIST pair; 0 or
@@ -182,7 +183,8 @@ def run_dcgan(
     weights (0 or None: from the trained weights). Writes samples-epochNNN.png,
     samples-stepNNNNN.png, samples-final.png, losses.png, interpolation.png,
     class-histogram.png, results.json, train.log, generator.tnz, discriminator.tnz (and
-    generator_ema.tnz). Returns the results dict."""
+    generator_ema.tnz). Returns the results dict. distributed: a communicator to train
+    data-parallel over (fit's); a rank other than 0 returns None once trained."""
     from ..plot import save_gan_losses, save_interpolation, save_sample_grid
 
     log = _prepare(out, seed)
@@ -209,7 +211,10 @@ def run_dcgan(
         verbose=verbose,
         callbacks=[grid, losses, TextLog(log)] + budget,
         steps_per_epoch=steps_per_epoch,
+        distributed=distributed,
     )
+    if distributed is not None and not distributed.is_main:
+        return None
     train_seconds = time.perf_counter() - start
     gan.save(models_dir or out)
     save_gan_losses(losses, os.path.join(out, "losses.png"), title="DCGAN on MNIST")
@@ -374,6 +379,7 @@ def run_conditional(
     classifier=None,
     max_seconds=None,
     models_dir=None,
+    distributed=None,
 ):
     """A conditional DCGAN: the label (or the digit's name) chooses the digit drawn. Measures the
     share of samples the classifier reads as the requested digit, per class and overall.
@@ -399,7 +405,10 @@ def run_conditional(
         verbose=verbose,
         callbacks=[grid, losses, TextLog(log)] + budget,
         steps_per_epoch=steps_per_epoch,
+        distributed=distributed,
     )
+    if distributed is not None and not distributed.is_main:
+        return None  # rank 0 measures and writes
     train_seconds = time.perf_counter() - start
     cgan.save(models_dir or out)
     save_gan_losses(losses, os.path.join(out, "losses.png"), title="conditional DCGAN on MNIST")
@@ -512,6 +521,7 @@ def run_latent_arithmetic(
     models_dir=None,
     dense=1024,
     ema_decay=0.999,
+    distributed=None,
 ):
     """Vector arithmetic in the DCGAN's latent space, measured (see latent.arithmetic_study) for
     stroke thickness (ink) and slant, on a pool of ``n_pool`` generated samples, with three
@@ -542,8 +552,11 @@ def run_latent_arithmetic(
             models_dir=models_dir,
             dense=dense,
             ema_decay=ema_decay,
+            distributed=distributed,
         )
         generator = sampling_generator(models_dir or os.path.join(out, "dcgan"))
+    if distributed is not None and not distributed.is_main:
+        return None
     g = (
         load_model(generator, compile=False)
         if isinstance(generator, (str, os.PathLike))
