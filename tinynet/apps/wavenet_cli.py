@@ -1,6 +1,7 @@
 """``tinynet wavenet train|generate|evaluate``: WaveNet on the Free Spoken Digit Dataset.
 
     tinynet wavenet train --mode digits|vocoder [--epochs N] [--out DIR] [--resume]
+    mpiexec -n 2 tinynet wavenet train --distributed ...   (data-parallel; rank 0 writes)
     tinynet wavenet generate MODEL --digit 7 --speaker jackson --n 10 --out DIR
     tinynet wavenet evaluate MODEL [--classifier FILE] [--out DIR]
 
@@ -82,13 +83,34 @@ def _train(args):
     from ..wavenet.metrics import bits_per_sample
 
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not (args.resume or args.overwrite):
-        sys.exit(f"tinynet wavenet train: {out} already holds files; give --resume or --overwrite")
-    out.mkdir(parents=True, exist_ok=True)
+    comm = None
+    if args.distributed:  # every rank builds the same batches; fit gives each its rows
+        from ..distributed import init
+
+        comm = init()
+    main = comm is None or comm.is_main
+    problem = None
+    if main and out.exists() and any(out.iterdir()) and not (args.resume or args.overwrite):
+        problem = f"{out} already holds files; give --resume or --overwrite"
+    if comm is not None:
+        problem = comm.broadcast_object(problem)
+    if problem:
+        sys.exit(f"tinynet wavenet train: {problem}")
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
     tn.seed(args.seed)
     train, *_ = load_split("train", args.limit, args.mode, seed=args.seed)
     test, *_ = load_split("test", args.limit and max(10, args.limit // 9), args.mode)
-    model, state = resume(out) if args.resume else (None, None)
+    model, state = resume(out) if args.resume and main else (None, None)
+    if comm is not None:  # rank 0's checkpoint: the others build its architecture, fit copies
+        state, config = comm.broadcast_object(
+            (state, model.get_config() if model is not None else None)
+        )
+        if model is None and config is not None:
+            from ..wavenet import WaveNet
+
+            model = WaveNet.from_config(config)
+            model.compile(Adam(learning_rate=args.lr or 2e-3))
     if model is None:
         model = build_model(args)
         model.compile(Adam(learning_rate=args.lr or 2e-3))
@@ -99,20 +121,25 @@ def _train(args):
     steps = max(1, round(train.steps * args.epoch_share))
     timer = EpochTimer()
     checkpoint = RunCheckpoint(out, timer, state)
-    print(
-        f"{model.name}: {len(model.dilations)} layers, receptive field {model.receptive_field}, "
-        f"{sum(w.size for w in model.weights):,} weights; {train.steps} batches a pass over "
-        f"{train.samples:,} samples, {steps} an epoch",
-        flush=True,
-    )
+    if main:
+        print(
+            f"{model.name}: {len(model.dilations)} layers, receptive field "
+            f"{model.receptive_field}, {sum(w.size for w in model.weights):,} weights; "
+            f"{train.steps} batches a pass over {train.samples:,} samples, {steps} an epoch"
+            + (f"; {comm.size} ranks" if comm is not None else ""),
+            flush=True,
+        )
     model.fit(
         train,
         steps_per_epoch=steps,
         epochs=args.epochs,
         initial_epoch=checkpoint.epochs_done,
         verbose=2,
-        callbacks=[timer, checkpoint],
+        callbacks=[timer, checkpoint] if main else [timer],
+        distributed=comm,
     )
+    if not main:
+        return 0
     t0 = time.perf_counter()
     bits = bits_per_sample(model, test)
     metrics = {
@@ -130,6 +157,8 @@ def _train(args):
         "weights": int(sum(w.size for w in model.weights)),
         "history": checkpoint.history,
     }
+    if comm is not None:
+        metrics["ranks"] = comm.size
     model.save(out / "model.tnz")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     print(f"test: {bits:.3f} bits/sample over {test.samples:,} samples", flush=True)
@@ -418,6 +447,12 @@ def configure(parser):
     t.add_argument("--out", default="runs/wavenet/digits")
     t.add_argument("--resume", action="store_true")
     t.add_argument("--overwrite", action="store_true")
+    t.add_argument(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the processes of mpiexec (mpiexec -n 2 tinynet wavenet train "
+        "--distributed); each batch of clips is split over the ranks; rank 0 writes the files",
+    )
     t.set_defaults(run=_train)
     e = sub.add_parser("evaluate", help="test bits/sample, generation and its read-back")
     e.add_argument("model")

@@ -160,6 +160,29 @@ def test_the_gan_command_trains_on_two_ranks_like_one_process(tmp_path):
     )
 
 
+FSDD = Path(os.environ.get("TINYNET_DATA") or "/nonexistent") / "fsdd" / "recordings"
+
+
+@pytest.mark.skipif(not (FSDD / "0_george_0.wav").is_file(), reason="needs FSDD: TINYNET_DATA")
+def test_the_wavenet_command_trains_and_resumes_on_two_ranks_like_one_process(tmp_path):
+    import tinynet.wavenet  # noqa: F401 (registers the class for load_model)
+
+    args = ["wavenet", "train", "--limit", "8", "--stacks", "1", "--layers-per-stack", "3"]
+    args += ["--channels", "4", "--skip-channels", "8", "--local-hidden", "4"]
+    args += ["--epoch-share", "0.5"]
+    for epochs, more in (("1", []), ("2", ["--resume"])):  # the second resumes on rank 0
+        for ranks, out in ((0, "one"), (2, "two")):
+            run_command(args + ["--epochs", epochs, "--out", out] + more, ranks, tmp_path)
+    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
+    assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
+    one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
+    assert two["ranks"] == 2 and two["epochs"] == one["epochs"] == 2
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-5)
+    # --distributed under plain python: a one-process communicator, the same run
+    run_command(args + ["--epochs", "1", "--out", "plain", "--distributed"], 0, tmp_path)
+    assert json.loads((tmp_path / "plain" / "metrics.json").read_text())["ranks"] == 1
+
+
 def test_per_rank_noise_is_reproducible_and_not_one_process_masks(tmp_path):
     runs = []
     for k in range(2):
