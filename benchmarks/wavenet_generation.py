@@ -1,22 +1,33 @@
-"""WaveNet generation speed: the cached algorithm (tinynet.wavenet.generate) at batch 1 and 10
-against the naive recompute of the receptive field (generate_naive), samples per second.
+"""WaveNet generation speed: the cached algorithm (tinynet.wavenet.generate) against the naive
+recompute of the receptive field (generate_naive), samples per second, at batch 1 and 10.
 
-The network of ``tinynet wavenet train --mode digits`` as trained (2 stacks of 1..128, 32
-channels; or ``--model FILE``), conditioned on digit, speaker and position.
+Both are timed where a clip spends almost all of its samples: with the receptive field full.
+The cached path costs the same at every step (timed over ``--samples`` from silence); the naive
+path's window grows from one frame to the whole field over the first ``receptive_field``
+samples, so its steady cost is timed on ``--steady`` steps past that point
+(:func:`tinynet.wavenet.generate.naive_logits` and the draw, as generate_naive runs them; a run
+from silence of a few hundred samples would time short windows and understate the recompute).
+Same process, same inputs; the fastest of ``--repeats``.
 
-    python -m benchmarks.wavenet_generation [--model FILE] [--samples 4000] [--json FILE]
+Models: ``--model FILE`` (e.g. the trained digits WaveNet) and, with ``--reference``, a fresh
+network of the issue's reference size (2 stacks of 1..512, 64 residual and gate channels, 128
+skip channels), conditioned on digit, speaker and position like the digits model.
+
+    python -m benchmarks.wavenet_generation --model results/wavenet/digits/model.tnz --reference
 """
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
 
 from tinynet import backend
+from tinynet.autograd import no_grad
 from tinynet.wavenet import WaveNet, stack_dilations
 from tinynet.wavenet.data import POSITION_CHANNELS, position_features
-from tinynet.wavenet.generate import generate, generate_naive
+from tinynet.wavenet.generate import draw, generate, naive_logits
 
 
 def _inputs(model, n, T):
@@ -26,47 +37,89 @@ def _inputs(model, n, T):
     return conditions, local
 
 
-def rate(fn, model, n, T, repeats):
+def rate(model, n, T, repeats):
+    """Samples per second of the cached path generating n rows of T samples from silence."""
     conditions, local = _inputs(model, n, T)
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        fn(model, T, n, conditions, local, seed=1)
+        generate(model, T, n, conditions, local, seed=1)
         best = min(best, time.perf_counter() - t0)
     return n * T / best
 
 
+def naive_rate(model, n, steps, repeats):
+    """Samples per second of the naive path with its receptive field full: ``steps`` steps of
+    generate_naive's loop from t = field + hop on, over random codes."""
+    t0 = model.receptive_field + model.hop
+    T = t0 + steps
+    conditions, local = _inputs(model, n, T)
+    rng = np.random.default_rng(0)
+    codes_in = rng.integers(0, model.classes, (n, T + 1))
+    uniforms = rng.random((n, T))
+    best = float("inf")
+    with no_grad():
+        glob, loc = model.gate_conditions(conditions, local)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for t in range(t0, T):
+                codes_in[:, t + 1] = draw(
+                    naive_logits(model, codes_in, t, glob, loc), uniforms[:, t]
+                )
+            best = min(best, time.perf_counter() - start)
+    return n * steps / best
+
+
+def measure(model, samples, steady, repeats):
+    result = {"layers": len(model.dilations), "receptive_field": model.receptive_field}
+    result["residual_channels"] = model.residual_channels
+    for n in (1, 10):
+        cached, naive = rate(model, n, samples, repeats), naive_rate(model, n, steady, repeats)
+        result[f"cached_batch{n}"], result[f"naive_batch{n}"] = cached, naive
+        result[f"cached_over_naive_batch{n}"] = cached / naive
+        print(f"  batch {n}: cached {cached:,.0f}/s, naive {naive:,.1f}/s, {cached / naive:.0f}x")
+    return result
+
+
+def reference_model():
+    return WaveNet(
+        dilations=stack_dilations(2, 10),
+        residual_channels=64,
+        gate_channels=64,
+        skip_channels=128,
+        global_conditions={"digit": 10, "speaker": 6},
+        local_channels=POSITION_CHANNELS,
+        name="reference",
+    )
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--model", default=None, help="a saved WaveNet (default: a fresh one)")
+    p.add_argument("--model", default=None, help="a saved WaveNet")
+    p.add_argument("--reference", action="store_true", help="also the issue's reference size")
     p.add_argument("--samples", type=int, default=4000, help="samples per row, cached path")
-    p.add_argument("--naive-samples", type=int, default=64)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--json", default=None)
+    p.add_argument("--steady", type=int, default=64, help="naive steps past a full field")
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--json", default=None, help="write the figures here (refused if it exists)")
     args = p.parse_args(argv)
+    if args.json and os.path.exists(args.json):
+        raise SystemExit(f"wavenet_generation: {args.json} exists; choose another --json")
     backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
+    models = {}
     if args.model:
         from tinynet.apps.wavenet_cli import load_wavenet
 
-        model = load_wavenet(args.model)
-    else:
-        model = WaveNet(
-            dilations=stack_dilations(2, 8),
-            global_conditions={"digit": 10, "speaker": 6},
-            local_channels=POSITION_CHANNELS,
-        )
-    result = {
-        "layers": len(model.dilations),
-        "receptive_field": model.receptive_field,
-        "cached_batch1": rate(generate, model, 1, args.samples, args.repeats),
-        "cached_batch10": rate(generate, model, 10, args.samples, args.repeats),
-        "naive_batch1": rate(generate_naive, model, 1, args.naive_samples, 1),
-    }
-    result["cached_over_naive_batch1"] = result["cached_batch1"] / result["naive_batch1"]
-    print(json.dumps(result, indent=1))
+        models[args.model] = load_wavenet(args.model)
+    if args.reference or not models:
+        models["reference"] = reference_model()
+    result = {"threads": os.environ.get("OPENBLAS_NUM_THREADS", "default")}
+    for name, model in models.items():
+        print(f"{name}: {len(model.dilations)} layers, receptive field {model.receptive_field}")
+        result[name] = measure(model, args.samples, args.steady, args.repeats)
     if args.json:
-        with open(args.json, "w") as f:
+        with open(args.json + ".tmp", "w") as f:
             json.dump(result, f, indent=1)
+        os.replace(args.json + ".tmp", args.json)
     return result
 
 

@@ -194,22 +194,33 @@ def generate_naive(
     field (the window starts on a frame boundary, so local features stay aligned)."""
     conditions, local, uniforms = _inputs(model, n, length, conditions, local, uniforms, seed)
     xp = get_array_module(uniforms)
-    hop = model.hop if model.local_channels else 1
-    field = model.receptive_field
     codes_in = xp.full((n, length + 1), SILENCE, dtype=xp.int64)
     with no_grad():
         glob, loc = model.gate_conditions(conditions, local)
         for t in range(length):
-            start = max(0, (t - field + 1) // hop * hop)
-            end = -(-(t + 1) // hop) * hop
-            window = codes_in[:, start:end]
-            if window.shape[1] < end - start:  # past the requested length: pad with silence
-                pad = xp.full((n, end - start - window.shape[1]), SILENCE, dtype=xp.int64)
-                window = xp.concatenate([window, pad], axis=1)
-            frames = None if loc is None else loc[:, :, :, start // hop : end // hop]
-            logits = model.forward_conditioned(window, glob, frames).data[:, :, t - start]
+            logits = naive_logits(model, codes_in, t, glob, loc)
             codes_in[:, t + 1] = draw(logits, uniforms[:, t], temperature)
     return asnumpy(codes_in[:, 1:])
+
+
+def naive_logits(model, codes_in, t, glob=None, loc=None):
+    """One step of the naive path: the logits (N, classes) for sample t from a forward pass over
+    the window of ``codes_in`` (N, > t) that covers t's receptive field, whole frames of it
+    (padded with silence past the end). glob, loc: :meth:`WaveNet.gate_conditions`."""
+    xp = get_array_module(codes_in)
+    n, hop, field = (
+        codes_in.shape[0],
+        model.hop if model.local_channels else 1,
+        model.receptive_field,
+    )
+    start = max(0, (t - field + 1) // hop * hop)
+    end = -(-(t + 1) // hop) * hop
+    window = codes_in[:, start:end]
+    if window.shape[1] < end - start:  # past the requested length: pad with silence
+        pad = xp.full((n, end - start - window.shape[1]), SILENCE, dtype=xp.int64)
+        window = xp.concatenate([window, pad], axis=1)
+    frames = None if loc is None else loc[:, :, :, start // hop : end // hop]
+    return model.forward_conditioned(window, glob, frames).data[:, :, t - start]
 
 
 def generate_clips(

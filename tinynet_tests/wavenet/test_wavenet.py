@@ -180,3 +180,18 @@ def test_mel_templates_average_time_normalised_spectrograms():
     assert t.spectrogram(3, 0, 1000).shape == (40, 16)
     with pytest.raises(KeyError, match="no training clips of digit 5 by speaker 0"):
         t.spectrogram(5, 0, 1000)
+
+
+def test_generation_benchmark_times_the_naive_path_with_a_full_field(tmp_path):
+    from benchmarks import wavenet_generation
+
+    m = conditioned("float32", local_channels=POSITION_CHANNELS)
+    result = wavenet_generation.measure(m, samples=20, steady=8, repeats=1)
+    for n in (1, 10):
+        assert result[f"cached_batch{n}"] > 0 and result[f"naive_batch{n}"] > 0
+        ratio = result[f"cached_batch{n}"] / result[f"naive_batch{n}"]
+        assert result[f"cached_over_naive_batch{n}"] == pytest.approx(ratio)
+    out = tmp_path / "gen.json"
+    out.write_text("{}")
+    with pytest.raises(SystemExit, match="exists"):
+        wavenet_generation.main(["--json", str(out)])
