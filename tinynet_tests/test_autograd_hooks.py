@@ -95,3 +95,30 @@ def test_tensor_hooks_serve_a_gradient_flow_probe_on_f_ops():
     w.register_hook(lambda g: norms.__setitem__("w", float(np.linalg.norm(g))))
     F.linear(tn.Tensor(np.ones((4, 3))), w).sum().backward()
     assert norms["w"] == pytest.approx(np.linalg.norm(np.full((3, 2), 4.0)))
+
+
+def test_backward_hook_on_the_last_layer_fires_under_a_fused_softmax_loss():
+    from tinynet.models import Sequential
+
+    tn.seed(0)
+    model = Sequential(
+        [Dense(4, activation="relu", input_shape=(3,)), Dense(5, activation="softmax")]
+    )
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    assert model._fused()  # the loss takes the last layer's logits
+    seen = []
+    handle = model.layers[-1].register_backward_hook(
+        lambda layer, gi, go: seen.append((gi[0].shape, go[0].copy()))
+    )
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    t = np.eye(5, dtype=np.float32)[rng.integers(0, 5, 6)]
+    logits = model.call_pre_activation(tn.Tensor(x)).data  # before the update
+    model.train_on_batch(x, t)
+    assert len(seen) == 1 and seen[0][0] == (6, 4)
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(seen[0][1], (p - t) / 6, atol=1e-5)  # the gradient at the logits
+    handle.remove()
+    model.train_on_batch(x, t)
+    assert len(seen) == 1

@@ -7,6 +7,8 @@ exactly the gradient this call of the layer sends back to its input (other users
 input excluded) and ``grad_output`` the gradient arriving at its output. Both are 1-tuples of raw
 arrays; ``grad_input`` is ``(None,)`` when the input needs no gradient (the data batch). A
 non-None result, a tuple like ``grad_input``, replaces what flows on to the layers before.
+Where a loss fuses the last layer's activation (softmax + cross-entropy), the layer runs up to
+its logits (``call_pre_activation``) and ``grad_output`` is the gradient at the logits.
 """
 
 from .. import autograd
@@ -25,24 +27,25 @@ class HookPoint(Function):
         return gy
 
 
-def call_hooked(layer, x, training):
-    """layer.call with its backward hooks attached, and its name on the scope stack while a
-    tracer (the profiler) watches the ops."""
+def call_hooked(layer, x, training, pre_activation=False):
+    """layer.call (or ``call_pre_activation``) with its backward hooks attached, and its name on
+    the scope stack while a tracer (the profiler) watches the ops."""
+    body = layer.call_pre_activation if pre_activation else layer.call
     tracing = autograd._tracer is not None
     if tracing:
         autograd._scopes.append(layer.name)
     try:
         if layer._backward_hooks:
-            return _call_with_backward_hooks(layer, x, training)
-        return layer.run_forward_hooks(x, layer.call(x, training))
+            return _call_with_backward_hooks(layer, x, training, body)
+        return layer.run_forward_hooks(x, body(x, training))
     finally:
         if tracing:
             autograd._scopes.pop()
 
 
-def _call_with_backward_hooks(layer, x, training):
+def _call_with_backward_hooks(layer, x, training, body):
     inner = HookPoint()(x) if x.requires_grad and autograd.is_grad_enabled() else x
-    out = layer.run_forward_hooks(inner, layer.call(inner, training))
+    out = layer.run_forward_hooks(inner, body(inner, training))
     if not out.requires_grad:
         return out  # no backward pass will come through this call
     if out is inner:

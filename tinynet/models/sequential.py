@@ -14,6 +14,7 @@ logits of the last layer with the fused stable ops; ``predict`` returns probabil
 import numpy as np
 
 from ..layers.base import Layer, _as_shape, set_trainable_grads
+from ..layers.hooks import call_hooked
 from .config import layer_config, layer_from_config
 from .model import Model
 
@@ -122,12 +123,11 @@ class Sequential(Model):
 
     def call_pre_activation(self, x, training=False):
         """The output before the last layer's activation (the logits of a softmax classifier);
-        the last layer's forward hooks see these logits."""
+        the last layer's forward hooks see these logits, its backward hooks their gradient."""
         x = self.check_input(x)
         for layer in self._stack[:-1]:
             x = layer(x, training)
-        last = self._stack[-1]
-        return last.run_forward_hooks(x, last.call_pre_activation(x, training))
+        return call_hooked(self._stack[-1], x, training, pre_activation=True)
 
     # ----- configuration -----
     def get_config(self):
