@@ -1,0 +1,344 @@
+"""The runs behind ``tinynet gan faces``: attribute classifiers, the 64x64 face DCGAN, the two
+equations and the sample-quality report, each writing into one output folder.
+
+    run_classifiers("runs/faces/classifiers", epochs=15)      # classifier.tnz, metrics.json
+    run_train("runs/faces/dcgan", width=32, epochs=20)        # generator_ema.tnz, grids, losses
+    run_arithmetic("runs/faces/arithmetic", generator=..., classifier=...)
+    run_sample("runs/faces/sample", generator=..., classifier=...)
+
+CelebA is read through tinynet.datasets.celeba (TINYNET_DATA); its images are never written
+out: every figure here shows generated faces only.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from .. import backend
+from ..datasets import celeba
+from ..gan.face_arithmetic import EQUATIONS, equation_study, face_pool, neighbours
+from ..gan.face_quality import face_quality
+from ..gan.faces import face_gan
+from ..gan.latent import interpolate, sample_latent
+from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
+from ..training.callbacks import Callback
+from ..zoo import face_attributes as fa
+from .runs import machine_info
+
+TARGETS = {"balanced_accuracy": 0.9, "success_rate": 0.7}
+
+
+def write_json(out, name, data):
+    """``data`` as indented JSON at out/name, written to a temporary file and renamed."""
+    path = os.path.join(out, name)
+    with open(path + ".part", "w") as f:
+        json.dump(data, f, indent=2, default=_jsonable)
+        f.write("\n")
+    os.replace(path + ".part", path)
+    return path
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(f"not JSON-able: {type(v).__name__}")
+
+
+def load_faces(split="all", limit=None, path=None):
+    """CelebA faces in [-1, 1] (N, 3, 64, 64) float32 and the labels (N, 3) of
+    fa.ATTRIBUTES; split 'train' (first 8,000), 'test' (last 2,000) or 'all' (10,000)."""
+    (x, a), (xt, at) = celeba.load_data(path)
+    if split == "test":
+        x, a = xt, at
+    elif split == "all":
+        x, a = np.concatenate([x, xt]), np.concatenate([a, at])
+    elif split != "train":
+        raise ValueError(f"load_faces: split must be 'train', 'test' or 'all', got {split!r}")
+    if limit is not None:
+        x, a = x[:limit], a[:limit]
+    return fa.to_signed(x), celeba.attribute_matrix(a, fa.ATTRIBUTES)
+
+
+# ----- attribute classifiers -----
+def run_classifiers(
+    out="runs/faces/classifiers",
+    epochs=15,
+    batch_size=64,
+    lr=1e-3,
+    widths=(16, 32, 64, 128),
+    features=64,
+    limit=None,
+    test_limit=None,
+    seed=0,
+    verbose=1,
+    data=None,
+):
+    """Train fa.attribute_classifier on the training faces (random horizontal flips, the
+    balanced loss, Adam ``lr``), test on the held-out faces at P > 0.5. Writes classifier.tnz
+    (weights and architecture, no optimizer) and metrics.json. ``data``: ((x, y), (xt, yt))
+    in place of CelebA (tests). Returns the metrics dict."""
+    from ..preprocessing import ImageDataGenerator
+
+    os.makedirs(out, exist_ok=True)
+    backend.seed(seed)
+    if data is None:
+        data = (load_faces("train", limit), load_faces("test", test_limit))
+    (x, y), (xt, yt) = data
+    model = fa.attribute_classifier(len(fa.ATTRIBUTES), tuple(widths), features)
+    share = y.mean(axis=0)
+    from ..training.optimizers import Adam
+
+    model.compile(Adam(lr=lr), loss=fa.balanced_binary_crossentropy(share))
+    start = time.perf_counter()
+    flips = ImageDataGenerator(horizontal_flip=True)
+    with flips.flow(x, y, batch_size=batch_size, seed=seed) as batches:
+        history = model.fit(batches, epochs=epochs, verbose=verbose)
+    seconds = time.perf_counter() - start
+    p = fa.predict_attributes(model, xt)
+    bal = fa.balanced_accuracy(yt, p > 0.5)
+    model.save(os.path.join(out, "classifier.tnz"), include_optimizer=False)
+    metrics = {
+        "model": model.name,
+        "attributes": list(fa.ATTRIBUTES),
+        "params": int(model.count_params()),
+        "widths": list(widths),
+        "features": features,
+        "epochs": len(history.epoch),
+        "batch_size": batch_size,
+        "learning_rate": lr,
+        "train_faces": int(len(x)),
+        "test_faces": int(len(xt)),
+        "train_positive_share": dict(zip(fa.ATTRIBUTES, share.astype(float).round(4).tolist())),
+        "test_positives": dict(zip(fa.ATTRIBUTES, yt.sum(0).astype(int).tolist())),
+        "balanced_accuracy": dict(zip(fa.ATTRIBUTES, bal.round(4).tolist())),
+        "accuracy": dict(zip(fa.ATTRIBUTES, ((p > 0.5) == (yt > 0.5)).mean(0).round(4).tolist())),
+        "target": TARGETS["balanced_accuracy"],
+        "target_met": bool(np.all(bal >= TARGETS["balanced_accuracy"])),
+        "train_seconds": round(seconds, 1),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "machine": machine_info("cpu"),
+    }
+    write_json(out, "metrics.json", metrics)
+    return metrics
+
+
+def load_classifier(path):
+    """The attribute classifier saved by run_classifiers (a file path)."""
+    from ..models import load_model
+
+    return load_model(path, compile=False)
+
+
+# ----- the DCGAN -----
+class SaveEachEpoch(Callback):
+    """gan.save(directory) after every epoch, so a stopped run leaves its last epoch's models."""
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = directory
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.save(self.directory)
+
+
+def interpolation_strips(generate, latent_dim, rows=4, steps=10, seed=7):
+    """rows x steps faces along straight lines between pairs of uniform z: (rows, steps, 3, 64, 64)."""
+    ends = sample_latent(2 * rows, latent_dim, "uniform", np.random.default_rng(seed))
+    z = np.concatenate(
+        [interpolate(ends[2 * i], ends[2 * i + 1], steps, "linear") for i in range(rows)]
+    )
+    return np.asarray(generate(z)).reshape((rows, steps) + fa.IMAGE_SHAPE)
+
+
+def run_train(
+    out="runs/faces/dcgan",
+    width=32,
+    epochs=20,
+    batch_size=64,
+    limit=None,
+    max_seconds=None,
+    steps_per_epoch=None,
+    ema_decay=0.999,
+    seed=0,
+    verbose=1,
+    models_dir=None,
+    x=None,
+):
+    """Train the face DCGAN (tinynet.gan.faces.face_gan) on the CelebA faces (all
+    10,000 unless ``limit``; ``x`` in place of them for tests). Writes samples-epochNNN.png (8x8
+    from one fixed z), samples-final.png, losses.png, interpolation.png, train.log,
+    results.json, and generator.tnz, discriminator.tnz, generator_ema.tnz after every epoch."""
+    from ..plot import save_gan_losses, save_interpolation, save_sample_grid
+
+    os.makedirs(out, exist_ok=True)
+    models = models_dir or out
+    backend.seed(seed)
+    if x is None:
+        x, _ = load_faces("all", limit)
+    gan = face_gan(width=width, ema_decay=ema_decay)
+    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=64, nrow=8)
+    losses = LossRecorder()
+    log = os.path.join(out, "train.log")
+    if os.path.exists(log):
+        os.remove(log)
+    budget = [TimeBudget(max_seconds)] if max_seconds else []
+    start = time.perf_counter()
+    history = gan.fit(
+        x,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=verbose,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=[grid, losses, TextLog(log), SaveEachEpoch(models)] + budget,
+    )
+    seconds = time.perf_counter() - start
+    gan.save(models)
+    title = f"face DCGAN (width {width}) after {len(history.epoch)} epochs"
+    save_gan_losses(losses, os.path.join(out, "losses.png"), title=title)
+    save_sample_grid(
+        gan.generate(64, rng=np.random.default_rng(seed + 1)),
+        os.path.join(out, "samples-final.png"),
+        nrow=8,
+        title=title,
+    )
+    save_interpolation(
+        interpolation_strips(lambda z: gan.generate(z=z), gan.latent_dim),
+        os.path.join(out, "interpolation.png"),
+        title="interpolating between two z",
+    )
+    times = history.history.get("time", [])
+    results = {
+        "model": "face_dcgan",
+        "width": width,
+        "parameters": {
+            "generator": int(gan.generator.count_params()),
+            "discriminator": int(gan.discriminator.count_params()),
+        },
+        "epochs": len(history.epoch),
+        "epochs_requested": epochs,
+        "batch_size": batch_size,
+        "train_images": int(len(x)),
+        "latent": "uniform",
+        "ema_decay": ema_decay or None,
+        "train_seconds": round(seconds, 1),
+        "seconds_per_epoch": [round(t, 1) for t in times],
+        "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "machine": machine_info("cpu"),
+    }
+    write_json(out, "results.json", results)
+    return results
+
+
+def load_generator(path):
+    """A saved face generator (generator_ema.tnz: the weight average, ready to sample)."""
+    from ..models import load_model
+
+    return load_model(path, compile=False)
+
+
+def _generate_fn(generator, batch_size=500):
+    return lambda z: generator.predict(np.asarray(z, dtype=np.float32), batch_size=batch_size)
+
+
+def _classify_fn(classifier):
+    return lambda images: fa.predict_attributes(classifier, images)
+
+
+# ----- the equations -----
+def run_arithmetic(
+    out="runs/faces/arithmetic",
+    generator=None,
+    classifier=None,
+    cases=100,
+    pool=20000,
+    confidence=0.9,
+    seed=0,
+    figure_seed=0,
+):
+    """Both equations over ``cases`` cases each (with their random-vector controls) on concept
+    groups chosen by the classifier among ``pool`` generated faces. Writes arithmetic.png (the
+    slide's layout, one row per equation, a successful case when there is one) and
+    results.json. ``generator`` / ``classifier``: file paths or models."""
+    from ..plot.faces import save_face_arithmetic
+
+    os.makedirs(out, exist_ok=True)
+    g = load_generator(generator) if isinstance(generator, (str, os.PathLike)) else generator
+    c = load_classifier(classifier) if isinstance(classifier, (str, os.PathLike)) else classifier
+    generate, classify = _generate_fn(g), _classify_fn(c)
+    latent_dim = int(g.input_shape[0])
+    start = time.perf_counter()
+    faces = face_pool(generate, classify, latent_dim, pool, seed)
+    results, rows = {}, []
+    rng = np.random.default_rng(figure_seed)
+    for k, (name, equation) in enumerate(EQUATIONS.items()):
+        study = equation_study(
+            equation, faces, generate, classify, cases, fa.ATTRIBUTES, confidence, seed=seed + k
+        )
+        good = np.flatnonzero(study["_success"])
+        case = int(good[0]) if len(good) else int(rng.integers(cases))
+        picks = study["_cases"][case]
+        terms = [faces["images"][p] for p in picks]
+        means = [generate(faces["z"][p].mean(0, keepdims=True))[0] for p in picks]
+        rows.append(
+            {
+                "names": [n for n, _ in equation["terms"]],
+                "samples": terms,
+                "means": means,
+                "results": generate(neighbours(study["_z"][case], seed=figure_seed)),
+                "result_name": equation["target"][0],
+            }
+        )
+        results[name] = {k2: v for k2, v in study.items() if not k2.startswith("_")}
+        results[name]["figure_case_succeeded"] = bool(len(good))
+    save_face_arithmetic(rows, os.path.join(out, "arithmetic.png"))
+    results.update(
+        pool=pool,
+        confidence=confidence,
+        seconds=round(time.perf_counter() - start, 1),
+        target=TARGETS["success_rate"],
+        generator=str(generator) if isinstance(generator, (str, os.PathLike)) else None,
+        classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
+        machine=machine_info("cpu"),
+    )
+    write_json(out, "results.json", results)
+    return results
+
+
+# ----- sample quality -----
+def run_sample(out="runs/faces/sample", generator=None, classifier=None, n=5000, seed=0, real=None):
+    """``n`` samples against the held-out faces (the classifier's test split): face_quality's
+    Fréchet distances and attribute shares, a grid of 64 samples. Writes samples.png and
+    quality.json. ``real``: (x, labels) in place of the CelebA test faces (tests)."""
+    from ..plot import save_sample_grid
+
+    os.makedirs(out, exist_ok=True)
+    g = load_generator(generator) if isinstance(generator, (str, os.PathLike)) else generator
+    c = load_classifier(classifier) if isinstance(classifier, (str, os.PathLike)) else classifier
+    generate = _generate_fn(g)
+    z = sample_latent(n, int(g.input_shape[0]), "uniform", np.random.default_rng(seed))
+    fake = generate(z)
+    xt, yt = real if real is not None else load_faces("test")
+    report = face_quality(
+        fake,
+        xt,
+        lambda im: fa.attribute_features(c, im),
+        _classify_fn(c),
+        labels=yt,
+        attributes=fa.ATTRIBUTES,
+        seed=seed,
+    )
+    save_sample_grid(
+        fake[:64], os.path.join(out, "samples.png"), nrow=8, title=f"{n} samples: the first 64"
+    )
+    report.update(
+        generator=str(generator) if isinstance(generator, (str, os.PathLike)) else None,
+        classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
+        machine=machine_info("cpu"),
+    )
+    write_json(out, "quality.json", report)
+    return report

@@ -1,0 +1,187 @@
+"""The lecture's two equations on faces, Radford-style (DCGAN section 6.3), judged by attribute
+classifiers:
+
+    [man with glasses] - [man without glasses] + [woman without glasses] = [woman with glasses]
+    [smiling woman]    - [neutral woman]       + [neutral man]           = [smiling man]
+
+    pool = face_pool(generate, classify, latent_dim=100, n=20000)      # z, images, P(attributes)
+    study = equation_study(EQUATIONS["glasses"], pool, generate, classify, cases=100)
+    study["success_rate"], study["control_success_rate"]
+
+``generate(z)`` maps z (N, latent_dim) to faces (N, 3, 64, 64) in [-1, 1]; ``classify(images)``
+gives P(attribute) (N, K) with columns ``attributes`` (default Eyeglasses, Smiling, Male).
+
+A concept is a set of required attribute values ({"Male": True, "Eyeglasses": False}); a sample
+belongs to it when the classifier is confident of each: P >= ``confidence`` for True, P <=
+1 - confidence for False. Each case draws three samples of each of the three concepts (without
+replacement), averages their z per concept and generates y = mean(A) - mean(B) + mean(C). The
+result counts as a success when the classifier reads the target concept from it at P > 0.5 on
+each attribute. The control keeps mean(C) and replaces the attribute vector mean(A) - mean(B)
+by a random direction of the same length (uniform on the sphere): the share of controls read as
+the target says how much of the success any step of that size away from C would give.
+"""
+
+import numpy as np
+
+from .latent import sample_latent
+
+ATTRIBUTES = ("Eyeglasses", "Smiling", "Male")
+EQUATIONS = {
+    "glasses": {
+        "terms": (
+            ("man with glasses", {"Male": True, "Eyeglasses": True}),
+            ("man without glasses", {"Male": True, "Eyeglasses": False}),
+            ("woman without glasses", {"Male": False, "Eyeglasses": False}),
+        ),
+        "target": ("woman with glasses", {"Male": False, "Eyeglasses": True}),
+    },
+    "smiling": {
+        "terms": (
+            ("smiling woman", {"Male": False, "Smiling": True}),
+            ("neutral woman", {"Male": False, "Smiling": False}),
+            ("neutral man", {"Male": True, "Smiling": False}),
+        ),
+        "target": ("smiling man", {"Male": True, "Smiling": True}),
+    },
+}
+GROUP = 3  # z averaged per concept (Radford et al.)
+NEIGHBOURS = 8  # the figure's results around y: y + U(-0.25, 0.25) noise (Radford et al.)
+NOISE = 0.25
+
+
+def face_pool(generate, classify, latent_dim, n, seed=0, batch_size=1000):
+    """n uniform z in [-1, 1]^latent_dim, their faces and P(attributes), made in batches:
+    {"z" (n, latent_dim), "images" (n, 3, 64, 64), "probs" (n, K)} (images kept for figures)."""
+    if not (isinstance(n, (int, np.integer)) and n >= 1):
+        raise ValueError(f"face_pool: n must be a positive int, got {n!r}")
+    z = sample_latent(n, latent_dim, "uniform", np.random.default_rng(seed))
+    images, probs = [], []
+    for start in range(0, n, batch_size):
+        x = np.asarray(generate(z[start : start + batch_size]), dtype=np.float32)
+        images.append(x)
+        probs.append(np.asarray(classify(x), dtype=np.float64))
+    return {"z": z, "images": np.concatenate(images), "probs": np.concatenate(probs)}
+
+
+def concept_mask(probs, concept, attributes=ATTRIBUTES, confidence=0.9):
+    """(N,) bool: the rows of probs (N, K) confidently showing every value the concept asks for."""
+    probs = np.asarray(probs)
+    if probs.ndim != 2 or probs.shape[1] != len(attributes):
+        raise ValueError(
+            f"concept_mask: probabilities must be (N, {len(attributes)}) for columns "
+            f"{attributes}, got shape {probs.shape}"
+        )
+    if not 0.5 <= confidence < 1:
+        raise ValueError(f"concept_mask: confidence must be in [0.5, 1), got {confidence}")
+    mask = np.ones(len(probs), dtype=bool)
+    for name, wanted in concept.items():
+        if name not in attributes:
+            raise ValueError(f"concept_mask: unknown attribute {name!r}; known: {attributes}")
+        p = probs[:, attributes.index(name)]
+        mask &= (p >= confidence) if wanted else (p <= 1 - confidence)
+    return mask
+
+
+def reads_as(probs, concept, attributes=ATTRIBUTES):
+    """(N,) bool: the classifier reads the concept (P > 0.5 for True, P < 0.5 for False)."""
+    probs = np.asarray(probs)
+    mask = np.ones(len(probs), dtype=bool)
+    for name, wanted in concept.items():
+        p = probs[:, attributes.index(name)]
+        mask &= (p > 0.5) if wanted else (p < 0.5)
+    return mask
+
+
+def random_like(vectors, rng):
+    """For each row of vectors (M, D): a direction uniform on the sphere, scaled to its length."""
+    v = np.asarray(vectors, dtype=np.float64)
+    r = rng.standard_normal(v.shape)
+    r /= np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-12)
+    return r * np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def equation_study(
+    equation,
+    pool,
+    generate,
+    classify,
+    cases=100,
+    attributes=ATTRIBUTES,
+    confidence=0.9,
+    group=GROUP,
+    seed=0,
+):
+    """``cases`` cases of the equation (an EQUATIONS entry) on concept groups chosen in ``pool``
+    (a face_pool result), each with its random-vector control. Returns a JSON-able dict of
+    counts and shares, plus "_cases" (the indices into the pool per term) and "_z" (results'
+    z) for figures. Raises ValueError naming the concept when a group has fewer than ``group``
+    samples."""
+    rng = np.random.default_rng(seed)
+    z, probs = pool["z"], pool["probs"]
+    members = []
+    for name, concept in equation["terms"]:
+        idx = np.flatnonzero(concept_mask(probs, concept, attributes, confidence))
+        if len(idx) < group:
+            raise ValueError(
+                f"equation_study: only {len(idx)} of {len(z)} pool samples are confidently "
+                f"'{name}' (P >= {confidence}), fewer than the {group} a case averages; enlarge "
+                f"the pool or lower the confidence"
+            )
+        members.append(idx)
+    picks = np.stack(
+        [np.stack([rng.choice(m, group, replace=False) for m in members]) for _ in range(cases)]
+    )  # (cases, 3 terms, group)
+    means = z[picks].mean(axis=2)  # (cases, 3, D)
+    vector = means[:, 0] - means[:, 1]
+    results = vector + means[:, 2]
+    controls = random_like(vector, rng) + means[:, 2]
+    target_name, target = equation["target"]
+    p_res = np.asarray(classify(generate(results.astype(np.float32))), dtype=np.float64)
+    p_ctl = np.asarray(classify(generate(controls.astype(np.float32))), dtype=np.float64)
+    p_base = np.asarray(classify(generate(means[:, 2].astype(np.float32))), dtype=np.float64)
+    ok, ok_ctl, ok_base = (reads_as(p, target, attributes) for p in (p_res, p_ctl, p_base))
+    return {
+        "equation": " - ".join(n for n, _ in equation["terms"][:2])
+        + f" + {equation['terms'][2][0]} = {target_name}",
+        "cases": int(cases),
+        "group": int(group),
+        "confidence": confidence,
+        "pool": int(len(z)),
+        "group_sizes": {n: int(len(m)) for (n, _), m in zip(equation["terms"], members)},
+        "success": int(ok.sum()),
+        "success_rate": float(ok.mean()),
+        "success_interval": wilson_interval(int(ok.sum()), cases),
+        "control_success": int(ok_ctl.sum()),
+        "control_success_rate": float(ok_ctl.mean()),
+        "control_interval": wilson_interval(int(ok_ctl.sum()), cases),
+        "base_success_rate": float(ok_base.mean()),
+        "beyond_control": bool(ok.mean() > ok_ctl.mean()),
+        "mean_probabilities": {
+            "result": dict(zip(attributes, p_res.mean(0).round(4).tolist())),
+            "control": dict(zip(attributes, p_ctl.mean(0).round(4).tolist())),
+            "base": dict(zip(attributes, p_base.mean(0).round(4).tolist())),
+        },
+        "vector_norm_mean": float(np.linalg.norm(vector, axis=1).mean()),
+        "_cases": picks,
+        "_z": results.astype(np.float32),
+        "_success": ok,
+    }
+
+
+def neighbours(y, k=NEIGHBOURS, noise=NOISE, seed=0):
+    """y (D,) and k neighbours y + U(-noise, noise): (k + 1, D) float32, y first (Radford's
+    figure shows the result and eight such samples)."""
+    y = np.asarray(y, dtype=np.float32)
+    jitter = np.random.default_rng(seed).uniform(-noise, noise, (k, y.size)).astype(np.float32)
+    return np.concatenate([y[None], y[None] + jitter])
+
+
+def wilson_interval(successes, n, z=1.96):
+    """The Wilson score interval (95% by default) of a share successes / n, as [low, high]."""
+    if n <= 0:
+        return [float("nan"), float("nan")]
+    p = successes / n
+    den = 1 + z * z / n
+    mid = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return [round(float(mid - half), 4), round(float(mid + half), 4)]

@@ -1,0 +1,100 @@
+"""tinynet.gan.face_arithmetic: concepts chosen by the classifier, three z averaged per concept,
+the two equations with their random-vector controls, on stand-in models whose outcome is known."""
+
+import numpy as np
+import pytest
+
+from tinynet.gan import face_arithmetic as fa_
+from tinynet.zoo.face_attributes import predict_attributes
+
+from .face_models import channel_reader, painting_generator
+
+
+@pytest.fixture(scope="module")
+def models():
+    g, c = painting_generator(), channel_reader()
+    return (lambda z: g.predict(np.asarray(z, np.float32))), (lambda x: predict_attributes(c, x))
+
+
+@pytest.fixture(scope="module")
+def pool(models):
+    generate, classify = models
+    return fa_.face_pool(generate, classify, latent_dim=6, n=600, seed=0, batch_size=256)
+
+
+def test_pool_holds_the_faces_of_its_z_and_their_probabilities(models, pool):
+    generate, classify = models
+    assert pool["z"].shape == (600, 6) and pool["z"].dtype == np.float32
+    assert pool["z"].min() >= -1 and pool["z"].max() <= 1  # uniform z
+    assert pool["images"].shape == (600, 3, 64, 64)
+    np.testing.assert_allclose(pool["images"][:5], generate(pool["z"][:5]), atol=1e-6)
+    expected = 1 / (1 + np.exp(-8 * np.tanh(pool["z"][:, :3].astype(np.float64))))
+    np.testing.assert_allclose(pool["probs"], expected, atol=1e-4)
+
+
+def test_concept_mask_needs_confidence_on_every_attribute():
+    probs = np.array([[0.95, 0.5, 0.05], [0.95, 0.5, 0.15], [0.05, 0.99, 0.95]])
+    woman_glasses = {"Eyeglasses": True, "Male": False}
+    np.testing.assert_array_equal(fa_.concept_mask(probs, woman_glasses), [True, False, False])
+    np.testing.assert_array_equal(
+        fa_.concept_mask(probs, woman_glasses, confidence=0.8), [True, True, False]
+    )
+    np.testing.assert_array_equal(fa_.reads_as(probs, woman_glasses), [True, True, False])
+    with pytest.raises(ValueError, match="unknown attribute 'Beard'"):
+        fa_.concept_mask(probs, {"Beard": True})
+    with pytest.raises(ValueError, match=r"\(N, 3\)"):
+        fa_.concept_mask(probs[:, :2], woman_glasses)
+    with pytest.raises(ValueError, match="confidence"):
+        fa_.concept_mask(probs, woman_glasses, confidence=0.3)
+
+
+def test_random_like_keeps_each_length_and_draws_fresh_directions():
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(50, 7))
+    r = fa_.random_like(v, np.random.default_rng(1))
+    np.testing.assert_allclose(np.linalg.norm(r, axis=1), np.linalg.norm(v, axis=1))
+    cos = (r * v).sum(1) / np.linalg.norm(r, axis=1) / np.linalg.norm(v, axis=1)
+    assert np.abs(cos).mean() < 0.6  # not the attribute direction
+
+
+@pytest.mark.parametrize("name", ["glasses", "smiling"])
+def test_equations_hold_on_the_stand_ins_and_beat_the_control(models, pool, name):
+    generate, classify = models
+    study = fa_.equation_study(fa_.EQUATIONS[name], pool, generate, classify, cases=120, seed=3)
+    assert study["cases"] == 120 and study["_cases"].shape == (120, 3, 3)
+    # every picked sample belongs to its concept, and no sample is drawn twice within a term
+    for t, (_, concept) in enumerate(fa_.EQUATIONS[name]["terms"]):
+        picked = study["_cases"][:, t]
+        assert fa_.concept_mask(pool["probs"][picked.ravel()], concept).all()
+        assert all(len(set(row)) == 3 for row in picked)
+    # the result's z is the arithmetic on the group means
+    first = study["_cases"][0]
+    means = pool["z"][first].mean(axis=1)
+    np.testing.assert_allclose(study["_z"][0], means[0] - means[1] + means[2], atol=1e-6)
+    assert study["success_rate"] >= 0.85
+    assert study["control_success_rate"] <= study["success_rate"] - 0.3
+    assert study["beyond_control"]
+    assert study["base_success_rate"] == 0.0  # C alone never shows the target
+    lo, hi = study["success_interval"]
+    assert lo <= study["success_rate"] <= hi
+
+
+def test_a_concept_too_rare_for_three_samples_is_named(models, pool):
+    generate, classify = models
+    tiny = {k: v[:4] for k, v in pool.items()}
+    with pytest.raises(ValueError, match="confidently '(man|woman)"):
+        fa_.equation_study(fa_.EQUATIONS["glasses"], tiny, generate, classify, cases=2)
+
+
+def test_neighbours_start_at_y_and_stay_within_the_noise():
+    y = np.linspace(-1, 1, 10, dtype=np.float32)
+    n = fa_.neighbours(y, k=8, noise=0.25, seed=1)
+    assert n.shape == (9, 10) and n.dtype == np.float32
+    np.testing.assert_array_equal(n[0], y)
+    assert np.abs(n[1:] - y).max() <= 0.25 and np.abs(n[1:] - y).max() > 0.1
+
+
+def test_wilson_interval_matches_the_formula():
+    assert fa_.wilson_interval(50, 100) == [0.4038, 0.5962]
+    lo, hi = fa_.wilson_interval(0, 20)
+    assert lo == 0.0 and 0.15 < hi < 0.17
