@@ -18,6 +18,12 @@ into the image (col2im) in blocks of output rows. On CuPy (:class:`.windows.Cuda
 block of columns is built and summed by fused CUDA kernels.
 
 :func:`conv2d_reference` is the same convolution in a few readable lines: read it first.
+
+Second order (``create_graph``): conv2d is bilinear in (x, w), so its gradients are convolutions
+again. With C(x, w) = conv2d, its input gradient C_x^T(gy, w) is conv2d_transpose (the adjoint,
+with the output_padding that restores x's size) and its kernel gradient C_w^T(x, gy) is
+:class:`Conv2dGradWeight`; the three map into one another under differentiation, so each one's
+``backward_graph`` is written with the other two.
 """
 
 from ..autograd import Function, Tensor
@@ -116,21 +122,108 @@ class Conv2d(Function):
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
+    def backward_graph(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        ng = self.needs_grad
+        gx = gw = gb = None
+        if ng[0]:
+            rest = _rest(x.shape[2:], w.shape[2:], gy.shape[2:], self)
+            gx = conv2d_transpose(gy, w, None, self.stride, self.padding, rest, self.dilation)
+        if ng[1]:
+            gw = conv2d_grad_weight(x, gy, w.shape[2:], self.stride, self.padding, self.dilation)
+        if self.has_b and ng[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+def _rest(hw, khw, ohw, op):
+    """The rows (columns) of a padded input of size hw that no window of a kernel khw with
+    ``op``'s stride, padding and dilation reaches, past the last one: conv2d_transpose's
+    output_padding that gives back the input's size from an output of size ohw."""
+    return tuple(
+        n + 2 * p - d * (k - 1) - 1 - (o - 1) * s
+        for n, k, o, s, p, d in zip(hw, khw, ohw, op.stride, op.padding, op.dilation)
+    )
+
+
+class Conv2dGradWeight(Function):
+    """conv2d's kernel gradient as an op of its own: x (N, C, H, W) and gy (N, C_out, oh, ow)
+    -> gw (C_out, C, kh, kw), gw[o, c, i, j] = sum over n, y, x' of gy[n, o, y, x'] times the
+    padded x[n, c, s*y + d*i, s*x' + d*j]. Bilinear: its gradients are conv2d_transpose (in x)
+    and conv2d (in gy)."""
+
+    def __init__(self, kernel_size, stride=1, padding=0, dilation=1):
+        self.kernel_size = pair(kernel_size, "kernel_size", op="conv2d_grad_weight")
+        self.stride = pair(stride, "stride", op="conv2d_grad_weight")
+        self.padding = pair(padding, "padding", op="conv2d_grad_weight")
+        self.dilation = pair(dilation, "dilation", op="conv2d_grad_weight")
+
+    def forward(self, x, gy):
+        kh, kw = self.kernel_size
+        c_out = gy.shape[1]
+        win = make_windows(x.shape, kh, kw, self.stride, self.padding, x, dilation=self.dilation)
+        if (win.oh, win.ow) != gy.shape[2:]:
+            raise ValueError(
+                f"conv2d_grad_weight: gy {gy.shape} does not fit the output of x {x.shape} "
+                f"under a {kh}x{kw} kernel ({win.oh}x{win.ow})"
+            )
+        self.x_hw, self.gy_hw, self.x_data, self.gy_data = x.shape[2:], gy.shape[2:], x, gy
+        src, gy_mat = win.gemm_source(x), to_columns(gy, win.batch_last)
+        gw_t = get_array_module(x).zeros((win.k, c_out), dtype=x.dtype)
+        for y0, y1 in win.blocks:
+            for r0, r1 in win.gemm_blocks(y0, y1):
+                gw_t += win.gemm_columns(src, r0, r1) @ gy_mat[:, win.column_range(r0, r1)].T
+        return win.gemm_kernel(gw_t.T)
+
+    def _rest(self):
+        return _rest(self.x_hw, self.kernel_size, self.gy_hw, self)
+
+    def backward(self, ggw):
+        args = (self.stride, self.padding)
+        gx = (
+            Conv2dTranspose(*args, self._rest(), self.dilation).forward(self.gy_data, ggw)
+            if self.needs_grad[0]
+            else None
+        )
+        ggy = Conv2d(*args, self.dilation).forward(self.x_data, ggw) if self.needs_grad[1] else None
+        return gx, ggy
+
+    def backward_graph(self, ggw):
+        x, gy = self.inputs
+        gx = ggy = None
+        if self.needs_grad[0]:
+            gx = conv2d_transpose(
+                gy, ggw, None, self.stride, self.padding, self._rest(), self.dilation
+            )
+        if self.needs_grad[1]:
+            ggy = conv2d(x, ggw, None, self.stride, self.padding, self.dilation)
+        return gx, ggy
+
+
+def conv2d_grad_weight(x, gy, kernel_size, stride=1, padding=0, dilation=1):
+    """The gradient of conv2d's kernel: x (N, C, H, W), gy (N, C_out, oh, ow) -> (C_out, C, kh,
+    kw), differentiable in both (for gradients of gradients)."""
+    return Conv2dGradWeight(kernel_size, stride, padding, dilation)(x, gy)
+
 
 class Conv2dTranspose(Function):
     """The adjoint of conv2d: x (N, C_in, H, W), w (C_in, C_out, kh, kw) -> (N, C_out, Ho, Wo)
-    with Ho = (H - 1) * stride - 2 * padding + kh + output_padding (PyTorch's convention).
-    Its windows are conv2d's over the output: one per input pixel."""
+    with Ho = (H - 1) * stride - 2 * padding + dilation * (kh - 1) + 1 + output_padding
+    (PyTorch's convention). Its windows are conv2d's over the output: one per input pixel."""
 
-    def __init__(self, stride=1, padding=0, output_padding=0):
+    def __init__(self, stride=1, padding=0, output_padding=0, dilation=1):
         self.stride = pair(stride, "stride", op="conv2d_transpose")
         self.padding = pair(padding, "padding", op="conv2d_transpose")
         self.output_padding = pair(output_padding, "output_padding", op="conv2d_transpose")
+        self.dilation = pair(dilation, "dilation", op="conv2d_transpose")
 
     def _output_size(self, x, w):
         (sh, sw), (ph, pw), (oph, opw) = self.stride, self.padding, self.output_padding
-        (H, W), (kh, kw) = x.shape[2:], w.shape[2:]
-        return (H - 1) * sh - 2 * ph + kh + oph, (W - 1) * sw - 2 * pw + kw + opw
+        (H, W), (kh, kw), (dh, dw) = x.shape[2:], w.shape[2:], self.dilation
+        return (
+            (H - 1) * sh - 2 * ph + dh * (kh - 1) + 1 + oph,
+            (W - 1) * sw - 2 * pw + dw * (kw - 1) + 1 + opw,
+        )
 
     def check_inputs(self, x, w, b=None):
         _check_conv("conv2d_transpose", x, w, b, c_in_axis=0)
@@ -150,7 +243,9 @@ class Conv2dTranspose(Function):
         N, c_in, H, W = x.shape
         _, c_out, kh, kw = w.shape
         ho, wo = self._output_size(x, w)
-        win = make_windows((N, c_out, ho, wo), kh, kw, self.stride, self.padding, x)
+        win = make_windows(
+            (N, c_out, ho, wo), kh, kw, self.stride, self.padding, x, dilation=self.dilation
+        )
         self.win, self.x_mat = win, to_columns(x, win.batch_last)
         self.x_shape, self.w, self.has_b = x.shape, w, b is not None
         if win.folds_rows():  # conv2d's input gradient, with x in the place of gy
@@ -182,6 +277,18 @@ class Conv2dTranspose(Function):
         gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
+    def backward_graph(self, gy):
+        x, w = self.inputs[0], self.inputs[1]
+        ng = self.needs_grad
+        gx = gw = gb = None
+        if ng[0]:
+            gx = conv2d(gy, w, None, self.stride, self.padding, self.dilation)
+        if ng[1]:
+            gw = conv2d_grad_weight(gy, x, w.shape[2:], self.stride, self.padding, self.dilation)
+        if self.has_b and ng[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
 
 class Upsample2d(Function):
     """Nearest-neighbour upsampling: (N, C, H, W) -> (N, C, H*s, W*s)."""
@@ -201,6 +308,11 @@ class Upsample2d(Function):
         return y.reshape(N, C, H * sh, W * sw)
 
     def backward(self, gy):
+        N, C, Hs, Ws = gy.shape
+        sh, sw = self.scale
+        return gy.reshape(N, C, Hs // sh, sh, Ws // sw, sw).sum(axis=(3, 5))
+
+    def backward_graph(self, gy):
         N, C, Hs, Ws = gy.shape
         sh, sw = self.scale
         return gy.reshape(N, C, Hs // sh, sh, Ws // sw, sw).sum(axis=(3, 5))
@@ -234,8 +346,8 @@ def conv2d_reference(x, w, b=None, stride=1, padding=0):
     return y.reshape(N, oh, ow, c_out).transpose(0, 3, 1, 2)
 
 
-def conv2d_transpose(x, w, b=None, stride=1, padding=0, output_padding=0):
-    return Conv2dTranspose(stride, padding, output_padding)(x, w, b)
+def conv2d_transpose(x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1):
+    return Conv2dTranspose(stride, padding, output_padding, dilation)(x, w, b)
 
 
 def upsample2d(x, scale=2):

@@ -7,11 +7,16 @@ matrix view: ``y += w[:, :, j] @ X[rows]`` is a GEMM on views, with no column ma
 padded copy (outputs whose window reaches into the padding simply get fewer taps). Outputs come
 back as an (N, C_out, L_out) view of (C_out, L_out, N) memory, which elementwise ops keep, so the
 next conv1d reads its input without a copy: a WaveNet stack transposes once, at its input.
+
+Its ``backward_graph`` (for ``create_graph``) is the gradient of the same convolution as a
+conv2d over rows of height 1 (explicit padding, stride and dilation along the row), whose
+second order is written with convolutions.
 """
 
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import positive_int
+from ._graph import composite_vjp
 from .layout import sum_axes
 
 
@@ -141,6 +146,21 @@ class Conv1d(Function):
                 gX[:, src] += (w[:, :, j].T @ g).reshape(C, -1, X.shape[2])
         gb = sum_axes(G, (1, 2)).reshape(-1) if self.has_b and self.needs_grad[2] else None
         return (None if gX is None else gX.transpose(2, 0, 1)), gw, gb
+
+    def backward_graph(self, gy):
+        from .conv import conv2d
+        from .shape import pad2d
+
+        _, right = _pads(self.padding, self.w.shape[2], self.dilation)
+        s, d, left = self.stride, self.dilation, self.left
+
+        def as_rows(x, w, b=None):
+            (N, C, L), (c_out, _, k) = x.shape, w.shape
+            rows = pad2d(x.reshape(N, C, 1, L), ((0, 0), (left, right)))
+            y = conv2d(rows, w.reshape(c_out, C, 1, k), b, (1, s), 0, (1, d))
+            return y.reshape(N, c_out, y.shape[3])
+
+        return composite_vjp(as_rows, self.inputs, (gy,), self.needs_grad)
 
 
 def conv1d(x, w, b=None, stride=1, padding=0, dilation=1):

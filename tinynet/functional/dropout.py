@@ -19,6 +19,9 @@ class Dropout(Function):
     def backward(self, gy):
         return gy * self.mask
 
+    def backward_graph(self, gy):
+        return gy * self.mask
+
 
 def dropout(x, rate=0.5, training=True):
     """x of any shape; the identity when not training or when rate is 0."""

@@ -42,6 +42,27 @@ class Embedding(Function):
         dim = self.table_shape[1]
         return None, scatter_add(g, self.ids.reshape(-1), gy.reshape(-1, dim))
 
+    def backward_graph(self, gy):
+        return None, EmbeddingGrad(self.ids, self.table_shape)(gy)
+
+
+class EmbeddingGrad(Function):
+    """The table's gradient as an op, gy (*ids.shape, dim) -> (num, dim), each id's rows summed;
+    linear in gy, its gradient is the lookup again."""
+
+    def __init__(self, ids, table_shape):
+        self.ids, self.table_shape = ids, table_shape
+
+    def forward(self, gy):
+        g = get_array_module(gy).zeros(self.table_shape, dtype=gy.dtype)
+        return scatter_add(g, self.ids.reshape(-1), gy.reshape(-1, self.table_shape[1]))
+
+    def backward(self, g):
+        return g[self.ids]
+
+    def backward_graph(self, g):
+        return Embedding()(self.ids, g)
+
 
 def embedding(ids, table):
     """Rows of ``table`` (num, dim) at integer ``ids`` (raw array or Tensor, not differentiated)."""

@@ -45,6 +45,11 @@ class AddFrames(Function):
         )
         return gy, g
 
+    def backward_graph(self, gy):
+        N, C, F = self.frames_shape
+        g = gy.reshape(N, C, F, self.hop).sum(axis=3) if self.needs_grad[1] else None
+        return gy, g
+
 
 def add_frames(x, frames, hop):
     """x (N, C, L) plus ``frames`` (N, C, L // hop) repeated ``hop`` times along L."""

@@ -4,12 +4,16 @@ like Keras; the logits forms are stable for any input.
 
 These are the op-level losses; :mod:`tinynet.training.losses` builds the model-level losses of
 ``compile(loss=...)`` on them (target checking, fused logits forms, per-sample weights).
+
+Each ``backward_graph`` (for ``create_graph``) is the same gradient written with tinynet ops,
+differentiable again in the prediction (targets, clip masks and weights are constants).
 """
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from ._args import normalize_axis
-from .activation import _log_softmax, stable_sigmoid
+from .activation import _log_softmax, sigmoid, softmax, stable_sigmoid
+from .arithmetic import clip
 
 EPSILON = 1e-7  # the probability clip of the cross-entropies, Keras's backend.epsilon()
 
@@ -32,11 +36,15 @@ class MeanSquaredError(Function):
         _same_shape("mean_squared_error", y, t)
 
     def forward(self, y, t):
-        self.diff = y - t.astype(y.dtype, copy=False)
+        self.t = t.astype(y.dtype, copy=False)
+        self.diff = y - self.t
         return (self.diff * self.diff).mean()
 
     def backward(self, gy):
         return gy * (2 / self.diff.size) * self.diff, None
+
+    def backward_graph(self, gy):
+        return gy * (2 / self.diff.size) * (self.inputs[0] - self.t), None
 
 
 class BinaryCrossEntropy(Function):
@@ -58,6 +66,11 @@ class BinaryCrossEntropy(Function):
         g = (self.p - self.t) / (self.p * (1 - self.p)) * self.inside
         return gy * g * (1 / self.p.size), None
 
+    def backward_graph(self, gy):
+        p = clip(self.inputs[0], EPSILON, 1 - EPSILON)
+        g = (p - self.t) / (p * (1 - p)) * self.inside
+        return gy * g * (1 / self.p.size), None
+
 
 class BinaryCrossEntropyWithLogits(Function):
     """mean(max(z, 0) - z t + log(1 + exp(-|z|))): the sigmoid cross-entropy without overflow."""
@@ -72,6 +85,9 @@ class BinaryCrossEntropyWithLogits(Function):
 
     def backward(self, gy):
         return gy * (stable_sigmoid(self.z) - self.t) * (1 / self.z.size), None
+
+    def backward_graph(self, gy):
+        return gy * (sigmoid(self.inputs[0]) - self.t) * (1 / self.z.size), None
 
 
 class CategoricalCrossEntropy(Function):
@@ -90,6 +106,10 @@ class CategoricalCrossEntropy(Function):
 
     def backward(self, gy):
         return gy * (-self.t / self.p) * self.inside * (1 / self.n), None
+
+    def backward_graph(self, gy):
+        p = clip(self.inputs[0], EPSILON, 1 - EPSILON)
+        return gy * (-self.t / p) * self.inside * (1 / self.n), None
 
 
 class SoftmaxCrossEntropy(Function):
@@ -132,6 +152,9 @@ class SoftmaxCrossEntropy(Function):
     def backward(self, gy):
         N = self.p.shape[0]
         return gy * (self.p - self.t) * (1 / N), None
+
+    def backward_graph(self, gy):
+        return gy * (softmax(self.inputs[0], axis=1) - self.t) * (1 / self.p.shape[0]), None
 
 
 class SparseSoftmaxCrossEntropy(Function):
@@ -195,6 +218,10 @@ class SparseSoftmaxCrossEntropy(Function):
         if self.w is not None:
             g *= self.w
         return g, None, None
+
+    def backward_graph(self, gy):
+        g = (softmax(self.inputs[0], axis=self.axis) - self.onehot) * (gy * self.scale)
+        return (g if self.w is None else g * self.w), None, None
 
 
 def sparse_softmax_cross_entropy(logits, t, weights=None, axis=-1):

@@ -1,7 +1,10 @@
-"""Batch normalisation as one fused Function, for (N, C) and (N, C, H, W) inputs."""
+"""Batch normalisation as one fused Function, for (N, C) and (N, C, H, W) inputs. Its
+``backward_graph`` (for ``create_graph``) is the gradient of the same normalisation written
+with tinynet ops."""
 
 from ..autograd import Function
 from ..backend import get_array_module
+from ._graph import composite_vjp
 from .layout import channel_rows
 
 
@@ -124,6 +127,29 @@ class BatchNorm(Function):
         gx += g
         gx *= scale
         return self.from_rows(gx), ggamma, gbeta
+
+    def backward_graph(self, gy):
+        if self.sync is not None:
+            raise RuntimeError(
+                "batch_norm: create_graph is not supported with synchronised batch statistics "
+                "(sync=...): its gradient sums are reduced over the ranks by raw array calls"
+            )
+        x = self.inputs[0]
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)
+        shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        eps = x.dtype.type(self.eps)
+
+        def normalise(x, gamma, beta):
+            if self.training:
+                xc = x - x.mean(axis=axes, keepdims=True)
+                xhat = xc * ((xc * xc).mean(axis=axes, keepdims=True) + eps) ** -0.5
+            else:  # the running statistics, constants (as forward read them)
+                xhat = (
+                    x - self.running_mean.reshape(shape).astype(x.dtype)
+                ) * self.inv_std.reshape(shape)
+            return xhat * gamma.reshape(shape) + beta.reshape(shape)
+
+        return composite_vjp(normalise, self.inputs, (gy,), self.needs_grad)
 
 
 def batch_norm(

@@ -3,6 +3,11 @@
 Working on whole strided slices (one NumPy call per kernel offset) keeps the memory order of the
 input, so the layout produced by conv2d (batch-last on NumPy, see :mod:`.layout`) flows through
 unchanged, and a slice's innermost run is the batch.
+
+Second order (``create_graph``): both gradients are linear in the upstream gradient, so each is an
+op of its own whose gradient is its adjoint: avg_pool2d's is avg_pool2d itself (zero padding
+counts), max_pool2d's gathers at the window maxima it routed to (the routing, fixed by x, is a
+constant: its derivative in x is zero almost everywhere).
 """
 
 from ..autograd import Function
@@ -105,6 +110,26 @@ class MaxPool2d(_Pool2d):
         self.x, self.y = x, y
         return y
 
+    def backward_graph(self, gy):
+        return MaxPoolRouting(self, gather=False)(gy)
+
+    def gather(self, g):
+        """The adjoint of the routing: for each window, g (x's shape) at the maximum that
+        backward routes the window's gradient to."""
+        xp = get_array_module(g)
+        (ph, pw), (H, W) = self.padding, self.x_shape[2:]
+        if ph or pw:
+            padded = self._padded_zeros(g)
+            padded[:, :, ph : ph + H, pw : pw + W] = g
+            g = padded
+        out = xp.zeros(self.y.shape, dtype=g.dtype)
+        taken = xp.zeros(self.y.shape, dtype=bool)
+        for s in self._slices():
+            hit = (self.x[s] == self.y) & ~taken
+            out += g[s] * hit
+            taken |= hit
+        return out
+
     def backward(self, gy):
         xp = get_array_module(gy)
         if memory_order(gy) != memory_order(self.y):  # work in the memory layout of x and y
@@ -172,6 +197,57 @@ class AvgPool2d(_Pool2d):
             else:
                 gx[s] += g
         return self._crop(gx)
+
+    def backward_graph(self, gy):
+        return AvgPoolGrad(self)(gy)
+
+
+_GEOMETRY = ("kernel", "stride", "padding", "x_shape", "oh", "ow", "batch_last")
+
+
+def _pool_copy(pool, cls, *saved):
+    """A bare ``cls`` holding pool's window geometry (and the arrays named in ``saved``), so a
+    gradient op keeps what it needs after the pool's node is released."""
+    copy = object.__new__(cls)
+    copy.__dict__.update({k: pool.__dict__[k] for k in _GEOMETRY + saved})
+    return copy
+
+
+class AvgPoolGrad(Function):
+    """avg_pool2d's input gradient, gy (N, C, oh, ow) -> (N, C, H, W), as an op: its gradient is
+    avg_pool2d again."""
+
+    def __init__(self, pool):
+        self.pool = _pool_copy(pool, AvgPool2d)
+
+    def forward(self, gy):
+        return self.pool.backward(gy)
+
+    def backward(self, g):
+        p = self.pool
+        return AvgPool2d(p.kernel, p.stride, p.padding).forward(g)
+
+    def backward_graph(self, g):
+        p = self.pool
+        return avg_pool2d(g, p.kernel, p.stride, p.padding)
+
+
+class MaxPoolRouting(Function):
+    """max_pool2d's input gradient as an op (``gather=False``: gy (N, C, oh, ow) routed to the
+    window maxima, -> (N, C, H, W)) and its adjoint (``gather=True``: g (N, C, H, W) read at the
+    maxima, -> (N, C, oh, ow)); each is the other's gradient."""
+
+    def __init__(self, pool, gather):
+        self.pool, self.gather = _pool_copy(pool, MaxPool2d, "x", "y"), gather
+
+    def forward(self, g):
+        return self.pool.gather(g) if self.gather else self.pool.backward(g)
+
+    def backward(self, g):
+        return self.pool.backward(g) if self.gather else self.pool.gather(g)
+
+    def backward_graph(self, g):
+        return MaxPoolRouting(self.pool, not self.gather)(g)
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):

@@ -26,6 +26,9 @@ class HookPoint(Function):
     def backward(self, gy):
         return gy
 
+    def backward_graph(self, gy):
+        return gy
+
 
 def call_hooked(layer, x, training, pre_activation=False):
     """layer.call (or ``call_pre_activation``) with its backward hooks attached, and its name on
