@@ -44,6 +44,13 @@ def configure(p, experiment=None):
         sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT", required=True)
         for name, text in EXPERIMENTS.items():
             configure(sub.add_parser(name, help=text, description=text), name)
+        from . import faces_cli  # the 64x64 face DCGAN on CelebA: actions of its own
+
+        faces = sub.add_parser(
+            "faces", help=faces_cli.DESCRIPTION, description=faces_cli.DESCRIPTION
+        )
+        faces.set_defaults(experiment="faces")
+        faces_cli.configure(faces)
         return p
     p.set_defaults(experiment=experiment, **SPECIFIC_DEFAULTS)
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default 5)")
@@ -152,6 +159,10 @@ def run(args):
     from ..gan import quality as metrics
 
     name = args.experiment
+    if name == "faces":
+        from . import faces_cli
+
+        return faces_cli.run(args)
     if args.device == "gpu" and not gpu_available():
         print(
             "tinynet gan: --device gpu: no CUDA GPU is available (is CuPy installed?)",
