@@ -163,3 +163,15 @@ def test_actions_without_celeba_say_where_to_get_it(tmp_path, monkeypatch, capsy
 def test_bad_numbers_are_refused_before_anything_runs(argv, message, tmp_path, capsys):
     assert faces_cli.main(argv + ["--out", str(tmp_path / "o")]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_the_tinynet_command_reaches_the_faces_actions(tmp_path, monkeypatch, capsys):
+    from tinynet.apps.cli import main
+
+    monkeypatch.setenv("TINYNET_DATA", str(tmp_path / "empty"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert main(["gan", "faces", "classifiers", "--out", str(tmp_path / "c")]) == 1
+    assert "official site" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["gan", "faces", "arithmetic", "--help"])
+    assert "--cases" in capsys.readouterr().out
