@@ -2,6 +2,7 @@
 
     tinynet train lenet|cifar10-cnn|cifar10-deep [--augment] [--epochs N] [--batch-size N]
                   [--device cpu|gpu] [--out DIR] [--seed N] [--resume] [--distributed]
+    tinynet train cifar10-airbench [...]   airbench94's recipe (its own options: --help)
     tinynet evaluate MODEL_FILE [--dataset mnist|cifar10]
     tinynet bench [...]          the benchmark suite (benchmarks/ of a source checkout)
     tinynet gan lecture|dcgan|conditional|arithmetic [--epochs N] [--out DIR] [--device cpu|gpu]
@@ -63,8 +64,26 @@ RECIPES = {
 }
 
 
+def _train_runs():
+    """runs.TRAIN_RUNS resolved: name -> main(argv) (runs with their own options)."""
+    import importlib
+
+    from .runs import TRAIN_RUNS
+
+    def entry(spec):
+        module, func = spec.split(":")
+        return lambda argv: getattr(importlib.import_module(module), func)(argv)
+
+    return {name: entry(spec) for name, spec in TRAIN_RUNS.items()}
+
+
 def _train_options(p):
-    p.add_argument("model", choices=list(RECIPES), help="which of the lecture's models")
+    p.add_argument(
+        "model",
+        choices=list(RECIPES) + list(_train_runs()),
+        help="which of the lecture's models, or a recipe with its own options "
+        "(tinynet train cifar10-airbench --help)",
+    )
     p.add_argument(
         "--augment",
         action="store_true",
@@ -108,7 +127,8 @@ def _train_options(p):
         "--distributed",
         action="store_true",
         help="data-parallel over the processes of mpiexec (mpiexec -n 2 tinynet train lenet "
-        "--distributed); --batch-size is the global batch; rank 0 writes the files",
+        "--distributed); --batch-size is the global batch (with --augment, every rank draws "
+        "each augmented batch and keeps its rows); rank 0 writes the files",
     )
 
 
@@ -150,8 +170,6 @@ def _train(args):
     if args.distributed:
         from ..distributed import init
 
-        if args.augment:
-            raise CommandError("--distributed trains on arrays; it does not take --augment")
         comm = init()
     main = comm is None or comm.is_main
     info = runs.start(args)
@@ -194,6 +212,7 @@ def _train(args):
                 validation_data=(x_test, runs.one_hot(y_test)),
                 verbose=args.verbose,
                 callbacks=callbacks,
+                distributed=comm,  # each rank draws every batch alike and keeps its rows
             )
         info.update(
             augmentation=runs.CIFAR10_AUGMENTATION,
@@ -386,6 +405,8 @@ def main(argv=None):
     try:
         if argv and argv[0] in SUBCOMMANDS and SUBCOMMANDS[argv[0]].configure is None:
             return SUBCOMMANDS[argv[0]].run(argv[1:])
+        if argv[:1] == ["train"] and len(argv) > 1 and argv[1] in _train_runs():
+            return _train_runs()[argv[1]](argv[2:])
         parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:

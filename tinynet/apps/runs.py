@@ -52,6 +52,10 @@ AUGMENT_LEARNING_RATES = (
     "1e-3 / 3e-4 (epoch 31) / 1e-4 (epoch 41)"  # augment_learning_rate, in words
 )
 
+# ``tinynet train NAME ...`` runs that parse their own options: NAME -> "module:function"
+# (the function takes the arguments after NAME and returns the exit status)
+TRAIN_RUNS = {"cifar10-airbench": "tinynet.apps.airbench:main"}
+
 
 def _check_dataset(dataset, who):
     if dataset not in CLASS_NAMES:

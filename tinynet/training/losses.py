@@ -16,10 +16,13 @@ Keras 2 instead divides each batch by its own count of non-zero weights; here a 
 does not depend on which batch it lands in.
 """
 
+import re
+
 import numpy as np
 
 from .. import functional as F
 from ..functional.loss import EPSILON
+from .optimizers import check_number
 
 
 class Loss:
@@ -86,10 +89,31 @@ def _weighted(per_sample, w):
 class CategoricalCrossentropy(Loss):
     """Targets one-hot (or probability) rows (N, K): each row a distribution (values in [0, 1]
     summing to 1 within 1e-3; checked, since anything else gives a meaningless, even negative,
-    loss); output probabilities (N, K)."""
+    loss); output probabilities (N, K).
+
+    label_smoothing s in [0, 1): the loss is taken against t * (1 - s) + s / K (Keras's and
+    PyTorch's rule); metrics still see the targets as given. Its config is the name with the
+    argument, ``"categorical_crossentropy(label_smoothing=0.2)"``, which :func:`get` reads back."""
 
     name = "categorical_crossentropy"
     fuses = "softmax"
+
+    def __init__(self, label_smoothing=0.0):
+        self.label_smoothing = check_number(
+            type(self).__name__, "label_smoothing", label_smoothing, 0, 1, high_open=True
+        )
+
+    def smoothed(self, t, k):
+        """t (N, K) moved a fraction ``label_smoothing`` toward the uniform distribution."""
+        s = self.label_smoothing
+        if not s:
+            return t
+        return t * t.dtype.type(1 - s) + t.dtype.type(s / k)
+
+    def get_config(self):
+        if not self.label_smoothing:
+            return self.name
+        return f"{self.name}(label_smoothing={self.label_smoothing!r})"
 
     def prepare(self, y, output_shape, dtype):
         y = np.asarray(y)
@@ -106,11 +130,13 @@ class CategoricalCrossentropy(Loss):
         return t
 
     def __call__(self, p, t, w=None):
+        t = self.smoothed(t, p.shape[-1])
         if w is None:
             return F.categorical_cross_entropy(p, t)
         return _weighted(-(_clip(p).log() * t).reshape(p.shape[0], -1).sum(axis=1), w)
 
     def from_logits(self, z, t, w=None):
+        t = self.smoothed(t, z.shape[-1])
         if w is None:
             return F.softmax_cross_entropy(z, t)
         return _weighted(-(F.log_softmax(z, axis=-1) * t).sum(axis=1), w)
@@ -252,13 +278,42 @@ def get(identifier):
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, str):
-        cls = LOSSES.get(identifier.lower())
+        name, kwargs = _parse_spec(identifier)
+        cls = LOSSES.get(name.lower())
         if cls is None:
             raise ValueError(f"unknown loss {identifier!r}; known: {', '.join(sorted(LOSSES))}")
-        return cls()
+        try:
+            return cls(**kwargs)
+        except TypeError:
+            raise ValueError(
+                f"loss {identifier!r}: {cls.name} takes no argument(s) {', '.join(kwargs)}"
+            ) from None
     if callable(identifier):
         return CustomLoss(identifier)
     raise TypeError(f"loss must be a name, a Loss or a function, got {type(identifier).__name__}")
+
+
+_SPEC = re.compile(r"^\s*(\w+)\s*(?:\((.*)\))?\s*$")
+
+
+def _parse_spec(spec):
+    """'name' -> ('name', {}); 'name(a=0.2, b=1)' -> ('name', {'a': 0.2, 'b': 1.0}) (numbers only,
+    the form a Loss's ``get_config`` writes)."""
+    m = _SPEC.match(spec)
+    if m is None:
+        raise ValueError(f"unknown loss {spec!r}: expected a name or name(arg=number, ...)")
+    kwargs = {}
+    for part in filter(None, (p.strip() for p in (m.group(2) or "").split(","))):
+        key, eq, value = part.partition("=")
+        try:
+            kwargs[key.strip()] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"loss {spec!r}: argument {part!r} is not of the form name=number"
+            ) from None
+        if not eq or not key.strip().isidentifier():
+            raise ValueError(f"loss {spec!r}: argument {part!r} is not of the form name=number")
+    return m.group(1), kwargs
 
 
 def sample_weights(y, prepared, class_weight=None, sample_weight=None):

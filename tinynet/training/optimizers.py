@@ -91,7 +91,29 @@ class CosineDecay(Schedule):
         return self.initial_lr * ((1 - self.alpha) * 0.5 * (1 + math.cos(math.pi * t)) + self.alpha)
 
 
-SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineDecay)}
+class Triangular(Schedule):
+    """Piecewise linear (airbench's triangle): ``start * peak_lr`` at step 0, up to ``peak_lr`` at
+    step ``int(peak_at * total_steps)``, down to ``end * peak_lr`` at ``total_steps``, then flat."""
+
+    def __init__(self, peak_lr, total_steps, start=0.2, end=0.07, peak_at=0.23):
+        who = "Triangular"
+        self.peak_lr = check_number(who, "peak_lr", peak_lr, 0)
+        self.total_steps = int(check_number(who, "total_steps", total_steps, 0, low_open=True))
+        self.start = check_number(who, "start", start, 0)
+        self.end = check_number(who, "end", end, 0)
+        self.peak_at = check_number(who, "peak_at", peak_at, 0, 1, low_open=True, high_open=True)
+
+    def __call__(self, step):
+        top, n = int(self.peak_at * self.total_steps), self.total_steps
+        step = min(max(step, 0), n)
+        if step < top:
+            frac = self.start + (1 - self.start) * step / top
+        else:
+            frac = 1 + (self.end - 1) * (step - top) / max(n - top, 1)
+        return self.peak_lr * frac
+
+
+SCHEDULES = {cls.__name__: cls for cls in (StepDecay, ExponentialDecay, CosineDecay, Triangular)}
 
 
 # ----- optimizers -----
