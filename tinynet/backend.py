@@ -94,9 +94,14 @@ def rng(xp=numpy):
     return gen
 
 
-def uniform(xp, shape, dtype):
-    """Uniform [0, 1) samples of ``dtype`` drawn from the backend's seeded generator."""
-    return rng(xp).random(shape, dtype=dtype)
+def uniform(xp, shape, dtype, batch_axis=None):
+    """Uniform [0, 1) samples of ``dtype`` drawn from the backend's seeded generator.
+    batch_axis: which axis of ``shape`` counts the batch, told to a generator that asks
+    (``takes_batch_axis``: a distributed fit's, which keeps this rank's rows of it)."""
+    gen = rng(xp)
+    if batch_axis is not None and getattr(gen, "takes_batch_axis", False):
+        return gen.random(shape, dtype=dtype, batch_axis=batch_axis)
+    return gen.random(shape, dtype=dtype)
 
 
 def tune_malloc():

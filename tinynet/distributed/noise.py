@@ -12,8 +12,10 @@ Every rank draws the epoch's permutation from the shared stream (the seeded gene
   (reproducible; different on every rank); one process's training is matched in distribution
   only.
 
-The draw's batch axis is the first axis of the local batch's size (memory-order shapes put it
-first or last); when another axis has that size too the draw still has the right shape and the
+The draw's batch axis is the one the caller names (``batch_axis``: dropout's masks, drawn in
+their activation's memory order, say where the batch lies, e.g. second for a conv output laid
+out (C, N, H, W)); else the first axis of the local batch's size. Without the name, when another
+axis has that size too (32 channels, 32 rows a rank) the draw still has the right shape and the
 stream stays in step, but its values differ from one process's. fit broadcasts rank 0's NumPy
 stream; CuPy's generators agree when every rank seeded tinynet alike (tn.seed) and drew alike.
 """
@@ -33,10 +35,15 @@ class ShardedGenerator:
     """A generator standing in for the backend's: permutations from ``shared``, step noise per
     ``mode`` (see the module docstring). ``rows`` = (offset, n_local, n_global) of the step."""
 
+    takes_batch_axis = True  # random(..., batch_axis=k): tinynet.backend.uniform tells it
+
     def __init__(self, shared, mode, own=None):
         self.shared, self.mode, self.own, self.rows = shared, mode, own, None
 
     def __getattr__(self, name):
+        if name == "random" and self.mode == "rank":  # batch_axis: for slicing, not NumPy
+            own = self.own.random
+            return lambda *args, batch_axis=None, **kwargs: own(*args, **kwargs)
         if self.mode == "rank" and name not in ("permutation", "shuffle", "bit_generator"):
             return getattr(self.own, name)
         if self.mode == "global" and name in SHAPED:
@@ -46,7 +53,7 @@ class ShardedGenerator:
     def _sliced(self, name):
         draw = getattr(self.shared, name)
 
-        def sliced(*args, size=None, **kwargs):
+        def sliced(*args, size=None, batch_axis=None, **kwargs):
             at = SHAPED[name]
             if size is None and len(args) > at:
                 size, args = args[at], args[:at] + args[at + 1 :]
@@ -56,7 +63,9 @@ class ShardedGenerator:
                 return draw(*args, size=size, **kwargs)
             offset, n, total = self.rows
             shape = (size,) if np.isscalar(size) else tuple(size)
-            axis = next((k for k, d in enumerate(shape) if d == n), None)
+            axis = batch_axis
+            if axis is None or shape[axis] != n:
+                axis = next((k for k, d in enumerate(shape) if d == n), None)
             if axis is None or n == total:
                 return draw(*args, size=size, **kwargs)
             full = list(shape)

@@ -75,8 +75,9 @@ def uniform_like(a):
     """Uniform [0, 1) samples of ``a``'s shape and dtype, laid out in ``a``'s memory order (so an
     elementwise product with ``a`` walks both arrays contiguously)."""
     order = memory_order(a)
-    u = uniform(get_array_module(a), tuple(a.shape[k] for k in order), a.dtype)
-    return u.transpose(tuple(int(k) for k in np.argsort(order)))
+    back = tuple(int(k) for k in np.argsort(order))  # back[0]: where the batch axis 0 lies
+    u = uniform(get_array_module(a), tuple(a.shape[k] for k in order), a.dtype, back[0])
+    return u.transpose(back)
 
 
 def channel_rows(x):

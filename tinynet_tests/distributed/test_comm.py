@@ -173,3 +173,19 @@ def test_fit_refuses_an_unknown_noise_mode():
     x, y = np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32)
     with pytest.raises(ValueError, match="noise must be one of"):
         model.fit(x, y, verbose=0, distributed=LocalCommunicator(), noise="shared")
+
+
+def test_dropout_noise_keeps_this_rank_s_rows_when_a_channel_count_equals_them():
+    from tinynet.distributed.noise import sharded_streams
+    from tinynet.functional.layout import uniform_like
+
+    # a conv output (N, C, H, W) laid out (C, N, H, W), 3 channels and 3 rows a rank of 6
+    x = np.zeros((3, 3, 4, 5), np.float32).transpose(1, 0, 2, 3)
+    tn.backend.seed(5)
+    whole = tn.backend.rng().random((3, 6, 4, 5), dtype=np.float32).transpose(1, 0, 2, 3)
+    tn.backend.seed(5)
+    with sharded_streams(RankOf(1, 2), "global") as (gen,):
+        gen.rows = (3, 3, 6)
+        mine = uniform_like(x)
+    np.testing.assert_array_equal(mine, whole[3:])  # one process's mask of rows 3-5
+    assert mine.shape == x.shape

@@ -160,6 +160,23 @@ def test_the_gan_command_trains_on_two_ranks_like_one_process(tmp_path):
     )
 
 
+CIFAR10 = Path(os.environ.get("TINYNET_DATA") or "/nonexistent") / "cifar10"
+
+
+@pytest.mark.skipif(not CIFAR10.is_dir(), reason="needs CIFAR-10: set TINYNET_DATA")
+def test_the_augmented_cifar_command_trains_on_two_ranks_like_one_process(tmp_path):
+    # 32 rows a rank and 32 channels: dropout's masks must be cut along the batch axis
+    args = ["train", "cifar10-cnn", "--augment", "--limit", "150", "--epochs", "1"]
+    args += ["--batch-size", "64", "--verbose", "0"]
+    run_command(args + ["--out", "one"], 0, tmp_path)
+    run_command(args + ["--out", "two"], 2, tmp_path)
+    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
+    assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
+    one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
+    assert two["ranks"] == 2
+    np.testing.assert_allclose(two["history"]["loss"], one["history"]["loss"], rtol=1e-5)
+
+
 FSDD = Path(os.environ.get("TINYNET_DATA") or "/nonexistent") / "fsdd" / "recordings"
 
 
