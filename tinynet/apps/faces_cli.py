@@ -38,6 +38,7 @@ def configure(p):
         q.add_argument("--out", default=None, help=f"output folder (default runs/faces/{name})")
         q.add_argument("--overwrite", action="store_true", help="replace a run already in --out")
         q.add_argument("--seed", type=int, default=0)
+        q.add_argument("--device", choices=["cpu", "gpu"], default="cpu")
         parsers[name] = q
     q = parsers["classifiers"]
     q.add_argument("--epochs", type=int, default=15)
@@ -91,6 +92,15 @@ def run(args):
 
     out = args.out or f"runs/faces/{args.action}"
     who = f"tinynet gan faces {args.action}"
+    if args.device == "gpu":
+        from ..backend import gpu_available
+
+        if not gpu_available():
+            print(
+                f"{who}: --device gpu: no CUDA GPU is available (is CuPy installed?)",
+                file=sys.stderr,
+            )
+            return 1
     try:
         _positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
         _positive(args, "cases", "pool", "n")
@@ -108,6 +118,7 @@ def run(args):
                 limit=args.limit,
                 seed=args.seed,
                 verbose=default_verbose(args.verbose),
+                device=args.device,
             )
             bal = ", ".join(f"{k} {v:.1%}" for k, v in m["balanced_accuracy"].items())
             print(
@@ -127,6 +138,7 @@ def run(args):
                 args.seed,
                 default_verbose(args.verbose),
                 args.models_dir,
+                device=args.device,
             )
             print(
                 f"{r['epochs']} epochs of {r['train_images']} faces in {r['train_seconds']:.0f} s "
@@ -141,6 +153,7 @@ def run(args):
                 args.pool,
                 args.confidence,
                 args.seed,
+                device=args.device,
             )
             for name in ("glasses", "smiling"):
                 v = r[name]
@@ -150,7 +163,9 @@ def run(args):
                 )
             print(f"Figure and results.json in {out}")
         else:
-            q = runs.run_sample(out, args.generator, args.classifier, args.n, args.seed)
+            q = runs.run_sample(
+                out, args.generator, args.classifier, args.n, args.seed, device=args.device
+            )
             shares = ", ".join(
                 f"{k} {v['generated']:.1%} (real {v['real_classified']:.1%})"
                 for k, v in q["shares"].items()

@@ -76,6 +76,7 @@ def run_classifiers(
     seed=0,
     verbose=1,
     data=None,
+    device="cpu",
 ):
     """Train fa.attribute_classifier on the training faces (random horizontal flips, the
     balanced loss, Adam ``lr``), test on the held-out faces at P > 0.5. Writes classifier.tnz
@@ -88,7 +89,7 @@ def run_classifiers(
     if data is None:
         data = (load_faces("train", limit), load_faces("test", test_limit))
     (x, y), (xt, yt) = data
-    model = fa.attribute_classifier(len(fa.ATTRIBUTES), tuple(widths), features)
+    model = fa.attribute_classifier(len(fa.ATTRIBUTES), tuple(widths), features).to(device)
     share = y.mean(axis=0)
     from ..training.optimizers import Adam
 
@@ -120,17 +121,17 @@ def run_classifiers(
         "target_met": bool(np.all(bal >= TARGETS["balanced_accuracy"])),
         "train_seconds": round(seconds, 1),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "machine": machine_info("cpu"),
+        "machine": machine_info(device),
     }
     write_json(out, "metrics.json", metrics)
     return metrics
 
 
-def load_classifier(path):
+def load_classifier(path, device="cpu"):
     """The attribute classifier saved by run_classifiers (a file path)."""
     from ..models import load_model
 
-    return load_model(path, compile=False)
+    return load_model(path, compile=False).to(device)
 
 
 # ----- the DCGAN -----
@@ -167,6 +168,7 @@ def run_train(
     verbose=1,
     models_dir=None,
     x=None,
+    device="cpu",
 ):
     """Train the face DCGAN (tinynet.gan.faces.face_gan) on the CelebA faces (all
     10,000 unless ``limit``; ``x`` in place of them for tests). Writes samples-epochNNN.png (8x8
@@ -179,7 +181,7 @@ def run_train(
     backend.seed(seed)
     if x is None:
         x, _ = load_faces("all", limit)
-    gan = face_gan(width=width, ema_decay=ema_decay)
+    gan = face_gan(width=width, ema_decay=ema_decay).to(device)
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=64, nrow=8)
     losses = LossRecorder()
     log = os.path.join(out, "train.log")
@@ -228,17 +230,24 @@ def run_train(
         "seconds_per_epoch": [round(t, 1) for t in times],
         "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "machine": machine_info("cpu"),
+        "machine": machine_info(device),
     }
     write_json(out, "results.json", results)
     return results
 
 
-def load_generator(path):
+def load_generator(path, device="cpu"):
     """A saved face generator (generator_ema.tnz: the weight average, ready to sample)."""
     from ..models import load_model
 
-    return load_model(path, compile=False)
+    return load_model(path, compile=False).to(device)
+
+
+def _model(given, load, device):
+    """A model from a file path, or the model given (moved to ``device``)."""
+    if isinstance(given, (str, os.PathLike)):
+        return load(given, device)
+    return given.to(device)
 
 
 def _generate_fn(generator, batch_size=500):
@@ -259,6 +268,7 @@ def run_arithmetic(
     confidence=0.9,
     seed=0,
     figure_seed=0,
+    device="cpu",
 ):
     """Both equations over ``cases`` cases each (with their random-vector controls) on concept
     groups chosen by the classifier among ``pool`` generated faces. Writes arithmetic.png (the
@@ -267,8 +277,8 @@ def run_arithmetic(
     from ..plot.faces import save_face_arithmetic
 
     os.makedirs(out, exist_ok=True)
-    g = load_generator(generator) if isinstance(generator, (str, os.PathLike)) else generator
-    c = load_classifier(classifier) if isinstance(classifier, (str, os.PathLike)) else classifier
+    g = _model(generator, load_generator, device)
+    c = _model(classifier, load_classifier, device)
     generate, classify = _generate_fn(g), _classify_fn(c)
     latent_dim = int(g.input_shape[0])
     start = time.perf_counter()
@@ -303,22 +313,30 @@ def run_arithmetic(
         target=TARGETS["success_rate"],
         generator=str(generator) if isinstance(generator, (str, os.PathLike)) else None,
         classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
-        machine=machine_info("cpu"),
+        machine=machine_info(device),
     )
     write_json(out, "results.json", results)
     return results
 
 
 # ----- sample quality -----
-def run_sample(out="runs/faces/sample", generator=None, classifier=None, n=5000, seed=0, real=None):
+def run_sample(
+    out="runs/faces/sample",
+    generator=None,
+    classifier=None,
+    n=5000,
+    seed=0,
+    real=None,
+    device="cpu",
+):
     """``n`` samples against the held-out faces (the classifier's test split): face_quality's
     Fréchet distances and attribute shares, a grid of 64 samples. Writes samples.png and
     quality.json. ``real``: (x, labels) in place of the CelebA test faces (tests)."""
     from ..plot import save_sample_grid
 
     os.makedirs(out, exist_ok=True)
-    g = load_generator(generator) if isinstance(generator, (str, os.PathLike)) else generator
-    c = load_classifier(classifier) if isinstance(classifier, (str, os.PathLike)) else classifier
+    g = _model(generator, load_generator, device)
+    c = _model(classifier, load_classifier, device)
     generate = _generate_fn(g)
     z = sample_latent(n, int(g.input_shape[0]), "uniform", np.random.default_rng(seed))
     fake = generate(z)
@@ -338,7 +356,7 @@ def run_sample(out="runs/faces/sample", generator=None, classifier=None, n=5000,
     report.update(
         generator=str(generator) if isinstance(generator, (str, os.PathLike)) else None,
         classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
-        machine=machine_info("cpu"),
+        machine=machine_info(device),
     )
     write_json(out, "quality.json", report)
     return report

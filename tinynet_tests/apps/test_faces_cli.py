@@ -175,3 +175,12 @@ def test_the_tinynet_command_reaches_the_faces_actions(tmp_path, monkeypatch, ca
     with pytest.raises(SystemExit):
         main(["gan", "faces", "arithmetic", "--help"])
     assert "--cases" in capsys.readouterr().out
+
+
+def test_device_gpu_without_a_gpu_is_refused(tmp_path, capsys):
+    from tinynet.backend import gpu_available
+
+    if gpu_available():
+        pytest.skip("a GPU is present")
+    assert faces_cli.main(["train", "--device", "gpu", "--out", str(tmp_path / "o")]) == 1
+    assert "no CUDA GPU" in capsys.readouterr().err
