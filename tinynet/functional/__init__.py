@@ -11,7 +11,7 @@ from .activation import (
     tanh,
 )
 from .arithmetic import add, clip, div, exp, log, matmul, mul, neg, pow, sub, unbroadcast
-from .conv import conv2d, conv2d_reference, conv2d_transpose, upsample2d
+from .conv import conv2d, conv2d_grad_weight, conv2d_reference, conv2d_transpose, upsample2d
 from .conv1d import conv1d
 from .dropout import dropout
 from .embedding import embedding
@@ -28,8 +28,8 @@ from .loss import (
 from .norm import batch_norm
 from .operators import install_operators
 from .pool import avg_pool2d, max_pool2d
-from .reduction import max, mean, sum
-from .shape import concat_channels, getitem, pad2d, reshape, transpose
+from .reduction import broadcast_to, max, mean, sum, sum_to
+from .shape import concat, concat_channels, getitem, pad2d, reshape, transpose
 from .windows import col2im, im2col
 
 __all__ = [
@@ -47,9 +47,12 @@ __all__ = [
     "sum",
     "mean",
     "max",
+    "broadcast_to",
+    "sum_to",
     "reshape",
     "transpose",
     "getitem",
+    "concat",
     "concat_channels",
     "pad2d",
     "relu",
@@ -67,6 +70,7 @@ __all__ = [
     "conv2d",
     "conv2d_reference",
     "conv2d_transpose",
+    "conv2d_grad_weight",
     "upsample2d",
     "im2col",
     "col2im",
