@@ -33,3 +33,17 @@ def test_scaling_and_markdown():
     }
     text = bench.markdown(res)
     assert "| LeNet | 1,256,080 | 5.0 | 1.00 |" in text and "### strong scaling" in text
+    assert "WaveNet throughput" not in text and "2 ranks against one process" not in text
+    wavenet = {"samples": 98020, "steps": 8, "weights": 43280}
+    res["wavenet_throughput"] = {
+        "1 x 1": {"samples_per_s": 20264.6, **wavenet},
+        "2 x 1": {"samples_per_s": 18000.4, **wavenet},
+    }
+    res["equality"] = {
+        "wavenet": {"steps": 6, "max_weight_difference": 2.5e-7, "ranks_identical": True},
+        "gan": {"steps": 4, "max_weight_difference": 6e-8, "ranks_identical": False},
+    }
+    text = bench.markdown(res)
+    assert "98,020 samples of 24 synthetic clips, 8 batches" in text
+    assert "| 1 x 1 | 20,265 |" in text and "| 2 x 1 | 18,000 |" in text
+    assert "| wavenet | 6 | 2.50e-07 | yes |" in text and "| gan | 4 | 6.00e-08 | NO |" in text
