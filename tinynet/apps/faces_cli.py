@@ -14,6 +14,8 @@ CelebA is read through TINYNET_DATA and never written out.
 import argparse
 import sys
 
+from ..gan.faces import EMA_DECAY
+
 ACTIONS = {
     "classifiers": "train the Eyeglasses / Smiling / Male classifier on the training faces and "
     "test it on the held-out ones (balanced accuracy)",
@@ -52,7 +54,12 @@ def configure(p):
     q.add_argument("--batch-size", type=int, default=64)
     q.add_argument("--limit", type=int, default=None, help="train on the first N faces only")
     q.add_argument("--steps-per-epoch", type=int, default=None)
-    q.add_argument("--ema-decay", type=float, default=0.999, help="0: sample the last weights")
+    q.add_argument(
+        "--ema-decay",
+        type=float,
+        default=EMA_DECAY,
+        help=f"sample from this average of the generator's weights (default {EMA_DECAY}); 0: off",
+    )
     q.add_argument(
         "--max-minutes", type=float, default=None, help="stop when another epoch would not fit"
     )

@@ -20,7 +20,7 @@ from .. import backend
 from ..datasets import celeba
 from ..gan.face_arithmetic import EQUATIONS, equation_study, face_pool, neighbours
 from ..gan.face_quality import face_quality
-from ..gan.faces import face_gan
+from ..gan.faces import EMA_DECAY, face_gan
 from ..gan.latent import interpolate, sample_latent
 from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from ..training.callbacks import Callback
@@ -163,7 +163,7 @@ def run_train(
     limit=None,
     max_seconds=None,
     steps_per_epoch=None,
-    ema_decay=0.999,
+    ema_decay=EMA_DECAY,
     seed=0,
     verbose=1,
     models_dir=None,

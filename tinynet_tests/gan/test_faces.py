@@ -80,7 +80,7 @@ def test_face_gan_uses_radfords_optimizer_uniform_z_and_a_weight_average():
     assert gan.latent == "uniform" and gan.latent_dim == 100
     z = gan.sample_z(1000, np.random.default_rng(0))
     assert z.min() >= -1 and z.max() <= 1 and z.min() < -0.99
-    assert gan.ema is not None and gan.ema.decay == 0.999
+    assert gan.ema is not None and gan.ema.decay == 0.997
     assert face_gan(width=1, ema_decay=0).ema is None
 
 
