@@ -162,13 +162,18 @@ def run(args):
                 args.seed,
                 device=args.device,
             )
+            failed = [name for name in ("glasses", "smiling") if "error" in r[name]]
             for name in ("glasses", "smiling"):
                 v = r[name]
+                if name in failed:
+                    print(f"{name}: not measured: {v['error']}", file=sys.stderr)
+                    continue
                 print(
                     f"{v['equation']}: {v['success_rate']:.1%} of {v['cases']} cases "
                     f"(control {v['control_success_rate']:.1%})"
                 )
-            print(f"Figure and results.json in {out}")
+            print(f"results.json{'' if len(failed) == 2 else ' and the figure'} in {out}")
+            return 1 if failed else 0
         else:
             q = runs.run_sample(
                 out, args.generator, args.classifier, args.n, args.seed, device=args.device

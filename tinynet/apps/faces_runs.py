@@ -18,7 +18,13 @@ import numpy as np
 
 from .. import backend
 from ..datasets import celeba
-from ..gan.face_arithmetic import EQUATIONS, equation_study, face_pool, neighbours
+from ..gan.face_arithmetic import (
+    EQUATIONS,
+    equation_study,
+    face_pool,
+    group_sizes,
+    neighbours,
+)
 from ..gan.face_quality import face_quality
 from ..gan.faces import EMA_DECAY, face_gan
 from ..gan.latent import interpolate, sample_latent
@@ -147,7 +153,8 @@ class SaveEachEpoch(Callback):
 
 
 def interpolation_strips(generate, latent_dim, rows=4, steps=10, seed=7):
-    """rows x steps faces along straight lines between pairs of uniform z: (rows, steps, 3, 64, 64)."""
+    """rows x steps faces along straight lines between pairs of uniform z:
+    (rows, steps, 3, 64, 64)."""
     ends = sample_latent(2 * rows, latent_dim, "uniform", np.random.default_rng(seed))
     z = np.concatenate(
         [interpolate(ends[2 * i], ends[2 * i + 1], steps, "linear") for i in range(rows)]
@@ -171,7 +178,7 @@ def run_train(
     device="cpu",
 ):
     """Train the face DCGAN (tinynet.gan.faces.face_gan) on the CelebA faces (all
-    10,000 unless ``limit``; ``x`` in place of them for tests). Writes samples-epochNNN.png (8x8
+    10,000 unless ``limit``; ``x`` in place of them for tests). Writes samples-epochNNN.png (6x6
     from one fixed z), samples-final.png, losses.png, interpolation.png, train.log,
     results.json, and generator.tnz, discriminator.tnz, generator_ema.tnz after every epoch."""
     from ..plot import save_gan_losses, save_interpolation, save_sample_grid
@@ -182,7 +189,7 @@ def run_train(
     if x is None:
         x, _ = load_faces("all", limit)
     gan = face_gan(width=width, ema_decay=ema_decay).to(device)
-    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=64, nrow=8)
+    grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=36, nrow=6)
     losses = LossRecorder()
     log = os.path.join(out, "train.log")
     if os.path.exists(log):
@@ -273,7 +280,9 @@ def run_arithmetic(
     """Both equations over ``cases`` cases each (with their random-vector controls) on concept
     groups chosen by the classifier among ``pool`` generated faces. Writes arithmetic.png (the
     slide's layout, one row per equation, a successful case when there is one) and
-    results.json. ``generator`` / ``classifier``: file paths or models."""
+    results.json; an equation whose concepts are too rare in the pool gets its "error" and
+    "group_sizes" there instead (and no row). ``generator`` / ``classifier``: file paths or
+    models."""
     from ..plot.faces import save_face_arithmetic
 
     os.makedirs(out, exist_ok=True)
@@ -286,9 +295,14 @@ def run_arithmetic(
     results, rows = {}, []
     rng = np.random.default_rng(figure_seed)
     for k, (name, equation) in enumerate(EQUATIONS.items()):
-        study = equation_study(
-            equation, faces, generate, classify, cases, fa.ATTRIBUTES, confidence, seed=seed + k
-        )
+        sizes = group_sizes(equation, faces["probs"], fa.ATTRIBUTES, confidence)
+        try:
+            study = equation_study(
+                equation, faces, generate, classify, cases, fa.ATTRIBUTES, confidence, seed=seed + k
+            )
+        except ValueError as e:  # a concept too rare in this generator's pool: say so, go on
+            results[name] = {"error": str(e), "group_sizes": sizes, "cases": 0}
+            continue
         good = np.flatnonzero(study["_success"])
         case = int(good[0]) if len(good) else int(rng.integers(cases))
         picks = study["_cases"][case]
@@ -305,7 +319,8 @@ def run_arithmetic(
         )
         results[name] = {k2: v for k2, v in study.items() if not k2.startswith("_")}
         results[name]["figure_case_succeeded"] = bool(len(good))
-    save_face_arithmetic(rows, os.path.join(out, "arithmetic.png"))
+    if rows:
+        save_face_arithmetic(rows, os.path.join(out, "arithmetic.png"))
     results.update(
         pool=pool,
         confidence=confidence,

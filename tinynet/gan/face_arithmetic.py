@@ -92,6 +92,13 @@ def reads_as(probs, concept, attributes=ATTRIBUTES):
     return mask
 
 
+def group_sizes(equation, probs, attributes=ATTRIBUTES, confidence=0.9):
+    """{concept name: how many rows of probs belong to it}, for the equation's three terms and
+    its target."""
+    named = list(equation["terms"]) + [equation["target"]]
+    return {n: int(concept_mask(probs, c, attributes, confidence).sum()) for n, c in named}
+
+
 def random_like(vectors, rng):
     """For each row of vectors (M, D): a direction uniform on the sphere, scaled to its length."""
     v = np.asarray(vectors, dtype=np.float64)

@@ -1,6 +1,6 @@
 """Radford et al.'s 64x64 DCGAN (2015, figure 1) for faces, at a width the CPU can train.
 
-    G = face_generator(width=32)      # z (N, 100), uniform in [-1, 1] -> images (N, 3, 64, 64), tanh
+    G = face_generator(width=32)      # z (N, 100), uniform in [-1, 1] -> (N, 3, 64, 64), tanh
     D = face_discriminator(width=32)  # images (N, 3, 64, 64) in [-1, 1] -> P(real) (N, 1)
     gan = face_gan(width=32)          # GAN(G, D, uniform z), compiled: Adam(2e-4, beta_1 0.5) per
                                       # player, the generator's weight average for sampling

@@ -184,3 +184,30 @@ def test_device_gpu_without_a_gpu_is_refused(tmp_path, capsys):
         pytest.skip("a GPU is present")
     assert faces_cli.main(["train", "--device", "gpu", "--out", str(tmp_path / "o")]) == 1
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_concepts_too_rare_in_the_pool_are_reported_not_hidden(tmp_path, stand_ins, capsys):
+    g, c = stand_ins
+    out = tmp_path / "rare"
+    argv = [
+        "arithmetic",
+        "--generator",
+        str(g),
+        "--classifier",
+        str(c),
+        "--out",
+        str(out),
+        "--cases",
+        "5",
+        "--pool",
+        "30",
+        "--confidence",
+        "0.99",
+    ]
+    assert faces_cli.main(argv) == 1
+    assert "not measured" in capsys.readouterr().err
+    r = json.loads((out / "results.json").read_text())
+    for name in ("glasses", "smiling"):
+        assert "fewer than the 3 a case averages" in r[name]["error"]
+        assert len(r[name]["group_sizes"]) == 4 and r[name]["cases"] == 0
+    assert not (out / "arithmetic.png").exists()

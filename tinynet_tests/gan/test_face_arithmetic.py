@@ -98,3 +98,18 @@ def test_wilson_interval_matches_the_formula():
     assert fa_.wilson_interval(50, 100) == [0.4038, 0.5962]
     lo, hi = fa_.wilson_interval(0, 20)
     assert lo == 0.0 and 0.15 < hi < 0.17
+
+
+def test_group_sizes_count_each_term_and_the_target(pool):
+    sizes = fa_.group_sizes(fa_.EQUATIONS["glasses"], pool["probs"])
+    assert list(sizes) == [
+        "man with glasses",
+        "man without glasses",
+        "woman without glasses",
+        "woman with glasses",
+    ]
+    z = pool["z"]
+    t = np.tanh(z[:, [0, 2]].astype(np.float64))
+    lim = np.log(9) / 8  # P = sigmoid(8 tanh z) >= 0.9 <=> tanh z >= log(9) / 8
+    assert sizes["man with glasses"] == int(((t[:, 0] >= lim) & (t[:, 1] >= lim)).sum())
+    assert sizes["woman with glasses"] == int(((t[:, 0] >= lim) & (t[:, 1] <= -lim)).sum())
