@@ -2,6 +2,7 @@
 
     comm = tn.distributed.init()                 # size 1 under plain python
     model.fit(x, y, batch_size=256, distributed=comm)   # 256 = the global batch
+    model.fit(batches, distributed=comm)         # an iterator built alike on every rank
     opt = DistributedOptimizer(optimizer, comm)  # for a loop of one's own
 
 Run a script on N processes with ``mpiexec -n N python script.py``; the extra

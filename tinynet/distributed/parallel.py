@@ -15,10 +15,12 @@ fewer rows than ranks) trains on a copy of the batch's first row at share 0: it 
 collectives and adds nothing (models with BatchNormalization refuse such batches instead). While
 an item is drawn the step's noise slicing is off, so draws the iterator makes from tinynet's
 stream stay whole and alike on every rank.
+
 BatchNormalization layers normalise with the moments of the global batch (an Allreduce of the
 moments in forward and of the two gradient sums in backward). Step noise follows ``noise``
 (:mod:`.noise`). Each step's logs are averaged over the global batch on every rank, so
-EarlyStopping, ReduceLROnPlateau and the stop at a NaN decide alike everywhere; the progress bar
+EarlyStopping, ReduceLROnPlateau and the stop at a NaN decide alike everywhere (and a
+``stop_training`` set on some ranks only, by a time budget, stops every rank); the progress bar
 and the callbacks marked ``main_rank_only`` (CSVLogger, ModelCheckpoint) run on rank 0 only.
 Validation data is split the same way and its means reduced. A GAN's two optimizers are wrapped
 alike and both players' BatchNormalization layers synchronised. At the start of fit the weights

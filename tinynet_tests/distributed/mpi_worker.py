@@ -5,7 +5,8 @@ Each rank writes OUT/rank<r>.npz: the final weights (w0, w1, ...) and the histor
 Scenarios: lenet (LeNet, Adam, shuffled, uneven last batch, validation_split), dropout_bn (a conv net with
 BatchNormalization and Dropout; no biases before the BatchNormalization, whose gradient is 0 up to
 rounding, which Adam would turn into full steps of either sign), dropout_rank (the same with a
-noise stream per rank), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
+noise stream per rank), stop (LeNet, a callback on rank 1 alone stops training after the
+second batch: every rank stops there), resume (2 epochs, a checkpoint on rank 0, then 2 more epochs
 from it, the checkpoint read on rank 0 only), raise (rank 1 raises in the second step), nccl
 (an Allreduce of CuPy arrays through NCCL; two GPUs), gan (a small DCGAN: both players' Adam and
 BatchNormalization, latent noise of the global batch), cgan (the same, class-conditional).
@@ -136,6 +137,19 @@ def build(scenario):
     return model
 
 
+class StopAt(Callback):
+    """Sets stop_training after batch 1 of the first epoch on rank ``rank`` only (a time budget
+    that runs out on one rank)."""
+
+    def __init__(self, rank):
+        super().__init__()
+        self.rank = rank
+
+    def on_batch_end(self, batch, logs=None):
+        if batch == 1 and self.rank == 1:
+            self.model.stop_training = True
+
+
 class RaiseAt(Callback):
     def __init__(self, rank):
         super().__init__()
@@ -197,6 +211,8 @@ def train(scenario, out, comm=None):
         history = model.fit(x, y, epochs=2 * EPOCHS, initial_epoch=EPOCHS, **kw)
         return model, history
     callbacks = [RaiseAt(comm.rank)] if scenario == "raise" and comm is not None else []
+    if scenario == "stop":  # one process: as rank 1 of two
+        callbacks = [StopAt(1 if comm is None else comm.rank)]
     if scenario == "lenet":  # 63 to train on (32, 31: 15 + 16), 8 to validate on (4 + 4)
         kw["validation_split"] = 0.1
     history = model.fit(x, y, epochs=EPOCHS, callbacks=callbacks, **kw)

@@ -89,6 +89,11 @@ def test_resume_on_rank_0_carries_on_everywhere(tmp_path):
     check_equal("resume", tmp_path)
 
 
+def test_a_stop_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    check_equal("stop", tmp_path)
+    assert len(np.load(tmp_path / "rank0.npz")["loss"]) == 1  # the first epoch, cut short
+
+
 def test_a_rank_that_raises_fails_the_job_with_its_error(tmp_path):
     done = launch("raise", tmp_path)
     assert done.returncode != 0
