@@ -177,6 +177,7 @@ class Tensor:
         "_saved",
         "_hooks",
         "_view",
+        "_grad_graph",  # (Tensor, array) from backward(create_graph=True); unset until then
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
@@ -275,7 +276,7 @@ class Tensor:
         """The gradient that the last ``backward(create_graph=True)`` left in ``.grad``, as a
         Tensor with its graph (differentiable again); None when ``.grad`` did not come from
         such a call (it was cleared, replaced or accumulated into by a first-order backward)."""
-        kept = _GRAD_GRAPHS.get(self)
+        kept = getattr(self, "_grad_graph", None)
         return kept[0] if kept is not None and kept[1] is self.grad else None
 
     def retain_grad(self):
@@ -329,10 +330,6 @@ class Tensor:
             _accumulate_leaf(self, gy, {id(gy)})  # the caller's array is not the leaf's to keep
             return
         run_backward(self, gy, retain_graph)
-
-
-# Gradients left by backward(create_graph=True): leaf -> (gradient Tensor, the array put in .grad)
-_GRAD_GRAPHS = weakref.WeakKeyDictionary()
 
 
 def _check_gy(op, t, gy, as_tensor=False, who="the output"):
@@ -694,7 +691,7 @@ def general_backward(outputs, gys, targets, retain_graph, create_graph):
                 g = (kept if kept is not None else Tensor(x.grad)) + g
                 x.grad = None
             _accumulate_leaf(x, g._data, given)
-            _GRAD_GRAPHS[x] = (g, x.grad)
+            x._grad_graph = (g, x.grad)
         else:
             _accumulate_leaf(x, g, given)
     if targets is not None and not create_graph:
