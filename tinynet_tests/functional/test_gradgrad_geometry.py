@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import tinynet as tn
 from tinynet import functional as F
 from tinynet.functional.conv import Conv2d, _rest
-from tinynet.gradcheck import check_gradgrad
+from tinynet.gradcheck import check_grad, check_gradgrad
 
 from ..arrays import distinct, normal
 from ..strategies import (
@@ -45,10 +45,13 @@ def test_conv2d_gradgrad(geometry, setup, bias):
 def test_conv2d_transpose_gradgrad(geometry, d, setup):
     N, ci, co, H, W, kh, kw, stride, padding, out_pad = geometry
     x, w, b = normal((N, ci, H, W)), normal((ci, co, kh, kw), 1), normal(co, 2)
+
+    def fn(x, w, b):
+        return F.conv2d_transpose(x, w, b, stride, padding, out_pad, d)
+
     with windows_setup(setup):
-        check_gradgrad(
-            lambda x, w, b: F.conv2d_transpose(x, w, b, stride, padding, out_pad, d), [x, w, b]
-        )
+        check_grad(fn, [x, w, b])  # dilation is new to conv2d_transpose: first order too
+        check_gradgrad(fn, [x, w, b])
 
 
 @FEW
