@@ -16,7 +16,8 @@ every epoch, so a stopped run keeps its last epoch).
         [--batch-size 64] [--limit N] [--critic-dense 0] [--classifier PATH] [--out DIR]
 
 ``--rescore DIR`` scores the generators a run saved in DIR again (generator.tnz and
-generator_ema.tnz, each on the same z) and records both in DIR/results.json, ``quality`` being
+generator_ema.tnz, each on the same z; samples-generator.png and samples-generator_ema.png show
+the first 100) and records both in DIR/results.json, ``quality`` being
 the one named by ``--sample-from`` (a short run is better sampled from its last weights than
 from a 0.999 average that still remembers the initial ones).
 """
@@ -93,6 +94,7 @@ def _write_json(path, data):
 def rescore(directory, sample_from, classifier, n_eval, seed, verbose):
     """Score every generator saved in ``directory``; update its results.json."""
     from tinynet.models import load_model
+    from tinynet.plot import save_sample_grid
 
     path = os.path.join(directory, "results.json")
     results = json.load(open(path)) if os.path.exists(path) else {"model": "wgan_gp"}
@@ -105,6 +107,8 @@ def rescore(directory, sample_from, classifier, n_eval, seed, verbose):
         if os.path.exists(file):
             generated = metrics.to_unit(load_model(file).predict(z, batch_size=500))
             by_file[name] = metrics.quality_report(clf, generated, real)
+            grid = os.path.join(directory, f"samples-{name[: -len('.tnz')]}.png")
+            save_sample_grid(generated[:100], grid, title=name, value_range=(0.0, 1.0))
             q = by_file[name]
             print(
                 f"{name}: confident {q['confident_share']:.1%}, smallest digit share "
