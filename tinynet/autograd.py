@@ -570,7 +570,7 @@ def _hooked(hooks, g, who, graph):
         return _run_hooks(hooks, g, who)
     for fn in list(hooks.values()):
         result = fn(g._data)
-        if result is None:
+        if result is None or result is g._data:  # the gradient handed back: keep its graph
             continue
         a = _as_array(result)
         if a.shape != g.shape or a.dtype != g.dtype:
