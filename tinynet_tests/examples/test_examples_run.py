@@ -42,6 +42,7 @@ def test_every_example_is_tested_somewhere():
         "newton",  # these three: test_higher_order_examples.py
         "hessian_vector",
         "wgan_gp_mnist",
+        "cifar10_airbench",  # tinynet_tests/apps/test_airbench_run.py
     }
     here = {
         "cifar10_cnn",
