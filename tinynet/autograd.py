@@ -386,28 +386,7 @@ def _accumulate_leaf(t, g, given=None):
 
 def _topological_order(root_fn):
     """Functions reachable from root_fn, each after every function that consumes its outputs."""
-    order, visited = [], set()
-    stack = [(root_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"backward: the graph through {type(fn).__name__} was already freed by an earlier "
-                f"backward(); call backward(retain_graph=True) the first time to go through it "
-                f"twice"
-            )
-        stack.append((fn, True))
-        for x in fn.inputs:
-            if x is not None and x.creator is not None and id(x.creator) not in visited:
-                stack.append((x.creator, False))
-    order.reverse()  # post-order reversed: consumers before producers
-    return order
+    return _post_order([root_fn], None)[0]
 
 
 def _describe(t):
