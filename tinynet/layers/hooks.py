@@ -12,22 +12,14 @@ its logits (``call_pre_activation``) and ``grad_output`` is the gradient at the 
 """
 
 from .. import autograd
-from ..autograd import Function, RemovableHandle
+from ..autograd import RemovableHandle
+from ..functional._graph import Alias
 
 __all__ = ["RemovableHandle", "HookPoint", "call_hooked"]
 
 
-class HookPoint(Function):
+class HookPoint(Alias):
     """The identity, as a node of its own: the place a layer's backward hooks attach to."""
-
-    def forward(self, x):
-        return x
-
-    def backward(self, gy):
-        return gy
-
-    def backward_graph(self, gy):
-        return gy
 
 
 def call_hooked(layer, x, training, pre_activation=False):
