@@ -5,13 +5,15 @@
     forest.oob_score_              # accuracy on the samples each tree did not see
 
 Tree i draws its bootstrap sample and its features from its own seed (spawned from random_state),
-so the forest is the same for every n_jobs and every backend, out-of-bag results included. With
-joblib installed the trees are grown through ``joblib.Parallel(n_jobs)`` in one task per worker,
-so joblib's backend decides where (processes by default; a Dask cluster inside
-``joblib.parallel_config(backend="dask")``, the training data scattered once, as one argument
-shared by every task; there n_jobs=None asks the backend how many workers it has). Without joblib
-the trees are grown in forked worker processes (NumPy's bincount and take hold the GIL, so threads
-would not run in parallel) and come back as .npz bytes through a pipe.
+so the forest is the same for every n_jobs and every backend, out-of-bag results included. The
+trees are grown in forked worker processes (NumPy's bincount and take hold the GIL, so threads
+would not run in parallel) that share the coded data with the parent and send their trees back
+as .npz bytes through a pipe: without joblib, and with joblib's default process pool (loky) active,
+whose fresh interpreters would cost a start and a copy of the data. Under any other joblib backend
+the trees are grown through ``joblib.Parallel(n_jobs)`` in one task per worker, so the backend
+decides where (a Dask cluster inside ``joblib.parallel_config(backend="dask")``, the training data
+scattered once, as one argument shared by every task; there n_jobs=None asks the backend how many
+workers it has).
 """
 
 import ctypes
@@ -27,7 +29,8 @@ from .base import TreeModel, importances, tree_proba
 from .core import Tree
 from .grow import grow_trees
 
-BATCH = 5  # trees grown together (same trees as one at a time, fewer NumPy calls per tree)
+BATCH = 20  # at most this many trees grown together (same trees as one at a time, fewer NumPy
+# calls per tree; a worker's trees are dealt into equal batches)
 # out-of-bag probabilities are summed in units of 2**-40 as int64: exact, so the sums do not
 # depend on how the trees were split among worker processes (room for 2**23 trees)
 OOB_UNIT = 2.0**40
@@ -42,8 +45,8 @@ def _grow_many(data, params, seeds, bootstrap, sample_weight, oob, draws=None):
     trees = []
     oob_sum = np.zeros((n, data.n_classes), dtype=np.int64) if oob else None
     oob_cnt = np.zeros(n, dtype=np.int64)
-    for b in range(0, len(seeds), BATCH):
-        rngs = [np.random.default_rng(s) for s in seeds[b : b + BATCH]]
+    for part in np.array_split(np.arange(len(seeds)), -(-len(seeds) // BATCH)):
+        rngs = [np.random.default_rng(seeds[i]) for i in part]
         if bootstrap:
             ws = [
                 np.bincount(rng.integers(0, n, draws), minlength=n) * sample_weight for rng in rngs
@@ -171,6 +174,17 @@ def joblib_jobs(n_jobs):
     return joblib.effective_n_jobs(n_jobs)
 
 
+def fork_instead_of_joblib():
+    """True when joblib's active backend is its own process pool (loky, the default) and fork is
+    available: forked workers grow the same trees without starting fresh interpreters and sending
+    them the data (seconds on the first fit of a session)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    from joblib.parallel import LokyBackend, get_active_backend
+
+    return isinstance(get_active_backend()[0], LokyBackend)
+
+
 def _grow_task(*args):
     """One joblib task: _grow_many in a worker whose malloc keeps freed memory (as the forked
     workers do)."""
@@ -199,8 +213,8 @@ class RandomForest(TreeModel):
     'log2', int, fraction). bootstrap: each tree sees n draws with replacement (else all samples).
     oob_score: compute ``oob_score_`` (accuracy of each sample's vote by the trees that did not see
     it) and ``oob_decision_function_`` (n, C). n_jobs: parallel tasks (None: 1, or the active
-    joblib backend's choice; -1: all cores, or all the backend's workers), through joblib when it
-    is installed (see the module docstring), else forked processes.
+    joblib backend's choice; -1: all cores, or all the backend's workers), in forked processes, or
+    through joblib under a backend other than its default (see the module docstring).
     max_bins: bins per numeric column, 32 by default (as in Spark MLlib's random forests): a
     forest's randomised trees lose no accuracy to coarser thresholds, and the class histograms are
     8 times smaller than with 256 bins, so the fit is faster (results/benchmarks/trees_mnist.md
@@ -300,7 +314,7 @@ class RandomForest(TreeModel):
         )
         if jobs > 1 and data.sortable:
             data.rows  # built once here, shared by the workers (sent once to each)
-        if jobs > 1 and through_joblib is not None:
+        if jobs > 1 and through_joblib is not None and not fork_instead_of_joblib():
             trees, oob_sum, oob_cnt = _grow_joblib(self.n_jobs, jobs, *args)
         elif jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
             trees, oob_sum, oob_cnt = _grow_parallel(jobs, *args)

@@ -1,14 +1,18 @@
 """Split search against brute force, the two search methods and batched growth against each
 other, and the random forest: determinism, n_jobs, out-of-bag score, importances."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tinynet.trees import DecisionTree, RandomForest, split_sorted
+from tinynet.trees import DecisionTree, RandomForest, forest, split_sorted
 from tinynet.trees.criteria import impurity
 from tinynet.trees.grow import grow_tree, grow_trees
+
+needs_joblib = pytest.mark.skipif(importlib.util.find_spec("joblib") is None, reason="needs joblib")
 
 
 def brute_force_best(X, y, w, criterion, msl=1):
@@ -263,3 +267,48 @@ def test_each_node_draws_its_own_features():
         used = np.bincount(t.feature[t.kind != 0], minlength=5)
         assert (used > 0).sum() == 5, used  # every feature serves some node
         assert used.max() < 0.5 * used.sum(), used
+
+
+def _tree_arrays(f):
+    return [t.arrays() for t in f.estimators_]
+
+
+def assert_same_forest(a, b, X):
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    for ta, tb in zip(_tree_arrays(a), _tree_arrays(b), strict=True):
+        for k in ta:  # the float decrease may differ in the last bit, nothing else
+            check = np.testing.assert_allclose if k == "decrease" else np.testing.assert_array_equal
+            check(ta[k], tb[k])
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_forest_trees_do_not_depend_on_how_many_are_grown_together(monkeypatch, batch):
+    X, y = blobs(2)
+    X[::9, 3] = np.nan  # the dense search with missing values too
+    kw = dict(n_estimators=11, oob_score=True, random_state=5)
+    ref = RandomForest(**kw).fit(X, y)  # forest.BATCH trees at once: all 11 in one batch
+    monkeypatch.setattr(forest, "BATCH", batch)  # 11 batches of 1, or 4 of 3, 3, 3, 2
+    other = RandomForest(**kw).fit(X, y)
+    assert_same_forest(ref, other, X)
+    np.testing.assert_array_equal(ref.oob_decision_function_, other.oob_decision_function_)
+
+
+@needs_joblib
+def test_default_joblib_backend_forks_and_others_go_through_joblib(monkeypatch):
+    import joblib
+
+    used = []
+    for name in ("_grow_parallel", "_grow_joblib"):
+        real = getattr(forest, name)
+        spy = lambda *a, _real=real, _name=name: used.append(_name) or _real(*a)
+        monkeypatch.setattr(forest, name, spy)
+    X, y = blobs(3)
+    one = RandomForest(7, random_state=1, n_jobs=1).fit(X, y)
+    assert forest.fork_instead_of_joblib()  # loky, joblib's default: forked workers instead
+    forked = RandomForest(7, random_state=1, n_jobs=2).fit(X, y)
+    with joblib.parallel_config(backend="threading"):
+        assert not forest.fork_instead_of_joblib()
+        threads = RandomForest(7, random_state=1, n_jobs=2).fit(X, y)
+    assert used == ["_grow_parallel", "_grow_joblib"]
+    assert_same_forest(one, forked, X)
+    assert_same_forest(one, threads, X)
