@@ -1,6 +1,7 @@
 """Decision trees and random forests on real data, beside scikit-learn in the same run.
 
-    python -m benchmarks.bench_trees [--part uci|mnist|all] [--trees 100] [--repeats 1] [--out DIR]
+    python -m benchmarks.bench_trees [--part uci|mnist|all] [--trees 100] [--repeats 1]
+                                     [--train 60000] [--no-256] [--out DIR]
 
 uci:   stratified 10-fold cross-validated accuracy on car, tic-tac-toe and house-votes-84 for
        tinynet's DecisionTree (ID3 multiway splits, and one-value-vs-rest binary splits) and
@@ -9,7 +10,8 @@ uci:   stratified 10-fold cross-validated accuracy on car, tic-tac-toe and house
 mnist: RandomForest(n_estimators=100, n_jobs=2) (its default 32 bins per pixel, and 256 bins:
        exact thresholds) on the 60,000 raw training images against scikit-learn's
        RandomForestClassifier(n_estimators=100, n_jobs=2): fit time and accuracy on the 10,000
-       test images. With --repeats the fits alternate; every time is kept.
+       test images. With --repeats the fits alternate; every time is kept. --train N fits on the
+       first N training images; --no-256 leaves out the 256-bin forest.
 
 Needs scikit-learn (the 'bench' extra) and $TINYNET_DATA. Writes trees_<part>.json and .md under
 --out (default runs/benchmarks; the kept results are in results/benchmarks).
@@ -105,14 +107,15 @@ def uci_part(folds=10):
     return {"accuracy": rows, "golf_rules": golf.export_rules().splitlines()}
 
 
-def mnist_part(trees, repeats):
+def mnist_part(trees, repeats, train=None, libraries=LIBRARIES):
     from sklearn.ensemble import RandomForestClassifier
 
     (x, y), (xt, yt) = mnist.load_data()
-    x, xt = x.reshape(len(x), -1), xt.reshape(len(xt), -1)
+    x, xt = x.reshape(len(x), -1)[:train], xt.reshape(len(xt), -1)
+    y = y[:train]
     runs = []
     for r in range(repeats):
-        for who in LIBRARIES:
+        for who in libraries:
             if who == "tinynet":
                 model = RandomForest(n_estimators=trees, n_jobs=2, random_state=r)
             elif who == "tinynet, 256 bins":
@@ -137,7 +140,7 @@ def mnist_part(trees, repeats):
             )
             print(f"  {who:17s} fit {fit:6.1f} s  accuracy {acc:.4f}", flush=True)
     summary = {}
-    for who in LIBRARIES:
+    for who in libraries:
         mine = [r for r in runs if r["library"] == who]
         summary[who] = {
             "fit_s_min": min(r["fit_s"] for r in mine),
@@ -181,7 +184,7 @@ def mnist_markdown(res):
         "| library | fit time (s), each run | test accuracy |",
         "|---|---|---|",
     ]
-    for who in LIBRARIES:
+    for who in s:
         times = ", ".join(f"{r['fit_s']:.1f}" for r in res["runs"] if r["library"] == who)
         lines.append(f"| {who} | {times} | {100 * s[who]['test_accuracy_mean']:.2f} % |")
     return lines
@@ -211,10 +214,15 @@ def main(argv=None):
     p.add_argument("--part", choices=["uci", "mnist", "all"], default="all")
     p.add_argument("--trees", type=int, default=100, help="trees per forest (default 100)")
     p.add_argument("--repeats", type=int, default=1, help="MNIST fits per library, alternating")
+    p.add_argument("--train", type=int, default=None, help="first N training images (all)")
+    p.add_argument("--no-256", action="store_true", help="leave out the 256-bin forest")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = p.parse_args(argv)
     if args.trees < 1 or args.repeats < 1:
         p.error("--trees and --repeats must be at least 1")
+    if args.train is not None and args.train < 2:
+        p.error(f"--train must be at least 2, got {args.train}")
+    libraries = LIBRARIES[:2] if args.no_256 else LIBRARIES
     try:
         meta = machine()
     except ImportError:
@@ -225,7 +233,11 @@ def main(argv=None):
     for part in ("uci", "mnist") if args.part == "all" else (args.part,):
         print(f"{part}:", flush=True)
         meta["load_average_start"] = load_average()
-        res = uci_part() if part == "uci" else mnist_part(args.trees, args.repeats)
+        res = (
+            uci_part()
+            if part == "uci"
+            else mnist_part(args.trees, args.repeats, args.train, libraries)
+        )
         meta["load_average_end"] = load_average()
         written += write(args.out, part, res, dict(meta))
     for w in written:

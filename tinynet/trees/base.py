@@ -184,7 +184,7 @@ class TreeModel:
         """Fit the encoder and code y -> TreeData and sample weights (n,)."""
         self._check_params(where)
         self.fitted_ = False
-        cols, _ = as_columns(X, where)
+        cols, names = as_columns(X, where)  # one transpose, read by the encoder too
         n = len(cols[0])
         y = _as_labels(y, where, warn=True)
         if len(y) != n:
@@ -234,7 +234,7 @@ class TreeModel:
             raise ValueError(f"{where}: sample_weight times class_weight is zero everywhere")
         # bin edges from the rows that count: a zero weight is the same as leaving the row out
         self.encoder_ = FeatureEncoder(self.max_bins, self.categorical_features)
-        codes = self.encoder_.fit_transform(X, feature_names, where, rows=w > 0)
+        codes = self.encoder_.fit_transform_columns(cols, names, feature_names, where, w > 0)
         self.n_features_in_ = len(self.encoder_.n_codes_)
         self.feature_names_ = list(self.encoder_.feature_names_)
         enc = self.encoder_

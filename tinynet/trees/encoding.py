@@ -231,6 +231,12 @@ class FeatureEncoder:
         fitted = self._fit_columns(cols, names, feature_names, where, rows)
         return fitted._transform_columns(cols, where)
 
+    def fit_transform_columns(self, cols, names, feature_names, where, rows=None):
+        """fit_transform on the columns :func:`as_columns` gave (a caller that has read X)."""
+        return self._fit_columns(cols, names, feature_names, where, rows)._transform_columns(
+            cols, where
+        )
+
     def _fit_columns(self, cols, names, feature_names, where, rows=None):
         d = len(cols)
         if feature_names is not None:
