@@ -18,6 +18,7 @@ from .criteria import sum_xlogx
 
 CELL_BUDGET = 1 << 18  # histogram cells per chunk of nodes
 SPARSE_RATIO = 0.5  # more cells than this many per sample: np.add.at instead of np.bincount
+PAIR_SLICES = 2048  # nodes of this many samples on average: each pair reads its column's slice
 
 
 def child_term(counts, n, criterion):
@@ -170,7 +171,9 @@ def _one_vs_rest(H, T, msl, criterion):
 def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     """H[j*K + k, class, code] for the pairs (node k, feature F[k, j]) -> (m*K, C, B).
 
-    One feature slot at a time, so that every temporary of the n_c samples stays in cache."""
+    One feature slot at a time, so that every temporary of the n_c samples stays in cache; nodes
+    of PAIR_SLICES samples or more (on average) read each pair's codes from the slice of its
+    column instead of building a flat index for every sample (the same counts)."""
     K, m = F.shape
     cells = K * C * B
     sparse = integral and cells > SPARSE_RATIO * len(idx)  # scattered adds beat a full bincount
@@ -179,11 +182,21 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     Fn = F * n
     if w is not None and not sparse:
         w = w.astype(np.float64)  # bincount would convert it for every slot
+    slices = not sparse and len(idx) >= PAIR_SLICES * K
+    if slices:  # big nodes: gather each node's codes from its feature's column, no index array
+        bounds = np.searchsorted(nid, np.arange(K + 1))
+        key = np.empty(len(idx), dtype=np.int64)
     for j in range(m):
-        gi = Fn[:, j].take(nid)
-        gi += idx
-        key = flat.take(gi)  # codes
-        key = key + base
+        if slices:
+            for k in range(K):
+                s0, s1, f = bounds[k], bounds[k + 1], F[k, j]
+                np.copyto(key[s0:s1], flat[f * n : (f + 1) * n].take(idx[s0:s1]))
+            key += base
+        else:
+            gi = Fn[:, j].take(nid)
+            gi += idx
+            key = flat.take(gi)  # codes
+            key = key + base
         if sparse:
             np.add.at(H[j], key, 1 if w is None else w)
         elif w is None:

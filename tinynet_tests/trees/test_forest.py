@@ -312,3 +312,32 @@ def test_default_joblib_backend_forks_and_others_go_through_joblib(monkeypatch):
     assert used == ["_grow_parallel", "_grow_joblib"]
     assert_same_forest(one, forked, X)
     assert_same_forest(one, threads, X)
+
+
+@pytest.mark.parametrize("weights", ["unit", "int", "float"])
+def test_histograms_from_column_slices_equal_the_flat_index_ones(monkeypatch, weights):
+    from tinynet.trees import split_dense
+
+    rng = np.random.default_rng(7)
+    d, n, K, C, B = 5, 300, 4, 3, 6
+    flat = rng.integers(0, B, d * n).astype(np.uint8)
+    sizes = rng.integers(40, 90, K)
+    nid = np.repeat(np.arange(K), sizes)
+    idx = np.concatenate([np.sort(rng.choice(n, s, replace=False)) for s in sizes])
+    y = rng.integers(0, C, len(idx))
+    F = np.stack([rng.choice(d, 3, replace=False) for _ in range(K)])
+    w = {"unit": None, "int": rng.integers(1, 4, len(idx)), "float": rng.random(len(idx))}[weights]
+    integral = weights != "float"
+    hist = lambda: split_dense._histograms(flat, n, idx, nid, y, w, F, C, B, integral)
+    monkeypatch.setattr(split_dense, "PAIR_SLICES", 10**12)
+    by_index = hist()
+    monkeypatch.setattr(split_dense, "PAIR_SLICES", 1)
+    by_slices = hist()
+    np.testing.assert_array_equal(by_index, by_slices)
+    codes = flat.reshape(d, n)  # and both are the class-by-code counts of each pair
+    for j in range(3):
+        for k in range(K):
+            mine = nid == k
+            expect = np.zeros((C, B))
+            np.add.at(expect, (y[mine], codes[F[k, j], idx[mine]]), 1 if w is None else w[mine])
+            np.testing.assert_allclose(by_slices[j * K + k], expect)
