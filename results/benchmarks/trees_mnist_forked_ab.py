@@ -1,9 +1,10 @@
 """A/B: fresh child processes alternating base (/tmp/trees_base) and new (/work/main); each fits
-twice (cold: the first fit of the process, warm: the second)."""
+twice (cold: the first fit of the process, warm: the second).
 
     python results/benchmarks/trees_mnist_forked_ab.py 20000 50 4   # and: 60000 100 2
 
 The old code: git worktree add /tmp/trees_base 9e1c8b6.
+"""
 
 import json
 import os
