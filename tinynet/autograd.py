@@ -371,14 +371,7 @@ def _accumulate_leaf(t, g, given=None):
     if t.grad is not None:
         g = t.grad + g
     elif given is not None:
-        if (
-            not hasattr(g, "base")
-            or g.base is not None
-            or not getattr(g.flags, "writeable", True)
-            or id(g) in given
-        ):
-            g = g.copy()
-        given.add(id(g))
+        g = _owned(g, given)
     if g.ndim == 0 and not isinstance(g, type(t._data)):  # NumPy turns 0-d results into scalars
         g = backend.get_array_module(t._data).asarray(g, dtype=t._data.dtype)
     t.grad = g

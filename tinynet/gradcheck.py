@@ -48,6 +48,18 @@ def numerical_grad(fn, tensors, gy, index, eps):
     return grad
 
 
+def _float64_output(fn, tensors, who):
+    """fn(*tensors), checked to be a float64 Tensor."""
+    y = fn(*tensors)
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{who}: fn must return a Tensor, got {type(y).__name__}")
+    if y.dtype != numpy.float64:
+        raise GradcheckError(
+            f"{who}: fn returned dtype {y.dtype}; a float64 check needs float64 all the way through"
+        )
+    return y
+
+
 def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     """Raise GradcheckError unless backward agrees with finite differences for every input.
 
@@ -56,14 +68,7 @@ def check_grad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     Returns the list of analytic gradients (raw arrays) on success.
     """
     tensors = [_as_tensor(i, x) for i, x in enumerate(inputs)]
-    y = fn(*tensors)
-    if not isinstance(y, Tensor):
-        raise TypeError(f"check_grad: fn must return a Tensor, got {type(y).__name__}")
-    if y.dtype != numpy.float64:
-        raise GradcheckError(
-            f"check_grad: fn returned dtype {y.dtype}; a float64 check needs "
-            f"float64 all the way through"
-        )
+    y = _float64_output(fn, tensors, "check_grad")
     xp = get_array_module(y.data)
     gy = numpy.random.default_rng(seed).standard_normal(y.shape)
     y.backward(xp.asarray(gy, dtype=y.dtype))
@@ -103,14 +108,7 @@ def check_gradgrad(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     from .autograd import grad
 
     tensors = [_as_tensor(i, x, "check_gradgrad") for i, x in enumerate(inputs)]
-    y = fn(*tensors)
-    if not isinstance(y, Tensor):
-        raise TypeError(f"check_gradgrad: fn must return a Tensor, got {type(y).__name__}")
-    if y.dtype != numpy.float64:
-        raise GradcheckError(
-            f"check_gradgrad: fn returned dtype {y.dtype}; a float64 check needs "
-            f"float64 all the way through"
-        )
+    y = _float64_output(fn, tensors, "check_gradgrad")
     xp = get_array_module(y.data)
     rng = numpy.random.default_rng(seed)
     gy = Tensor(xp.asarray(rng.standard_normal(y.shape)), requires_grad=True, name="gy")
