@@ -7,7 +7,8 @@ its attribute judges (also ``python -m tinynet.apps.faces_cli ACTION ...``).
         --classifier results/faces/classifiers/classifier.tnz --out runs/faces/arithmetic
     tinynet gan faces sample --generator ... --classifier ... --n 5000 --out runs/faces/sample
 
-Every action writes into --out (refused when it holds another run's files, unless --overwrite);
+Every action writes into --out (refused when it holds another run's files, unless --overwrite,
+or for train --resume, which goes on from the checkpoint.tnz saved there after every epoch);
 CelebA is read through TINYNET_DATA and never written out.
 """
 
@@ -64,6 +65,11 @@ def configure(p):
         "--max-minutes", type=float, default=None, help="stop when another epoch would not fit"
     )
     q.add_argument("--models-dir", default=None, help="where the .tnz files go (default --out)")
+    q.add_argument(
+        "--resume",
+        action="store_true",
+        help="go on from OUT/checkpoint.tnz up to --epochs in all (same --width, --ema-decay)",
+    )
     add_verbose(q)
     for name in ("arithmetic", "sample"):
         q = parsers[name]
@@ -94,6 +100,7 @@ def _positive(args, *names):
 
 def run(args):
     """Run the action; print its headline figures; return the exit status."""
+    from ..models.saving import ModelFileError
     from . import faces_runs as runs
     from .runs import RunFolderError, check_out_dir, default_verbose
 
@@ -111,7 +118,7 @@ def run(args):
     try:
         _positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
         _positive(args, "cases", "pool", "n")
-        check_out_dir(out, args.overwrite)
+        check_out_dir(out, args.overwrite, getattr(args, "resume", False))
     except (RunFolderError, ValueError) as e:
         print(f"{who}: {e}", file=sys.stderr)
         return 1
@@ -146,6 +153,7 @@ def run(args):
                 default_verbose(args.verbose),
                 args.models_dir,
                 device=args.device,
+                resume=args.resume,
             )
             print(
                 f"{r['epochs']} epochs of {r['train_images']} faces in {r['train_seconds']:.0f} s "
@@ -187,7 +195,7 @@ def run(args):
                 f"same size {q['fid_same_size']:.3f}, real halves {q['fid_real_halves']:.3f}; "
                 f"shares {shares}. Files in {out}"
             )
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ModelFileError) as e:
         print(f"{who}: {e}", file=sys.stderr)
         return 1
     return 0

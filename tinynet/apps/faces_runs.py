@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..datasets import celeba
+from ..gan.checkpoint import GANCheckpoint, resume_gan
 from ..gan.face_arithmetic import (
     EQUATIONS,
     equation_study,
@@ -29,7 +30,7 @@ from ..gan.face_quality import face_quality
 from ..gan.faces import EMA_DECAY, face_gan
 from ..gan.latent import interpolate, sample_latent
 from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
-from ..training.callbacks import Callback
+from ..models.checkpoint import EpochTimer
 from ..zoo import face_attributes as fa
 from .runs import machine_info
 
@@ -141,17 +142,6 @@ def load_classifier(path, device="cpu"):
 
 
 # ----- the DCGAN -----
-class SaveEachEpoch(Callback):
-    """gan.save(directory) after every epoch, so a stopped run leaves its last epoch's models."""
-
-    def __init__(self, directory):
-        super().__init__()
-        self.directory = directory
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.model.save(self.directory)
-
-
 def interpolation_strips(generate, latent_dim, rows=4, steps=10, seed=7):
     """rows x steps faces along straight lines between pairs of uniform z:
     (rows, steps, 3, 64, 64)."""
@@ -176,37 +166,47 @@ def run_train(
     models_dir=None,
     x=None,
     device="cpu",
+    resume=False,
 ):
     """Train the face DCGAN (tinynet.gan.faces.face_gan) on the CelebA faces (all
-    10,000 unless ``limit``; ``x`` in place of them for tests). Writes samples-epochNNN.png (6x6
-    from one fixed z), samples-final.png, losses.png, interpolation.png, train.log,
-    results.json, and generator.tnz, discriminator.tnz, generator_ema.tnz after every epoch."""
+    10,000 unless ``limit``; ``x`` in place of them for tests) up to ``epochs`` epochs in all.
+    Writes samples-epochNNN.png (6x6 from one fixed z), samples-final.png, losses.png,
+    interpolation.png, train.log and results.json into ``out``; checkpoint.tnz (both players,
+    both optimizers, the average: tinynet.gan.checkpoint) there after every epoch, and
+    generator.tnz, discriminator.tnz, generator_ema.tnz into ``models_dir`` (default ``out``)
+    at the end. ``resume``: go on from out/checkpoint.tnz (same width and ema_decay)."""
     from ..plot import save_gan_losses, save_interpolation, save_sample_grid
 
     os.makedirs(out, exist_ok=True)
     models = models_dir or out
-    backend.seed(seed)
+    gan = face_gan(width=width, ema_decay=ema_decay).to(device)
+    state = resume_gan(gan, out) if resume else None
+    if resume and state is None:
+        raise FileNotFoundError(f"run_train: --resume, but {out} has no checkpoint.tnz")
+    done = state["epochs"] if state else 0
+    backend.seed(seed + done)  # a resumed session draws fresh batches and z, seeded by its start
     if x is None:
         x, _ = load_faces("all", limit)
-    gan = face_gan(width=width, ema_decay=ema_decay).to(device)
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=36, nrow=6)
-    losses = LossRecorder()
+    losses = LossRecorder(previous=(state or {}).get("batch_losses"))
     log = os.path.join(out, "train.log")
-    if os.path.exists(log):
+    if not resume and os.path.exists(log):
         os.remove(log)
+    timer = EpochTimer()
+    checkpoint = GANCheckpoint(gan, out, timer, state, recorder=losses)
     budget = [TimeBudget(max_seconds)] if max_seconds else []
-    start = time.perf_counter()
-    history = gan.fit(
+    gan.fit(
         x,
         epochs=epochs,
+        initial_epoch=done,
         batch_size=batch_size,
         verbose=verbose,
         steps_per_epoch=steps_per_epoch,
-        callbacks=[grid, losses, TextLog(log), SaveEachEpoch(models)] + budget,
+        callbacks=[grid, losses, TextLog(log), timer, checkpoint] + budget,
     )
-    seconds = time.perf_counter() - start
     gan.save(models)
-    title = f"face DCGAN (width {width}) after {len(history.epoch)} epochs"
+    trained = checkpoint.epochs_done
+    title = f"face DCGAN (width {width}) after {trained} epochs"
     save_gan_losses(losses, os.path.join(out, "losses.png"), title=title)
     save_sample_grid(
         gan.generate(64, rng=np.random.default_rng(seed + 1)),
@@ -219,7 +219,6 @@ def run_train(
         os.path.join(out, "interpolation.png"),
         title="interpolating between two z",
     )
-    times = history.history.get("time", [])
     results = {
         "model": "face_dcgan",
         "width": width,
@@ -227,16 +226,17 @@ def run_train(
             "generator": int(gan.generator.count_params()),
             "discriminator": int(gan.discriminator.count_params()),
         },
-        "epochs": len(history.epoch),
+        "epochs": trained,
         "epochs_requested": epochs,
+        "sessions": checkpoint.sessions,
         "batch_size": batch_size,
         "train_images": int(len(x)),
         "latent": "uniform",
         "ema_decay": ema_decay or None,
-        "train_seconds": round(seconds, 1),
-        "seconds_per_epoch": [round(t, 1) for t in times],
+        "train_seconds": round(checkpoint.total, 1),
+        "seconds_per_epoch": [round(t, 1) for t in checkpoint.epoch_seconds],
         "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "history": checkpoint.history,
         "machine": machine_info(device),
     }
     write_json(out, "results.json", results)

@@ -418,9 +418,9 @@ class GAN(Trainer):
 
     # ----- files -----
     def save(self, directory):
-        """Write generator.tnz and discriminator.tnz (architecture, weights, optimizer state)
-        into ``directory``, and generator_ema.tnz (the weight average, ready to sample) when
-        compiled with ema_decay."""
+        """Write generator.tnz and discriminator.tnz (architecture and weights) into
+        ``directory``, and generator_ema.tnz (the weight average, ready to sample) when compiled
+        with ema_decay. The optimizers' state, for resuming, is tinynet.gan.checkpoint's."""
         import os
 
         os.makedirs(directory, exist_ok=True)

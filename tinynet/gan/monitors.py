@@ -78,14 +78,20 @@ class LossRecorder(Callback):
     (NaN where a batch lacks the value, e.g. g_loss between generator steps when d_steps > 1).
     ``keys`` maps each recorded name to the log key it reads (default: d_loss, g_loss, d_acc as
     logged by GAN.fit; for an AdversarialModel e.g. {"d_loss": "discriminator_loss",
-    "g_loss": "generator_yfake_loss"})."""
+    "g_loss": "generator_yfake_loss"}). ``previous``: values recorded by an earlier session of
+    the same run ({name: list}, e.g. from a checkpoint), continued from."""
 
-    def __init__(self, keys=None):
+    def __init__(self, keys=None, previous=None):
         super().__init__()
         self.keys = (
             dict(keys) if keys is not None else {k: k for k in ("d_loss", "g_loss", "d_acc")}
         )
-        self.steps, self.values = [], {k: [] for k in self.keys}
+        previous = previous or {}
+        n = max((len(v) for v in previous.values()), default=0)
+        self.steps = list(range(1, n + 1))
+        self.values = {k: [float(v) for v in previous.get(k, [np.nan] * n)] for k in self.keys}
+        if any(len(v) != n for v in self.values.values()):
+            raise ValueError(f"LossRecorder: previous values of unequal lengths: {previous!r:.200}")
 
     def on_batch_end(self, batch, logs=None):
         logs = logs or {}

@@ -75,11 +75,15 @@ class RunCheckpoint(Callback):
             "fit_seconds": self.total,
             "sessions": self.sessions,
         }
-        # the run state rides in the model file's header: one atomic rename commits both, so a
-        # kill at any instant leaves the previous pair or the new one, never a mix
-        save_model(self.model, self.dir / "checkpoint.tnz", run_state=state)
+        self.save(self.dir / "checkpoint.tnz", state)
         # a readable copy for people and tools; resume reads the model file's own
         _write_json_atomic(self.dir / "checkpoint.json", state)
+
+    def save(self, path, state):
+        """Write the model and ``state`` into one file. The run state rides in the model file's
+        header: one atomic rename commits both, so a kill at any instant leaves the previous
+        pair or the new one, never a mix."""
+        save_model(self.model, path, run_state=state)
 
 
 def _write_json_atomic(path, obj):

@@ -89,15 +89,34 @@ def save_model(model, filepath, include_optimizer=True, run_state=None):
 
 def save_weights(model, filepath):
     model._require_built()
-    weights = model.weights
+    save_arrays(filepath, model.weight_names(), [w.data for w in model.weights])
+
+
+def save_arrays(filepath, names, arrays, extra=None):
+    """Write float arrays under their names as a weights file (atomically, like save_model);
+    ``extra``, a JSON-able dict, joins the header. load_arrays reads it back."""
+    arrays = [asnumpy(a) for a in arrays]
+    if len(names) != len(arrays):
+        raise ValueError(f"save_arrays: {len(names)} names for {len(arrays)} arrays")
     header = {
+        **(extra or {}),
         "format": FORMAT,
         "version": VERSION,
         "kind": "weights",
-        "weight_names": model.weight_names(),
-        "weight_shapes": [list(w.shape) for w in weights],
+        "weight_names": list(names),
+        "weight_shapes": [list(a.shape) for a in arrays],
     }
-    _write_atomic(filepath, header, {f"weight/{i}": asnumpy(w.data) for i, w in enumerate(weights)})
+    _write_atomic(filepath, header, {f"weight/{i}": a for i, a in enumerate(arrays)})
+
+
+def load_arrays(filepath, allow_nonfinite=False):
+    """(header, [(name, array)]) of a weights file, the whole file validated first; faults are
+    ModelFileErrors naming the file."""
+    f = _ModelFile(filepath)
+    try:
+        return f.header, list(zip(f.header["weight_names"], f.weights(allow_nonfinite)))
+    finally:
+        f.close()
 
 
 def _write_atomic(filepath, header, arrays):

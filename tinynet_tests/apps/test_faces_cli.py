@@ -9,6 +9,7 @@ import pytest
 import tinynet as tn
 from tinynet.apps import faces_cli
 from tinynet.apps import faces_runs as runs
+from tinynet.models.saving import ModelFileError
 from tinynet.zoo import face_attributes as fa
 from tinynet_tests.gan.face_models import channel_reader, painting_generator
 
@@ -51,6 +52,28 @@ def test_train_writes_grids_losses_interpolation_and_models(trained):
     assert len((out / "train.log").read_text().splitlines()) == 2
     g = runs.load_generator(out / "generator_ema.tnz")
     assert g.predict(np.zeros((2, 100), np.float32)).shape == (2, 3, 64, 64)
+
+
+def test_train_resumes_from_its_checkpoint_up_to_the_epochs_in_all(tmp_path, capsys):
+    x, _ = synthetic(32)
+    out = tmp_path / "dcgan"
+    args = dict(width=1, batch_size=8, steps_per_epoch=2, verbose=0, x=x)
+    runs.run_train(str(out), epochs=1, **args)
+    first = json.loads((out / "checkpoint.json").read_text())
+    r = runs.run_train(str(out), epochs=2, resume=True, **args)
+    assert r["epochs"] == 2 and r["sessions"] == 2 and len(r["seconds_per_epoch"]) == 2
+    assert r["history"]["d_loss"][0] == first["history"]["d_loss"][0]
+    assert len((out / "train.log").read_text().splitlines()) == 2
+    assert (out / "samples-epoch002.png").is_file()
+    state = json.loads((out / "checkpoint.json").read_text())
+    assert state["epochs"] == 2 and len(state["batch_losses"]["g_loss"]) == 4
+    assert state["batch_losses"]["g_loss"][:2] == first["batch_losses"]["g_loss"]
+    with pytest.raises(ModelFileError, match="generator weight"):
+        runs.run_train(str(out), epochs=3, resume=True, **{**args, "width": 2})
+    with pytest.raises(FileNotFoundError, match="no checkpoint.tnz"):
+        runs.run_train(str(tmp_path / "empty"), epochs=1, resume=True, **args)
+    assert faces_cli.main(["train", "--resume", "--out", str(tmp_path / "c")]) == 1
+    assert "no checkpoint.tnz" in capsys.readouterr().err
 
 
 def test_interpolation_strips_run_between_two_z():
