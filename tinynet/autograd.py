@@ -178,6 +178,7 @@ class Tensor:
         "_hooks",
         "_view",
         "_grad_graph",  # (Tensor, array) from backward(create_graph=True); unset until then
+        "_edge",  # its _Edge, made once when an op that keeps no input data first takes it
         "__weakref__",
     )
     __array_ufunc__ = None  # make NumPy defer to Tensor's reflected operators (ndarray + Tensor)
@@ -193,6 +194,7 @@ class Tensor:
         self._saved = 0  # how many recorded Functions hold this tensor as an input
         self._hooks = None
         self._view = None  # the watched view of _data, made once when first asked for
+        self._edge = None
 
     # ----- data and its version -----
     @property
@@ -407,7 +409,7 @@ def _run_hooks(hooks, g, who):
 def _check_versions(fn):
     """Raise if an input of fn, or one of its outputs, changed in place since fn recorded it."""
     for x, v in zip(fn.inputs, fn.versions):
-        if x is not None and x._version != v:
+        if v is not None and x._version != v:
             _version_error(fn)
     for ref in fn.outputs:
         o = ref()
@@ -418,7 +420,7 @@ def _check_versions(fn):
 def _version_error(fn):
     op = type(fn).__name__
     for i, (x, v) in enumerate(zip(fn.inputs, fn.versions)):
-        if x is not None and x._version != v:
+        if v is not None and x._version != v:
             raise RuntimeError(
                 f"backward: input {i} of {op}, {_describe(x)}, was modified in place after {op} "
                 f"saved it for backward (version {x._version}, saved at version {v}); its "
@@ -462,6 +464,7 @@ def run_backward(output, gy, retain_graph=False):
             o = ref()
             if o is not None and o._retain_grad:
                 _accumulate_leaf(o, gys[i], given)
+        fn.final_backward = not retain_graph
         if _tracer is None:
             gxs = fn.backward(*gys)
         else:
@@ -625,6 +628,7 @@ def general_backward(outputs, gys, targets, retain_graph, create_graph):
                 for w, x in zip(wanted, fn.inputs)
             )
         kept_mask, fn.needs_grad = fn.needs_grad, wanted
+        fn.final_backward = not retain_graph
         try:
             gxs = fn.backward_graph(*gys) if create_graph else fn.backward(*gys)
         finally:
@@ -728,6 +732,49 @@ def grad(
     return tuple(result)
 
 
+class _Edge:
+    """A non-leaf tensor's place in the graph without its array: what an op whose backward needs
+    no input data (``Function.keeps_inputs = False``) holds instead of the tensor, so that the
+    array is freed as soon as nothing else holds the tensor (Chainer's retained inputs; PyTorch's
+    graph nodes hold no inputs either). ``Function.inputs`` gives the tensor itself while it is
+    alive, else this stand-in: creator, index and description, no data, no gradient."""
+
+    __slots__ = ("tensor", "creator", "_index", "shape", "dtype", "device", "__weakref__")
+    requires_grad = True
+    name = grad = _data = _hooks = None
+    _retain_grad = False
+    _version = 0
+
+    def __init__(self, t):
+        self.tensor = weakref.ref(t)
+        self.creator, self._index = t.creator, t._index
+        self.shape, self.dtype, self.device = t.shape, t.dtype, t.device
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        return int(numpy.prod(self.shape))
+
+    def resolve(self):
+        """The tensor while it is alive, else this stand-in."""
+        t = self.tensor()
+        return self if t is None else t
+
+
+# Inputs of at most this many elements are kept even by ops that need no input data: they cost
+# nothing, and graph pictures (tinynet.viz.graph) can show their values and gradients.
+KEEP_SMALL = 4096
+
+
+def _edge_of(t):
+    if t._edge is None:
+        t._edge = _Edge(t)
+    return t._edge
+
+
 _KEPT = ("outputs", "output_meta", "needs_grad", "scope", "output_hooks")
 
 
@@ -743,9 +790,18 @@ class Function:
     ``self``; parameters are set in ``__init__`` and survive ``release()``. One instance may be
     called any number of times (each call records its own node). docs/custom_ops.md shows how to
     write one.
+
+    ``keeps_inputs = False`` declares that neither ``backward`` nor ``backward_graph`` reads the
+    inputs' data (only what ``forward`` saved, and shapes): the op then holds each non-leaf input
+    of more than ``KEEP_SMALL`` elements as an :class:`_Edge`, and the input's array is freed once
+    no one else holds the tensor.
+    ``final_backward`` is True while ``backward`` runs for the last time before ``release()``
+    (no ``retain_graph``): an op may then drop a saved array as soon as it has used it.
     """
 
-    inputs = None
+    keeps_inputs = True
+    final_backward = False
+    _inputs = None
     output_hooks = None  # {output index: {id: hook}}, set by Tensor.register_hook
     scope = None  # the innermost layer calling this op, recorded while a tracer watches
 
@@ -784,14 +840,24 @@ class Function:
         outputs = [Tensor(y) for y in ys]
         needs_grad = tuple(t is not None and t.requires_grad for t in tensors)
         if _Config.grad_enabled and any(needs_grad):
-            versions = []
+            kept, versions = [], []
             for t in tensors:
-                if t is None:
+                if (
+                    t is not None
+                    and not self.keeps_inputs
+                    and t.creator is not None
+                    and t._data.size > KEEP_SMALL
+                ):
+                    t._saved += 1  # still watched: its creator may have saved it as its output
+                    t = _edge_of(t)
+                    versions.append(None)  # this op read no data of it: nothing to check here
+                elif t is None:
                     versions.append(None)
                 else:
                     t._saved += 1
                     versions.append(t._version)
-            self.inputs, self.needs_grad, self.versions = tensors, needs_grad, versions
+                kept.append(t)
+            self._inputs, self.needs_grad, self.versions = kept, needs_grad, versions
             self.outputs = [weakref.ref(o) for o in outputs]
             self.output_meta = [(y.shape, y.dtype) for y in ys]
             if _scopes:
@@ -804,8 +870,10 @@ class Function:
         """Drop the inputs and saved arrays (a later backward through here is an error); what
         ``__init__`` set stays, so the op can still be described (and called)."""
         state = self.__dict__
-        if state.get("inputs") is not None:
-            for t in state["inputs"]:
+        if state.get("_inputs") is not None:
+            for t in state["_inputs"]:
+                if type(t) is _Edge:
+                    t = t.tensor()
                 if t is not None:
                     t._saved -= 1
         params = state.get("_init_params") or {}
@@ -814,7 +882,15 @@ class Function:
         state.update(params)
         state.update(kept)
         state["_init_params"] = params
-        self.inputs = None
+
+    @property
+    def inputs(self):
+        """The recorded inputs (Tensors; an input that a ``keeps_inputs = False`` op did not keep
+        and that is gone is its :class:`_Edge`), or None before recording and after release."""
+        kept = self._inputs
+        if kept is None or self.keeps_inputs:
+            return kept
+        return [x.resolve() if type(x) is _Edge else x for x in kept]
 
     def check_inputs(self, *xs):
         """Raise if the raw input arrays ``xs`` do not fit this op; by default accept them."""

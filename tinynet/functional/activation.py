@@ -14,18 +14,25 @@ GELU_TANH_COEF = 0.044715  # of x^3 in the tanh approximation (Hendrycks & Gimpe
 
 
 class ReLU(Function):
+    """max(x, 0). Backward reads the output (y > 0 where x > 0), which the next op usually keeps
+    anyway, so neither the input nor a mask stays alive."""
+
+    keeps_inputs = False
+
     def forward(self, x):
-        self.mask = x > 0
-        return get_array_module(x).maximum(x, x.dtype.type(0))
+        self.y = get_array_module(x).maximum(x, x.dtype.type(0))
+        return self.y
 
     def backward(self, gy):
-        return gy * self.mask
+        return gy * (self.y > 0)
 
     def backward_graph(self, gy):
-        return gy * self.mask
+        return gy * (self.y > 0)
 
 
 class LeakyReLU(Function):
+    keeps_inputs = False
+
     def __init__(self, alpha=0.2):
         self.alpha = alpha
 

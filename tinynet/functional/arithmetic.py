@@ -77,6 +77,8 @@ class _Binary(Function):
 
 
 class Add(_Binary):
+    keeps_inputs = False
+
     def compute(self, a, b):
         return _elementwise(get_array_module(a, b).add, a, b)
 
@@ -91,6 +93,8 @@ class Add(_Binary):
 
 
 class Sub(_Binary):
+    keeps_inputs = False
+
     def compute(self, a, b):
         return _elementwise(get_array_module(a, b).subtract, a, b)
 
@@ -168,6 +172,8 @@ class Pow(_Binary):
 
 
 class Neg(Function):
+    keeps_inputs = False
+
     def forward(self, x):
         return -x
 
@@ -205,6 +211,8 @@ class Log(Function):
 class Clip(Function):
     """x clipped to [lo, hi]; the gradient passes only strictly inside (lo, hi) (zero at and
     beyond the bounds, as the probability clip of Keras's cross-entropies)."""
+
+    keeps_inputs = False
 
     def __init__(self, lo, hi):
         if not lo <= hi:

@@ -116,6 +116,8 @@ class Conv2d(Function):
             if gx is not None:
                 gx = win.col2im_add(gx, w_mat.T @ g, y0, y1)
         if by_rows:
+            if self.final_backward:
+                self.src = None  # the windows are used up: free them before gx is allocated
             gx = win.fold_rows(gy, w)
         elif gx is not None:
             gx = win.col2im_image(gx)

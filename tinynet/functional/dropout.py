@@ -6,21 +6,27 @@ from .layout import uniform_like
 
 
 class Dropout(Function):
+    keeps_inputs = False
+
     def __init__(self, rate):
         if not 0 <= rate < 1:
             raise ValueError(f"dropout: rate must be in [0, 1), got {rate}")
         self.rate = rate
 
     def forward(self, x):
-        keep = uniform_like(x) >= x.dtype.type(self.rate)
-        self.mask = keep * x.dtype.type(1 / (1 - self.rate))
-        return x * self.mask
+        self.keep = uniform_like(x) >= x.dtype.type(self.rate)  # bool: a quarter of a float mask
+        self.scale = x.dtype.type(1 / (1 - self.rate))
+        y = x * self.keep
+        y *= self.scale
+        return y
 
     def backward(self, gy):
-        return gy * self.mask
+        gx = gy * self.keep
+        gx *= self.scale
+        return gx
 
     def backward_graph(self, gy):
-        return gy * self.mask
+        return gy * self.keep * self.scale
 
 
 def dropout(x, rate=0.5, training=True):

@@ -17,6 +17,8 @@ def _expand_reduced(g, shape, axes):
 class BroadcastTo(Function):
     """x broadcast (NumPy's rules) to ``shape``: the adjoint of :func:`sum_to`."""
 
+    keeps_inputs = False
+
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -58,6 +60,8 @@ def sum_to(g, shape):
 
 
 class Sum(Function):
+    keeps_inputs = False
+
     def __init__(self, axis=None, keepdims=False):
         self.axis, self.keepdims = axis, keepdims
 

@@ -9,6 +9,8 @@ from .layout import new_images, prefers_batch_last
 
 
 class Reshape(Function):
+    keeps_inputs = False
+
     def __init__(self, shape):
         self.shape = shape
 
@@ -37,6 +39,8 @@ class Reshape(Function):
 
 
 class Transpose(Function):
+    keeps_inputs = False
+
     def __init__(self, axes=None):
         self.axes = axes
 
@@ -61,6 +65,8 @@ class Transpose(Function):
 
 
 class GetItem(Function):
+    keeps_inputs = False
+
     def __init__(self, index):
         self.index = index
 
@@ -99,6 +105,8 @@ class ScatterAdd(Function):
     """g -> zeros(shape) with g summed in at ``index``: the adjoint of indexing (GetItem's
     gradient, as an op so that it can be differentiated again: its gradient is indexing)."""
 
+    keeps_inputs = False
+
     def __init__(self, index, shape):
         self.index, self.shape = index, shape
 
@@ -128,6 +136,8 @@ class ConcatChannels(Function):
     """a (N, Ca, *S) and b (N, Cb, *S) -> (N, Ca + Cb, *S), joined along axis 1 (channels-first:
     S is (H, W) for images, () for feature rows). The backward splits the gradient at Ca."""
 
+    keeps_inputs = False
+
     def check_inputs(self, a, b):
         if a.ndim < 2 or a.ndim != b.ndim or a.shape[0] != b.shape[0] or a.shape[2:] != b.shape[2:]:
             raise ValueError(
@@ -154,6 +164,8 @@ class ConcatChannels(Function):
 class Pad2d(Function):
     """(N, C, H, W) -> (N, C, top + H + bottom, left + W + right), filled with ``value``.
     The result is in the memory layout conv2d reads (batch-last on NumPy)."""
+
+    keeps_inputs = False
 
     def __init__(self, pads, value=0.0):
         (self.top, self.bottom), (self.left, self.right) = pads
@@ -188,6 +200,8 @@ class Pad2d(Function):
 
 class Concat(Function):
     """Arrays of one dtype, equal but along ``axis``, joined along it; the backward slices."""
+
+    keeps_inputs = False
 
     def __init__(self, axis=0):
         self.axis = axis

@@ -138,7 +138,7 @@ def retain_grads(output):
     so a following backward leaves gradients on all of them for ``graph(show_values=True)``."""
     _, tensors = _walk(_as_list(output))
     for t in tensors.values():
-        if t.creator is not None:
+        if isinstance(t, Tensor) and t.creator is not None:  # not an input already freed
             t.retain_grad()
     return output
 
@@ -210,7 +210,7 @@ def graph(output, show_values=False, max_values=4, group_by_layer=False, rankdir
         head = t.name or ("param" if kind == "param" else "")
         shape = "(" + ", ".join(map(str, t.shape)) + ("," if t.ndim == 1 else "") + ")"
         label = (f"{head}\n" if head else "") + f"{shape} {t.dtype} {t.device}"
-        if show_values and t.size <= max_values:
+        if show_values and t.size <= max_values and t._data is not None:
             label += f"\ndata {_fmt(t._data)}"
             if t.grad is not None:
                 label += f"\ngrad {_fmt(t.grad)}"
