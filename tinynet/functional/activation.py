@@ -127,18 +127,41 @@ class GELU(Function):
         if self.approximate == "none":
             self.cdf = (erf(x * x.dtype.type(1 / math.sqrt(2))) + one) * half
             return x * self.cdf
-        k, c = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF)
-        self.t = xp.tanh((x + c * x * x * x) * k)
-        return x * (self.t + one) * half
+        k, ck = (
+            x.dtype.type(math.sqrt(2 / math.pi)),
+            x.dtype.type(math.sqrt(2 / math.pi) * GELU_TANH_COEF),
+        )
+        t = x * x  # t = tanh(k x (1 + c x^2)), computed in place in one buffer
+        t *= ck
+        t += k
+        t *= x
+        self.t = xp.tanh(t, out=t)
+        y = t + one
+        y *= x
+        y *= half
+        return y
 
     def backward(self, gy):
         xp, x, one, half = get_array_module(gy), self.x, gy.dtype.type(1), gy.dtype.type(0.5)
         if self.approximate == "none":
             pdf = xp.exp(x * x * -half) * x.dtype.type(1 / math.sqrt(2 * math.pi))
             return gy * (self.cdf + x * pdf)
-        k, c, t = x.dtype.type(math.sqrt(2 / math.pi)), x.dtype.type(GELU_TANH_COEF), self.t
-        du = (x * x * (3 * c) + one) * k
-        return gy * ((t + one) * half + x * half * (one - t * t) * du)
+        t = self.t
+        k = x.dtype.type(math.sqrt(2 / math.pi))
+        ck3 = x.dtype.type(3 * math.sqrt(2 / math.pi) * GELU_TANH_COEF)
+        # gy * ((1 + t) / 2 + x / 2 * (1 - t^2) * k (1 + 3 c x^2)), in two buffers
+        g = t * t
+        xp.subtract(one, g, out=g)
+        du = x * x
+        du *= ck3
+        du += k
+        g *= du
+        g *= x
+        xp.add(g, one, out=g)
+        g += t
+        g *= half
+        g *= gy
+        return g
 
     def backward_graph(self, gy):
         x = self.inputs[0]
