@@ -180,8 +180,12 @@ def main(argv=None):
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--name", default="step_breakdown", help="file name stem in --out")
     p.add_argument("--gemm-n", type=int, default=2048, help="size of the peak's square matmul")
+    p.add_argument("--overwrite", action="store_true", help="replace existing NAME.json / .md")
     args = p.parse_args(argv)
     out = Path(args.out)
+    taken = [f for f in (out / f"{args.name}.json", out / f"{args.name}.md") if f.exists()]
+    if taken and not args.overwrite:
+        p.error(f"{taken[0]} exists; give another --name or --out, or --overwrite to replace it")
     out.mkdir(parents=True, exist_ok=True)
     record = {
         "machine": runs.machine_info(),

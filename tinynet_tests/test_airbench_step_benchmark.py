@@ -23,3 +23,12 @@ def test_airbench_step_writes_its_breakdown(tmp_path):
     text = (tmp_path / "step_breakdown.md").read_text()
     assert "tinynet by layer" in text and "dirac_conv2d" in text
     assert record["tinynet_over_torch"] > 0
+
+
+def test_airbench_step_keeps_an_existing_breakdown(tmp_path, capsys):
+    kept = tmp_path / "step_breakdown.md"
+    kept.write_text("committed")
+    with pytest.raises(SystemExit):
+        airbench_step.main(["--batch", "4", "--no-torch", "--out", str(tmp_path)])
+    assert "exists; give another --name" in capsys.readouterr().err
+    assert kept.read_text() == "committed"
