@@ -741,9 +741,7 @@ class _Edge:
 
     __slots__ = ("tensor", "creator", "_index", "shape", "dtype", "device", "__weakref__")
     requires_grad = True
-    name = grad = _data = _hooks = None
-    _retain_grad = False
-    _version = 0
+    name = grad = _data = None  # what a graph picture reads of a tensor
 
     def __init__(self, t):
         self.tensor = weakref.ref(t)
@@ -842,20 +840,15 @@ class Function:
         if _Config.grad_enabled and any(needs_grad):
             kept, versions = [], []
             for t in tensors:
-                if (
-                    t is not None
-                    and not self.keeps_inputs
-                    and t.creator is not None
-                    and t._data.size > KEEP_SMALL
-                ):
-                    t._saved += 1  # still watched: its creator may have saved it as its output
-                    t = _edge_of(t)
-                    versions.append(None)  # this op read no data of it: nothing to check here
-                elif t is None:
+                if t is None:
                     versions.append(None)
                 else:
-                    t._saved += 1
-                    versions.append(t._version)
+                    t._saved += 1  # watched even as an edge: its creator may have saved it
+                    if self.keeps_inputs or t.creator is None or t._data.size <= KEEP_SMALL:
+                        versions.append(t._version)
+                    else:
+                        t = _edge_of(t)
+                        versions.append(None)  # this op reads no data of it: nothing to check
                 kept.append(t)
             self._inputs, self.needs_grad, self.versions = kept, needs_grad, versions
             self.outputs = [weakref.ref(o) for o in outputs]

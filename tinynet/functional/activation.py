@@ -127,10 +127,8 @@ class GELU(Function):
         if self.approximate == "none":
             self.cdf = (erf(x * x.dtype.type(1 / math.sqrt(2))) + one) * half
             return x * self.cdf
-        k, ck = (
-            x.dtype.type(math.sqrt(2 / math.pi)),
-            x.dtype.type(math.sqrt(2 / math.pi) * GELU_TANH_COEF),
-        )
+        k = x.dtype.type(math.sqrt(2 / math.pi))
+        ck = x.dtype.type(math.sqrt(2 / math.pi) * GELU_TANH_COEF)
         t = x * x  # t = tanh(k x (1 + c x^2)), computed in place in one buffer
         t *= ck
         t += k
