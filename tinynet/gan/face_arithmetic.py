@@ -18,7 +18,9 @@ replacement), averages their z per concept and generates y = mean(A) - mean(B) +
 result counts as a success when the classifier reads the target concept from it at P > 0.5 on
 each attribute. The control keeps mean(C) and replaces the attribute vector mean(A) - mean(B)
 by a random direction of the same length (uniform on the sphere): the share of controls read as
-the target says how much of the success any step of that size away from C would give.
+the target says how much of the success any step of that size away from C would give. The
+pool vector (every member of A averaged, minus every member of B) added to the same mean(C)
+says how much the three-z vector's noise costs: what fails with it too is the generator's.
 """
 
 import numpy as np
@@ -142,11 +144,14 @@ def equation_study(
     vector = means[:, 0] - means[:, 1]
     results = vector + means[:, 2]
     controls = random_like(vector, rng) + means[:, 2]
+    pool_vector = z[members[0]].mean(axis=0) - z[members[1]].mean(axis=0)  # (D,)
     target_name, target = equation["target"]
-    p_res = np.asarray(classify(generate(results.astype(np.float32))), dtype=np.float64)
-    p_ctl = np.asarray(classify(generate(controls.astype(np.float32))), dtype=np.float64)
-    p_base = np.asarray(classify(generate(means[:, 2].astype(np.float32))), dtype=np.float64)
-    ok, ok_ctl, ok_base = (reads_as(p, target, attributes) for p in (p_res, p_ctl, p_base))
+    readings = [
+        np.asarray(classify(generate(np.asarray(v, dtype=np.float32))), dtype=np.float64)
+        for v in (results, controls, means[:, 2], means[:, 2] + pool_vector)
+    ]
+    p_res, p_ctl, p_base, p_pool = readings
+    ok, ok_ctl, ok_base, ok_pool = (reads_as(p, target, attributes) for p in readings)
     return {
         "equation": " - ".join(n for n, _ in equation["terms"][:2])
         + f" + {equation['terms'][2][0]} = {target_name}",
@@ -169,6 +174,9 @@ def equation_study(
             "base": dict(zip(attributes, p_base.mean(0).round(4).tolist())),
         },
         "vector_norm_mean": float(np.linalg.norm(vector, axis=1).mean()),
+        "pool_vector_success_rate": float(ok_pool.mean()),
+        "pool_vector_norm": float(np.linalg.norm(pool_vector)),
+        "pool_vector_probabilities": dict(zip(attributes, p_pool.mean(0).round(4).tolist())),
         "_cases": picks,
         "_z": results.astype(np.float32),
         "_success": ok,

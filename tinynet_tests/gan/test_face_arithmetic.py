@@ -77,6 +77,13 @@ def test_equations_hold_on_the_stand_ins_and_beat_the_control(models, pool, name
     assert study["base_success_rate"] == 0.0  # C alone never shows the target
     lo, hi = study["success_interval"]
     assert lo <= study["success_rate"] <= hi
+    # the pool vector: all of A's members averaged minus all of B's, without the three-z noise
+    members = [
+        np.flatnonzero(fa_.concept_mask(pool["probs"], c)) for _, c in fa_.EQUATIONS[name]["terms"]
+    ]
+    full = pool["z"][members[0]].mean(0) - pool["z"][members[1]].mean(0)
+    assert study["pool_vector_norm"] == pytest.approx(float(np.linalg.norm(full)), rel=1e-6)
+    assert study["pool_vector_success_rate"] >= study["success_rate"] - 0.05
 
 
 def test_a_concept_too_rare_for_three_samples_is_named(models, pool):
