@@ -92,7 +92,9 @@ def machine_line(results):
     parts = [
         f"{m.get('cpu')} ({m.get('cores')} cores)",
         f"Python {m.get('python')}",
-        f"NumPy {m.get('numpy')} ({m.get('blas') or 'BLAS unknown'})",
+        f"NumPy {m.get('numpy')} ({m.get('blas') or 'BLAS unknown'}"
+        + (f", {m['blas_kernels']} kernels" if m.get("blas_kernels") else "")
+        + ")",
     ]
     if m.get("torch"):
         parts.append(f"PyTorch {m['torch']}")

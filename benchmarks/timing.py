@@ -75,6 +75,7 @@ def machine():
         "python": platform.python_version(),
         "numpy": numpy.__version__,
         "blas": _blas_name(),
+        "blas_kernels": backend.blas_kernels(),
     }
     torch = torch_or_none()
     if torch is not None:

@@ -127,3 +127,35 @@ def tune_malloc():
         )
     except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         return False
+
+
+def blas_kernels():
+    """The kernels the loaded OpenBLAS runs ('Haswell', 'SkylakeX', ...), or None when NumPy's
+    BLAS is not a loaded OpenBLAS that says (Linux: found through /proc/self/maps).
+
+    OpenBLAS picks them once, when NumPy loads it, from the CPU or from OPENBLAS_CORETYPE; on
+    an AVX-512 CPU the AVX2 (Haswell) kernels run float32 GEMMs at about half the speed, so
+    benchmark results record which ones ran."""
+    import ctypes
+
+    try:
+        with open("/proc/self/maps") as f:
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()})
+    except OSError:
+        return None
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in (
+            "scipy_openblas_get_corename64_",
+            "openblas_get_corename64_",
+            "openblas_get_corename",
+        ):
+            fn = getattr(lib, symbol, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                name = fn()
+                return name.decode() if name else None
+    return None

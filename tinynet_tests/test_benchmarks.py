@@ -53,6 +53,9 @@ def test_smoke_run_writes_json_markdown_and_chart(smoke):
     md = paths[1].read_text()
     assert "## Training steps" in md and "## Kernels: NumPy (CPU)" in md
     assert md.count("| LeNet | 4 | cpu |") == 1
+    kernels = results["machine"]["blas_kernels"]  # which OpenBLAS kernels ran, when it says
+    assert kernels == backend.blas_kernels()
+    assert kernels is None or f", {kernels} kernels)" in md
 
 
 def test_smoke_json_keys_and_step_times(smoke):

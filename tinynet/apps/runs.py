@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import plot
-from ..backend import gpu_available
+from ..backend import blas_kernels, gpu_available
 from ..datasets import cifar10
 
 CLASS_NAMES = {
@@ -122,6 +122,7 @@ def machine_info(device="cpu"):
         "threads": {
             k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ
         },
+        "blas_kernels": blas_kernels(),
     }
     if hasattr(os, "getloadavg"):
         info["load_average"] = [round(v, 2) for v in os.getloadavg()]

@@ -19,6 +19,7 @@ import pytest
 from . import mpi_worker
 
 ATOL = 1e-5
+GAN_STEPS = 2  # the GAN command's test: 64 images in batches of 32, one epoch
 TIMEOUT = 180
 WORKER = Path(__file__).with_name("mpi_worker.py")
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpirun")
@@ -137,11 +138,14 @@ def run_command(args, ranks, tmp_path):
     return done
 
 
-def max_weight_difference(a, b):
+def weight_differences(a, b):
+    """|a - b| of every weight of two saved models, as one flat array."""
     from tinynet.models import load_model
 
     one, two = load_model(a, compile=False), load_model(b, compile=False)
-    return max(float(np.abs(x.data - y.data).max()) for x, y in zip(one.weights, two.weights))
+    return np.concatenate(
+        [np.abs(x.data - y.data).ravel() for x, y in zip(one.weights, two.weights)]
+    )
 
 
 @pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA")
@@ -157,9 +161,15 @@ def test_the_gan_command_trains_on_two_ranks_like_one_process(tmp_path):
     run_command(args + ["--out", "one"], 0, tmp_path)
     done = run_command(args + ["--out", "two"], 2, tmp_path)
     assert done.stdout.count("dcgan: 1 epoch") == 1  # rank 0 alone reports and writes
+    # Adam moves a weight by about lr a step whatever its gradient's size, so a gradient that is
+    # zero but for rounding (which the BLAS kernels decide) may move either way: allow those a
+    # few weights' worth of 2 lr a step; ranks out of step, or one rank's half batch alone, would
+    # move most weights apart
     for name in ("generator.tnz", "discriminator.tnz"):
-        worst = max_weight_difference(tmp_path / "one" / name, tmp_path / "two" / name)
-        assert worst <= ATOL, f"{name}: 2 ranks differ from 1 process by {worst:.3g}"
+        diff = weight_differences(tmp_path / "one" / name, tmp_path / "two" / name)
+        apart = float(np.mean(diff > ATOL))
+        assert apart <= 0.01, f"{name}: {apart:.1%} of the weights differ by more than {ATOL}"
+        assert diff.max() <= 2 * GAN_STEPS * 2e-4, f"{name}: differ by up to {diff.max():.3g}"
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
         p.name for p in (tmp_path / "one").iterdir()
     )
@@ -175,7 +185,7 @@ def test_the_augmented_cifar_command_trains_on_two_ranks_like_one_process(tmp_pa
     args += ["--batch-size", "64", "--verbose", "0"]
     run_command(args + ["--out", "one"], 0, tmp_path)
     run_command(args + ["--out", "two"], 2, tmp_path)
-    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
+    worst = weight_differences(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz").max()
     assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
     one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
     assert two["ranks"] == 2
@@ -195,7 +205,7 @@ def test_the_wavenet_command_trains_and_resumes_on_two_ranks_like_one_process(tm
     for epochs, more in (("1", []), ("2", ["--resume"])):  # the second resumes on rank 0
         for ranks, out in ((0, "one"), (2, "two")):
             run_command(args + ["--epochs", epochs, "--out", out] + more, ranks, tmp_path)
-    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
+    worst = weight_differences(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz").max()
     assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
     one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
     assert two["ranks"] == 2 and two["epochs"] == one["epochs"] == 2
