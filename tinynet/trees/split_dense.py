@@ -17,7 +17,6 @@ import numpy as np
 from .criteria import sum_xlogx
 
 CELL_BUDGET = 1 << 18  # histogram cells per chunk of nodes
-SPARSE_RATIO = 0.5  # more cells than this many per sample: np.add.at instead of np.bincount
 PAIR_SLICES = 2048  # nodes of this many samples on average: each pair reads its column's slice
 
 
@@ -173,16 +172,17 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
 
     One feature slot at a time, so that every temporary of the n_c samples stays in cache; nodes
     of PAIR_SLICES samples or more (on average) read each pair's codes from the slice of its
-    column instead of building a flat index for every sample (the same counts)."""
+    column instead of building a flat index for every sample (the same counts). Integer counts
+    are summed by ``np.add.at`` into int64 cells (NumPy 2's fast path: no float weights, no
+    cast back, and no cost for empty cells), float weights by ``np.bincount``."""
     K, m = F.shape
     cells = K * C * B
-    sparse = integral and cells > SPARSE_RATIO * len(idx)  # scattered adds beat a full bincount
-    H = (np.zeros if sparse else np.empty)((m, cells), dtype=np.int64 if integral else np.float64)
+    H = (np.zeros if integral else np.empty)((m, cells), dtype=np.int64 if integral else np.float64)
     base = nid * (C * B) + y * B  # (n_c,) cell of code 0
     Fn = F * n
-    if w is not None and not sparse:
+    if w is not None and not integral:
         w = w.astype(np.float64)  # bincount would convert it for every slot
-    slices = not sparse and len(idx) >= PAIR_SLICES * K
+    slices = len(idx) >= PAIR_SLICES * K
     if slices:  # big nodes: gather each node's codes from its feature's column, no index array
         bounds = np.searchsorted(nid, np.arange(K + 1))
         key = np.empty(len(idx), dtype=np.int64)
@@ -197,12 +197,10 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
             gi += idx
             key = flat.take(gi)  # codes
             key = key + base
-        if sparse:
+        if integral:
             np.add.at(H[j], key, 1 if w is None else w)
-        elif w is None:
-            H[j] = np.bincount(key, minlength=cells)
         else:
-            np.copyto(H[j], np.bincount(key, weights=w, minlength=cells), casting="unsafe")
+            H[j] = np.bincount(key, weights=w, minlength=cells)
     return H.reshape(m * K, C, B)
 
 
