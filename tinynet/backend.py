@@ -133,9 +133,8 @@ def blas_kernels():
     """The kernels the loaded OpenBLAS runs ('Haswell', 'SkylakeX', ...), or None when NumPy's
     BLAS is not a loaded OpenBLAS that says (Linux: found through /proc/self/maps).
 
-    OpenBLAS picks them once, when NumPy loads it, from the CPU or from OPENBLAS_CORETYPE; on
-    an AVX-512 CPU the AVX2 (Haswell) kernels run float32 GEMMs at about half the speed, so
-    benchmark results record which ones ran."""
+    OpenBLAS picks them once, when NumPy loads it, from the CPU or from OPENBLAS_CORETYPE. They
+    set the GEMMs' speed (docs/performance.md), so benchmark results record which ones ran."""
     import ctypes
 
     try:
