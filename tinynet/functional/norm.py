@@ -85,9 +85,9 @@ class BatchNorm(Function):
             xc = rows - self.running_mean[:, None].astype(x.dtype, copy=False)
             var = self.running_var
         inv_std = (1 / xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
-        xc *= inv_std[:, None]
-        self.xhat, self.inv_std, self.gamma = xc, inv_std, gamma
-        y = xc * gamma[:, None]
+        # xhat = xc * inv_std is never stored: y and the gradients scale xc per channel instead
+        self.xc, self.inv_std, self.gamma = xc, inv_std, gamma
+        y = xc * (gamma * inv_std)[:, None]
         y += beta[:, None]
         return self.from_rows(y)
 
@@ -106,10 +106,10 @@ class BatchNorm(Function):
         return mean, xc, (sq / total).astype(rows.dtype), total
 
     def backward(self, gy):
-        g = self.to_rows(gy)  # columns in the order of xhat's
+        g = self.to_rows(gy)  # columns in the order of xc's
         n = g.shape[1]
         gbeta = g.sum(axis=1)
-        ggamma = _row_dots(g, self.xhat)
+        ggamma = _row_dots(g, self.xc) * self.inv_std  # the sum of g * xhat
         scale = (self.gamma * self.inv_std)[:, None]
         if not self.training:
             return self.from_rows(g * scale), ggamma, gbeta
@@ -121,9 +121,10 @@ class BatchNorm(Function):
             both *= self.share
             self.sync.allreduce(both)
             sg, sgx = both[:C].astype(g.dtype), both[C:].astype(g.dtype)
-        gx = self.xhat * sgx[:, None]
-        gx += sg[:, None]
-        gx *= gy.dtype.type(-1.0 / n)
+        # gx = scale * (g - (xhat * sgx + sg) / n), in four passes over the batch
+        minus_mean = gy.dtype.type(-1.0 / n)
+        gx = self.xc * (sgx * self.inv_std * minus_mean)[:, None]
+        gx += (sg * minus_mean)[:, None]
         gx += g
         gx *= scale
         return self.from_rows(gx), ggamma, gbeta
