@@ -139,10 +139,12 @@ def blas_kernels():
 
     try:
         with open("/proc/self/maps") as f:
-            paths = sorted({line.split()[-1] for line in f if "openblas" in line.lower()})
+            fields = [line.rstrip("\n").split(maxsplit=5) for line in f]
     except OSError:
         return None
-    for path in paths:
+    paths = {f[5].removesuffix(" (deleted)") for f in fields if len(f) == 6}
+    paths = [p for p in paths if p.startswith("/") and "openblas" in os.path.basename(p).lower()]
+    for path in sorted(paths, key=lambda p: ("numpy" not in p, p)):  # NumPy's own first
         try:
             lib = ctypes.CDLL(path)
         except OSError:

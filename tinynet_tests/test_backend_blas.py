@@ -22,5 +22,7 @@ def _kernels_with(coretype):
 def test_blas_kernels_names_the_kernels_forced_by_openblas_coretype():
     if backend.blas_kernels() is None:
         pytest.skip("NumPy's BLAS here is not an OpenBLAS that names its kernels")
-    assert _kernels_with("Haswell") == "Haswell"
-    assert _kernels_with("Sandybridge") == "Sandybridge"
+    haswell, sandybridge = _kernels_with("Haswell"), _kernels_with("Sandybridge")
+    if haswell == sandybridge:
+        pytest.skip(f"this OpenBLAS is built for one CPU ({haswell}): OPENBLAS_CORETYPE is ignored")
+    assert (haswell, sandybridge) == ("Haswell", "Sandybridge")

@@ -19,8 +19,10 @@ result counts as a success when the classifier reads the target concept from it 
 each attribute. The control keeps mean(C) and replaces the attribute vector mean(A) - mean(B)
 by a random direction of the same length (uniform on the sphere): the share of controls read as
 the target says how much of the success any step of that size away from C would give. The
-pool vector (every member of A averaged, minus every member of B) added to the same mean(C)
-says how much the three-z vector's noise costs: what fails with it too is the generator's.
+pool vector (every member of A averaged, minus every member of B: the attribute's direction
+nearly without the three-z noise) added to the same mean(C), as it is and lengthened by
+``POOL_SCALES``, says how much of the failure is the noise and how far the generator's
+direction must be followed to change the face.
 """
 
 import numpy as np
@@ -49,6 +51,7 @@ EQUATIONS = {
 GROUP = 3  # z averaged per concept (Radford et al.)
 NEIGHBOURS = 8  # the figure's results around y: y + U(-0.25, 0.25) noise (Radford et al.)
 NOISE = 0.25
+POOL_SCALES = (1.0, 1.5, 2.0)  # the pool vector's lengths tried, in units of itself
 
 
 def face_pool(generate, classify, latent_dim, n, seed=0, batch_size=1000):
@@ -146,12 +149,14 @@ def equation_study(
     controls = random_like(vector, rng) + means[:, 2]
     pool_vector = z[members[0]].mean(axis=0) - z[members[1]].mean(axis=0)  # (D,)
     target_name, target = equation["target"]
+    scaled = [means[:, 2] + k * pool_vector for k in POOL_SCALES]
     readings = [
         np.asarray(classify(generate(np.asarray(v, dtype=np.float32))), dtype=np.float64)
-        for v in (results, controls, means[:, 2], means[:, 2] + pool_vector)
+        for v in [results, controls, means[:, 2], *scaled]
     ]
-    p_res, p_ctl, p_base, p_pool = readings
-    ok, ok_ctl, ok_base, ok_pool = (reads_as(p, target, attributes) for p in readings)
+    p_res, p_ctl, p_base, *p_scaled = readings
+    ok, ok_ctl, ok_base, *ok_scaled = (reads_as(p, target, attributes) for p in readings)
+    p_pool, ok_pool = p_scaled[POOL_SCALES.index(1.0)], ok_scaled[POOL_SCALES.index(1.0)]
     return {
         "equation": " - ".join(n for n, _ in equation["terms"][:2])
         + f" + {equation['terms'][2][0]} = {target_name}",
@@ -177,6 +182,9 @@ def equation_study(
         "pool_vector_success_rate": float(ok_pool.mean()),
         "pool_vector_norm": float(np.linalg.norm(pool_vector)),
         "pool_vector_probabilities": dict(zip(attributes, p_pool.mean(0).round(4).tolist())),
+        "pool_vector_success_by_scale": {
+            str(k): float(o.mean()) for k, o in zip(POOL_SCALES, ok_scaled)
+        },
         "_cases": picks,
         "_z": results.astype(np.float32),
         "_success": ok,

@@ -13,7 +13,9 @@ outputs (tinynet.zoo.face_attributes), the MNIST recipe of tinynet.gan.quality a
   the real faces are split at random into halves A and B; "fid_same_size" compares |B|
   generated samples with B, "fid_real_halves" compares A with B.
 * Attribute shares: the share of faces read as having each attribute (P > 0.5), generated vs
-  real, and the real faces' labelled shares when ``labels`` (N, K) is given.
+  real, and the real faces' labelled shares when ``labels`` (N, K) is given; and, when Male is
+  one of the attributes, the same shares among men and among women ("shares_by_sex": rare
+  pairs such as women with glasses, which the generator may draw less often than the data).
 """
 
 import numpy as np
@@ -60,7 +62,7 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
             )
         for k, name in enumerate(attributes):
             shares[name]["real_labelled"] = round(float(labels[:, k].mean()), 4)
-    return {
+    report = {
         "samples": int(len(generated)),
         "real": int(len(real)),
         "features": int(f_gen.shape[1]),
@@ -73,3 +75,26 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
         },
         "shares": shares,
     }
+    if "Male" in attributes:
+        read = {"generated": p_gen > 0.5, "real_classified": p_real > 0.5}
+        if labels is not None:
+            read["real_labelled"] = labels > 0.5
+        report["shares_by_sex"] = _shares_by_sex(read, attributes)
+    return report
+
+
+def _shares_by_sex(read, attributes):
+    """{"men"|"women": {attribute: {source: share among them, or None without any}}} from
+    ``read``: {source: (N, K) bool attribute readings}."""
+    male = attributes.index("Male")
+    out = {}
+    for sex, wanted in (("men", True), ("women", False)):
+        out[sex] = {}
+        for k, name in enumerate(attributes):
+            if k == male:
+                continue
+            out[sex][name] = {}
+            for source, r in read.items():
+                them = r[:, male] == wanted
+                out[sex][name][source] = round(float(r[them, k].mean()), 4) if them.any() else None
+    return out

@@ -173,8 +173,8 @@ def _histograms(flat, n, idx, nid, y, w, F, C, B, integral):
     One feature slot at a time, so that every temporary of the n_c samples stays in cache; nodes
     of PAIR_SLICES samples or more (on average) read each pair's codes from the slice of its
     column instead of building a flat index for every sample (the same counts). Integer counts
-    are summed by ``np.add.at`` into int64 cells (NumPy 2's fast path: no float weights, no
-    cast back, and no cost for empty cells), float weights by ``np.bincount``."""
+    are summed into int64 cells by ``np.add.at`` (fast since NumPy 1.25, whatever the number of
+    cells), float weights by ``np.bincount``."""
     K, m = F.shape
     cells = K * C * B
     H = (np.zeros if integral else np.empty)((m, cells), dtype=np.int64 if integral else np.float64)

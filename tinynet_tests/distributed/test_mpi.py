@@ -19,8 +19,6 @@ import pytest
 from . import mpi_worker
 
 ATOL = 1e-5
-GAN_STEPS = 2  # the GAN command's test: 64 images in batches of 32, one epoch
-GAN_LR = 2e-4  # the GAN command's Adam learning rate (Radford's)
 TIMEOUT = 180
 WORKER = Path(__file__).with_name("mpi_worker.py")
 MPIEXEC = shutil.which("mpiexec") or shutil.which("mpirun")
@@ -140,13 +138,15 @@ def run_command(args, ranks, tmp_path):
 
 
 def weight_differences(a, b):
-    """|a - b| of every weight of two saved models, as one flat array."""
+    """[(weight name, |a - b|)] for every weight of two saved models."""
     from tinynet.models import load_model
 
     one, two = load_model(a, compile=False), load_model(b, compile=False)
-    return np.concatenate(
-        [np.abs(x.data - y.data).ravel() for x, y in zip(one.weights, two.weights)]
-    )
+    return [(x.name, np.abs(x.data - y.data)) for x, y in zip(one.weights, two.weights)]
+
+
+def max_weight_difference(a, b):
+    return max(float(d.max()) for _, d in weight_differences(a, b))
 
 
 @pytest.mark.skipif(not MNIST.is_file(), reason="needs real MNIST: set TINYNET_DATA")
@@ -162,15 +162,17 @@ def test_the_gan_command_trains_on_two_ranks_like_one_process(tmp_path):
     run_command(args + ["--out", "one"], 0, tmp_path)
     done = run_command(args + ["--out", "two"], 2, tmp_path)
     assert done.stdout.count("dcgan: 1 epoch") == 1  # rank 0 alone reports and writes
-    # Adam moves a weight by about lr a step whatever its gradient's size, so a gradient that is
-    # zero but for rounding (which the BLAS kernels decide) may move either way: allow those a
-    # few weights' worth of 2 lr a step; ranks out of step, or one rank's half batch alone, would
-    # move most weights apart
+    # Adam moves a weight by about lr a step whatever the size of its gradient, so a gradient
+    # that is zero but for rounding (which the BLAS kernels decide: on the AVX-512 ones 0.3% of
+    # the generator's first kernel ends up apart) may move it either way; ranks out of step, or
+    # a tensor left out of the allreduce, would move most of that tensor apart
     for name in ("generator.tnz", "discriminator.tnz"):
-        diff = weight_differences(tmp_path / "one" / name, tmp_path / "two" / name)
-        apart = float(np.mean(diff > ATOL))
-        assert apart <= 0.01, f"{name}: {apart:.1%} of the weights differ by more than {ATOL}"
-        assert diff.max() <= 2 * GAN_STEPS * GAN_LR, f"{name}: differ by up to {diff.max():.3g}"
+        for weight, diff in weight_differences(tmp_path / "one" / name, tmp_path / "two" / name):
+            apart = int((diff > ATOL).sum())
+            assert apart <= max(1, diff.size // 100), (
+                f"{name} {weight}: {apart} of {diff.size} weights differ from 1 process by more "
+                f"than {ATOL} (up to {diff.max():.3g})"
+            )
     assert sorted(p.name for p in (tmp_path / "two").iterdir()) == sorted(
         p.name for p in (tmp_path / "one").iterdir()
     )
@@ -186,7 +188,7 @@ def test_the_augmented_cifar_command_trains_on_two_ranks_like_one_process(tmp_pa
     args += ["--batch-size", "64", "--verbose", "0"]
     run_command(args + ["--out", "one"], 0, tmp_path)
     run_command(args + ["--out", "two"], 2, tmp_path)
-    worst = weight_differences(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz").max()
+    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
     assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
     one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
     assert two["ranks"] == 2
@@ -206,7 +208,7 @@ def test_the_wavenet_command_trains_and_resumes_on_two_ranks_like_one_process(tm
     for epochs, more in (("1", []), ("2", ["--resume"])):  # the second resumes on rank 0
         for ranks, out in ((0, "one"), (2, "two")):
             run_command(args + ["--epochs", epochs, "--out", out] + more, ranks, tmp_path)
-    worst = weight_differences(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz").max()
+    worst = max_weight_difference(tmp_path / "one" / "model.tnz", tmp_path / "two" / "model.tnz")
     assert worst <= ATOL, f"2 ranks differ from 1 process by {worst:.3g}"
     one, two = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two"))
     assert two["ranks"] == 2 and two["epochs"] == one["epochs"] == 2

@@ -55,6 +55,22 @@ def test_attribute_shares_generated_vs_real():
     assert q["shares"]["Smiling"]["real_classified"] == 0.75
     assert q["shares"]["Smiling"]["real_labelled"] == 0.5
     assert q["shares"]["Male"]["generated"] == 1.0
+    # among men / women: generated are all men (3 of 4 with glasses), no generated woman
+    by = q["shares_by_sex"]
+    assert by["men"]["Eyeglasses"] == {
+        "generated": 0.75,
+        "real_classified": 0.0,
+        "real_labelled": 0.0,
+    }
+    assert by["women"]["Eyeglasses"]["generated"] is None
+    assert by["women"]["Eyeglasses"]["real_classified"] == pytest.approx(1 / 3, abs=1e-4)
+    assert by["women"]["Eyeglasses"]["real_labelled"] == pytest.approx(1 / 3, abs=1e-4)
+    assert by["women"]["Smiling"] == {
+        "generated": None,
+        "real_classified": pytest.approx(2 / 3, abs=1e-4),
+        "real_labelled": pytest.approx(2 / 3, abs=1e-4),
+    }
+    assert set(by["men"]) == {"Eyeglasses", "Smiling"}
 
 
 def test_bad_inputs_are_named():
