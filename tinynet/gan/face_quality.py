@@ -47,21 +47,14 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
     a, b = order[:half], order[half : 2 * half]
     stats_b = feature_stats(f_real[b])
     p_gen, p_real = np.asarray(probs(generated)), np.asarray(probs(real))
-    shares = {
-        name: {
-            "generated": round(float((p_gen[:, k] > 0.5).mean()), 4),
-            "real_classified": round(float((p_real[:, k] > 0.5).mean()), 4),
-        }
-        for k, name in enumerate(attributes)
-    }
+    read = {"generated": p_gen > 0.5, "real_classified": p_real > 0.5}  # (N, K) bool each
     if labels is not None:
         labels = np.asarray(labels, dtype=np.float64)
         if labels.shape != (len(real), len(attributes)):
             raise ValueError(
                 f"face_quality: labels must be (N real, {len(attributes)}), got {labels.shape}"
             )
-        for k, name in enumerate(attributes):
-            shares[name]["real_labelled"] = round(float(labels[:, k].mean()), 4)
+        read["real_labelled"] = labels > 0.5
     report = {
         "samples": int(len(generated)),
         "real": int(len(real)),
@@ -73,28 +66,27 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
             "fid": [len(f_gen), len(f_real)],
             "same_size": [min(len(b), len(f_gen)), len(b)],
         },
-        "shares": shares,
+        "shares": _shares(read, attributes),
     }
     if "Male" in attributes:
-        read = {"generated": p_gen > 0.5, "real_classified": p_real > 0.5}
-        if labels is not None:
-            read["real_labelled"] = labels > 0.5
-        report["shares_by_sex"] = _shares_by_sex(read, attributes)
+        male = attributes.index("Male")
+        report["shares_by_sex"] = {
+            sex: _shares(read, attributes, among=(male, wanted))
+            for sex, wanted in (("men", True), ("women", False))
+        }
     return report
 
 
-def _shares_by_sex(read, attributes):
-    """{"men"|"women": {attribute: {source: share among them, or None without any}}} from
-    ``read``: {source: (N, K) bool attribute readings}."""
-    male = attributes.index("Male")
+def _shares(read, attributes, among=None):
+    """{attribute: {source: share of faces read as having it}} from ``read``: {source: (N, K)
+    bool readings}; ``among`` (column, value): only the faces read so in that column (the
+    column itself left out), a share None where a source has none of them."""
     out = {}
-    for sex, wanted in (("men", True), ("women", False)):
-        out[sex] = {}
-        for k, name in enumerate(attributes):
-            if k == male:
-                continue
-            out[sex][name] = {}
-            for source, r in read.items():
-                them = r[:, male] == wanted
-                out[sex][name][source] = round(float(r[them, k].mean()), 4) if them.any() else None
+    for k, name in enumerate(attributes):
+        if among is not None and k == among[0]:
+            continue
+        out[name] = {}
+        for source, r in read.items():
+            them = r if among is None else r[r[:, among[0]] == among[1]]
+            out[name][source] = round(float(them[:, k].mean()), 4) if len(them) else None
     return out
