@@ -29,7 +29,7 @@ with the output_padding that restores x's size) and its kernel gradient C_w^T(x,
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from ._args import out_size, pair
-from .layout import from_columns, to_columns
+from .layout import from_columns, row_sums, sum_axes, to_columns
 from .shape import pad2d
 from .windows import make_windows
 
@@ -112,7 +112,7 @@ class Conv2d(Function):
                         win.gemm_columns(self.src, r0, r1) @ gy_mat[:, win.column_range(r0, r1)].T
                     )
             if gb is not None:
-                gb += g.sum(axis=1)
+                gb += row_sums(g)
             if gx is not None:
                 gx = win.col2im_add(gx, w_mat.T @ g, y0, y1)
         if by_rows:
@@ -276,7 +276,7 @@ class Conv2dTranspose(Function):
                 xp.matmul(w_mat, col, out=gx[:, cols])
         gx = from_columns(gx, N, H, W, win.batch_last) if gx is not None else None
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
-        gb = gy.sum(axis=(0, 2, 3)) if self.has_b and self.needs_grad[2] else None
+        gb = sum_axes(gy, (0, 2, 3)).reshape(-1) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 
     def backward_graph(self, gy):

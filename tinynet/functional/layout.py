@@ -27,6 +27,30 @@ def memory_order(a):
     return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
 
 
+def dense_order(a):
+    """The memory order (outermost first) of ``a``'s axes longer than 1 when ``a`` fills its
+    memory without gaps in that order, else None: two arrays of one shape with the same dense
+    order are laid out alike, whatever the strides of their length-1 axes."""
+    axes = sorted((k for k in range(a.ndim) if a.shape[k] > 1), key=lambda k: -abs(a.strides[k]))
+    step = a.itemsize
+    for k in reversed(axes):
+        if a.strides[k] != step:
+            return None
+        step *= a.shape[k]
+    return tuple(axes)
+
+
+def in_dense_order(a, order):
+    """``a`` itself if its :func:`dense_order` is ``order`` (None: any), else a copy laid out in
+    that order: how a gradient takes the memory layout of the array it is the gradient of."""
+    if order is None or dense_order(a) == order:
+        return a
+    full = order + tuple(k for k in range(a.ndim) if k not in order)
+    out = empty_in_order(get_array_module(a), a.shape, a.dtype, full)
+    out[...] = a
+    return out
+
+
 def empty_in_order(xp, shape, dtype, order):
     """An uninitialised array of ``shape`` whose axes lie in memory in ``order`` (outermost
     first, e.g. from :func:`memory_order`)."""
@@ -93,6 +117,14 @@ def channel_rows(x):
     shape = tuple(x.shape[k] for k in order)
     back = tuple(int(k) for k in np.argsort(order))
     return (lambda a: a.transpose(order).reshape(C, -1), lambda r: r.reshape(shape).transpose(back))
+
+
+def row_sums(m):
+    """(R, M) -> (R,): each row's sum, as one matrix-vector product for floats (NumPy's float32
+    row sums run several times slower than a GEMV over the same rows); else NumPy's sum."""
+    if m.dtype.kind != "f":
+        return m.sum(axis=1)
+    return m @ get_array_module(m).ones(m.shape[1], dtype=m.dtype)
 
 
 def sum_axes(a, axes):

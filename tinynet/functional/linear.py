@@ -25,7 +25,10 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        gx = gy @ self.w.T if self.needs_grad[0] else None
+        gx = None
+        if self.needs_grad[0]:  # laid out like x (x.T is C-ordered for a flattened image batch)
+            x_t = self.x.strides[0] < self.x.strides[1]
+            gx = (self.w @ gy.T).T if x_t else gy @ self.w.T
         gw = self.x.T @ gy if self.needs_grad[1] else None
         gb = gy.sum(axis=0) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb

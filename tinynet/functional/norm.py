@@ -5,7 +5,7 @@ with tinynet ops."""
 from ..autograd import Function
 from ..backend import get_array_module
 from ._graph import composite_vjp
-from .layout import channel_rows
+from .layout import channel_rows, row_sums
 
 
 def _row_dots(a, b):
@@ -72,7 +72,7 @@ class BatchNorm(Function):
         if self.sync is not None:
             mean, xc, var, n = self._global_moments(rows)
         elif self.training:  # n >= 2 (check_inputs)
-            mean = rows.mean(axis=1)
+            mean = row_sums(rows) / x.dtype.type(n)
             xc = rows - mean[:, None]
             var = _row_dots(xc, xc) / x.dtype.type(n)
         if self.training:
@@ -108,7 +108,7 @@ class BatchNorm(Function):
     def backward(self, gy):
         g = self.to_rows(gy)  # columns in the order of xc's
         n = g.shape[1]
-        gbeta = g.sum(axis=1)
+        gbeta = row_sums(g)
         ggamma = _row_dots(g, self.xc) * self.inv_std  # the sum of g * xhat
         scale = (self.gamma * self.inv_std)[:, None]
         if not self.training:

@@ -5,7 +5,7 @@ import math
 
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
-from .layout import new_images, prefers_batch_last
+from .layout import dense_order, in_dense_order, new_images, prefers_batch_last
 
 
 class Reshape(Function):
@@ -28,11 +28,13 @@ class Reshape(Function):
             )
 
     def forward(self, x):
-        self.x_shape = x.shape
+        self.x_shape, self.x_order = x.shape, dense_order(x)
         return x.reshape(self.shape)
 
     def backward(self, gy):
-        return gy.reshape(self.x_shape)
+        # in x's memory layout: the ops before the reshape then read gradient and saved arrays
+        # in the same order (a batch-last image and a C-ordered gradient would not be)
+        return in_dense_order(gy.reshape(self.x_shape), self.x_order)
 
     def backward_graph(self, gy):
         return reshape(gy, self.x_shape)

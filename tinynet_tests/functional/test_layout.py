@@ -4,6 +4,7 @@ numbers as the batch-major layout, and ops that keep (and follow) their input's 
 from unittest.mock import patch
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -147,3 +148,63 @@ def test_sum_axes_equals_numpy_sum_in_every_layout(perm, axes, dtype):
     s = sum_axes(a, tuple(axes))
     assert s.dtype == dtype
     np.testing.assert_allclose(s, a.sum(axis=tuple(axes), keepdims=True), rtol=1e-5, atol=1e-5)
+
+
+def test_row_sums_equal_numpy_sums_for_strided_and_integer_rows():
+    from tinynet.functional.layout import row_sums
+
+    a = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
+    for m in (a, a[:, 3:31], a.T.copy().T, a[::2]):
+        s = row_sums(m)
+        assert s.dtype == np.float32 and s.shape == (m.shape[0],)
+        np.testing.assert_allclose(s, m.sum(axis=1), rtol=1e-5, atol=1e-5)
+    ints = np.arange(12).reshape(3, 4)
+    np.testing.assert_array_equal(row_sums(ints), ints.sum(axis=1))
+
+
+def test_dense_order_ignores_length_one_axes_and_refuses_gaps():
+    from tinynet.functional.layout import dense_order, in_dense_order
+
+    x = batch_last_copy(np.zeros((4, 3, 2, 5)))
+    assert dense_order(x) == (1, 2, 3, 0)
+    assert dense_order(np.zeros((1, 3, 1, 5))) == (1, 3)
+    assert dense_order(np.zeros((1, 3, 1, 5)).transpose(2, 1, 0, 3)) == (1, 3)
+    assert dense_order(np.zeros((4, 6))[:, :3]) is None
+    g = np.arange(120.0).reshape(4, 3, 2, 5)
+    same = in_dense_order(g, dense_order(x))
+    assert dense_order(same) == dense_order(x) and same is not g
+    np.testing.assert_array_equal(same, g)
+    assert in_dense_order(g, dense_order(g)) is g and in_dense_order(g, None) is g
+
+
+@pytest.mark.parametrize("through", ["reshape", "linear"])
+def test_gradients_come_back_in_the_layout_of_their_inputs(through):
+    """A flatten of a batch-last image batch, and the un-flatten of a C-ordered matrix into a
+    conv: each gradient is laid out like the array it is the gradient of (so the elementwise
+    backward passes before it read both operands in one memory order)."""
+    rng = np.random.default_rng(0)
+    leaf = tn.Tensor(rng.normal(size=(4, 3, 2, 5)).astype(np.float32), requires_grad=True)
+    seen = []
+    img = F.conv2d(leaf, tn.Tensor(np.eye(3, dtype=np.float32).reshape(3, 3, 1, 1)))
+    assert is_batch_last(img.data)
+    img.register_hook(seen.append)
+    flat = img.reshape(4, -1)
+    w = rng.normal(size=(30, 2)).astype(np.float32)
+    m = rng.normal(size=(4, 30)).astype(np.float32)
+    out = F.linear(flat, tn.Tensor(w)) if through == "linear" else flat * tn.Tensor(m)
+    gy = rng.normal(size=out.shape).astype(np.float32)
+    out.backward(gy)
+    assert is_batch_last(seen[0])
+    expected = gy @ w.T if through == "linear" else gy * m
+    np.testing.assert_allclose(seen[0].reshape(4, -1), expected, rtol=1e-5, atol=1e-5)
+
+    rows = tn.Tensor(rng.normal(size=(4, 12)).astype(np.float32), requires_grad=True)
+    h = rows * 1.0
+    h.register_hook(seen.append)
+    y = F.conv2d(
+        h.reshape(4, 3, 2, 2),
+        tn.Tensor(rng.normal(size=(3, 3, 2, 2)).astype(np.float32)),
+        padding=1,
+    )
+    y.backward(rng.normal(size=y.shape).astype(np.float32))
+    assert seen[1].flags.c_contiguous
