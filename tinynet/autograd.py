@@ -373,7 +373,7 @@ def _accumulate_leaf(t, g, given=None):
     if t.grad is not None:
         g = t.grad + g
     elif given is not None:
-        g = _owned(g, given)
+        g = _owned(g, given, t._data)
     if g.ndim == 0 and not isinstance(g, type(t._data)):  # NumPy turns 0-d results into scalars
         g = backend.get_array_module(t._data).asarray(g, dtype=t._data.dtype)
     t.grad = g
@@ -525,15 +525,22 @@ def _post_order(roots, targets):
     return post, needed
 
 
-def _owned(g, given):
-    """g, or a copy of it when it may share memory with another gradient already handed out."""
+def _owned(g, given, like=None):
+    """g, or a copy of it when it may share memory with another gradient already handed out;
+    the copy is laid out in memory like ``like`` when given (a leaf's data: a transposing copy
+    of a batch-last image gradient into C order costs several times a plain one)."""
     if (
         not hasattr(g, "base")
         or g.base is not None
         or not getattr(g.flags, "writeable", True)
         or id(g) in given
     ):
-        g = g.copy()
+        if like is not None and like.shape == g.shape:
+            copy = backend.get_array_module(g).empty_like(like, dtype=g.dtype)
+            copy[...] = g
+            g = copy
+        else:
+            g = g.copy()
     given.add(id(g))
     return g
 
@@ -671,7 +678,7 @@ def general_backward(outputs, gys, targets, retain_graph, create_graph):
         else:
             _accumulate_leaf(x, g, given)
     if targets is not None and not create_graph:
-        found = [None if g is None else _owned(g, given) for g in found]
+        found = [None if g is None else _owned(g, given, t._data) for g, t in zip(found, targets)]
     return found
 
 

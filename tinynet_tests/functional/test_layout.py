@@ -208,3 +208,22 @@ def test_gradients_come_back_in_the_layout_of_their_inputs(through):
     )
     y.backward(rng.normal(size=y.shape).astype(np.float32))
     assert seen[1].flags.c_contiguous
+
+
+def test_a_leaf_owns_a_gradient_laid_out_like_its_data():
+    """A leaf's gradient that arrives as a view is copied into the leaf's own memory layout:
+    batch-last for a batch-last input image, C order for a kernel (whose gradient comes out of
+    the row GEMMs transposed)."""
+    rng = np.random.default_rng(0)
+    x = tn.Tensor(batch_last_copy(rng.normal(size=(4, 3, 6, 6))), requires_grad=True)
+    w = tn.Tensor(rng.normal(size=(2, 3, 3, 3)), requires_grad=True)
+    y = F.conv2d(x, w, stride=2, padding=1)
+    gy = rng.normal(size=y.shape)
+    y.backward(gy)
+    assert is_batch_last(x.grad) and w.grad.flags.c_contiguous
+    gx, gw = (g.data for g in tn.grad(F.conv2d(x, w, stride=2, padding=1), [x, w], gy))
+    assert is_batch_last(gx) and gw.flags.c_contiguous
+    np.testing.assert_allclose(gx, x.grad)
+    np.testing.assert_allclose(gw, w.grad)
+    expected = reference.conv2d_transpose(gy, w.data, None, (2, 2), (1, 1), (1, 1))
+    np.testing.assert_allclose(x.grad, expected, rtol=1e-10, atol=1e-10)
