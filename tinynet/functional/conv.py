@@ -87,11 +87,10 @@ class Conv2d(Function):
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
-        for y0, y1 in win.gemm_blocks(0, win.oh):  # the bias is added while in cache
-            y_block = y[:, win.column_range(y0, y1)]
-            xp.matmul(w_mat, win.gemm_columns(self.src, y0, y1), out=y_block)
-            if b is not None:
-                y_block += b[:, None]
+        for y0, y1 in win.gemm_blocks(0, win.oh):
+            xp.matmul(w_mat, win.gemm_columns(self.src, y0, y1), out=y[:, win.column_range(y0, y1)])
+        if b is not None:  # one pass over all of y: NumPy adds to a strided block several
+            y += b[:, None]  # times slower per number than to the whole contiguous matrix
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
