@@ -11,8 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tinynet import backend
-
+from .common import set_up_process
 from .config import make_config
 from .report import write_all
 from .steps import STEPS
@@ -98,7 +97,7 @@ def main(argv=None):
     """Run the suite; returns (results dict, written paths). Exit status 0 also when the asked-for
     device is missing (it is reported as skipped)."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
+    set_up_process()  # the allocator and threads as the tinynet command runs them
     cfg = make_config(
         smoke=args.smoke,
         repeats=args.repeats,

@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 
 import tinynet as tn
-from tinynet import backend
 from tinynet.apps import runs
 from tinynet.zoo import airbench94
 from tinynet.zoo.airbench import AirbenchRecipe, training_flops
+
+from .common import set_up_process
 
 # tinynet op -> family; PyTorch aten op (forward name, backward name) -> family
 FAMILIES = {
@@ -187,7 +188,7 @@ def main(argv=None):
     taken = [f for f in (out / f"{args.name}.json", out / f"{args.name}.md") if f.exists()]
     if taken and not args.overwrite:
         p.error(f"{taken[0]} exists; give another --name or --out, or --overwrite to replace it")
-    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
+    set_up_process()  # the allocator and threads as the tinynet command runs them
     out.mkdir(parents=True, exist_ok=True)
     record = {
         "machine": runs.machine_info(),

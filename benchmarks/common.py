@@ -8,7 +8,7 @@ training step (forward, loss, backward, parameter update). LeNet also offers ``m
 import numpy as np
 
 import tinynet as tn
-from tinynet import backend
+from tinynet import backend, threads
 
 LR = 0.01
 
@@ -113,3 +113,11 @@ def torch_classifier_step(torch, model, input_shape, batch, device, lr=LR):
         opt.step()
 
     return step
+
+
+def set_up_process():
+    """The process as the ``tinynet`` command sets it up: glibc keeps big freed buffers
+    (``backend.tune_malloc``) and tinynet splits its large passes over two threads with
+    OpenBLAS on one (``tinynet.threads``; TINYNET_THREADS=0: OpenBLAS's own threads only)."""
+    backend.tune_malloc()
+    threads.enable()

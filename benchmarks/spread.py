@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .__main__ import DEFAULT_OUT
+from .common import set_up_process
 from .config import make_config
 from .report import file_stem, machine_line
 from .suite import run_suite
@@ -126,6 +127,7 @@ def _x(v):
 
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    set_up_process()  # as the tinynet command and python -m benchmarks run
     cfg = make_config(smoke=args.smoke, memory=False)
     spread = run_spread(cfg, args.runs, args.chainer_python)
     args.out.mkdir(parents=True, exist_ok=True)

@@ -23,11 +23,12 @@ import time
 
 import numpy as np
 
-from tinynet import backend
 from tinynet.autograd import no_grad
 from tinynet.wavenet import WaveNet, stack_dilations
 from tinynet.wavenet.data import POSITION_CHANNELS, position_features
 from tinynet.wavenet.generate import draw, generate, naive_logits
+
+from .common import set_up_process
 
 
 def _inputs(model, n, T):
@@ -104,7 +105,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.json and os.path.exists(args.json):
         raise SystemExit(f"wavenet_generation: {args.json} exists; choose another --json")
-    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
+    set_up_process()  # the allocator and threads as the tinynet command runs them
     models = {}
     if args.model:
         from tinynet.apps.wavenet_cli import load_wavenet

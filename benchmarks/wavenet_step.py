@@ -15,8 +15,9 @@ import time
 
 import numpy as np
 
-from tinynet import backend
 from tinynet.wavenet import WaveNet, stack_dilations
+
+from .common import set_up_process
 
 
 def tinynet_model(args):
@@ -109,7 +110,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--json", default=None, help="write the figures here")
     args = p.parse_args(argv)
-    backend.tune_malloc()  # the training loop's allocation pattern, as the tinynet command runs it
+    set_up_process()  # the allocator and threads as the tinynet command runs them
     model = tinynet_model(args)
     model.compile("adam")
     arrays = model.device_batch(batch(args))

@@ -26,3 +26,13 @@ def pytest_configure(config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _threads_off_after_each_test():
+    """The tinynet command turns tinynet.threads on for its process; a test that runs the
+    command in the test process must not leave it on for the tests after it."""
+    yield
+    from tinynet import threads
+
+    threads.disable()

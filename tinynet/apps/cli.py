@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
+from .. import threads
 from ..backend import tune_malloc
 
 
@@ -402,6 +403,7 @@ def main(argv=None):
     """Run ``tinynet`` with ``argv`` (default sys.argv[1:]); returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     tune_malloc()
+    threads.enable()  # both cores on every large pass (TINYNET_THREADS=0: off)
     try:
         if argv and argv[0] in SUBCOMMANDS and SUBCOMMANDS[argv[0]].configure is None:
             return SUBCOMMANDS[argv[0]].run(argv[1:])

@@ -487,9 +487,11 @@ def configure(parser):
 
 
 def main(argv=None):
+    from .. import threads
     from ..backend import tune_malloc
 
     tune_malloc()  # as the tinynet command does: big freed buffers are reused, not unmapped
+    threads.enable()
     parser = configure(argparse.ArgumentParser(prog="tinynet wavenet", description=__doc__))
     args = parser.parse_args(argv)
     return args.run(args)

@@ -4,6 +4,7 @@ recomputes what it needs from the inputs with these ops, so it is differentiable
 
 import math
 
+from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import normalize_axis
@@ -20,11 +21,15 @@ class ReLU(Function):
     keeps_inputs = False
 
     def forward(self, x):
-        self.y = get_array_module(x).maximum(x, x.dtype.type(0))
+        xp, zero = get_array_module(x), x.dtype.type(0)
+        self.y = threads.apply(lambda a, out: xp.maximum(a, zero, out=out), (x,), xp.empty_like(x))
         return self.y
 
     def backward(self, gy):
-        return gy * (self.y > 0)
+        xp = get_array_module(gy)
+        return threads.apply(
+            lambda g, y, out: xp.multiply(g, y > 0, out=out), (gy, self.y), xp.empty_like(gy)
+        )
 
     def backward_graph(self, gy):
         return gy * (self.y > 0)
@@ -37,14 +42,23 @@ class LeakyReLU(Function):
         self.alpha = alpha
 
     def forward(self, x):
-        # slope = 1 where x > 0, else alpha; built with ufuncs, which keep x's memory layout
-        self.slope = (x > 0).astype(x.dtype)
-        self.slope *= x.dtype.type(1 - self.alpha)
-        self.slope += x.dtype.type(self.alpha)
-        return x * self.slope
+        xp, dt = get_array_module(x), x.dtype.type
+        self.slope, y = xp.empty_like(x), xp.empty_like(x)
+
+        def part(a, slope, out):  # slope = 1 where x > 0, else alpha
+            xp.greater(a, 0, out=slope)
+            slope *= dt(1 - self.alpha)
+            slope += dt(self.alpha)
+            xp.multiply(a, slope, out=out)
+
+        threads.apply(part, (x, self.slope), y)
+        return y
 
     def backward(self, gy):
-        return gy * self.slope
+        xp = get_array_module(gy)
+        return threads.apply(
+            lambda g, s, out: xp.multiply(g, s, out=out), (gy, self.slope), xp.empty_like(gy)
+        )
 
     def backward_graph(self, gy):
         return gy * self.slope

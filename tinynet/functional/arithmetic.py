@@ -7,6 +7,7 @@ Each op's ``backward_graph`` is its backward written with these ops on Tensors (
 ``create_graph``); gradients are summed back to an input's shape by :func:`.reduction.sum_to`.
 """
 
+from .. import threads
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from .layout import sum_axes
@@ -246,7 +247,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = _same_float_dtype(a, b)
-        return self.a @ self.b
+        return threads.matmul(self.a, self.b)  # 2-D NumPy operands: on both cores when split
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -258,8 +259,8 @@ class MatMul(Function):
             gy = xp.expand_dims(gy, -2)
         if self.b.ndim == 1:
             gy = xp.expand_dims(gy, -1)
-        ga = gy @ xp.swapaxes(b, -1, -2)
-        gb = xp.swapaxes(a, -1, -2) @ gy
+        ga = threads.matmul(gy, xp.swapaxes(b, -1, -2))
+        gb = threads.matmul(xp.swapaxes(a, -1, -2), gy)
         ga = unbroadcast(ga, a.shape).reshape(self.a.shape)
         gb = unbroadcast(gb, b.shape).reshape(self.b.shape)
         return ga, gb

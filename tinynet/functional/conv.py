@@ -54,6 +54,70 @@ def _check_conv(op, x, w, b, c_in_axis):
         )
 
 
+def _row_gemms(win, w_mat, src, out):
+    """out[:, columns of block] = w_mat @ win.gemm_columns(src, block) for every GEMM block.
+    Where the strategy splits (:meth:`Windows.split`), each of two threads takes half of the
+    blocks when they halve evenly (or are many), else half of every block's columns: either way
+    each reads its half of the columns once."""
+    blocks = win.gemm_blocks(0, win.oh)
+    xp = get_array_module(out)
+
+    def block(y0, y1, p0=0, p1=2):  # halves p0 .. p1 - 1 of the block's columns
+        start, stop, _ = win.column_range(y0, y1).indices(out.shape[1])
+        lo, hi = start + (stop - start) * p0 // 2, start + (stop - start) * p1 // 2
+        cols = win.gemm_columns(src, y0, y1)[:, lo - start : hi - start]
+        xp.matmul(w_mat, cols, out=out[:, lo:hi])
+
+    if len(blocks) % 2 == 0 or len(blocks) >= 12:
+        win.split(
+            lambda b0, b1: [block(*blocks[b]) for b in range(b0, b1)], len(blocks), out.nbytes
+        )
+    else:
+        win.split(lambda p0, p1: [block(y0, y1, p0, p1) for y0, y1 in blocks], 2, out.nbytes)
+
+
+def _kernel_gradient_t(win, src, g_mat, c):
+    """sum over the GEMM blocks of win.gemm_columns(src, block) @ g_mat[:, block].T -> (k, c):
+    a kernel gradient, transposed. Where the strategy splits, each of two threads sums its half
+    of the k rows (the same sums, in the same order, as one thread)."""
+    total = get_array_module(g_mat).zeros((win.k, c), dtype=g_mat.dtype)
+    blocks = win.gemm_blocks(0, win.oh)
+
+    def run(k0, k1):
+        for y0, y1 in blocks:
+            cols = win.gemm_columns(src, y0, y1)[k0:k1]
+            total[k0:k1] += cols @ g_mat[:, win.column_range(y0, y1)].T
+
+    win.split(run, win.k, g_mat.nbytes)
+    return total
+
+
+def _col2im_gemms(win, w_t, g_mat):
+    """The image (N, C, H, W) whose columns are w_t (C*kh*kw, c) @ g_mat (c, M), summed block by
+    block (col2im); where the strategy splits, each thread takes half of the channels."""
+    kk = win.kh * win.kw
+    box = [win.col2im_zeros()]
+
+    def run(c0, c1):
+        for y0, y1 in win.blocks:
+            col = w_t[c0 * kk : c1 * kk] @ g_mat[:, win.column_range(y0, y1)]
+            box[0] = win.col2im_add(box[0], col, y0, y1, slice(c0, c1))
+
+    win.split(run, win.C, win.k * g_mat.shape[1] * g_mat.itemsize)
+    return win.col2im_image(box[0])
+
+
+def _add_bias_rows(win, y, b):
+    """y (C_out, M) += b (C_out,) per row, in one pass over all of y (NumPy adds into a strided
+    block of columns several times slower per number), channels split where the strategy
+    splits."""
+    win.split(
+        lambda c0, c1: get_array_module(y).add(y[c0:c1], b[c0:c1, None], out=y[c0:c1]),
+        y.shape[0],
+        y.nbytes,
+    )
+
+
 class Conv2d(Function):
     """y (N, C_out, oh, ow) = conv(x (N, C, H, W), w (C_out, C, kh, kw)) + b (C_out,), the
     kernel's cells ``dilation`` pixels apart (1: adjacent)."""
@@ -87,39 +151,24 @@ class Conv2d(Function):
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
-        for y0, y1 in win.gemm_blocks(0, win.oh):
-            xp.matmul(w_mat, win.gemm_columns(self.src, y0, y1), out=y[:, win.column_range(y0, y1)])
-        if b is not None:  # one pass over all of y: NumPy adds to a strided block several
-            y += b[:, None]  # times slower per number than to the whole contiguous matrix
+        _row_gemms(win, w_mat, self.src, y)
+        if b is not None:
+            _add_bias_rows(win, y, b)
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
 
     def backward(self, gy):
         win, w = self.win, self.w
-        xp = get_array_module(gy)
         gy_mat = to_columns(gy, win.batch_last)
         c_out = w.shape[0]
-        gw_t = xp.zeros((win.k, c_out), dtype=w.dtype) if self.needs_grad[1] else None
-        gb = xp.zeros(c_out, dtype=w.dtype) if self.has_b and self.needs_grad[2] else None
-        by_rows = self.needs_grad[0] and win.folds_rows()
-        gx = win.col2im_zeros() if self.needs_grad[0] and not by_rows else None
-        w_mat = w.reshape(c_out, -1)
-        for y0, y1 in win.blocks:  # each reads the block of gy while it is in cache
-            g = gy_mat[:, win.column_range(y0, y1)]
-            if gw_t is not None:
-                for r0, r1 in win.gemm_blocks(y0, y1):
-                    gw_t += (
-                        win.gemm_columns(self.src, r0, r1) @ gy_mat[:, win.column_range(r0, r1)].T
-                    )
-            if gb is not None:
-                gb += row_sums(g)
-            if gx is not None:
-                gx = win.col2im_add(gx, w_mat.T @ g, y0, y1)
-        if by_rows:
+        gw_t = _kernel_gradient_t(win, self.src, gy_mat, c_out) if self.needs_grad[1] else None
+        gb = row_sums(gy_mat) if self.has_b and self.needs_grad[2] else None
+        gx = None
+        if self.needs_grad[0] and win.folds_rows():
             if self.final_backward:
                 self.src = None  # the windows are used up: free them before gx is allocated
             gx = win.fold_rows(gy, w)
-        elif gx is not None:
-            gx = win.col2im_image(gx)
+        elif self.needs_grad[0]:
+            gx = _col2im_gemms(win, w.reshape(c_out, -1).T, gy_mat)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
@@ -170,11 +219,7 @@ class Conv2dGradWeight(Function):
             )
         self.x_hw, self.gy_hw, self.x_data, self.gy_data = x.shape[2:], gy.shape[2:], x, gy
         src, gy_mat = win.gemm_source(x), to_columns(gy, win.batch_last)
-        gw_t = get_array_module(x).zeros((win.k, c_out), dtype=x.dtype)
-        for y0, y1 in win.blocks:
-            for r0, r1 in win.gemm_blocks(y0, y1):
-                gw_t += win.gemm_columns(src, r0, r1) @ gy_mat[:, win.column_range(r0, r1)].T
-        return win.gemm_kernel(gw_t.T)
+        return win.gemm_kernel(_kernel_gradient_t(win, src, gy_mat, c_out).T)
 
     def _rest(self):
         return _rest(self.x_hw, self.kernel_size, self.gy_hw, self)
@@ -252,10 +297,7 @@ class Conv2dTranspose(Function):
         if win.folds_rows():  # conv2d's input gradient, with x in the place of gy
             y = win.fold_rows(x, w)
         else:
-            w_t, y = w.reshape(c_in, -1).T, win.col2im_zeros()
-            for y0, y1 in win.blocks:
-                y = win.col2im_add(y, w_t @ self.x_mat[:, win.column_range(y0, y1)], y0, y1)
-            y = win.col2im_image(y)
+            y = _col2im_gemms(win, w.reshape(c_in, -1).T, self.x_mat)
         if b is not None:
             y += b[:, None, None]
         return y
@@ -265,15 +307,12 @@ class Conv2dTranspose(Function):
         N, c_in, H, W = self.x_shape
         xp, w_mat = get_array_module(gy), win.gemm_weights(w)
         src = win.gemm_source(gy)
-        gw_t = xp.zeros((win.k, c_in), dtype=w.dtype) if self.needs_grad[1] else None
-        gx = xp.empty((c_in, N * H * W), dtype=gy.dtype) if self.needs_grad[0] else None
-        for y0, y1 in win.gemm_blocks(0, win.oh):
-            col, cols = win.gemm_columns(src, y0, y1), win.column_range(y0, y1)
-            if gw_t is not None:
-                gw_t += col @ self.x_mat[:, cols].T
-            if gx is not None:
-                xp.matmul(w_mat, col, out=gx[:, cols])
-        gx = from_columns(gx, N, H, W, win.batch_last) if gx is not None else None
+        gw_t = _kernel_gradient_t(win, src, self.x_mat, c_in) if self.needs_grad[1] else None
+        gx = None
+        if self.needs_grad[0]:
+            gx = xp.empty((c_in, N * H * W), dtype=gy.dtype)
+            _row_gemms(win, w_mat, src, gx)
+            gx = from_columns(gx, N, H, W, win.batch_last)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         gb = sum_axes(gy, (0, 2, 3)).reshape(-1) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb

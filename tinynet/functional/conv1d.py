@@ -13,6 +13,7 @@ conv2d over rows of height 1 (explicit padding, stride and dilation along the ro
 second order is written with convolutions.
 """
 
+from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import positive_int
@@ -114,12 +115,13 @@ class Conv1d(Function):
         first = full[0] if full else None
         if first is not None:  # one tap covers every output: it writes y, the others add
             j, _, src = first
-            xp.matmul(w[:, :, j], X[:, src].reshape(X.shape[0], -1), out=y.reshape(c_out, -1))
+            threads.matmul(w[:, :, j], X[:, src].reshape(X.shape[0], -1), out=y.reshape(c_out, -1))
         for tap in self.taps:
             if tap is first:
                 continue
             j, out, src = tap
-            y[:, out] += (w[:, :, j] @ X[:, src].reshape(X.shape[0], -1)).reshape(c_out, -1, N)
+            part = threads.matmul(w[:, :, j], X[:, src].reshape(X.shape[0], -1))
+            y[:, out] += part.reshape(c_out, -1, N)
         if b is not None:
             y += b[:, None, None]
         return y.transpose(2, 0, 1)
@@ -135,15 +137,15 @@ class Conv1d(Function):
         if whole:
             j, out, _ = whole[0]
             gX = xp.empty_like(X)
-            xp.matmul(w[:, :, j].T, G[:, out].reshape(c_out, -1), out=gX.reshape(C, -1))
+            threads.matmul(w[:, :, j].T, G[:, out].reshape(c_out, -1), out=gX.reshape(C, -1))
         elif self.needs_grad[0]:
             gX = xp.zeros_like(X)
         for j, out, src in self.taps:
             g = G[:, out].reshape(c_out, -1)
             if gw is not None:
-                gw[:, :, j] = g @ X[:, src].reshape(C, -1).T
+                gw[:, :, j] = threads.matmul(g, X[:, src].reshape(C, -1).T)
             if gX is not None and not (whole and j == whole[0][0]):
-                gX[:, src] += (w[:, :, j].T @ g).reshape(C, -1, X.shape[2])
+                gX[:, src] += threads.matmul(w[:, :, j].T, g).reshape(C, -1, X.shape[2])
         gb = sum_axes(G, (1, 2)).reshape(-1) if self.has_b and self.needs_grad[2] else None
         return (None if gX is None else gX.transpose(2, 0, 1)), gw, gb
 

@@ -1,7 +1,9 @@
 """Inverted dropout: at training time zero each element with probability ``rate`` and scale the
 rest by 1 / (1 - rate), so inference is the identity."""
 
+from .. import threads
 from ..autograd import Function
+from ..backend import get_array_module
 from .layout import uniform_like
 
 
@@ -16,14 +18,21 @@ class Dropout(Function):
     def forward(self, x):
         self.keep = uniform_like(x) >= x.dtype.type(self.rate)  # bool: a quarter of a float mask
         self.scale = x.dtype.type(1 / (1 - self.rate))
-        y = x * self.keep
-        y *= self.scale
-        return y
+        return self._masked(x)
 
     def backward(self, gy):
-        gx = gy * self.keep
-        gx *= self.scale
-        return gx
+        return self._masked(gy)
+
+    def _masked(self, a):
+        """a * keep * scale, in two passes (halves on two threads when :mod:`tinynet.threads`
+        splits)."""
+        xp = get_array_module(a)
+
+        def part(a, keep, out):
+            xp.multiply(a, keep, out=out)
+            out *= self.scale
+
+        return threads.apply(part, (a, self.keep), xp.empty_like(a))
 
     def backward_graph(self, gy):
         return gy * self.keep * self.scale

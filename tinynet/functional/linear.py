@@ -1,5 +1,6 @@
 """Fully connected layer: y (N, out) = x (N, in) @ w (in, out) + b (out,)."""
 
+from .. import threads
 from ..autograd import Function
 
 
@@ -19,7 +20,7 @@ class Linear(Function):
 
     def forward(self, x, w, b=None):
         self.x, self.w, self.has_b = x, w, b is not None
-        y = x @ w
+        y = threads.matmul(x, w)
         if b is not None:
             y += b
         return y
@@ -28,8 +29,8 @@ class Linear(Function):
         gx = None
         if self.needs_grad[0]:  # laid out like x (x.T is C-ordered for a flattened image batch)
             x_t = self.x.strides[0] < self.x.strides[1]
-            gx = (self.w @ gy.T).T if x_t else gy @ self.w.T
-        gw = self.x.T @ gy if self.needs_grad[1] else None
+            gx = threads.matmul(self.w, gy.T).T if x_t else threads.matmul(gy, self.w.T)
+        gw = threads.matmul(self.x.T, gy) if self.needs_grad[1] else None
         gb = gy.sum(axis=0) if self.has_b and self.needs_grad[2] else None
         return gx, gw, gb
 

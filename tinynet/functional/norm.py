@@ -2,6 +2,7 @@
 ``backward_graph`` (for ``create_graph``) is the gradient of the same normalisation written
 with tinynet ops."""
 
+from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ._graph import composite_vjp
@@ -68,27 +69,40 @@ class BatchNorm(Function):
         xp = get_array_module(x)
         self.to_rows, self.from_rows = channel_rows(x)
         rows = self.to_rows(x)  # (C, M): each channel's values in one row
-        n = rows.shape[1]
+        n, dt = rows.shape[1], x.dtype.type
         if self.sync is not None:
             mean, xc, var, n = self._global_moments(rows)
-        elif self.training:  # n >= 2 (check_inputs)
-            mean = row_sums(rows) / x.dtype.type(n)
-            xc = rows - mean[:, None]
-            var = _row_dots(xc, xc) / x.dtype.type(n)
-        if self.training:
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1 - m) * mean
-            self.running_var *= m
-            self.running_var += (1 - m) * var * (n / max(n - 1, 1))
         else:
-            xc = rows - self.running_mean[:, None].astype(x.dtype, copy=False)
-            var = self.running_var
-        inv_std = (1 / xp.sqrt(var + x.dtype.type(self.eps))).astype(x.dtype, copy=False)
-        # xhat = xc * inv_std is never stored: y and the gradients scale xc per channel instead
+            mean, var = self.running_mean, self.running_var
+            xc = xp.empty_like(rows)
+        y = xp.empty_like(xc)
+        inv_std = xp.empty(rows.shape[0], dtype=x.dtype)
+        m = self.momentum
+        unbias = n / max(n - 1, 1)
+
+        def channels(c0, c1):  # every pass of channels [c0, c1), on one of two threads
+            c = slice(c0, c1)
+            if self.sync is None and self.training:  # n >= 2 (check_inputs)
+                mean_c = row_sums(rows[c]) / dt(n)
+                xp.subtract(rows[c], mean_c[:, None], out=xc[c])
+                var_c = _row_dots(xc[c], xc[c]) / dt(n)
+            elif self.sync is None:
+                xp.subtract(rows[c], mean[c, None].astype(x.dtype, copy=False), out=xc[c])
+                var_c = var[c]
+            else:
+                mean_c, var_c = mean[c], var[c]
+            if self.training:
+                self.running_mean[c] *= m
+                self.running_mean[c] += (1 - m) * mean_c
+                self.running_var[c] *= m
+                self.running_var[c] += (1 - m) * var_c * unbias
+            inv_std[c] = 1 / xp.sqrt(var_c + dt(self.eps))
+            # xhat = xc * inv_std is never stored: y and the gradients scale xc per channel
+            xp.multiply(xc[c], (gamma[c] * inv_std[c])[:, None], out=y[c])
+            y[c] += beta[c, None]
+
+        threads.split(channels, rows.shape[0], 3 * rows.nbytes, like=x)
         self.xc, self.inv_std, self.gamma = xc, inv_std, gamma
-        y = xc * (gamma * inv_std)[:, None]
-        y += beta[:, None]
         return self.from_rows(y)
 
     def _global_moments(self, rows):
@@ -106,27 +120,41 @@ class BatchNorm(Function):
         return mean, xc, (sq / total).astype(rows.dtype), total
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         g = self.to_rows(gy)  # columns in the order of xc's
-        n = g.shape[1]
-        gbeta = row_sums(g)
-        ggamma = _row_dots(g, self.xc) * self.inv_std  # the sum of g * xhat
-        scale = (self.gamma * self.inv_std)[:, None]
-        if not self.training:
-            return self.from_rows(g * scale), ggamma, gbeta
-        sg, sgx = gbeta, ggamma
-        if self.sync is not None:  # the global batch's sums, on the scale of this rank's loss
-            xp, C = get_array_module(g), len(gbeta)
-            both = xp.empty(2 * C, dtype="float64")
-            both[:C], both[C:] = gbeta, ggamma
-            both *= self.share
-            self.sync.allreduce(both)
-            sg, sgx = both[:C].astype(g.dtype), both[C:].astype(g.dtype)
-        # gx = scale * (g - (xhat * sgx + sg) / n), in four passes over the batch
+        C, n = g.shape
+        gbeta, ggamma, gx = xp.empty(C, g.dtype), xp.empty(C, g.dtype), xp.empty_like(self.xc)
         minus_mean = gy.dtype.type(-1.0 / n)
-        gx = self.xc * (sgx * self.inv_std * minus_mean)[:, None]
-        gx += (sg * minus_mean)[:, None]
-        gx += g
-        gx *= scale
+
+        def sums(c):
+            gbeta[c] = row_sums(g[c])
+            ggamma[c] = _row_dots(g[c], self.xc[c]) * self.inv_std[c]  # the sum of g * xhat
+
+        def input_gradient(c, sg, sgx):
+            # gx = scale * (g - (xhat * sgx + sg) / n), in four passes over the batch
+            scale = (self.gamma[c] * self.inv_std[c])[:, None]
+            if not self.training:
+                xp.multiply(g[c], scale, out=gx[c])
+                return
+            xp.multiply(self.xc[c], (sgx * self.inv_std[c] * minus_mean)[:, None], out=gx[c])
+            gx[c] += (sg * minus_mean)[:, None]
+            gx[c] += g[c]
+            gx[c] *= scale
+
+        def channels(c0, c1):  # every pass of channels [c0, c1), on one of two threads
+            c = slice(c0, c1)
+            sums(c)
+            input_gradient(c, gbeta[c], ggamma[c])
+
+        if self.sync is None:
+            threads.split(channels, C, 3 * g.nbytes, like=g)
+            return self.from_rows(gx), ggamma, gbeta
+        sums(slice(None))  # the global batch's sums, on the scale of this rank's loss
+        both = xp.empty(2 * C, dtype="float64")
+        both[:C], both[C:] = gbeta, ggamma
+        both *= self.share
+        self.sync.allreduce(both)
+        input_gradient(slice(None), both[:C].astype(g.dtype), both[C:].astype(g.dtype))
         return self.from_rows(gx), ggamma, gbeta
 
     def backward_graph(self, gy):

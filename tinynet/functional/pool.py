@@ -10,6 +10,7 @@ counts), max_pool2d's gathers at the window maxima it routed to (the routing, fi
 constant: its derivative in x is zero almost everywhere).
 """
 
+from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ._args import out_size, pair, window_offsets
@@ -104,9 +105,15 @@ class MaxPool2d(_Pool2d):
         x = self._setup(x)
         xp = get_array_module(x)
         slices = list(self._slices())
-        y = x[slices[0]].copy(order="K")
-        for s in slices[1:]:
-            xp.maximum(y, x[s], out=y)
+        y = xp.empty_like(x[slices[0]])  # x's memory order
+
+        def channels(c0, c1):
+            part = y[:, c0:c1]
+            part[...] = x[slices[0]][:, c0:c1]
+            for s in slices[1:]:
+                xp.maximum(part, x[s][:, c0:c1], out=part)
+
+        threads.split(channels, x.shape[1], x.nbytes, like=x)
         self.x, self.y = x, y
         return y
 
@@ -136,18 +143,23 @@ class MaxPool2d(_Pool2d):
             gy = copy_like(gy, self.y)
         tiled = self._tiles_exactly()
         gx = self._padded_zeros(gy, empty=tiled)
-        for cs in self._channel_groups():
-            self._route(xp, gy[:, cs], gx[:, cs], self.x[:, cs], self.y[:, cs], tiled)
+
+        def route(c0, c1):  # half of the channels, on one of two threads
+            for cs in self._channel_groups(c0, c1):
+                self._route(xp, gy[:, cs], gx[:, cs], self.x[:, cs], self.y[:, cs], tiled)
+
+        threads.split(route, self.x.shape[1], 2 * self.x.nbytes, like=gy)
         return self._crop(gx)
 
-    def _channel_groups(self):
-        """Slices of channels whose input fits in about GROUP_BYTES, when channels are outermost
-        in memory (batch-last NumPy arrays): the backward pass then makes its several passes
-        over each group while it sits in cache. Otherwise one group."""
-        C = self.x.shape[1]
+    def _channel_groups(self, c0, c1):
+        """Slices of the channels [c0, c1) whose input fits in about GROUP_BYTES, when channels
+        are outermost in memory (batch-last NumPy arrays): the backward pass then makes its
+        several passes over each group while it sits in cache. Otherwise one group."""
         per_channel = self.x[:, :1].nbytes
-        n = C if memory_order(self.x)[0] != 1 else max(1, min(C, GROUP_BYTES // per_channel))
-        return [slice(c, min(C, c + n)) for c in range(0, C, n)]
+        n = c1 - c0
+        if memory_order(self.x)[0] == 1:
+            n = max(1, min(n, GROUP_BYTES // per_channel))
+        return [slice(c, min(c1, c + n)) for c in range(c0, c1, n)]
 
     def _route(self, xp, gy, gx, x, y, tiled):
         """Each window's gradient to the first offset that holds its maximum, in window order:

@@ -26,6 +26,7 @@ Every strategy offers the same GEMM interface (``gemm_blocks``, ``gemm_source``,
 (``col2im_zeros``, ``col2im_add``, ``col2im_image``), so conv.py is written once.
 """
 
+from .. import threads
 from ..backend import get_array_module, is_gpu_array
 from . import cuda_kernels
 from ._args import out_size, pair, window_offsets
@@ -110,7 +111,7 @@ class Windows:
         """The (C*kh*kw, (y1 - y0)*ow*N) columns of output rows [y0, y1): rows ordered (c, i, j)
         like ``w.reshape(C_out, -1)``, each column the window under one output pixel."""
         col = self.xp.empty((self.k, (y1 - y0) * self.ow * self.N), dtype=self.dtype)
-        view = self._view(col, y1 - y0)
+        view = self._view(col, y1 - y0, self.C)
         for i, j, rows, cols in window_offsets(
             self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0, self.dh, self.dw
         ):
@@ -122,14 +123,16 @@ class Windows:
         shape = (self.N, self.C, self.H + 2 * self.ph, self.W + 2 * self.pw)
         return new_images(self.xp, shape, self.dtype, self.batch_last, fill=0).transpose(1, 0, 2, 3)
 
-    def col2im_add(self, total, col, y0, y1):
+    def col2im_add(self, total, col, y0, y1, channels=None):
         """col2im of one block: add each column of output rows [y0, y1) onto its window of
-        ``total`` (from :meth:`col2im_zeros`); returns ``total``."""
-        view = self._view(col, y1 - y0)
+        ``total`` (from :meth:`col2im_zeros`); returns ``total``. ``channels`` (a slice): col
+        holds only those channels' rows, added to those channels of total."""
+        c = channels if channels is not None else slice(0, self.C)
+        view, part = self._view(col, y1 - y0, c.stop - c.start), total[c]
         for i, j, rows, cols in window_offsets(
             self.kh, self.kw, self.sh, self.sw, y1 - y0, self.ow, y0, self.dh, self.dw
         ):
-            total[:, :, rows, cols] += view[:, i, j]
+            part[:, :, rows, cols] += view[:, i, j]
         return total
 
     def col2im_image(self, total):
@@ -138,9 +141,15 @@ class Windows:
             1, 0, 2, 3
         )
 
-    def _view(self, col, rows):
-        """A block's (C*kh*kw, rows*ow*N) column matrix as (C, kh, kw, N, rows, ow)."""
+    def _view(self, col, rows, C):
+        """A block's (C*kh*kw, rows*ow*N) column matrix of C channels as (C, kh, kw, N, rows,
+        ow)."""
         raise NotImplementedError
+
+    def split(self, fn, n, nbytes):
+        """fn(lo, hi) over [0, n), in two halves at once where this strategy's backend can
+        (:func:`tinynet.threads.split`); here in one call."""
+        fn(0, n)
 
     # ----- the GEMMs of the convolutions: on built columns unless a subclass says otherwise -----
     def gemm_blocks(self, y0, y1):
@@ -186,9 +195,12 @@ class BatchLastRows(Windows):
         per_row = self.ow * self.N
         return slice(y0 * per_row, y1 * per_row)
 
-    def _view(self, col, rows):
-        C, kh, kw, N, ow = self.C, self.kh, self.kw, self.N, self.ow
+    def _view(self, col, rows, C):
+        kh, kw, N, ow = self.kh, self.kw, self.N, self.ow
         return col.reshape(C, kh, kw, rows, ow, N).transpose(0, 1, 2, 5, 3, 4)
+
+    def split(self, fn, n, nbytes):
+        threads.split(fn, n, nbytes)
 
     def gemm_blocks(self, y0, y1):
         """One GEMM per output row, on a view of the expanded rows."""
@@ -218,18 +230,22 @@ class BatchLastRows(Windows):
         sw, ph, pw, dw = self.sw, self.ph, self.pw, self.dw
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
         E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
-        E[:ph] = 0
-        E[ph + H :] = 0
-        for j in range(kw):  # output column x reads input column sw*x + dw*j - pw
-            lo = min(self.ow, max(0, -(-(pw - dw * j) // sw)))
-            hi = max(lo, min(self.ow, (W - 1 + pw - dw * j) // sw + 1))
-            E[ph : ph + H, :, j, :lo] = 0
-            E[ph : ph + H, :, j, hi:] = 0
-            if hi > lo:
-                first = sw * lo + dw * j - pw
-                E[ph : ph + H, :, j, lo:hi] = rows[
-                    :, :, first : first + sw * (hi - lo - 1) + 1 : sw
-                ]
+
+        def channels(c0, c1):
+            E[:ph, c0:c1] = 0
+            E[ph + H :, c0:c1] = 0
+            for j in range(kw):  # output column x reads input column sw*x + dw*j - pw
+                lo = min(self.ow, max(0, -(-(pw - dw * j) // sw)))
+                hi = max(lo, min(self.ow, (W - 1 + pw - dw * j) // sw + 1))
+                E[ph : ph + H, c0:c1, j, :lo] = 0
+                E[ph : ph + H, c0:c1, j, hi:] = 0
+                if hi > lo:
+                    first = sw * lo + dw * j - pw
+                    E[ph : ph + H, c0:c1, j, lo:hi] = rows[
+                        :, c0:c1, first : first + sw * (hi - lo - 1) + 1 : sw
+                    ]
+
+        self.split(channels, C, E.nbytes)
         return E
 
     def row_columns(self, E, y):
@@ -253,14 +269,26 @@ class BatchLastRows(Windows):
         kw column-shifted pieces, summed in by kw strided adds (not kh*kw)."""
         xp, kh, kw, sw, ph, pw, dw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw, self.dw
         C, H, W, N, oh, ow, c_out = self.C, self.H, self.W, self.N, self.oh, self.ow, w.shape[0]
-        G = xp.zeros((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
-        G[kh - 1 : kh - 1 + oh] = gy.transpose(2, 1, 3, 0)
+        G = xp.empty((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
+        G[: kh - 1] = 0
+        G[kh - 1 + oh :] = 0
+        rows_of_gy = gy.transpose(2, 1, 3, 0)
+
+        def copy_rows(r0, r1):
+            G[kh - 1 + r0 : kh - 1 + r1] = rows_of_gy[r0:r1]
+
+        self.split(copy_rows, oh, G.nbytes)
         m = w[:, :, ::-1].transpose(1, 3, 2, 0).reshape(C * kw, kh * c_out)
         gx = xp.zeros((C, H, W + 2 * pw, N), dtype=self.dtype)  # only the rows kept
-        for r in range(H):  # padded row r + ph
-            piece = (m @ G[r + ph : r + ph + kh].reshape(kh * c_out, -1)).reshape(C, kw, ow, N)
-            for j in range(kw):
-                gx[:, r, dw * j : dw * j + sw * (ow - 1) + 1 : sw] += piece[:, j]
+
+        def rows(r0, r1):
+            for r in range(r0, r1):  # padded row r + ph
+                g_rows = G[r + ph : r + ph + kh].reshape(kh * c_out, -1)
+                piece = (m @ g_rows).reshape(C, kw, ow, N)
+                for j in range(kw):
+                    gx[:, r, dw * j : dw * j + sw * (ow - 1) + 1 : sw] += piece[:, j]
+
+        self.split(rows, H, gx.nbytes)
         return gx[:, :, pw : pw + W].transpose(3, 0, 1, 2)
 
 
@@ -272,8 +300,8 @@ class GenericColumns(Windows):
         assert (y0, y1) == (0, self.oh), "columns ordered (n, y, x) come in one block"
         return slice(None)
 
-    def _view(self, col, rows):
-        return col.reshape(self.C, self.kh, self.kw, self.N, rows, self.ow)
+    def _view(self, col, rows, C):
+        return col.reshape(C, self.kh, self.kw, self.N, rows, self.ow)
 
 
 class CudaKernels(GenericColumns):
@@ -291,7 +319,8 @@ class CudaKernels(GenericColumns):
     def col2im_zeros(self):
         return None  # the kernel writes every pixel of the image it returns
 
-    def col2im_add(self, total, col, y0, y1):
+    def col2im_add(self, total, col, y0, y1, channels=None):
+        assert channels is None or (channels.start, channels.stop) == (0, self.C)
         return cuda_kernels.col2im(
             col,
             self.N,

@@ -1,0 +1,149 @@
+"""Both cores on a training step: tinynet splits its own large passes in two.
+
+OpenBLAS runs each GEMM on all cores, and its idle threads spin between calls, so every pass
+NumPy runs between two GEMMs (an activation, a batch norm, the window copies of a convolution)
+runs on one core while the others are taken by spinning threads. After :func:`enable`, OpenBLAS
+runs on one thread (through threadpoolctl) and tinynet's ops split their GEMMs and their large
+elementwise passes in two halves, one run by the calling thread and one by a helper thread at
+the same time (NumPy releases the GIL in both). :func:`disable` restores OpenBLAS's threads.
+
+The split is fixed by the shapes, so a step gives the same numbers in every run; sums that are
+split (a kernel gradient over two halves of a batch) may differ from the unsplit sums in their
+last bits. It changes the whole process's BLAS, so the library never enables it on import: the
+``tinynet`` command and the benchmarks do. TINYNET_THREADS=0 keeps it off.
+
+    from tinynet import threads
+    threads.enable()      # or tn.threads.enable()
+    threads.matmul(a, b)  # a @ b, halves on both cores when enabled and large
+"""
+
+import os
+import queue
+import threading
+
+import numpy as np
+
+from .backend import get_array_module
+
+MIN_BYTES = 1 << 19  # passes over less than this stay on one thread: a hand-over costs ~50 us
+
+_state = {"on": False, "helper": None, "limiter": None}
+
+
+class _Helper:
+    """One daemon thread that runs the first half of each split while the caller runs the rest."""
+
+    def __init__(self):
+        self.tasks, self.done = queue.SimpleQueue(), queue.SimpleQueue()
+        threading.Thread(target=self._loop, name="tinynet-half", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            fn, args = self.tasks.get()
+            try:
+                fn(*args)
+                self.done.put(None)
+            except BaseException as e:  # handed to the caller, which raises it
+                self.done.put(e)
+
+    def run(self, first, second):
+        """first() here-and-now beside second() on the helper; raises what either raised."""
+        self.tasks.put((second, ()))
+        try:
+            first()
+        finally:
+            error = self.done.get()
+        if error is not None:
+            raise error
+
+
+def _reset_after_fork():  # a forked child has no helper thread: it starts one when needed
+    _state["helper"] = None
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def enable():
+    """Run OpenBLAS on one thread and split tinynet's large passes over two threads; returns
+    whether it is on (False when TINYNET_THREADS=0, threadpoolctl is missing, or the machine has
+    one core)."""
+    if os.environ.get("TINYNET_THREADS", "1") == "0" or (os.cpu_count() or 1) < 2:
+        return False
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return False
+    if not _state["on"]:
+        _state["limiter"] = threadpool_limits(1, user_api="blas")
+        _state["on"] = True
+    return True
+
+
+def disable():
+    """Back to one thread for tinynet's passes and OpenBLAS's own thread count."""
+    if _state["on"]:
+        _state["limiter"].restore_original_limits()
+        _state["on"], _state["limiter"] = False, None
+
+
+def enabled():
+    return _state["on"]
+
+
+def split(fn, n, nbytes, like=None):
+    """fn(lo, hi) over [0, n): as fn(0, n/2) and fn(n/2, n) at once on two threads when enabled,
+    n >= 2 and the pass touches ``nbytes`` >= MIN_BYTES (and ``like``, if given, is a NumPy
+    array: GPU work is not split); else fn(0, n). The two calls must write disjoint memory."""
+    if (
+        not _state["on"]
+        or n < 2
+        or nbytes < MIN_BYTES
+        or (like is not None and not isinstance(like, np.ndarray))
+    ):
+        fn(0, n)
+        return
+    if _state["helper"] is None:
+        _state["helper"] = _Helper()
+    mid = n // 2
+    _state["helper"].run(lambda: fn(mid, n), lambda: fn(0, mid))
+
+
+def matmul(a, b, out=None):
+    """a (M, K) @ b (K, N) -> (M, N) (into ``out`` if given), split over the longer of M and N
+    when enabled; otherwise (and for other shapes) NumPy's matmul."""
+    if not _state["on"] or a.ndim != 2 or b.ndim != 2 or not isinstance(a, np.ndarray):
+        return a @ b if out is None else get_array_module(a).matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    work = a.nbytes + b.nbytes + out.nbytes  # what the GEMM reads and writes
+    if out.shape[0] >= out.shape[1]:
+        split(lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]), out.shape[0], work)
+    else:
+        split(lambda lo, hi: np.matmul(a, b[:, lo:hi], out=out[:, lo:hi]), out.shape[1], work)
+    return out
+
+
+def _flat(a, axes):
+    return a.transpose(axes).reshape(-1)
+
+
+def apply(fn, arrays, out):
+    """``fn(*arrays, out)`` writes an elementwise result into ``out``: run on two halves of the
+    memory at once when every array has out's shape and dense memory order (else whole).
+    Returns out."""
+    from .functional.layout import dense_order, memory_order
+
+    order = dense_order(out)
+    same = order is not None and all(
+        a.shape == out.shape and dense_order(a) == order for a in arrays
+    )
+    if not same or not _state["on"] or out.nbytes < MIN_BYTES:
+        fn(*arrays, out)
+        return out
+    axes = memory_order(out)
+    flats = [_flat(a, memory_order(a)) for a in arrays] + [_flat(out, axes)]
+    split(
+        lambda lo, hi: fn(*(f[lo:hi] for f in flats[:-1]), flats[-1][lo:hi]), out.size, out.nbytes
+    )
+    return out
