@@ -226,27 +226,32 @@ class BatchLastRows(Windows):
         ``E[r, c, j, x, n] = padded x[n, c, r, sw*x + dw*j]``. The columns of output row y are then
         a contiguous slice of E (:meth:`row_columns`), so a convolution copies the input kw times
         instead of kh*kw times, and its backward pass rebuilds nothing."""
-        C, H, W, N, kw = self.C, self.H, self.W, self.N, self.kw
-        sw, ph, pw, dw = self.sw, self.ph, self.pw, self.dw
+        C, H, N, kw, ph = self.C, self.H, self.N, self.kw, self.ph
         rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
         E = self.xp.empty((H + 2 * ph, C, kw, self.ow, N), dtype=self.dtype)
 
         def channels(c0, c1):
             E[:ph, c0:c1] = 0
             E[ph + H :, c0:c1] = 0
-            for j in range(kw):  # output column x reads input column sw*x + dw*j - pw
-                lo = min(self.ow, max(0, -(-(pw - dw * j) // sw)))
-                hi = max(lo, min(self.ow, (W - 1 + pw - dw * j) // sw + 1))
+            for j in range(kw):
+                lo, hi, cols = self._columns_read(j)
                 E[ph : ph + H, c0:c1, j, :lo] = 0
                 E[ph : ph + H, c0:c1, j, hi:] = 0
                 if hi > lo:
-                    first = sw * lo + dw * j - pw
-                    E[ph : ph + H, c0:c1, j, lo:hi] = rows[
-                        :, c0:c1, first : first + sw * (hi - lo - 1) + 1 : sw
-                    ]
+                    E[ph : ph + H, c0:c1, j, lo:hi] = rows[:, c0:c1, cols]
 
         self.split(channels, C, E.nbytes)
         return E
+
+    def _columns_read(self, j):
+        """(lo, hi, cols): output columns lo .. hi - 1 read, through kernel column j, the input
+        (unpadded) columns ``cols`` (a slice): output column x reads sw*x + dw*j - pw, and the
+        others read padding."""
+        sw, pw, dw = self.sw, self.pw, self.dw
+        lo = min(self.ow, max(0, -(-(pw - dw * j) // sw)))
+        hi = max(lo, min(self.ow, (self.W - 1 + pw - dw * j) // sw + 1))
+        first = sw * lo + dw * j - pw
+        return lo, hi, slice(first, first + sw * (hi - lo - 1) + 1, sw)
 
     def row_columns(self, E, y):
         """The (kh*C*kw, ow*N) columns of output row y, a view of E (from :meth:`expand`); rows
@@ -261,13 +266,13 @@ class BatchLastRows(Windows):
         return self.sh == 1 and self.dh == 1
 
     def fold_rows(self, gy, w):
-        """conv2d's input gradient (N, C, H, W) (a view) for output gradients gy (N, C_out, oh,
+        """conv2d's input gradient (N, C, H, W) (batch-last) for output gradients gy (N, C_out, oh,
         ow) and kernel w, when :meth:`folds_rows`: the adjoint of the row GEMMs without col2im.
         The output rows that reach padded input row r, r - kh + 1 .. r, are a contiguous slice
         of G, gy's rows laid out (oh, C_out, ow, N) between kh - 1 zero rows on each side; one
         GEMM with the kernel rows reversed, (C*kw, kh*C_out) @ (kh*C_out, ow*N), gives row r's
         kw column-shifted pieces, summed in by kw strided adds (not kh*kw)."""
-        xp, kh, kw, sw, ph, pw, dw = self.xp, self.kh, self.kw, self.sw, self.ph, self.pw, self.dw
+        xp, kh, kw, ph = self.xp, self.kh, self.kw, self.ph
         C, H, W, N, oh, ow, c_out = self.C, self.H, self.W, self.N, self.oh, self.ow, w.shape[0]
         G = xp.empty((oh + 2 * (kh - 1), c_out, ow, N), dtype=self.dtype)
         G[: kh - 1] = 0
@@ -279,17 +284,19 @@ class BatchLastRows(Windows):
 
         self.split(copy_rows, oh, G.nbytes)
         m = w[:, :, ::-1].transpose(1, 3, 2, 0).reshape(C * kw, kh * c_out)
-        gx = xp.zeros((C, H, W + 2 * pw, N), dtype=self.dtype)  # only the rows kept
+        gx = xp.zeros((C, H, W, N), dtype=self.dtype)  # dense: what reads padding is dropped
+        spans = [self._columns_read(j) for j in range(kw)]
 
         def rows(r0, r1):
             for r in range(r0, r1):  # padded row r + ph
                 g_rows = G[r + ph : r + ph + kh].reshape(kh * c_out, -1)
                 piece = (m @ g_rows).reshape(C, kw, ow, N)
-                for j in range(kw):
-                    gx[:, r, dw * j : dw * j + sw * (ow - 1) + 1 : sw] += piece[:, j]
+                for j, (lo, hi, cols) in enumerate(spans):
+                    if hi > lo:
+                        gx[:, r, cols] += piece[:, j, lo:hi]
 
         self.split(rows, H, gx.nbytes)
-        return gx[:, :, pw : pw + W].transpose(3, 0, 1, 2)
+        return gx.transpose(3, 0, 1, 2)
 
 
 class GenericColumns(Windows):
