@@ -7,10 +7,10 @@ runs on one thread (through threadpoolctl) and tinynet's ops split their GEMMs a
 elementwise passes in two halves, one run by the calling thread and one by a helper thread at
 the same time (NumPy releases the GIL in both). :func:`disable` restores OpenBLAS's threads.
 
-The split is fixed by the shapes, so a step gives the same numbers in every run; sums that are
-split (a kernel gradient over two halves of a batch) may differ from the unsplit sums in their
-last bits. It changes the whole process's BLAS, so the library never enables it on import: the
-``tinynet`` command and the benchmarks do. TINYNET_THREADS=0 keeps it off.
+The halves are fixed by the shapes and never split a sum (a GEMM is cut along its rows or
+columns, a kernel gradient along its rows), so a step gives the same numbers in every run, and
+the numbers of one thread. It changes the whole process's BLAS, so the library never enables it
+on import: the ``tinynet`` command and the benchmarks do. TINYNET_THREADS=0 keeps it off.
 
     from tinynet import threads
     threads.enable()      # or tn.threads.enable()
@@ -138,7 +138,7 @@ def apply(fn, arrays, out):
     same = order is not None and all(
         a.shape == out.shape and dense_order(a) == order for a in arrays
     )
-    if not same or not _state["on"] or out.nbytes < MIN_BYTES:
+    if not same or not _state["on"] or out.nbytes < MIN_BYTES or not isinstance(out, np.ndarray):
         fn(*arrays, out)
         return out
     axes = memory_order(out)
