@@ -160,3 +160,21 @@ def blas_kernels():
                 name = fn()
                 return name.decode() if name else None
     return None
+
+
+def memory_order(a):
+    """a's axes from outermost to innermost in memory."""
+    return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
+
+
+def dense_order(a):
+    """The memory order (outermost first) of ``a``'s axes longer than 1 when ``a`` fills its
+    memory without gaps in that order, else None: two arrays of one shape with the same dense
+    order are laid out alike, whatever the strides of their length-1 axes."""
+    axes = sorted((k for k in range(a.ndim) if a.shape[k] > 1), key=lambda k: -abs(a.strides[k]))
+    step = a.itemsize
+    for k in reversed(axes):
+        if a.strides[k] != step:
+            return None
+        step *= a.shape[k]
+    return tuple(axes)

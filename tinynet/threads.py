@@ -23,7 +23,7 @@ import threading
 
 import numpy as np
 
-from .backend import get_array_module
+from .backend import dense_order, get_array_module, memory_order
 
 MIN_BYTES = 1 << 19  # passes over less than this stay on one thread: a hand-over costs ~50 us
 
@@ -132,8 +132,6 @@ def apply(fn, arrays, out):
     """``fn(*arrays, out)`` writes an elementwise result into ``out``: run on two halves of the
     memory at once when every array has out's shape and dense memory order (else whole).
     Returns out."""
-    from .functional.layout import dense_order, memory_order
-
     order = dense_order(out)
     same = order is not None and all(
         a.shape == out.shape and dense_order(a) == order for a in arrays

@@ -9,7 +9,9 @@ return are (N, C, H, W) views; elementwise ops preserve the memory order (``orde
 
 import numpy as np
 
+from ..backend import dense_order as dense_order  # re-exported: the layouts' vocabulary
 from ..backend import get_array_module, is_gpu_array, uniform
+from ..backend import memory_order as memory_order
 
 
 def prefers_batch_last(a):
@@ -22,22 +24,11 @@ def is_batch_last(a):
     return a.ndim == 4 and a.shape[0] > 1 and a.strides[0] == a.itemsize
 
 
-def memory_order(a):
-    """a's axes from outermost to innermost in memory."""
-    return tuple(sorted(range(a.ndim), key=lambda k: -abs(a.strides[k])))
-
-
-def dense_order(a):
-    """The memory order (outermost first) of ``a``'s axes longer than 1 when ``a`` fills its
-    memory without gaps in that order, else None: two arrays of one shape with the same dense
-    order are laid out alike, whatever the strides of their length-1 axes."""
-    axes = sorted((k for k in range(a.ndim) if a.shape[k] > 1), key=lambda k: -abs(a.strides[k]))
-    step = a.itemsize
-    for k in reversed(axes):
-        if a.strides[k] != step:
-            return None
-        step *= a.shape[k]
-    return tuple(axes)
+def empty_in_order(xp, shape, dtype, order):
+    """An uninitialised array of ``shape`` whose axes lie in memory in ``order`` (outermost
+    first, e.g. from :func:`memory_order`)."""
+    mem = xp.empty(tuple(shape[k] for k in order), dtype=dtype)
+    return mem.transpose(tuple(int(k) for k in np.argsort(order)))
 
 
 def in_dense_order(a, order):
@@ -49,13 +40,6 @@ def in_dense_order(a, order):
     out = empty_in_order(get_array_module(a), a.shape, a.dtype, full)
     out[...] = a
     return out
-
-
-def empty_in_order(xp, shape, dtype, order):
-    """An uninitialised array of ``shape`` whose axes lie in memory in ``order`` (outermost
-    first, e.g. from :func:`memory_order`)."""
-    mem = xp.empty(tuple(shape[k] for k in order), dtype=dtype)
-    return mem.transpose(tuple(int(k) for k in np.argsort(order)))
 
 
 def copy_like(a, like):
