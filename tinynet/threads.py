@@ -28,6 +28,7 @@ from .backend import dense_order, get_array_module, memory_order
 MIN_BYTES = 1 << 19  # passes over less than this stay on one thread: a hand-over costs ~50 us
 
 _state = {"on": False, "helper": None, "limiter": None}
+_inside = threading.local()  # .split: this thread is running half of a split
 
 
 class _Helper:
@@ -38,6 +39,7 @@ class _Helper:
         threading.Thread(target=self._loop, name="tinynet-half", daemon=True).start()
 
     def _loop(self):
+        _inside.split = True  # this thread only ever runs halves
         while True:
             fn, args = self.tasks.get()
             try:
@@ -49,9 +51,11 @@ class _Helper:
     def run(self, first, second):
         """first() here-and-now beside second() on the helper; raises what either raised."""
         self.tasks.put((second, ()))
+        _inside.split = True
         try:
             first()
         finally:
+            _inside.split = False
             error = self.done.get()
         if error is not None:
             raise error
@@ -94,9 +98,11 @@ def enabled():
 def split(fn, n, nbytes, like=None):
     """fn(lo, hi) over [0, n): as fn(0, n/2) and fn(n/2, n) at once on two threads when enabled,
     n >= 2 and the pass touches ``nbytes`` >= MIN_BYTES (and ``like``, if given, is a NumPy
-    array: GPU work is not split); else fn(0, n). The two calls must write disjoint memory."""
+    array: GPU work is not split); else fn(0, n). The two calls must write disjoint memory. A
+    split inside a half runs whole (the helper is busy with the other half)."""
     if (
         not _state["on"]
+        or getattr(_inside, "split", False)
         or n < 2
         or nbytes < MIN_BYTES
         or (like is not None and not isinstance(like, np.ndarray))

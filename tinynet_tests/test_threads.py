@@ -37,6 +37,16 @@ def test_split_runs_both_halves_and_raises_what_either_raised(two_threads):
     assert seen[-2:] in ([(0, 1), (1, 2)], [(1, 2), (0, 1)])
 
 
+def test_a_split_inside_a_half_runs_whole(two_threads):
+    seen = []
+
+    def outer(lo, hi):
+        threads.split(lambda a, b: seen.append((lo, a, b)), 4, 1)
+
+    threads.split(outer, 2, 1)
+    assert sorted(seen) == [(0, 0, 4), (1, 0, 4)]
+
+
 def test_disabled_split_is_one_call_and_gpu_work_is_not_split(monkeypatch):
     monkeypatch.setattr(threads, "MIN_BYTES", 0)
     threads.disable()
