@@ -536,7 +536,9 @@ def _owned(g, given, like=None):
         or id(g) in given
     ):
         if like is not None and like.shape == g.shape:
-            copy = backend.get_array_module(g).empty_like(like, dtype=g.dtype)
+            xp = backend.get_array_module(g)
+            keep = {"subok": False} if xp is numpy else {}  # a plain array, not a memmap
+            copy = xp.empty_like(like, dtype=g.dtype, **keep)
             copy[...] = g
             g = copy
         else:

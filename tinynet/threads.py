@@ -8,8 +8,9 @@ elementwise passes in two halves, one run by the calling thread and one by a hel
 the same time (NumPy releases the GIL in both). :func:`disable` restores OpenBLAS's threads.
 
 The halves are fixed by the shapes and never split a sum (a GEMM is cut along its rows or
-columns, a kernel gradient along its rows), so a step gives the same numbers in every run, and
-the numbers of one thread. It changes the whole process's BLAS, so the library never enables it
+columns, a kernel gradient along its rows), so a step gives the same numbers in every run; they
+equal one thread's to rounding (BLAS may take another code path for a half, e.g. a GEMV for a
+half one column wide). It changes the whole process's BLAS, so the library never enables it
 on import: the ``tinynet`` command and the benchmarks do. TINYNET_THREADS=0 keeps it off.
 
     from tinynet import threads
@@ -29,40 +30,59 @@ MIN_BYTES = 1 << 19  # passes over less than this stay on one thread: a hand-ove
 
 _state = {"on": False, "helper": None, "limiter": None}
 _inside = threading.local()  # .split: this thread is running half of a split
+_starting = threading.Lock()  # around the helper's creation
 
 
 class _Helper:
-    """One daemon thread that runs the first half of each split while the caller runs the rest."""
+    """One daemon thread that runs the first half of each split while the caller runs the rest.
+    One split at a time: a thread that finds the helper busy (another thread splitting) runs
+    its pass whole."""
 
     def __init__(self):
         self.tasks, self.done = queue.SimpleQueue(), queue.SimpleQueue()
+        self.busy = threading.Lock()
+        self.count = 0  # tasks handed over; each result comes back with its task's number
         threading.Thread(target=self._loop, name="tinynet-half", daemon=True).start()
 
     def _loop(self):
         _inside.split = True  # this thread only ever runs halves
         while True:
-            fn, args = self.tasks.get()
+            number, fn = self.tasks.get()
             try:
-                fn(*args)
-                self.done.put(None)
+                fn()
+                self.done.put((number, None))
             except BaseException as e:  # handed to the caller, which raises it
-                self.done.put(e)
+                self.done.put((number, e))
 
     def run(self, first, second):
-        """first() here-and-now beside second() on the helper; raises what either raised."""
-        self.tasks.put((second, ()))
-        _inside.split = True
+        """first() here-and-now beside second() on the helper; raises what either raised.
+        Returns False (running nothing) when another thread's split holds the helper."""
+        if not self.busy.acquire(blocking=False):
+            return False
         try:
-            first()
+            self.count += 1
+            number = self.count
+            self.tasks.put((number, second))
+            _inside.split = True
+            try:
+                first()
+            finally:
+                _inside.split = False
+                while True:  # a result left by a wait that was interrupted (Ctrl-C) is not ours
+                    done, error = self.done.get()
+                    if done == number:
+                        break
         finally:
-            _inside.split = False
-            error = self.done.get()
+            self.busy.release()
         if error is not None:
             raise error
+        return True
 
 
 def _reset_after_fork():  # a forked child has no helper thread: it starts one when needed
+    global _starting
     _state["helper"] = None
+    _starting = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_reset_after_fork)
@@ -70,9 +90,10 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 def enable():
     """Run OpenBLAS on one thread and split tinynet's large passes over two threads; returns
-    whether it is on (False when TINYNET_THREADS=0, threadpoolctl is missing, or the machine has
-    one core)."""
-    if os.environ.get("TINYNET_THREADS", "1") == "0" or (os.cpu_count() or 1) < 2:
+    whether it is on (False when TINYNET_THREADS=0, threadpoolctl is missing, or this process
+    may run on one core only)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if os.environ.get("TINYNET_THREADS", "1") == "0" or (cores or 1) < 2:
         return False
     try:
         from threadpoolctl import threadpool_limits
@@ -109,10 +130,12 @@ def split(fn, n, nbytes, like=None):
     ):
         fn(0, n)
         return
-    if _state["helper"] is None:
-        _state["helper"] = _Helper()
+    with _starting:
+        if _state["helper"] is None:
+            _state["helper"] = _Helper()
     mid = n // 2
-    _state["helper"].run(lambda: fn(mid, n), lambda: fn(0, mid))
+    if not _state["helper"].run(lambda: fn(mid, n), lambda: fn(0, mid)):
+        fn(0, n)
 
 
 def matmul(a, b, out=None):

@@ -37,6 +37,50 @@ def test_split_runs_both_halves_and_raises_what_either_raised(two_threads):
     assert seen[-2:] in ([(0, 1), (1, 2)], [(1, 2), (0, 1)])
 
 
+def test_two_threads_splitting_at_once_each_get_their_whole_result(two_threads):
+    """One split holds the helper at a time; a thread that finds it busy runs its pass whole."""
+    import threading
+    import time
+
+    bad = []
+
+    def work(k):
+        for _ in range(30):
+            out = np.zeros(8)
+
+            def fill(lo, hi, out=out):
+                if lo == 0:
+                    time.sleep(0.001)  # the helper's half is the slow one
+                out[lo:hi] = 1
+
+            threads.split(fill, 8, 1)
+            bad.append(int(out.sum() != 8))
+
+    users = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in users:
+        t.start()
+    for t in users:
+        t.join()
+    assert len(bad) == 60 and sum(bad) == 0
+
+
+def test_a_result_left_by_an_interrupted_wait_is_not_taken_for_the_next(two_threads):
+    threads.split(lambda lo, hi: None, 2, 1)
+    helper = threads._state["helper"]
+    helper.done.put((helper.count, None))  # what a Ctrl-C during the wait leaves behind
+    out = np.zeros(4)
+
+    def fill(lo, hi):
+        if lo == 0:
+            import time
+
+            time.sleep(0.02)
+        out[lo:hi] = 1
+
+    threads.split(fill, 4, 1)
+    np.testing.assert_array_equal(out, 1)
+
+
 def test_a_split_inside_a_half_runs_whole(two_threads):
     seen = []
 
@@ -140,6 +184,30 @@ def test_ops_on_two_threads_give_one_threads_numbers(name, monkeypatch):
         threads.disable()
     for a, b in zip(one, two):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_float32_steps_on_two_threads_match_one_thread_to_rounding(monkeypatch):
+    rng = np.random.default_rng(4)
+    x = np.ascontiguousarray(rng.normal(size=(3, 5, 9, 9)).astype(np.float32).transpose(1, 2, 3, 0))
+    x = x.transpose(3, 0, 1, 2)
+    w = (rng.normal(size=(7, 5, 3, 3)) * 0.3).astype(np.float32)
+
+    def net(x, w):
+        return F.max_pool2d(F.relu(F.conv2d(x, w, padding=1)), 2)
+
+    threads.disable()
+    one = _step(net, [x, w])
+    monkeypatch.setattr(threads, "MIN_BYTES", 0)
+    if not threads.enable():
+        pytest.skip("tinynet.threads cannot be enabled here")
+    try:
+        two, again = _step(net, [x, w]), _step(net, [x, w])
+    finally:
+        threads.disable()
+    for a, b, c in zip(one, two, again):
+        assert b.dtype == np.float32
+        np.testing.assert_array_equal(b, c)  # the same numbers in every run
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("training", [True, False])

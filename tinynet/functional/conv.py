@@ -68,7 +68,7 @@ def _row_gemms(win, w_mat, src, out):
         cols = win.gemm_columns(src, y0, y1)[:, lo - start : hi - start]
         xp.matmul(w_mat, cols, out=out[:, lo:hi])
 
-    if len(blocks) % 2 == 0 or len(blocks) >= 12:
+    if len(blocks) % 2 == 0 or len(blocks) >= 12 or win.dh > 1:  # dilated rows are copies
         win.split(
             lambda b0, b1: [block(*blocks[b]) for b in range(b0, b1)], len(blocks), out.nbytes
         )
@@ -79,7 +79,7 @@ def _row_gemms(win, w_mat, src, out):
 def _kernel_gradient_t(win, src, g_mat, c):
     """sum over the GEMM blocks of win.gemm_columns(src, block) @ g_mat[:, block].T -> (k, c):
     a kernel gradient, transposed. Where the strategy splits, each of two threads sums its half
-    of the k rows (the same sums, in the same order, as one thread)."""
+    of the k rows (no sum is split)."""
     total = get_array_module(g_mat).zeros((win.k, c), dtype=g_mat.dtype)
     blocks = win.gemm_blocks(0, win.oh)
 

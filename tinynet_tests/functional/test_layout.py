@@ -227,3 +227,12 @@ def test_a_leaf_owns_a_gradient_laid_out_like_its_data():
     np.testing.assert_allclose(gw, w.grad)
     expected = reference.conv2d_transpose(gy, w.data, None, (2, 2), (1, 1), (1, 1))
     np.testing.assert_allclose(x.grad, expected, rtol=1e-10, atol=1e-10)
+
+
+def test_a_leaf_made_from_a_memmap_gets_a_plain_array_gradient(tmp_path):
+    data = np.lib.format.open_memmap(tmp_path / "x.npy", mode="w+", dtype=np.float64, shape=(3, 4))
+    data[...] = np.arange(12.0).reshape(3, 4)
+    x = tn.Tensor(data, requires_grad=True)
+    (x.T * 2.0).backward(np.ones((4, 3)))
+    assert type(x.grad) is np.ndarray
+    np.testing.assert_array_equal(x.grad, 2.0)
