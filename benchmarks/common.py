@@ -115,9 +115,11 @@ def torch_classifier_step(torch, model, input_shape, batch, device, lr=LR):
     return step
 
 
-def set_up_process():
+def set_up_process(split_threads=True):
     """The process as the ``tinynet`` command sets it up: glibc keeps big freed buffers
-    (``backend.tune_malloc``) and tinynet splits its large passes over two threads with
-    OpenBLAS on one (``tinynet.threads``; TINYNET_THREADS=0: OpenBLAS's own threads only)."""
+    (``backend.tune_malloc``) and, with ``split_threads``, tinynet splits its large passes over
+    two threads with OpenBLAS on one (``tinynet.threads``; TINYNET_THREADS=0: never). The
+    WaveNet commands leave OpenBLAS its own threads: their GEMMs are all small."""
     backend.tune_malloc()
-    threads.enable()
+    if split_threads:
+        threads.enable()

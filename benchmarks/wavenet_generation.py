@@ -105,7 +105,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.json and os.path.exists(args.json):
         raise SystemExit(f"wavenet_generation: {args.json} exists; choose another --json")
-    set_up_process()  # the allocator and threads as the tinynet command runs them
+    set_up_process(split_threads=False)  # as the tinynet wavenet command runs
     models = {}
     if args.model:
         from tinynet.apps.wavenet_cli import load_wavenet

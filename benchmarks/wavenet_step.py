@@ -110,7 +110,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--json", default=None, help="write the figures here")
     args = p.parse_args(argv)
-    set_up_process()  # the allocator and threads as the tinynet command runs them
+    set_up_process(split_threads=False)  # as the tinynet wavenet command runs
     model = tinynet_model(args)
     model.compile("adam")
     arrays = model.device_batch(batch(args))

@@ -27,6 +27,8 @@ import numpy as np
 from .backend import dense_order, get_array_module, memory_order
 
 MIN_BYTES = 1 << 19  # passes over less than this stay on one thread: a hand-over costs ~50 us
+MIN_FLOPS = 2e8  # a GEMM of fewer operations stays whole: two such halves at once overlap
+# little (measured: (32, 32) @ (32, 8192) takes longer split than whole on one thread)
 
 _state = {"on": False, "helper": None, "limiter": None}
 _inside = threading.local()  # .split: this thread is running half of a split
@@ -145,6 +147,8 @@ def matmul(a, b, out=None):
         return a @ b if out is None else get_array_module(a).matmul(a, b, out=out)
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), dtype=np.result_type(a, b))
+    if 2 * a.shape[0] * a.shape[1] * b.shape[1] < MIN_FLOPS:
+        return np.matmul(a, b, out=out)
     work = a.nbytes + b.nbytes + out.nbytes  # what the GEMM reads and writes
     if out.shape[0] >= out.shape[1]:
         split(lambda lo, hi: np.matmul(a[lo:hi], b, out=out[lo:hi]), out.shape[0], work)

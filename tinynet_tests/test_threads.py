@@ -16,6 +16,7 @@ from tinynet.gradcheck import check_grad
 def two_threads(monkeypatch):
     """Threads on, every pass split however small (the tests' arrays are tiny)."""
     monkeypatch.setattr(threads, "MIN_BYTES", 0)
+    monkeypatch.setattr(threads, "MIN_FLOPS", 0)
     if not threads.enable():
         pytest.skip("tinynet.threads cannot be enabled here (one core, or no threadpoolctl)")
     yield
@@ -176,6 +177,7 @@ def test_ops_on_two_threads_give_one_threads_numbers(name, monkeypatch):
     threads.disable()
     one = _step(fn, inputs)
     monkeypatch.setattr(threads, "MIN_BYTES", 0)
+    monkeypatch.setattr(threads, "MIN_FLOPS", 0)
     if not threads.enable():
         pytest.skip("tinynet.threads cannot be enabled here")
     try:
@@ -198,6 +200,7 @@ def test_float32_steps_on_two_threads_match_one_thread_to_rounding(monkeypatch):
     threads.disable()
     one = _step(net, [x, w])
     monkeypatch.setattr(threads, "MIN_BYTES", 0)
+    monkeypatch.setattr(threads, "MIN_FLOPS", 0)
     if not threads.enable():
         pytest.skip("tinynet.threads cannot be enabled here")
     try:
@@ -220,6 +223,7 @@ def test_batch_norm_on_two_threads_matches_one_and_its_running_statistics(traini
         stats = [np.zeros(4), np.ones(4)]
         if on:
             monkeypatch.setattr(threads, "MIN_BYTES", 0)
+            monkeypatch.setattr(threads, "MIN_FLOPS", 0)
             if not threads.enable():
                 pytest.skip("tinynet.threads cannot be enabled here")
         try:

@@ -491,7 +491,7 @@ def main(argv=None):
     from ..backend import tune_malloc
 
     tune_malloc()  # as the tinynet command does: big freed buffers are reused, not unmapped
-    threads.enable()
+    threads.disable()  # WaveNet's GEMMs are small: OpenBLAS's own threads run them faster
     parser = configure(argparse.ArgumentParser(prog="tinynet wavenet", description=__doc__))
     args = parser.parse_args(argv)
     return args.run(args)
