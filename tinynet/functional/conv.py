@@ -54,44 +54,6 @@ def _check_conv(op, x, w, b, c_in_axis):
         )
 
 
-def _row_gemms(win, w_mat, src, out):
-    """out[:, columns of block] = w_mat @ win.gemm_columns(src, block) for every GEMM block.
-    Where the strategy splits (:meth:`Windows.split`), each of two threads takes half of the
-    blocks when they halve evenly (or are many), else half of every block's columns: either way
-    each reads its half of the columns once."""
-    blocks = win.gemm_blocks(0, win.oh)
-    xp = get_array_module(out)
-
-    def block(y0, y1, p0=0, p1=2):  # halves p0 .. p1 - 1 of the block's columns
-        start, stop, _ = win.column_range(y0, y1).indices(out.shape[1])
-        lo, hi = start + (stop - start) * p0 // 2, start + (stop - start) * p1 // 2
-        cols = win.gemm_columns(src, y0, y1)[:, lo - start : hi - start]
-        xp.matmul(w_mat, cols, out=out[:, lo:hi])
-
-    if len(blocks) % 2 == 0 or len(blocks) >= 12 or win.dh > 1:  # dilated rows are copies
-        win.split(
-            lambda b0, b1: [block(*blocks[b]) for b in range(b0, b1)], len(blocks), out.nbytes
-        )
-    else:
-        win.split(lambda p0, p1: [block(y0, y1, p0, p1) for y0, y1 in blocks], 2, out.nbytes)
-
-
-def _kernel_gradient_t(win, src, g_mat, c):
-    """sum over the GEMM blocks of win.gemm_columns(src, block) @ g_mat[:, block].T -> (k, c):
-    a kernel gradient, transposed. Where the strategy splits, each of two threads sums its half
-    of the k rows (no sum is split)."""
-    total = get_array_module(g_mat).zeros((win.k, c), dtype=g_mat.dtype)
-    blocks = win.gemm_blocks(0, win.oh)
-
-    def run(k0, k1):
-        for y0, y1 in blocks:
-            cols = win.gemm_columns(src, y0, y1)[k0:k1]
-            total[k0:k1] += cols @ g_mat[:, win.column_range(y0, y1)].T
-
-    win.split(run, win.k, g_mat.nbytes)
-    return total
-
-
 def _col2im_gemms(win, w_t, g_mat):
     """The image (N, C, H, W) whose columns are w_t (C*kh*kw, c) @ g_mat (c, M), summed block by
     block (col2im); where the strategy splits, each thread takes half of the channels."""
@@ -147,11 +109,13 @@ class Conv2d(Function):
     def forward(self, x, w, b=None):
         N = x.shape[0]
         c_out, _, kh, kw = w.shape
-        win = make_windows(x.shape, kh, kw, self.stride, self.padding, x, dilation=self.dilation)
+        win = make_windows(
+            x.shape, kh, kw, self.stride, self.padding, x, dilation=self.dilation, c_out=c_out
+        )
         self.win, self.src, self.w, self.has_b = win, win.gemm_source(x), w, b is not None
         xp, w_mat = get_array_module(x), win.gemm_weights(w)
         y = xp.empty((c_out, N * win.oh * win.ow), dtype=x.dtype)
-        _row_gemms(win, w_mat, self.src, y)
+        win.row_gemms(w_mat, self.src, y)
         if b is not None:
             _add_bias_rows(win, y, b)
         return from_columns(y, N, win.oh, win.ow, win.batch_last)
@@ -160,7 +124,7 @@ class Conv2d(Function):
         win, w = self.win, self.w
         gy_mat = to_columns(gy, win.batch_last)
         c_out = w.shape[0]
-        gw_t = _kernel_gradient_t(win, self.src, gy_mat, c_out) if self.needs_grad[1] else None
+        gw_t = win.kernel_gradient_t(self.src, gy_mat, c_out) if self.needs_grad[1] else None
         gb = row_sums(gy_mat) if self.has_b and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0] and win.folds_rows():
@@ -219,7 +183,7 @@ class Conv2dGradWeight(Function):
             )
         self.x_hw, self.gy_hw, self.x_data, self.gy_data = x.shape[2:], gy.shape[2:], x, gy
         src, gy_mat = win.gemm_source(x), to_columns(gy, win.batch_last)
-        return win.gemm_kernel(_kernel_gradient_t(win, src, gy_mat, c_out).T)
+        return win.gemm_kernel(win.kernel_gradient_t(src, gy_mat, c_out).T)
 
     def _rest(self):
         return _rest(self.x_hw, self.kernel_size, self.gy_hw, self)
@@ -307,11 +271,11 @@ class Conv2dTranspose(Function):
         N, c_in, H, W = self.x_shape
         xp, w_mat = get_array_module(gy), win.gemm_weights(w)
         src = win.gemm_source(gy)
-        gw_t = _kernel_gradient_t(win, src, self.x_mat, c_in) if self.needs_grad[1] else None
+        gw_t = win.kernel_gradient_t(src, self.x_mat, c_in) if self.needs_grad[1] else None
         gx = None
         if self.needs_grad[0]:
             gx = xp.empty((c_in, N * H * W), dtype=gy.dtype)
-            _row_gemms(win, w_mat, src, gx)
+            win.row_gemms(w_mat, src, gx)
             gx = from_columns(gx, N, H, W, win.batch_last)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         gb = sum_axes(gy, (0, 2, 3)).reshape(-1) if self.has_b and self.needs_grad[2] else None

@@ -36,22 +36,48 @@ BLOCK_BYTES = 4 << 20  # one block's column matrix: a few MiB, so it is summed w
 USE_CUDA_KERNELS = True  # False: CuPy runs the generic slice loops too (for comparison)
 
 
-def make_windows(image_shape, kh, kw, stride, padding, like, batch_last=None, op=None, dilation=1):
+def make_windows(
+    image_shape, kh, kw, stride, padding, like, batch_last=None, op=None, dilation=1, c_out=None
+):
     """The windows of a kh x kw kernel (its cells ``dilation`` apart) over images (N, C, H, W)
     on the backend and dtype of the array ``like``, with the strategy for that backend:
-    :class:`BatchLastRows` when the layout is batch-last (by default on NumPy), else
+    :class:`BatchLastRows` when the layout is batch-last (by default on NumPy; for conv2d's own
+    GEMMs, given ``c_out``, :class:`ShiftedRows` where :func:`shifts_rows` says), else
     :class:`CudaKernels` on CuPy (unless ``USE_CUDA_KERNELS`` is off, or the kernel is dilated),
     else :class:`GenericColumns`. ``op`` names the caller in argument errors."""
     if batch_last is None:
         batch_last = prefers_batch_last(like)
     dilated = pair(dilation, "dilation", op=op) != (1, 1)
-    if batch_last:
+    if (
+        batch_last
+        and c_out is not None
+        and shifts_rows(image_shape[1], c_out, kh, kw, stride, dilation, op)
+    ):
+        cls = ShiftedRows
+    elif batch_last:
         cls = BatchLastRows
     elif USE_CUDA_KERNELS and is_gpu_array(like) and not dilated:
         cls = CudaKernels
     else:
         cls = GenericColumns
     return cls(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
+
+
+USE_SHIFTED_ROWS = True  # False: every batch-last convolution on expanded rows (for comparison)
+
+
+def shifts_rows(c_in, c_out, kh, kw, stride, dilation, op=None):
+    """Whether conv2d's GEMMs run on :class:`ShiftedRows`: stride 1, row dilation 1, kw >= 2,
+    and a short stack of kernel columns on a deep enough input (kw*C_out <= 128, kh*C >= 64):
+    there a row GEMM on expanded rows is only C_out rows tall."""
+    (sh, sw), (dh, _) = pair(stride, "stride", op=op), pair(dilation, "dilation", op=op)
+    return (
+        USE_SHIFTED_ROWS
+        and (sh, sw, dh) == (1, 1, 1)
+        and kw >= 2
+        and kw * c_out <= 128
+        and kh * c_in >= 64
+    )
 
 
 def to_channel_major(x, ph=0, pw=0, fill=0, batch_last=False):
@@ -172,6 +198,41 @@ class Windows:
     def gemm_kernel(self, m):
         """The inverse of :meth:`gemm_weights`: m (C_out, K) -> (C_out, C, kh, kw)."""
         return m.reshape(-1, self.C, self.kh, self.kw)
+
+    def row_gemms(self, w_mat, src, out):
+        """out[:, columns of block] = w_mat @ gemm_columns(src, block) for every GEMM block,
+        w_mat from :meth:`gemm_weights`. Where the strategy splits (:meth:`split`), each of two
+        threads takes half of the blocks when they halve evenly (or are many), else half of
+        every block's columns: either way each reads its half of the columns once."""
+        blocks = self.gemm_blocks(0, self.oh)
+
+        def block(y0, y1, p0=0, p1=2):  # halves p0 .. p1 - 1 of the block's columns
+            start, stop, _ = self.column_range(y0, y1).indices(out.shape[1])
+            lo, hi = start + (stop - start) * p0 // 2, start + (stop - start) * p1 // 2
+            cols = self.gemm_columns(src, y0, y1)[:, lo - start : hi - start]
+            self.xp.matmul(w_mat, cols, out=out[:, lo:hi])
+
+        if len(blocks) % 2 == 0 or len(blocks) >= 12 or self.dh > 1:  # dilated rows: copies
+            self.split(
+                lambda b0, b1: [block(*blocks[b]) for b in range(b0, b1)], len(blocks), out.nbytes
+            )
+        else:
+            self.split(lambda p0, p1: [block(y0, y1, p0, p1) for y0, y1 in blocks], 2, out.nbytes)
+
+    def kernel_gradient_t(self, src, g_mat, c):
+        """The sum over the GEMM blocks of gemm_columns(src, block) @ g_mat[:, block].T -> (k, c):
+        a kernel gradient, transposed (its rows as :meth:`gemm_kernel` reads them). Where the
+        strategy splits, each of two threads sums its half of the k rows (no sum is split)."""
+        total = self.xp.zeros((self.k, c), dtype=g_mat.dtype)
+        blocks = self.gemm_blocks(0, self.oh)
+
+        def run(k0, k1):
+            for y0, y1 in blocks:
+                cols = self.gemm_columns(src, y0, y1)[k0:k1]
+                total[k0:k1] += cols @ g_mat[:, self.column_range(y0, y1)].T
+
+        self.split(run, self.k, g_mat.nbytes)
+        return total
 
     def folds_rows(self):
         """Whether the input gradient is folded row by row (``fold_rows``) instead of col2im."""
@@ -297,6 +358,71 @@ class BatchLastRows(Windows):
 
         self.split(rows, H, gx.nbytes)
         return gx.transpose(3, 0, 1, 2)
+
+
+class ShiftedRows(BatchLastRows):
+    """NumPy, stride 1 and row dilation 1, few output channels: no expanded rows. The padded
+    input is kept once, as rows P (Hp, C, Wp, N); one GEMM per output row y multiplies the kw
+    kernel columns stacked, (kw*C_out, kh*C), with the contiguous rows ``P[y : y + kh]``
+    (kh*C, Wp*N), and output row y is the sum of the kw products, each shifted by dw*j columns.
+    The GEMM is kw times taller than a row GEMM on expanded rows, and nothing is copied kw
+    times: better where C_out is small (:func:`make_windows` chooses)."""
+
+    def gemm_source(self, x):
+        """The padded rows P (Hp, C, Wp, N) of x, zeros around."""
+        C, H, W, N, ph, pw = self.C, self.H, self.W, self.N, self.ph, self.pw
+        rows = to_channel_major(x, batch_last=True).transpose(2, 0, 3, 1)  # (H, C, W, N) view
+        P = self.xp.empty((H + 2 * ph, C, W + 2 * pw, N), dtype=self.dtype)
+        P[:ph] = 0
+        P[ph + H :] = 0
+
+        def copy_rows(r0, r1):
+            P[ph + r0 : ph + r1, :, :pw] = 0
+            P[ph + r0 : ph + r1, :, pw + W :] = 0
+            P[ph + r0 : ph + r1, :, pw : pw + W] = rows[r0:r1]
+
+        self.split(copy_rows, H, P.nbytes)
+        return P
+
+    def gemm_weights(self, w):
+        """(C_out, C, kh, kw) -> (kw*C_out, kh*C): row j*C_out + o, column i*C + c."""
+        c_out, C, kh, kw = w.shape
+        return w.transpose(3, 0, 2, 1).reshape(kw * c_out, kh * C)
+
+    def row_gemms(self, w_mat, src, out):
+        kh, kw, C, N, ow, dw = self.kh, self.kw, self.C, self.N, self.ow, self.dw
+        c_out, wide = w_mat.shape[0] // kw, src.shape[2] * N
+        out_rows = out.reshape(c_out, self.oh, ow * N)
+
+        def rows(r0, r1):
+            Z = self.xp.empty((kw, c_out, wide), dtype=out.dtype)
+            for r in range(r0, r1):
+                self.xp.matmul(
+                    w_mat, src[r : r + kh].reshape(kh * C, wide), out=Z.reshape(kw * c_out, wide)
+                )
+                o = out_rows[:, r]
+                o[...] = Z[0, :, : ow * N]
+                for j in range(1, kw):
+                    o += Z[j, :, j * dw * N : j * dw * N + ow * N]
+
+        self.split(rows, self.oh, out.nbytes)
+
+    def kernel_gradient_t(self, src, g_mat, c):
+        kh, kw, C, N, ow, dw = self.kh, self.kw, self.C, self.N, self.ow, self.dw
+        wide = src.shape[2] * N
+        total = self.xp.zeros((self.k, c), dtype=g_mat.dtype)
+        by_column = total.reshape(kh * C, kw, c)  # rows (i, c, j), as gemm_kernel reads them
+        g_rows = g_mat.reshape(c, self.oh, ow * N)
+
+        def run(k0, k1):
+            for r in range(self.oh):
+                p = src[r : r + kh].reshape(kh * C, wide)[k0:k1]
+                g = g_rows[:, r]
+                for j in range(kw):
+                    by_column[k0:k1, j] += p[:, j * dw * N : j * dw * N + ow * N] @ g.T
+
+        self.split(run, kh * C, g_mat.nbytes)
+        return total
 
 
 class GenericColumns(Windows):

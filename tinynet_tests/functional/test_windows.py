@@ -12,9 +12,17 @@ from hypothesis import strategies as st
 from tinynet import backend
 from tinynet import functional as F
 from tinynet.functional import windows
-from tinynet.functional.windows import BatchLastRows, CudaKernels, GenericColumns, make_windows
+from tinynet.functional.windows import (
+    BatchLastRows,
+    CudaKernels,
+    GenericColumns,
+    ShiftedRows,
+    make_windows,
+)
+from tinynet.gradcheck import check_grad
 
-from ..strategies import conv_geometry
+from .. import reference
+from ..strategies import conv_geometry, dilated_conv_geometry
 
 
 @given(conv_geometry(), st.integers(1, 3), st.integers(1, 5000), st.booleans())
@@ -99,6 +107,16 @@ def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():
 def test_the_strategy_is_chosen_once_by_the_backend_and_layout(monkeypatch):
     x = np.zeros((2, 3, 6, 6), np.float32)
     assert type(make_windows(x.shape, 3, 3, 1, 1, x)) is BatchLastRows  # NumPy's default
+    deep = np.zeros((2, 32, 6, 6), np.float32)
+    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=32)) is ShiftedRows
+    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=64)) is BatchLastRows
+    assert type(make_windows(deep.shape, 3, 3, 2, 1, deep, c_out=32)) is BatchLastRows
+    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=32, dilation=(2, 1))) is (
+        BatchLastRows
+    )
+    monkeypatch.setattr(windows, "USE_SHIFTED_ROWS", False)
+    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=32)) is BatchLastRows
+    monkeypatch.setattr(windows, "USE_SHIFTED_ROWS", True)
     assert type(make_windows(x.shape, 3, 3, 1, 1, x, batch_last=False)) is GenericColumns
     monkeypatch.setattr(windows, "is_gpu_array", lambda a: True)
     assert type(make_windows(x.shape, 3, 3, 1, 1, x, batch_last=False)) is CudaKernels
@@ -132,3 +150,41 @@ def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch)
     np.testing.assert_array_equal(
         results[False][0], F.im2col(x_np, kh, kw, stride, padding, batch_last=False)
     )
+
+
+def _always_shifted(c_in, c_out, kh, kw, stride, dilation, op=None):
+    """shifts_rows without its size thresholds: every stride-1 geometry it can take."""
+    (sh, sw), (dh, _) = windows.pair(stride, "stride"), windows.pair(dilation, "dilation")
+    return (sh, sw, dh) == (1, 1, 1)
+
+
+@given(dilated_conv_geometry(), st.booleans())
+def test_shifted_rows_convolve_as_the_loop_reference_with_right_gradients(g, threads_on):
+    """ShiftedRows on every stride-1 geometry (its choice forced): forward against the plain
+    loops, input, kernel and bias gradients against central differences (float64), the same
+    numbers on one thread or two."""
+    N, ci, co, H, W, kh, kw, _, padding, (_, dw) = g
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(N, ci, H, W))
+    w, b = rng.normal(size=(co, ci, kh, kw)), rng.normal(size=co)
+    from tinynet import threads
+
+    with patch.object(windows, "shifts_rows", _always_shifted):
+        win = make_windows(x.shape, kh, kw, 1, padding, x, dilation=(1, dw), c_out=co)
+        assert type(win) is ShiftedRows
+        try:
+            if threads_on:
+                threads.enable()
+            with patch.object(threads, "MIN_BYTES", 0), patch.object(threads, "MIN_FLOPS", 0):
+                y = F.conv2d(tn_tensor(x), tn_tensor(w), tn_tensor(b), 1, padding, (1, dw))
+                expected = reference.conv2d(x, w, b, (1, 1), padding, (1, dw))
+                np.testing.assert_allclose(y.data, expected, rtol=1e-10, atol=1e-10)
+                check_grad(lambda x, w, b: F.conv2d(x, w, b, 1, padding, (1, dw)), [x, w, b])
+        finally:
+            threads.disable()
+
+
+def tn_tensor(a):
+    import tinynet as tn
+
+    return tn.Tensor(a)
