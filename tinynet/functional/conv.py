@@ -13,9 +13,11 @@ on NumPy (:class:`.windows.BatchLastRows`) the columns of each output row are a 
 input's expanded rows (kw shifted copies), so conv2d's forward pass and kernel gradient, and
 conv2d_transpose's backward pass, copy the input kw times and build no column matrix; conv2d's
 input gradient, and conv2d_transpose's forward pass, with row stride 1 are folded input row by
-input row (``fold_rows``: one GEMM on a slice of gy's rows, kw adds); otherwise columns are summed
-into the image (col2im) in blocks of output rows. On CuPy (:class:`.windows.CudaKernels`) one
-block of columns is built and summed by fused CUDA kernels.
+input row (``fold_rows``: one GEMM on a slice of gy's rows, kw adds), otherwise columns are
+summed into the image (col2im) in blocks of output rows. A stride-1 conv2d with few output
+channels skips the expanded rows (:class:`.windows.ShiftedRows`: one GEMM per output row on the
+stacked kernel columns, kw shifted adds). On CuPy (:class:`.windows.CudaKernels`) one block of
+columns is built and summed by fused CUDA kernels.
 
 :func:`conv2d_reference` is the same convolution in a few readable lines: read it first.
 

@@ -15,14 +15,18 @@ back into an image. The strategies:
   copied kw times instead of kh*kw, and a backward pass multiplies the same views again instead of
   rebuilding columns. With row stride 1 the input gradient goes the other way, input row by input
   row (:meth:`BatchLastRows.fold_rows`), without col2im.
+- :class:`ShiftedRows` (NumPy, stride 1, few output channels: :func:`shifts_rows`). No
+  expanded rows: the padded input is kept once, one GEMM per output row multiplies the kw
+  kernel columns stacked, and the kw products are added shifted by one column each.
 - :class:`GenericColumns` (CuPy's layout, and any backend). Images are (C, N, H, W) in memory,
   the columns ordered (n, y, x), one block covers all rows, built and summed by one slice copy
   per kernel offset.
 - :class:`CudaKernels` (CuPy). The columns of :class:`GenericColumns`, built and summed by fused
   CUDA kernels (:mod:`.cuda_kernels`), one launch each.
 
-Every strategy offers the same GEMM interface (``gemm_blocks``, ``gemm_source``,
-``gemm_columns``, ``gemm_weights``, ``gemm_kernel``) and the blocked col2im
+Every strategy offers the same GEMM interface (``gemm_source``, ``gemm_weights``,
+``row_gemms``, ``kernel_gradient_t``, ``gemm_kernel``; the generic two on ``gemm_blocks`` and
+``gemm_columns``) and the blocked col2im
 (``col2im_zeros``, ``col2im_add``, ``col2im_image``), so conv.py is written once.
 """
 
