@@ -404,29 +404,39 @@ class ShiftedRows(BatchLastRows):
                 self.xp.matmul(
                     w_mat, src[r : r + kh].reshape(kh * C, wide), out=Z.reshape(kw * c_out, wide)
                 )
-                o = out_rows[:, r]
-                o[...] = Z[0, :, : ow * N]
-                for j in range(1, kw):
-                    o += Z[j, :, j * dw * N : j * dw * N + ow * N]
+                o, shifted = (
+                    out_rows[:, r],
+                    [Z[j, :, j * dw * N : j * dw * N + ow * N] for j in range(kw)],
+                )
+                if kw == 1:
+                    o[...] = shifted[0]
+                else:
+                    self.xp.add(shifted[0], shifted[1], out=o)
+                for part in shifted[2:]:
+                    o += part
 
         self.split(rows, self.oh, out.nbytes)
 
     def kernel_gradient_t(self, src, g_mat, c):
+        """Per output row y, one GEMM of the rows P[y : y + kh] (kh*C, Wp*N) with gy's row set
+        at each of the kw column shifts in a zero (kw*c, Wp*N) stack: all kernel columns at
+        once. Where the strategy splits, each thread takes half of the kh*C rows."""
         kh, kw, C, N, ow, dw = self.kh, self.kw, self.C, self.N, self.ow, self.dw
         wide = src.shape[2] * N
-        total = self.xp.zeros((self.k, c), dtype=g_mat.dtype)
-        by_column = total.reshape(kh * C, kw, c)  # rows (i, c, j), as gemm_kernel reads them
+        total = self.xp.zeros((kh * C, kw * c), dtype=g_mat.dtype)
         g_rows = g_mat.reshape(c, self.oh, ow * N)
 
         def run(k0, k1):
+            stack = self.xp.zeros((kw, c, wide), dtype=g_mat.dtype)
             for r in range(self.oh):
-                p = src[r : r + kh].reshape(kh * C, wide)[k0:k1]
-                g = g_rows[:, r]
                 for j in range(kw):
-                    by_column[k0:k1, j] += p[:, j * dw * N : j * dw * N + ow * N] @ g.T
+                    stack[j, :, j * dw * N : j * dw * N + ow * N] = g_rows[:, r]
+                p = src[r : r + kh].reshape(kh * C, wide)[k0:k1]
+                total[k0:k1] += p @ stack.reshape(kw * c, wide).T
 
         self.split(run, kh * C, g_mat.nbytes)
-        return total
+        # (kh*C, kw*c) [i*C + ci, j*c + o] -> rows (i, c, j) as gemm_kernel reads them
+        return total.reshape(kh * C * kw, c)
 
 
 class GenericColumns(Windows):
