@@ -107,9 +107,10 @@ def test_im2col_and_col2im_name_themselves_in_a_bad_geometry_error():
 def test_the_strategy_is_chosen_once_by_the_backend_and_layout(monkeypatch):
     x = np.zeros((2, 3, 6, 6), np.float32)
     assert type(make_windows(x.shape, 3, 3, 1, 1, x)) is BatchLastRows  # NumPy's default
-    deep = np.zeros((2, 32, 6, 6), np.float32)
+    deep = np.zeros((128, 32, 32, 32), np.float32)
     assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=32)) is ShiftedRows
-    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=64)) is BatchLastRows
+    assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=96)) is BatchLastRows
+    assert type(make_windows((128, 32, 16, 16), 3, 3, 1, 1, deep, c_out=32)) is BatchLastRows
     assert type(make_windows(deep.shape, 3, 3, 2, 1, deep, c_out=32)) is BatchLastRows
     assert type(make_windows(deep.shape, 3, 3, 1, 1, deep, c_out=32, dilation=(2, 1))) is (
         BatchLastRows
@@ -152,7 +153,7 @@ def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch)
     )
 
 
-def _always_shifted(c_in, c_out, kh, kw, stride, dilation, op=None):
+def _always_shifted(c_in, c_out, kh, kw, stride, dilation, ow_n, op=None):
     """shifts_rows without its size thresholds: every stride-1 geometry it can take."""
     (sh, sw), (dh, _) = windows.pair(stride, "stride"), windows.pair(dilation, "dilation")
     return (sh, sw, dh) == (1, 1, 1)
