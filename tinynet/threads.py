@@ -90,12 +90,19 @@ def _reset_after_fork():  # a forked child has no helper thread: it starts one w
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
+def _cores_per_process():
+    """The cores this process may use, shared with the other ranks of an MPI job on them
+    (PMI_SIZE: MPICH's launcher; OMPI_COMM_WORLD_SIZE: Open MPI's)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    ranks = os.environ.get("PMI_SIZE") or os.environ.get("OMPI_COMM_WORLD_SIZE") or "1"
+    return (cores or 1) // max(1, int(ranks) if ranks.isdigit() else 1)
+
+
 def enable():
     """Run OpenBLAS on one thread and split tinynet's large passes over two threads; returns
     whether it is on (False when TINYNET_THREADS=0, threadpoolctl is missing, or this process
-    may run on one core only)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if os.environ.get("TINYNET_THREADS", "1") == "0" or (cores or 1) < 2:
+    has fewer than two cores to itself, e.g. two MPI ranks on two cores)."""
+    if os.environ.get("TINYNET_THREADS", "1") == "0" or _cores_per_process() < 2:
         return False
     try:
         from threadpoolctl import threadpool_limits

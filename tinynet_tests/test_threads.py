@@ -122,6 +122,16 @@ def test_enable_runs_blas_on_one_thread_and_disable_restores_it():
     assert after == before and not threads.enabled()
 
 
+def test_enable_stays_off_when_ranks_share_the_cores(monkeypatch):
+    threads.disable()
+    cores = threads._cores_per_process()
+    monkeypatch.setenv("PMI_SIZE", str(max(cores, 1)))  # as many ranks as cores
+    assert threads.enable() is False and not threads.enabled()
+    monkeypatch.setenv("TINYNET_THREADS", "0")
+    monkeypatch.delenv("PMI_SIZE")
+    assert threads.enable() is False
+
+
 def test_matmul_and_apply_match_numpy(two_threads):
     rng = np.random.default_rng(0)
     for m, k, n in [(7, 5, 3), (3, 5, 9), (1, 4, 1)]:
