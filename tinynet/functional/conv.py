@@ -56,21 +56,6 @@ def _check_conv(op, x, w, b, c_in_axis):
         )
 
 
-def _col2im_gemms(win, w_t, g_mat):
-    """The image (N, C, H, W) whose columns are w_t (C*kh*kw, c) @ g_mat (c, M), summed block by
-    block (col2im); where the strategy splits, each thread takes half of the channels."""
-    kk = win.kh * win.kw
-    box = [win.col2im_zeros()]
-
-    def run(c0, c1):
-        for y0, y1 in win.blocks:
-            col = w_t[c0 * kk : c1 * kk] @ g_mat[:, win.column_range(y0, y1)]
-            box[0] = win.col2im_add(box[0], col, y0, y1, slice(c0, c1))
-
-    win.split(run, win.C, win.k * g_mat.shape[1] * g_mat.itemsize)
-    return win.col2im_image(box[0])
-
-
 def _add_bias_rows(win, y, b):
     """y (C_out, M) += b (C_out,) per row, in one pass over all of y (NumPy adds into a strided
     block of columns several times slower per number), channels split where the strategy
@@ -134,7 +119,7 @@ class Conv2d(Function):
                 self.src = None  # the windows are used up: free them before gx is allocated
             gx = win.fold_rows(gy, w)
         elif self.needs_grad[0]:
-            gx = _col2im_gemms(win, w.reshape(c_out, -1).T, gy_mat)
+            gx = win.col2im_gemms(w.reshape(c_out, -1).T, gy_mat)
         gw = win.gemm_kernel(gw_t.T) if gw_t is not None else None
         return gx, gw, gb
 
@@ -263,7 +248,7 @@ class Conv2dTranspose(Function):
         if win.folds_rows():  # conv2d's input gradient, with x in the place of gy
             y = win.fold_rows(x, w)
         else:
-            y = _col2im_gemms(win, w.reshape(c_in, -1).T, self.x_mat)
+            y = win.col2im_gemms(w.reshape(c_in, -1).T, self.x_mat)
         if b is not None:
             y += b[:, None, None]
         return y

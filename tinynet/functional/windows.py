@@ -26,8 +26,8 @@ back into an image. The strategies:
 
 Every strategy offers the same GEMM interface (``gemm_source``, ``gemm_weights``,
 ``row_gemms``, ``kernel_gradient_t``, ``gemm_kernel``; the generic two on ``gemm_blocks`` and
-``gemm_columns``) and the blocked col2im
-(``col2im_zeros``, ``col2im_add``, ``col2im_image``), so conv.py is written once.
+``gemm_columns``) and the blocked col2im (``col2im_gemms`` on ``col2im_zeros``,
+``col2im_add``, ``col2im_image``), so conv.py is written once.
 """
 
 from .. import threads
@@ -242,6 +242,20 @@ class Windows:
 
         self.split(run, self.k, g_mat.nbytes)
         return total
+
+    def col2im_gemms(self, w_t, g_mat):
+        """The image (N, C, H, W) whose columns are w_t (C*kh*kw, c) @ g_mat (c, M), summed block
+        by block (col2im); where the strategy splits, each thread takes half of the channels."""
+        kk = self.kh * self.kw
+        box = [self.col2im_zeros()]
+
+        def run(c0, c1):
+            for y0, y1 in self.blocks:
+                col = w_t[c0 * kk : c1 * kk] @ g_mat[:, self.column_range(y0, y1)]
+                box[0] = self.col2im_add(box[0], col, y0, y1, slice(c0, c1))
+
+        self.split(run, self.C, self.k * g_mat.shape[1] * g_mat.itemsize)
+        return self.col2im_image(box[0])
 
     def folds_rows(self):
         """Whether the input gradient is folded row by row (``fold_rows``) instead of col2im."""
