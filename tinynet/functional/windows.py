@@ -52,40 +52,34 @@ def make_windows(
     if batch_last is None:
         batch_last = prefers_batch_last(like)
     dilated = pair(dilation, "dilation", op=op) != (1, 1)
-    N, C, _, W = image_shape
-    pw, dw = pair(padding, "padding", op=op)[1], pair(dilation, "dilation", op=op)[1]
-    ow_n = (W + 2 * pw - dw * (kw - 1)) * N  # output row length at stride 1
-    if (
-        batch_last
-        and c_out is not None
-        and shifts_rows(C, c_out, kh, kw, stride, dilation, ow_n, op)
-    ):
-        cls = ShiftedRows
-    elif batch_last:
+    if batch_last:
         cls = BatchLastRows
     elif USE_CUDA_KERNELS and is_gpu_array(like) and not dilated:
         cls = CudaKernels
     else:
         cls = GenericColumns
-    return cls(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
+    win = cls(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
+    if cls is BatchLastRows and c_out is not None and shifts_rows(win, c_out):
+        win = ShiftedRows(image_shape, kh, kw, stride, padding, like, op=op, dilation=dilation)
+    return win
 
 
 USE_SHIFTED_ROWS = True  # False: every batch-last convolution on expanded rows (for comparison)
 
 
-def shifts_rows(c_in, c_out, kh, kw, stride, dilation, ow_n, op=None):
-    """Whether conv2d's GEMMs run on :class:`ShiftedRows`: stride 1, row dilation 1, kw >= 2, a
-    short stack of kernel columns (kw*C_out <= 192) on a deep enough input (kh*C >= 48), and
-    output rows of at least 4096 numbers (ow*N): the shapes where it measured faster than
-    expanded rows (docs/performance.md)."""
-    (sh, sw), (dh, _) = pair(stride, "stride", op=op), pair(dilation, "dilation", op=op)
+def shifts_rows(win, c_out):
+    """Whether a conv2d with ``c_out`` output channels on the windows ``win`` runs its GEMMs on
+    :class:`ShiftedRows`: stride 1, row dilation 1, kw >= 2, a short stack of kernel columns
+    (kw*C_out <= 192) on a deep enough input (kh*C >= 48), and output rows of at least 4096
+    numbers (ow*N): the shapes where it measured faster than expanded rows
+    (docs/performance.md)."""
     return (
         USE_SHIFTED_ROWS
-        and (sh, sw, dh) == (1, 1, 1)
-        and kw >= 2
-        and kw * c_out <= 192
-        and kh * c_in >= 48
-        and ow_n >= 4096
+        and (win.sh, win.sw, win.dh) == (1, 1, 1)
+        and win.kw >= 2
+        and win.kw * c_out <= 192
+        and win.kh * win.C >= 48
+        and win.ow * win.N >= 4096
     )
 
 

@@ -153,10 +153,9 @@ def test_cuda_im2col_col2im_kernels_match_the_slice_loops(geometry, monkeypatch)
     )
 
 
-def _always_shifted(c_in, c_out, kh, kw, stride, dilation, ow_n, op=None):
+def _always_shifted(win, c_out):
     """shifts_rows without its size thresholds: every stride-1 geometry it can take."""
-    (sh, sw), (dh, _) = windows.pair(stride, "stride"), windows.pair(dilation, "dilation")
-    return (sh, sw, dh) == (1, 1, 1)
+    return (win.sh, win.sw, win.dh) == (1, 1, 1)
 
 
 @given(dilated_conv_geometry(), st.booleans())
