@@ -31,7 +31,7 @@ with the output_padding that restores x's size) and its kernel gradient C_w^T(x,
 from ..autograd import Function, Tensor
 from ..backend import get_array_module
 from ._args import out_size, pair
-from .layout import from_columns, row_sums, sum_axes, to_columns
+from .layout import from_columns, sum_axes, to_columns
 from .shape import pad2d
 from .windows import make_windows
 
@@ -112,7 +112,7 @@ class Conv2d(Function):
         gy_mat = to_columns(gy, win.batch_last)
         c_out = w.shape[0]
         gw_t = win.kernel_gradient_t(self.src, gy_mat, c_out) if self.needs_grad[1] else None
-        gb = row_sums(gy_mat) if self.has_b and self.needs_grad[2] else None
+        gb = sum_axes(gy_mat, (1,))[:, 0] if self.has_b and self.needs_grad[2] else None
         gx = None
         if self.needs_grad[0] and win.folds_rows():
             if self.final_backward:

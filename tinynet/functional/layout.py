@@ -103,22 +103,17 @@ def channel_rows(x):
     return (lambda a: a.transpose(order).reshape(C, -1), lambda r: r.reshape(shape).transpose(back))
 
 
-def row_sums(m):
-    """(R, M) -> (R,): each row's sum, as one matrix-vector product for floats (NumPy's float32
-    row sums run several times slower than a GEMV over the same rows); else NumPy's sum."""
-    if m.dtype.kind != "f":
-        return m.sum(axis=1)
-    return m @ get_array_module(m).ones(m.shape[1], dtype=m.dtype)
-
-
 def sum_axes(a, axes):
     """``a.sum(axis=axes, keepdims=True)`` as one matrix-vector product when the summed axes are
     one block of a's memory order (a contiguous in some order, a float dtype): NumPy's
     reductions run their inner loop over the innermost axis, a handful of cells long in the
-    batch-last layout, while a GEMV reads the block at memory speed. Otherwise NumPy's sum."""
+    batch-last layout, while a GEMV reads the block at memory speed. A matrix's row sums are one
+    GEMV whatever its strides (BLAS takes any row or column stride). Otherwise NumPy's sum."""
     axes = tuple(sorted(axes))
     if not axes or a.dtype.kind != "f" or a.size == 0:
         return a.sum(axis=axes, keepdims=True)
+    if a.ndim == 2 and axes == (1,):
+        return (a @ get_array_module(a).ones(a.shape[1], dtype=a.dtype))[:, None]
     order = memory_order(a)
     mem = a.transpose(order)
     where = [order.index(k) for k in axes]

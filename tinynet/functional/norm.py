@@ -6,7 +6,7 @@ from .. import threads
 from ..autograd import Function
 from ..backend import get_array_module
 from ._graph import composite_vjp
-from .layout import channel_rows, row_sums
+from .layout import channel_rows, sum_axes
 
 
 def _row_dots(a, b):
@@ -83,7 +83,7 @@ class BatchNorm(Function):
         def channels(c0, c1):  # every pass of channels [c0, c1), on one of two threads
             c = slice(c0, c1)
             if self.sync is None and self.training:  # n >= 2 (check_inputs)
-                mean_c = row_sums(rows[c]) / dt(n)
+                mean_c = sum_axes(rows[c], (1,))[:, 0] / dt(n)
                 xp.subtract(rows[c], mean_c[:, None], out=xc[c])
                 var_c = _row_dots(xc[c], xc[c]) / dt(n)
             elif self.sync is None:
@@ -127,7 +127,7 @@ class BatchNorm(Function):
         minus_mean = gy.dtype.type(-1.0 / n)
 
         def sums(c):
-            gbeta[c] = row_sums(g[c])
+            gbeta[c] = sum_axes(g[c], (1,))[:, 0]
             ggamma[c] = _row_dots(g[c], self.xc[c]) * self.inv_std[c]  # the sum of g * xhat
 
         def input_gradient(c, sg, sgx):

@@ -150,16 +150,17 @@ def test_sum_axes_equals_numpy_sum_in_every_layout(perm, axes, dtype):
     np.testing.assert_allclose(s, a.sum(axis=tuple(axes), keepdims=True), rtol=1e-5, atol=1e-5)
 
 
-def test_row_sums_equal_numpy_sums_for_strided_and_integer_rows():
-    from tinynet.functional.layout import row_sums
+def test_row_sums_by_sum_axes_equal_numpy_sums_for_strided_and_integer_rows():
+    """The row sums of batch norm and conv biases (sum_axes over axis 1) in every layout."""
+    from tinynet.functional.layout import sum_axes
 
     a = np.random.default_rng(0).normal(size=(6, 40)).astype(np.float32)
-    for m in (a, a[:, 3:31], a.T.copy().T, a[::2]):
-        s = row_sums(m)
+    for m in (a, a[:, 3:31], a.T.copy().T, a[::2], a.T.copy().T[1:4]):
+        s = sum_axes(m, (1,))[:, 0]
         assert s.dtype == np.float32 and s.shape == (m.shape[0],)
         np.testing.assert_allclose(s, m.sum(axis=1), rtol=1e-5, atol=1e-5)
     ints = np.arange(12).reshape(3, 4)
-    np.testing.assert_array_equal(row_sums(ints), ints.sum(axis=1))
+    np.testing.assert_array_equal(sum_axes(ints, (1,))[:, 0], ints.sum(axis=1))
 
 
 def test_dense_order_ignores_length_one_axes_and_refuses_gaps():
