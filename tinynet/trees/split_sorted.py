@@ -18,8 +18,8 @@ MAX_ROW = 2048  # nodes up to this many samples may be sorted
 SLOT_BUDGET = 1 << 17  # (node, feature, position) slots per call: keeps the work in cache
 # rough costs per node (microseconds, for MNIST-like data on one core), to choose the method:
 # sorted ~ SORTED_SLOT * row length,
-# dense ~ DENSE_NODE + DENSE_ENTRY * n + DENSE_CELL * codes * classes present
-SORTED_SLOT, DENSE_NODE, DENSE_ENTRY, DENSE_CELL = 1.35, 150.0, 0.3, 0.25
+# dense ~ DENSE_ENTRY * n + DENSE_CELL * codes * classes present (nodes share its calls)
+SORTED_SLOT, DENSE_ENTRY, DENSE_CELL = 1.35, 0.3, 0.25
 STEPS = 4  # row lengths per octave: 2 -> 16, 24, 32, 48, 64, ... (less padding, more calls)
 
 
@@ -35,7 +35,7 @@ def eligible(data, sizes, counts):
     B = int(data.code_span.max())
     classes = (counts > 0).sum(axis=1)
     sorted_cost = _row_length(sizes) * SORTED_SLOT
-    dense_cost = DENSE_NODE + sizes * DENSE_ENTRY + B * classes * DENSE_CELL
+    dense_cost = sizes * DENSE_ENTRY + B * classes * DENSE_CELL
     return (sizes <= MAX_ROW) & (sorted_cost < dense_cost)
 
 
