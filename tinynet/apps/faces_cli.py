@@ -64,6 +64,14 @@ def configure(p):
     q.add_argument(
         "--max-minutes", type=float, default=None, help="stop when another epoch would not fit"
     )
+    q.add_argument(
+        "--oversample",
+        action="append",
+        default=[],
+        metavar="ATTR[&~ATTR]=K",
+        help="show the faces with these attributes K times an epoch (repeatable), "
+        "e.g. Eyeglasses=3 or 'Eyeglasses&~Male=8'",
+    )
     q.add_argument("--models-dir", default=None, help="where the .tnz files go (default --out)")
     q.add_argument(
         "--resume",
@@ -118,6 +126,7 @@ def run(args):
     try:
         _positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
         _positive(args, "cases", "pool", "n")
+        runs.check_oversample(getattr(args, "oversample", []))
         check_out_dir(out, args.overwrite, getattr(args, "resume", False))
     except (RunFolderError, ValueError) as e:
         print(f"{who}: {e}", file=sys.stderr)
@@ -154,6 +163,7 @@ def run(args):
                 args.models_dir,
                 device=args.device,
                 resume=args.resume,
+                oversample=args.oversample,
             )
             print(
                 f"{r['epochs']} epochs of {r['train_images']} faces in {r['train_seconds']:.0f} s "

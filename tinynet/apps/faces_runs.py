@@ -70,6 +70,35 @@ def load_faces(split="all", limit=None, path=None):
     return fa.to_signed(x), celeba.attribute_matrix(a, fa.ATTRIBUTES)
 
 
+def oversampled(labels, specs, names=fa.ATTRIBUTES):
+    """Row indices that repeat the faces matching each spec: labels (N, len(names)) bool,
+    specs like ``"Eyeglasses=3"`` or ``"Eyeglasses&~Male=8"`` (attributes joined by ``&``, ``~``
+    for absent; the face appears that many times per epoch). A face matching several specs
+    takes the largest factor; the others appear once. -> (M,) int64, each face's copies
+    together, in the original order."""
+    labels = np.asarray(labels, dtype=bool)
+    factor = np.ones(len(labels), dtype=np.int64)
+    for spec in specs:
+        where = f"oversample {spec!r}"
+        terms, eq, k = spec.partition("=")
+        if not eq or not k.strip().isdigit() or int(k) < 1:
+            raise ValueError(f"{where}: write ATTR[&~ATTR...]=K with an int K >= 1")
+        match = np.ones(len(labels), dtype=bool)
+        for term in terms.split("&"):
+            name = term.strip().lstrip("~")
+            if name not in names:
+                raise ValueError(f"{where}: unknown attribute {name!r}; known: {list(names)}")
+            column = labels[:, names.index(name)]
+            match &= ~column if term.strip().startswith("~") else column
+        factor[match] = np.maximum(factor[match], int(k))
+    return np.repeat(np.arange(len(labels)), factor)
+
+
+def check_oversample(specs):
+    """Raise ValueError naming the first malformed spec of :func:`oversampled`."""
+    oversampled(np.zeros((0, len(fa.ATTRIBUTES)), dtype=bool), specs)
+
+
 # ----- attribute classifiers -----
 def run_classifiers(
     out="runs/faces/classifiers",
@@ -167,6 +196,7 @@ def run_train(
     x=None,
     device="cpu",
     resume=False,
+    oversample=(),
 ):
     """Train the face DCGAN (tinynet.gan.faces.face_gan) on the CelebA faces (all
     10,000 unless ``limit``; ``x`` in place of them for tests) up to ``epochs`` epochs in all.
@@ -174,7 +204,8 @@ def run_train(
     interpolation.png, train.log and results.json into ``out``; checkpoint.tnz (both players,
     both optimizers, the average: tinynet.gan.checkpoint) there after every epoch, and
     generator.tnz, discriminator.tnz, generator_ema.tnz into ``models_dir`` (default ``out``)
-    at the end. ``resume``: go on from out/checkpoint.tnz (same width and ema_decay)."""
+    at the end. ``resume``: go on from out/checkpoint.tnz (same width, ema_decay and
+    oversample). ``oversample``: specs of :func:`oversampled` (faces repeated in every epoch)."""
     from ..plot import save_gan_losses, save_interpolation, save_sample_grid
 
     os.makedirs(out, exist_ok=True)
@@ -185,8 +216,13 @@ def run_train(
         raise FileNotFoundError(f"run_train: --resume, but {out} has no checkpoint.tnz")
     done = state["epochs"] if state else 0
     backend.seed(seed + done)  # a resumed session draws fresh batches and z, seeded by its start
+    check_oversample(oversample)  # bad specs fail before any work
     if x is None:
-        x, _ = load_faces("all", limit)
+        x, labels = load_faces("all", limit)
+        if oversample:
+            x = x[oversampled(labels, oversample)]
+    elif oversample:
+        raise ValueError("run_train: oversample reads the CelebA labels; it cannot apply to x")
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=36, nrow=6)
     losses = LossRecorder(previous=(state or {}).get("batch_losses"))
     log = os.path.join(out, "train.log")
@@ -231,6 +267,7 @@ def run_train(
         "sessions": checkpoint.sessions,
         "batch_size": batch_size,
         "train_images": int(len(x)),
+        "oversample": list(oversample),
         "latent": "uniform",
         "ema_decay": ema_decay or None,
         "train_seconds": round(checkpoint.total, 1),

@@ -234,3 +234,25 @@ def test_concepts_too_rare_in_the_pool_are_reported_not_hidden(tmp_path, stand_i
         assert "fewer than the 3 a case averages" in r[name]["error"]
         assert len(r[name]["group_sizes"]) == 4 and r[name]["cases"] == 0
     assert not (out / "arithmetic.png").exists()
+
+
+def test_oversampled_repeats_the_matching_faces_by_the_largest_factor():
+    # columns Eyeglasses, Smiling, Male
+    labels = np.array([[1, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=bool)
+    got = runs.oversampled(labels, ["Eyeglasses=2", "Eyeglasses&~Male=3"])
+    np.testing.assert_array_equal(got, [0, 0, 1, 1, 1, 2, 3])
+    np.testing.assert_array_equal(runs.oversampled(labels, []), [0, 1, 2, 3])
+    np.testing.assert_array_equal(runs.oversampled(labels, ["~Smiling&Male=2"]), [0, 0, 1, 2, 3, 3])
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [("Glasses=2", "unknown attribute 'Glasses'"), ("Eyeglasses", "ATTR"), ("Male=0", "K >= 1")],
+)
+def test_bad_oversample_specs_are_refused_by_name(spec, message, tmp_path, capsys):
+    with pytest.raises(ValueError, match=message):
+        runs.check_oversample([spec])
+    assert faces_cli.main(["train", "--oversample", spec, "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert repr(spec) in err and message in err
+    assert not (tmp_path / "o").exists()
