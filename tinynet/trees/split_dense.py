@@ -139,8 +139,11 @@ def _numeric(H, T, miss, msl, criterion, hn=None):
                     )
                 s = xl - nLc * np.log2(nLc) + xr - nRc * np.log2(nRc)
         # msl >= 1 keeps both sides non-empty; a code no sample has repeats the split (and the
-        # score) of the code before it, so argmax, taking the first maximum, never reports it
+        # score) of the code before it, so argmax, taking the first maximum, never reports it.
+        # With missing values, "missing or not" is the last code's split with missing right.
         valid = (nLc >= msl) & (nRc >= msl)
+        if miss is not None:
+            valid &= nL > 0
         s = np.where(valid, s, -np.inf)
         b = np.argmax(s, axis=1)
         sb = s[np.arange(P), b]
