@@ -76,7 +76,8 @@ def configure(p):
     q.add_argument(
         "--resume",
         action="store_true",
-        help="go on from OUT/checkpoint.tnz up to --epochs in all (same --width, --ema-decay)",
+        help="go on from OUT/checkpoint.tnz up to --epochs in all "
+        "(same --width, --ema-decay, --oversample)",
     )
     add_verbose(q)
     for name in ("arithmetic", "sample"):

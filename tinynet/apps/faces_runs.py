@@ -85,11 +85,13 @@ def oversampled(labels, specs, names=fa.ATTRIBUTES):
             raise ValueError(f"{where}: write ATTR[&~ATTR...]=K with an int K >= 1")
         match = np.ones(len(labels), dtype=bool)
         for term in terms.split("&"):
-            name = term.strip().lstrip("~")
+            name = term.strip()
+            absent = name.startswith("~")
+            name = name[1:] if absent else name
             if name not in names:
                 raise ValueError(f"{where}: unknown attribute {name!r}; known: {list(names)}")
             column = labels[:, names.index(name)]
-            match &= ~column if term.strip().startswith("~") else column
+            match &= ~column if absent else column
         factor[match] = np.maximum(factor[match], int(k))
     return np.repeat(np.arange(len(labels)), factor)
 

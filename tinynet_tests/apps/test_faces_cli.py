@@ -247,7 +247,12 @@ def test_oversampled_repeats_the_matching_faces_by_the_largest_factor():
 
 @pytest.mark.parametrize(
     "spec, message",
-    [("Glasses=2", "unknown attribute 'Glasses'"), ("Eyeglasses", "ATTR"), ("Male=0", "K >= 1")],
+    [
+        ("Glasses=2", "unknown attribute 'Glasses'"),
+        ("~~Male=2", "unknown attribute '~Male'"),
+        ("Eyeglasses", "ATTR"),
+        ("Male=0", "K >= 1"),
+    ],
 )
 def test_bad_oversample_specs_are_refused_by_name(spec, message, tmp_path, capsys):
     with pytest.raises(ValueError, match=message):
