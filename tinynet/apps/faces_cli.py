@@ -190,7 +190,8 @@ def run(args):
                 print(
                     f"{v['equation']}: {v['success_rate']:.1%} of {v['cases']} cases "
                     f"(control {v['control_success_rate']:.1%}, the pool's vector "
-                    f"{v['pool_vector_success_rate']:.1%})"
+                    f"{v['pool_vector_success_rate']:.1%}, with half the cases' noise "
+                    f"{v['pool_vector_plus_noise_success_by_scale']['0.5']:.1%})"
                 )
             print(f"results.json{'' if len(failed) == 2 else ' and the figure'} in {out}")
             return 1 if failed else 0

@@ -22,7 +22,9 @@ the target says how much of the success any step of that size away from C would 
 pool vector (every member of A averaged, minus every member of B: the attribute's direction
 nearly without the three-z noise) added to the same mean(C), as it is and lengthened by
 ``POOL_SCALES``, says how much of the failure is the noise and how far the generator's
-direction must be followed to change the face.
+direction must be followed to change the face. The case's own three-z noise (its vector
+minus the pool vector) added back at ``NOISE_SCALES`` of its length, and a random direction of
+the same length in its place, say whether the noise costs by its length or by its direction.
 """
 
 import numpy as np
@@ -52,6 +54,8 @@ GROUP = 3  # z averaged per concept (Radford et al.)
 NEIGHBOURS = 8  # the figure's results around y: y + U(-0.25, 0.25) noise (Radford et al.)
 NOISE = 0.25
 POOL_SCALES = (1.0, 1.5, 2.0)  # the pool vector's lengths tried, in units of itself
+NOISE_SCALES = (0.25, 0.5, 0.75)  # shares of a case's three-z noise added to the pool vector
+# (none is the pool vector itself, all of it the equation)
 
 
 def face_pool(generate, classify, latent_dim, n, seed=0, batch_size=1000):
@@ -149,14 +153,19 @@ def equation_study(
     controls = random_like(vector, rng) + means[:, 2]
     pool_vector = z[members[0]].mean(axis=0) - z[members[1]].mean(axis=0)  # (D,)
     target_name, target = equation["target"]
-    scaled = [means[:, 2] + k * pool_vector for k in POOL_SCALES]
-    readings = [
-        np.asarray(classify(generate(np.asarray(v, dtype=np.float32))), dtype=np.float64)
-        for v in [results, controls, means[:, 2], *scaled]
-    ]
-    p_res, p_ctl, p_base, *p_scaled = readings
-    ok, ok_ctl, ok_base, *ok_scaled = (reads_as(p, target, attributes) for p in readings)
-    p_pool, ok_pool = p_scaled[POOL_SCALES.index(1.0)], ok_scaled[POOL_SCALES.index(1.0)]
+    noise = vector - pool_vector  # (cases, D): each case's departure from the attribute direction
+    tried = {"result": results, "control": controls, "base": means[:, 2]}
+    tried.update({("pool", k): means[:, 2] + k * pool_vector for k in POOL_SCALES})
+    tried.update({("noise", k): means[:, 2] + pool_vector + k * noise for k in NOISE_SCALES})
+    # the random stand-in for the noise has its own stream: the cases and controls stay as before
+    tried["swapped"] = (
+        means[:, 2] + pool_vector + random_like(noise, np.random.default_rng([seed, 1]))
+    )
+    p = {
+        k: np.asarray(classify(generate(np.asarray(v, dtype=np.float32))), dtype=np.float64)
+        for k, v in tried.items()
+    }
+    ok = {k: reads_as(v, target, attributes) for k, v in p.items()}
     return {
         "equation": " - ".join(n for n, _ in equation["terms"][:2])
         + f" + {equation['terms'][2][0]} = {target_name}",
@@ -165,29 +174,34 @@ def equation_study(
         "confidence": confidence,
         "pool": int(len(z)),
         "group_sizes": {n: int(len(m)) for (n, _), m in zip(equation["terms"], members)},
-        "success": int(ok.sum()),
-        "success_rate": float(ok.mean()),
-        "success_interval": wilson_interval(int(ok.sum()), cases),
-        "control_success": int(ok_ctl.sum()),
-        "control_success_rate": float(ok_ctl.mean()),
-        "control_interval": wilson_interval(int(ok_ctl.sum()), cases),
-        "base_success_rate": float(ok_base.mean()),
-        "beyond_control": bool(ok.mean() > ok_ctl.mean()),
+        "success": int(ok["result"].sum()),
+        "success_rate": float(ok["result"].mean()),
+        "success_interval": wilson_interval(int(ok["result"].sum()), cases),
+        "control_success": int(ok["control"].sum()),
+        "control_success_rate": float(ok["control"].mean()),
+        "control_interval": wilson_interval(int(ok["control"].sum()), cases),
+        "base_success_rate": float(ok["base"].mean()),
+        "beyond_control": bool(ok["result"].mean() > ok["control"].mean()),
         "mean_probabilities": {
-            "result": dict(zip(attributes, p_res.mean(0).round(4).tolist())),
-            "control": dict(zip(attributes, p_ctl.mean(0).round(4).tolist())),
-            "base": dict(zip(attributes, p_base.mean(0).round(4).tolist())),
+            "result": dict(zip(attributes, p["result"].mean(0).round(4).tolist())),
+            "control": dict(zip(attributes, p["control"].mean(0).round(4).tolist())),
+            "base": dict(zip(attributes, p["base"].mean(0).round(4).tolist())),
         },
         "vector_norm_mean": float(np.linalg.norm(vector, axis=1).mean()),
-        "pool_vector_success_rate": float(ok_pool.mean()),
+        "pool_vector_success_rate": float(ok["pool", 1.0].mean()),
         "pool_vector_norm": float(np.linalg.norm(pool_vector)),
-        "pool_vector_probabilities": dict(zip(attributes, p_pool.mean(0).round(4).tolist())),
-        "pool_vector_success_by_scale": {
-            str(k): float(o.mean()) for k, o in zip(POOL_SCALES, ok_scaled)
+        "pool_vector_probabilities": dict(
+            zip(attributes, p["pool", 1.0].mean(0).round(4).tolist())
+        ),
+        "pool_vector_success_by_scale": {str(k): float(ok["pool", k].mean()) for k in POOL_SCALES},
+        "noise_norm_mean": float(np.linalg.norm(noise, axis=1).mean()),
+        "pool_vector_plus_noise_success_by_scale": {
+            str(k): float(ok["noise", k].mean()) for k in NOISE_SCALES
         },
+        "pool_vector_plus_random_noise_success_rate": float(ok["swapped"].mean()),
         "_cases": picks,
         "_z": results.astype(np.float32),
-        "_success": ok,
+        "_success": ok["result"],
     }
 
 

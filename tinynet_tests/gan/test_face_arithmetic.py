@@ -92,6 +92,30 @@ def test_equations_hold_on_the_stand_ins_and_beat_the_control(models, pool, name
     assert study["pool_vector_success_rate"] >= 0.85  # the stand-ins' direction is clean
 
 
+def test_the_noise_decomposition_adds_back_each_cases_own_noise_or_a_random_one(models, pool):
+    generate, classify = models
+    equation, seed = fa_.EQUATIONS["glasses"], 5
+    study = fa_.equation_study(equation, pool, generate, classify, cases=80, seed=seed)
+    means = pool["z"][study["_cases"]].astype(np.float64).mean(axis=2)  # (cases, 3 terms, D)
+    members = [np.flatnonzero(fa_.concept_mask(pool["probs"], c)) for _, c in equation["terms"]]
+    full = pool["z"][members[0]].mean(0) - pool["z"][members[1]].mean(0)
+    noise = means[:, 0] - means[:, 1] - full
+    assert study["noise_norm_mean"] == pytest.approx(np.linalg.norm(noise, axis=1).mean(), 1e-5)
+    target = equation["target"][1]
+
+    def share(z):
+        return fa_.reads_as(classify(generate(z.astype(np.float32))), target).mean()
+
+    by_scale = study["pool_vector_plus_noise_success_by_scale"]
+    assert list(by_scale) == [str(k) for k in fa_.NOISE_SCALES]
+    for k in fa_.NOISE_SCALES:
+        assert by_scale[str(k)] == share(means[:, 2] + full + k * noise)
+    swapped = fa_.random_like(noise, np.random.default_rng([seed, 1]))
+    assert study["pool_vector_plus_random_noise_success_rate"] == share(
+        means[:, 2] + full + swapped
+    )
+
+
 def test_a_concept_too_rare_for_three_samples_is_named(models, pool):
     generate, classify = models
     tiny = {k: v[:4] for k, v in pool.items()}
