@@ -97,21 +97,29 @@ def configure(p):
     return p
 
 
-def _positive(args, *names):
-    bad = [
-        f"--{n.replace('_', '-')} {getattr(args, n)}"
-        for n in names
-        if getattr(args, n, None) is not None and getattr(args, n) < 1
-    ]
-    if bad:
-        raise ValueError(f"must be positive: {', '.join(bad)}")
+RANGES = {  # option: (low, high, whether low itself is allowed, the range in words)
+    "confidence": (0.5, 1.0, False, "in (0.5, 1)"),
+    "ema_decay": (0.0, 1.0, True, "in [0, 1) (0: no average)"),
+    "max_minutes": (0.0, float("inf"), False, "above 0 (leave it out for no limit)"),
+    "lr": (0.0, float("inf"), False, "above 0"),
+    "n": (2, float("inf"), True, "at least 2 (a Fréchet distance needs two samples)"),
+}
+
+
+def check_ranges(args):
+    """Refuse an option outside its range (RANGES) by name and value, before anything runs."""
+    for name, (low, high, closed, words) in RANGES.items():
+        value = getattr(args, name, None)
+        if value is not None and not ((low <= value if closed else low < value) and value < high):
+            raise ValueError(f"--{name.replace('_', '-')} must be {words}, got {value}")
 
 
 def run(args):
     """Run the action; print its headline figures; return the exit status."""
+    from ..datasets._files import DatasetFileError
     from ..models.saving import ModelFileError
     from . import faces_runs as runs
-    from .runs import RunFolderError, check_out_dir, default_verbose
+    from .runs import RunFolderError, check_out_dir, check_positive, default_verbose
 
     out = args.out or f"runs/faces/{args.action}"
     who = f"tinynet gan faces {args.action}"
@@ -125,8 +133,9 @@ def run(args):
             )
             return 1
     try:
-        _positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
-        _positive(args, "cases", "pool", "n")
+        check_positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
+        check_positive(args, "cases", "pool")
+        check_ranges(args)
         runs.check_oversample(getattr(args, "oversample", []))
         check_out_dir(out, args.overwrite, getattr(args, "resume", False))
     except (RunFolderError, ValueError) as e:
@@ -156,7 +165,7 @@ def run(args):
                 args.epochs,
                 args.batch_size,
                 args.limit,
-                args.max_minutes * 60 if args.max_minutes else None,
+                None if args.max_minutes is None else args.max_minutes * 60,
                 args.steps_per_epoch,
                 args.ema_decay,
                 args.seed,
@@ -208,7 +217,7 @@ def run(args):
                 f"same size {q['fid_same_size']:.3f}, real halves {q['fid_real_halves']:.3f}; "
                 f"shares {shares}. Files in {out}"
             )
-    except (FileNotFoundError, ModelFileError) as e:
+    except (FileNotFoundError, ModelFileError, DatasetFileError) as e:
         print(f"{who}: {e}", file=sys.stderr)
         return 1
     return 0

@@ -65,9 +65,8 @@ def require_file(dataset, relpath, path=None):
 class DatasetFileError(ValueError):
     """A dataset file that is truncated or corrupt (bad magic number, wrong size, bad checksum)."""
 
-    def __init__(self, file, problem):
+    REMEDY = "delete it so tinynet downloads it again, or replace it with a good copy"
+
+    def __init__(self, file, problem, remedy=REMEDY):
         self.file = str(file)
-        super().__init__(
-            f"{file}: {problem}. The file is truncated or corrupt: delete it so tinynet "
-            f"downloads it again, or replace it with a good copy."
-        )
+        super().__init__(f"{file}: {problem}. The file is truncated or corrupt: {remedy}.")

@@ -30,6 +30,7 @@ count and the crop), written atomically; nothing is ever written beside the data
 import csv
 import hashlib
 import io
+import itertools
 import os
 import tempfile
 import zipfile
@@ -101,7 +102,9 @@ def load_data(path=None, count=COUNT, test_size=TEST_SIZE, cache=True):
     (structured array, one bool column per name in :data:`ATTRIBUTES`).
 
     Raises FileNotFoundError pointing to the official site when the files are absent, and
-    DatasetFileError naming the file when one is truncated, of the wrong size or out of order."""
+    DatasetFileError naming the file when one is truncated or holds images of the wrong size."""
+    if not (isinstance(count, (int, np.integer)) and count >= 1):
+        raise ValueError(f"celeba.load_data: count must be a positive int, got {count!r}")
     if not 0 <= test_size < count:
         raise ValueError(
             f"celeba.load_data: test_size must be in [0, count={count}), got {test_size}"
@@ -117,7 +120,7 @@ def load_faces(path=None, count=COUNT, cache=True):
         raise ValueError(f"celeba: count must be a positive int, got {count!r}")
     images, table, size = locate(path)
     names, attrs = read_attributes(table, count)
-    key = _cache_key(images, count)
+    key = _cache_key(images, count, names)
     cached = _cache_file(key) if cache else None
     x = _read_cache(cached, count)
     if x is None:
@@ -148,32 +151,45 @@ def locate(path=None):
     )
 
 
+class CelebAFileError(DatasetFileError):
+    """A CelebA file that cannot be read. tinynet never downloads CelebA, so the remedy is a
+    good copy from the official site."""
+
+    def __init__(self, file, problem):
+        super().__init__(file, problem, f"replace it with a good copy from {OFFICIAL_SITE}")
+
+
 def read_attributes(table, count):
     """The image names and the attribute table of the first ``count`` rows of ``table``
-    (tinynet's CSV or the official whitespace-separated txt)."""
+    (tinynet's CSV or the official whitespace-separated txt: its count line, the 40 names, then
+    "<image> v1 ... v40"). Only the rows asked for are split."""
     table = Path(table)
     try:
         text = table.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        raise DatasetFileError(table, f"cannot be read ({e})") from None
+        raise CelebAFileError(table, f"cannot be read ({e})") from None
     if table.suffix == ".csv":
-        rows = list(csv.reader(io.StringIO(text)))
-        header, body = rows[0][1:], rows[1:]
-    else:  # official: the count, the 40 names, then "<image> v1 ... v40"
-        lines = text.splitlines()
-        header, body = lines[1].split(), [line.split() for line in lines[2:]]
+        rows = (r for r in csv.reader(io.StringIO(text)) if r)
+        skip, header_of = 0, lambda r: r[1:]
+    else:
+        rows = (line.split() for line in text.splitlines() if line.strip())
+        skip, header_of = 1, lambda r: r
+    head = list(itertools.islice(rows, skip + 1))
+    if len(head) < skip + 1:
+        raise CelebAFileError(table, "holds no attribute names (it is empty or cut short)")
+    header = header_of(head[-1])
+    body = list(itertools.islice(rows, count))
     if tuple(header) != ATTRIBUTES:
-        raise DatasetFileError(
+        raise CelebAFileError(
             table, f"its attribute names {header[:3]}... are not the 40 official ones"
         )
-    body = [r for r in body if r][:count]
     if len(body) < count:
-        raise DatasetFileError(table, f"{len(body)} rows, fewer than the {count} asked for")
+        raise CelebAFileError(table, f"{len(body)} rows, fewer than the {count} asked for")
     bad = [
         i for i, r in enumerate(body) if len(r) != 41 or any(v not in ("1", "-1") for v in r[1:])
     ]
     if bad:
-        raise DatasetFileError(table, f"row {bad[0] + 1} is not an image name and 40 values -1/1")
+        raise CelebAFileError(table, f"row {bad[0] + 1} is not an image name and 40 values -1/1")
     names = [r[0] for r in body]
     values = np.array([r[1:] for r in body], dtype=np.int8) > 0
     attrs = np.empty(count, dtype=ATTRIBUTE_DTYPE)
@@ -193,7 +209,7 @@ def attribute_matrix(attrs, names):
 def crop(image, who="celeba"):
     """An RGB uint8 image (109, 89, 3) -> the 64x64 face, channels-first (3, 64, 64)."""
     if image.shape != (HALF_SIZE[1], HALF_SIZE[0], 3):
-        raise DatasetFileError(who, f"image of shape {image.shape}, expected (109, 89, 3)")
+        raise CelebAFileError(who, f"image of shape {image.shape}, expected (109, 89, 3)")
     face = image[CROP_ROWS[0] : CROP_ROWS[1], CROP_COLS[0] : CROP_COLS[1]]
     return np.ascontiguousarray(face.transpose(2, 0, 1))
 
@@ -210,7 +226,7 @@ def decode_zip(zip_path, names, size):
             for i, name in enumerate(names):
                 member = members.get(name)
                 if member is None:
-                    raise DatasetFileError(zip_path, f"holds no {name} (row {i + 1} of the table)")
+                    raise CelebAFileError(zip_path, f"holds no {name} (row {i + 1} of the table)")
                 where = f"{zip_path}:{member}"
                 try:
                     with Image.open(io.BytesIO(z.read(member))) as img:
@@ -218,22 +234,25 @@ def decode_zip(zip_path, names, size):
                         if img.size == (2 * HALF_SIZE[0], 2 * HALF_SIZE[1]):
                             img = img.reduce(2)
                         if img.size != HALF_SIZE:
-                            raise DatasetFileError(
+                            raise CelebAFileError(
                                 where,
                                 f"image of {img.size[0]}x{img.size[1]}, expected 89x109 or "
                                 f"178x218 (the aligned crop, {size[0]}x{size[1]} in this layout)",
                             )
                         out[i] = crop(np.asarray(img), where)
                 except (UnidentifiedImageError, OSError, SyntaxError) as e:
-                    raise DatasetFileError(where, f"not a readable JPEG ({e})") from None
+                    raise CelebAFileError(where, f"not a readable JPEG ({e})") from None
     except (zipfile.BadZipFile, EOFError) as e:
-        raise DatasetFileError(zip_path, f"not a readable zip ({e})") from None
+        raise CelebAFileError(zip_path, f"not a readable zip ({e})") from None
     return out
 
 
-def _cache_key(zip_path, count):
+def _cache_key(zip_path, count, names):
+    """The zip (name, size, mtime), the count, the crop and the image names in the table's
+    order: another table order is another entry."""
     st = os.stat(zip_path)
     text = f"{Path(zip_path).name}:{st.st_size}:{st.st_mtime_ns}:{count}:{CROP_ROWS}:{CROP_COLS}"
+    text += ":" + ",".join(names)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -178,9 +178,15 @@ def test_actions_without_celeba_say_where_to_get_it(tmp_path, monkeypatch, capsy
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["train", "--epochs", "0"], "--epochs 0"),
-        (["train", "--width", "-1"], "--width -1"),
-        (["arithmetic", "--generator", "g.tnz", "--cases", "0"], "--cases 0"),
+        (["train", "--epochs", "0"], "--epochs must be a positive integer, got 0"),
+        (["train", "--width", "-1"], "--width must be a positive integer, got -1"),
+        (["arithmetic", "--generator", "g.tnz", "--cases", "0"], "--cases must be a positive"),
+        (["arithmetic", "--generator", "g.tnz", "--confidence", "1"], "--confidence must be in"),
+        (["arithmetic", "--generator", "g.tnz", "--confidence", "0.5"], "got 0.5"),
+        (["train", "--ema-decay", "1.5"], "--ema-decay must be in [0, 1)"),
+        (["train", "--max-minutes", "0"], "--max-minutes must be above 0"),
+        (["classifiers", "--lr", "-0.1"], "--lr must be above 0, got -0.1"),
+        (["sample", "--generator", "g.tnz", "--n", "1"], "--n must be at least 2"),
     ],
 )
 def test_bad_numbers_are_refused_before_anything_runs(argv, message, tmp_path, capsys):

@@ -115,12 +115,18 @@ def test_faces_are_cached_outside_the_data_folder_and_read_back(isolated, monkey
     monkeypatch.setattr(celeba, "decode_zip", no_decoding)
     x2, _ = celeba.load_faces(data, count=3)
     np.testing.assert_array_equal(x, x2)
-    # another count is another cache entry; a damaged entry is decoded again
+    # a damaged entry is decoded again; another count is another entry
     monkeypatch.undo()
     monkeypatch.setenv("HOME", str(isolated / "home"))
     cached[0].write_bytes(b"not an npy file")
     np.testing.assert_array_equal(celeba.load_faces(data, count=3)[0], x)
-    assert celeba.load_faces(data, count=2, cache=False)[0].shape == (2, 3, 64, 64)
+    np.testing.assert_array_equal(celeba.load_faces(data, count=2)[0], x[:2])
+    assert len(list(cached[0].parent.iterdir())) == 2
+    # the table's order decides the faces: a reordered table is another entry, not the old faces
+    table = data / "faces" / "celeba" / "list_attr_celeba_10k.csv"
+    lines = table.read_text().splitlines()
+    table.write_text("\n".join([lines[0], lines[2], lines[1], lines[3]]) + "\n")
+    np.testing.assert_array_equal(celeba.load_faces(data, count=3)[0], x[[1, 0, 2]])
 
 
 def test_missing_files_point_to_the_official_site(isolated):
@@ -138,14 +144,28 @@ def test_bad_files_are_named(isolated):
         celeba.load_data(isolated / "data", count=4, test_size=1)
     with pytest.raises(ValueError, match="test_size must be in"):
         celeba.load_data(isolated / "data", count=3, test_size=3)
+    with pytest.raises(ValueError, match="count must be a positive int, got 0"):
+        celeba.load_data(isolated / "data", count=0)
     table = folder / "list_attr_celeba_10k.csv"
     text = table.read_text()
     table.write_text(text.replace("Eyeglasses", "Glasses"))
     with pytest.raises(DatasetFileError, match="not the 40 official ones"):
         celeba.load_faces(isolated / "data", count=3)
     table.write_text(text.replace(",-1", ",0", 1))
-    with pytest.raises(DatasetFileError, match="row 1 is not an image name and 40 values"):
+    with pytest.raises(DatasetFileError, match="row 1 is not an image name and 40 values") as e:
         celeba.load_faces(isolated / "data", count=3)
+    # CelebA is never downloaded: the remedy is a good copy from the official site
+    assert celeba.OFFICIAL_SITE in str(e.value) and "download" not in str(e.value)
+    table.write_text("\n")
+    with pytest.raises(DatasetFileError, match="holds no attribute names"):
+        celeba.load_faces(isolated / "data", count=3)
+    official = folder / "list_attr_celeba.txt"  # the official layout, cut after its count line
+    official.write_text("202599\n")
+    (folder / "img_align_celeba_10k_89x109.zip").rename(folder / "img_align_celeba.zip")
+    with pytest.raises(DatasetFileError, match="list_attr_celeba.txt: holds no attribute names"):
+        celeba.load_faces(isolated / "data", count=3)
+    (folder / "img_align_celeba.zip").unlink()
+    official.unlink()
     make_mirror(folder, 3, names=["000001.jpg", "000002.jpg", "000009.jpg"])
     with pytest.raises(DatasetFileError, match=r"holds no 000003.jpg \(row 3"):
         celeba.load_faces(isolated / "data", count=3)
