@@ -345,7 +345,7 @@ def run_arithmetic(
         good = np.flatnonzero(study["_success"])
         case = int(good[0]) if len(good) else int(rng.integers(cases))
         picks = study["_cases"][case]
-        terms = [faces["images"][p] for p in picks]
+        terms = [generate(faces["z"][p]) for p in picks]
         means = [generate(faces["z"][p].mean(0, keepdims=True))[0] for p in picks]
         rows.append(
             {

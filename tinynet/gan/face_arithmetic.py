@@ -59,17 +59,23 @@ NOISE_SCALES = (0.25, 0.5, 0.75)  # shares of a case's three-z noise added to th
 
 
 def face_pool(generate, classify, latent_dim, n, seed=0, batch_size=1000):
-    """n uniform z in [-1, 1]^latent_dim, their faces and P(attributes), made in batches:
-    {"z" (n, latent_dim), "images" (n, 3, 64, 64), "probs" (n, K)} (images kept for figures)."""
+    """n uniform z in [-1, 1]^latent_dim and the classifier's P(attributes) of their faces, made
+    in batches: {"z" (n, latent_dim), "probs" (n, K)}. The faces are not kept (20,000 of them
+    are 1 GB of float32); ``generate(pool["z"][i])`` gives them back."""
     if not (isinstance(n, (int, np.integer)) and n >= 1):
         raise ValueError(f"face_pool: n must be a positive int, got {n!r}")
     z = sample_latent(n, latent_dim, "uniform", np.random.default_rng(seed))
-    images, probs = [], []
-    for start in range(0, n, batch_size):
-        x = np.asarray(generate(z[start : start + batch_size]), dtype=np.float32)
-        images.append(x)
-        probs.append(np.asarray(classify(x), dtype=np.float64))
-    return {"z": z, "images": np.concatenate(images), "probs": np.concatenate(probs)}
+    return {"z": z, "probs": read_faces(generate, classify, z, batch_size)}
+
+
+def read_faces(generate, classify, z, batch_size=1000):
+    """P(attributes) (N, K) float64 of the faces of z (N, latent_dim), generated in batches."""
+    z = np.asarray(z, dtype=np.float32)
+    probs = [
+        np.asarray(classify(generate(z[start : start + batch_size])), dtype=np.float64)
+        for start in range(0, len(z), batch_size)
+    ]
+    return np.concatenate(probs)
 
 
 def concept_mask(probs, concept, attributes=ATTRIBUTES, confidence=0.9):
@@ -80,8 +86,8 @@ def concept_mask(probs, concept, attributes=ATTRIBUTES, confidence=0.9):
             f"concept_mask: probabilities must be (N, {len(attributes)}) for columns "
             f"{attributes}, got shape {probs.shape}"
         )
-    if not 0.5 <= confidence < 1:
-        raise ValueError(f"concept_mask: confidence must be in [0.5, 1), got {confidence}")
+    if not 0.5 < confidence < 1:  # at 0.5 a face would both have and lack an attribute
+        raise ValueError(f"concept_mask: confidence must be in (0.5, 1), got {confidence}")
     mask = np.ones(len(probs), dtype=bool)
     for name, wanted in concept.items():
         if name not in attributes:
@@ -132,6 +138,14 @@ def equation_study(
     counts and shares, plus "_cases" (the indices into the pool per term) and "_z" (results'
     z) for figures. Raises ValueError naming the concept when a group has fewer than ``group``
     samples."""
+    for name, value in (("cases", cases), ("group", group)):
+        if not (isinstance(value, (int, np.integer)) and value >= 1):
+            raise ValueError(f"equation_study: {name} must be a positive int, got {value!r}")
+    unknown = sorted(set(equation["target"][1]) - set(attributes))
+    if unknown:
+        raise ValueError(
+            f"equation_study: unknown target attributes {unknown}; known: {attributes}"
+        )
     rng = np.random.default_rng(seed)
     z, probs = pool["z"], pool["probs"]
     members = []
@@ -161,10 +175,7 @@ def equation_study(
     tried["swapped"] = (
         means[:, 2] + pool_vector + random_like(noise, np.random.default_rng([seed, 1]))
     )
-    p = {
-        k: np.asarray(classify(generate(np.asarray(v, dtype=np.float32))), dtype=np.float64)
-        for k, v in tried.items()
-    }
+    p = {k: read_faces(generate, classify, v) for k, v in tried.items()}
     ok = {k: reads_as(v, target, attributes) for k, v in p.items()}
     return {
         "equation": " - ".join(n for n, _ in equation["terms"][:2])

@@ -22,12 +22,11 @@ def pool(models):
     return fa_.face_pool(generate, classify, latent_dim=6, n=600, seed=0, batch_size=256)
 
 
-def test_pool_holds_the_faces_of_its_z_and_their_probabilities(models, pool):
+def test_pool_holds_uniform_z_and_the_probabilities_of_their_faces(models, pool):
     generate, classify = models
     assert pool["z"].shape == (600, 6) and pool["z"].dtype == np.float32
     assert pool["z"].min() >= -1 and pool["z"].max() <= 1  # uniform z
-    assert pool["images"].shape == (600, 3, 64, 64)
-    np.testing.assert_allclose(pool["images"][:5], generate(pool["z"][:5]), atol=1e-6)
+    assert set(pool) == {"z", "probs"}  # the faces are not kept: their z gives them back
     expected = 1 / (1 + np.exp(-8 * np.tanh(pool["z"][:, :3].astype(np.float64))))
     np.testing.assert_allclose(pool["probs"], expected, atol=1e-4)
 
@@ -46,6 +45,8 @@ def test_concept_mask_needs_confidence_on_every_attribute():
         fa_.concept_mask(probs[:, :2], woman_glasses)
     with pytest.raises(ValueError, match="confidence"):
         fa_.concept_mask(probs, woman_glasses, confidence=0.3)
+    with pytest.raises(ValueError, match=r"in \(0.5, 1\), got 0.5"):  # 0.5 both has and lacks
+        fa_.concept_mask(probs, woman_glasses, confidence=0.5)
 
 
 def test_random_like_keeps_each_length_and_draws_fresh_directions():
@@ -116,8 +117,13 @@ def test_the_noise_decomposition_adds_back_each_cases_own_noise_or_a_random_one(
     )
 
 
-def test_a_concept_too_rare_for_three_samples_is_named(models, pool):
+def test_bad_arguments_and_a_concept_too_rare_for_three_samples_are_named(models, pool):
     generate, classify = models
+    with pytest.raises(ValueError, match="cases must be a positive int, got 0"):
+        fa_.equation_study(fa_.EQUATIONS["glasses"], pool, generate, classify, cases=0)
+    bald = {"terms": fa_.EQUATIONS["glasses"]["terms"], "target": ("bald", {"Bald": True})}
+    with pytest.raises(ValueError, match=r"unknown target attributes \['Bald'\]"):
+        fa_.equation_study(bald, pool, generate, classify, cases=2)
     tiny = {k: v[:4] for k, v in pool.items()}
     with pytest.raises(ValueError, match="confidently '(man|woman)"):
         fa_.equation_study(fa_.EQUATIONS["glasses"], tiny, generate, classify, cases=2)
