@@ -106,6 +106,17 @@ RANGES = {  # option: (low, high, whether low itself is allowed, the range in wo
 }
 
 
+def default_classifier():
+    """The committed classifier: DEFAULT_CLASSIFIER from the current folder, else from the
+    repository this package sits in; None when neither holds it (an installed package)."""
+    from pathlib import Path
+
+    for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        if (root / DEFAULT_CLASSIFIER).is_file():
+            return str(root / DEFAULT_CLASSIFIER)
+    return None
+
+
 def check_ranges(args):
     """Refuse an option outside its range (RANGES) by name and value, before anything runs."""
     for name, (low, high, closed, words) in RANGES.items():
@@ -136,6 +147,14 @@ def run(args):
         check_positive(args, "epochs", "batch_size", "limit", "steps_per_epoch", "width")
         check_positive(args, "cases", "pool")
         check_ranges(args)
+        if getattr(args, "classifier", None) == DEFAULT_CLASSIFIER:
+            args.classifier = default_classifier()
+            if args.classifier is None:
+                raise ValueError(
+                    f"--classifier: the default, {DEFAULT_CLASSIFIER}, is neither in the current "
+                    f"folder nor beside this package (it is committed in tinynet's repository); "
+                    f"pass --classifier PATH, or train one with `tinynet gan faces classifiers`"
+                )
         runs.check_oversample(getattr(args, "oversample", []))
         check_out_dir(out, args.overwrite, getattr(args, "resume", False))
     except (RunFolderError, ValueError) as e:

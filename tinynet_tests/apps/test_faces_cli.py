@@ -2,6 +2,7 @@
 mechanics and the files written, not the quality), and its refusals."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -267,3 +268,13 @@ def test_bad_oversample_specs_are_refused_by_name(spec, message, tmp_path, capsy
     err = capsys.readouterr().err
     assert repr(spec) in err and message in err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_default_classifier_is_found_from_any_folder_or_named(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    found = faces_cli.default_classifier()
+    committed = Path(faces_cli.__file__).resolve().parents[2] / faces_cli.DEFAULT_CLASSIFIER
+    assert found == (str(committed) if committed.is_file() else None)
+    monkeypatch.setattr(faces_cli, "default_classifier", lambda: None)
+    assert faces_cli.main(["sample", "--generator", "g.tnz", "--out", str(tmp_path / "o")]) == 1
+    assert "--classifier: the default, results/faces/classifiers" in capsys.readouterr().err
