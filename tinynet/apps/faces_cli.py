@@ -236,7 +236,7 @@ def run(args):
                 f"same size {q['fid_same_size']:.3f}, real halves {q['fid_real_halves']:.3f}; "
                 f"shares {shares}. Files in {out}"
             )
-    except (FileNotFoundError, ModelFileError, DatasetFileError) as e:
+    except (FileNotFoundError, ModelFileError, DatasetFileError, RunFolderError) as e:
         print(f"{who}: {e}", file=sys.stderr)
         return 1
     return 0

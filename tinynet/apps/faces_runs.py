@@ -21,6 +21,7 @@ from ..datasets import celeba
 from ..gan.checkpoint import GANCheckpoint, resume_gan
 from ..gan.face_arithmetic import (
     EQUATIONS,
+    RareConceptError,
     equation_study,
     face_pool,
     group_sizes,
@@ -32,7 +33,7 @@ from ..gan.latent import interpolate, sample_latent
 from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from ..models.checkpoint import EpochTimer
 from ..zoo import face_attributes as fa
-from .runs import machine_info
+from .runs import RunFolderError, machine_info
 
 TARGETS = {"balanced_accuracy": 0.9, "success_rate": 0.7}
 
@@ -216,6 +217,17 @@ def run_train(
     state = resume_gan(gan, out) if resume else None
     if resume and state is None:
         raise FileNotFoundError(f"run_train: --resume, but {out} has no checkpoint.tnz")
+    settings = {
+        "width": width,
+        "batch_size": batch_size,
+        "ema_decay": ema_decay or None,
+        "oversample": list(oversample),
+        "limit": limit,
+    }
+    if state:
+        check_same_settings(state, settings, out)
+    else:
+        clear_run_files(out)
     done = state["epochs"] if state else 0
     backend.seed(seed + done)  # a resumed session draws fresh batches and z, seeded by its start
     check_oversample(oversample)  # bad specs fail before any work
@@ -228,10 +240,9 @@ def run_train(
     grid = SampleGrid(os.path.join(out, "samples-epoch{epoch:03d}.png"), n=36, nrow=6)
     losses = LossRecorder(previous=(state or {}).get("batch_losses"))
     log = os.path.join(out, "train.log")
-    if not resume and os.path.exists(log):
-        os.remove(log)
     timer = EpochTimer()
-    checkpoint = GANCheckpoint(gan, out, timer, state, recorder=losses)
+    session = {**settings, "from_epoch": done, "machine": machine_info(device)}
+    checkpoint = GANCheckpoint(gan, out, timer, state, recorder=losses, session=session)
     budget = [TimeBudget(max_seconds)] if max_seconds else []
     gan.fit(
         x,
@@ -277,9 +288,42 @@ def run_train(
         "stopped_by_time_budget": bool(budget and budget[0].stopped_early),
         "history": checkpoint.history,
         "machine": machine_info(device),
+        "session_log": checkpoint.session_log,
     }
     write_json(out, "results.json", results)
     return results
+
+
+RUN_FILES = ("checkpoint.tnz", "checkpoint.json", "train.log", "samples-epoch*.png")
+
+
+def clear_run_files(out):
+    """Remove an earlier run's checkpoint, log and per-epoch grids from ``out`` (a fresh run
+    there, after --overwrite), so that none of them outlives it or is resumed by mistake."""
+    import glob
+
+    for pattern in RUN_FILES:
+        for path in glob.glob(os.path.join(glob.escape(str(out)), pattern)):
+            os.remove(path)
+
+
+def check_same_settings(state, settings, out):
+    """Refuse to resume the run saved in ``out`` with other settings than its last session's
+    (RunFolderError naming each); checkpoints without a session log are not checked."""
+    log = state.get("session_log") or []
+    if not log:
+        return
+    before = log[-1]
+    changed = [
+        f"--{k.replace('_', '-')} {v!r} (the run has {before[k]!r})"
+        for k, v in settings.items()
+        if k in before and before[k] != v
+    ]
+    if changed:
+        raise RunFolderError(
+            f"--resume: {out} was trained with other settings: {'; '.join(changed)}; resume "
+            f"with the run's own, or start a new run in another --out"
+        )
 
 
 def load_generator(path, device="cpu"):
@@ -339,7 +383,7 @@ def run_arithmetic(
             study = equation_study(
                 equation, faces, generate, classify, cases, fa.ATTRIBUTES, confidence, seed=seed + k
             )
-        except ValueError as e:  # a concept too rare in this generator's pool: say so, go on
+        except RareConceptError as e:  # too rare in this generator's pool: say so, go on
             results[name] = {"error": str(e), "group_sizes": sizes, "cases": 0}
             continue
         good = np.flatnonzero(study["_success"])
@@ -358,8 +402,11 @@ def run_arithmetic(
         )
         results[name] = {k2: v for k2, v in study.items() if not k2.startswith("_")}
         results[name]["figure_case_succeeded"] = bool(len(good))
+    figure = os.path.join(out, "arithmetic.png")
     if rows:
-        save_face_arithmetic(rows, os.path.join(out, "arithmetic.png"))
+        save_face_arithmetic(rows, figure)
+    elif os.path.exists(figure):  # an earlier run's, which these results do not show
+        os.remove(figure)
     results.update(
         pool=pool,
         confidence=confidence,

@@ -101,8 +101,8 @@ class GANCheckpoint(RunCheckpoint):
     per-batch losses join the run state as "batch_losses", so a resumed run's loss curve
     starts at its first batch."""
 
-    def __init__(self, gan, out_dir, timer, previous=None, recorder=None):
-        super().__init__(out_dir, timer, previous)
+    def __init__(self, gan, out_dir, timer, previous=None, recorder=None, session=None):
+        super().__init__(out_dir, timer, previous, session)
         self.gan, self.recorder = gan, recorder
 
     def save(self, path, state):

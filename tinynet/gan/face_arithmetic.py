@@ -58,6 +58,10 @@ NOISE_SCALES = (0.25, 0.5, 0.75)  # shares of a case's three-z noise added to th
 # (none is the pool vector itself, all of it the equation)
 
 
+class RareConceptError(ValueError):
+    """A concept with fewer confident members in the pool than a case averages."""
+
+
 def face_pool(generate, classify, latent_dim, n, seed=0, batch_size=1000):
     """n uniform z in [-1, 1]^latent_dim and the classifier's P(attributes) of their faces, made
     in batches: {"z" (n, latent_dim), "probs" (n, K)}. The faces are not kept (20,000 of them
@@ -136,8 +140,8 @@ def equation_study(
     """``cases`` cases of the equation (an EQUATIONS entry) on concept groups chosen in ``pool``
     (a face_pool result), each with its random-vector control. Returns a JSON-able dict of
     counts and shares, plus "_cases" (the indices into the pool per term) and "_z" (results'
-    z) for figures. Raises ValueError naming the concept when a group has fewer than ``group``
-    samples."""
+    z) for figures. Raises RareConceptError naming the concept when a group has fewer than
+    ``group`` samples, ValueError for bad arguments."""
     for name, value in (("cases", cases), ("group", group)):
         if not (isinstance(value, (int, np.integer)) and value >= 1):
             raise ValueError(f"equation_study: {name} must be a positive int, got {value!r}")
@@ -152,7 +156,7 @@ def equation_study(
     for name, concept in equation["terms"]:
         idx = np.flatnonzero(concept_mask(probs, concept, attributes, confidence))
         if len(idx) < group:
-            raise ValueError(
+            raise RareConceptError(
                 f"equation_study: only {len(idx)} of {len(z)} pool samples are confidently "
                 f"'{name}' (P >= {confidence}), fewer than the {group} a case averages; enlarge "
                 f"the pool or lower the confidence"

@@ -44,9 +44,11 @@ class RunCheckpoint(Callback):
     off can go on from its last finished epoch (:func:`resume`).
 
     Passed to :func:`save_results` it serves as both the history and the timer of the whole run,
-    earlier sessions included. Put it after the :class:`EpochTimer` in the callback list."""
+    earlier sessions included. Put it after the :class:`EpochTimer` in the callback list.
+    ``session``: a JSON-able record of this session (its settings, its machine), appended to
+    the state's "session_log", one entry per session that passed one."""
 
-    def __init__(self, out_dir, timer, previous=None):
+    def __init__(self, out_dir, timer, previous=None, session=None):
         super().__init__()
         self.dir, self.timer = Path(out_dir), timer
         state = previous or {}
@@ -55,6 +57,7 @@ class RunCheckpoint(Callback):
         self.train_seconds = list(state.get("train_seconds", []))
         self.total = float(state.get("fit_seconds", 0.0))
         self.sessions = int(state.get("sessions", 0)) + 1
+        self.session_log = list(state.get("session_log", [])) + ([session] if session else [])
 
     @property
     def epochs_done(self):
@@ -75,6 +78,8 @@ class RunCheckpoint(Callback):
             "fit_seconds": self.total,
             "sessions": self.sessions,
         }
+        if self.session_log:
+            state["session_log"] = self.session_log
         self.save(self.dir / "checkpoint.tnz", state)
         # a readable copy for people and tools; resume reads the model file's own
         _write_json_atomic(self.dir / "checkpoint.json", state)

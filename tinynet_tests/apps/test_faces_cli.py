@@ -10,6 +10,7 @@ import pytest
 import tinynet as tn
 from tinynet.apps import faces_cli
 from tinynet.apps import faces_runs as runs
+from tinynet.apps.runs import RunFolderError
 from tinynet.models.saving import ModelFileError
 from tinynet.zoo import face_attributes as fa
 from tinynet_tests.gan.face_models import channel_reader, painting_generator
@@ -69,8 +70,19 @@ def test_train_resumes_from_its_checkpoint_up_to_the_epochs_in_all(tmp_path, cap
     state = json.loads((out / "checkpoint.json").read_text())
     assert state["epochs"] == 2 and len(state["batch_losses"]["g_loss"]) == 4
     assert state["batch_losses"]["g_loss"][:2] == first["batch_losses"]["g_loss"]
+    log = r["session_log"]  # one record per session: its settings and its machine
+    assert [e["from_epoch"] for e in log] == [0, 1] and all("machine" in e for e in log)
+    assert log[1]["ema_decay"] == runs.EMA_DECAY and log[1]["batch_size"] == 8
     with pytest.raises(ModelFileError, match="generator weight"):
         runs.run_train(str(out), epochs=3, resume=True, **{**args, "width": 2})
+    with pytest.raises(RunFolderError, match=f"--ema-decay 0.9 \\(the run has {runs.EMA_DECAY}\\)"):
+        runs.run_train(str(out), epochs=3, resume=True, ema_decay=0.9, **args)
+    with pytest.raises(RunFolderError, match="--batch-size 4 \\(the run has 8\\)"):
+        runs.run_train(str(out), epochs=3, resume=True, **{**args, "batch_size": 4})
+    # a fresh run in the folder (after --overwrite) leaves nothing of the old one to resume
+    runs.run_train(str(out), epochs=1, **args)
+    assert not (out / "samples-epoch002.png").exists()
+    assert json.loads((out / "checkpoint.json").read_text())["epochs"] == 1
     with pytest.raises(FileNotFoundError, match="no checkpoint.tnz"):
         runs.run_train(str(tmp_path / "empty"), epochs=1, resume=True, **args)
     assert faces_cli.main(["train", "--resume", "--out", str(tmp_path / "c")]) == 1
@@ -234,7 +246,9 @@ def test_concepts_too_rare_in_the_pool_are_reported_not_hidden(tmp_path, stand_i
         "--confidence",
         "0.99",
     ]
-    assert faces_cli.main(argv) == 1
+    out.mkdir()
+    (out / "arithmetic.png").write_bytes(b"an earlier run's figure")
+    assert faces_cli.main(argv + ["--overwrite"]) == 1
     assert "not measured" in capsys.readouterr().err
     r = json.loads((out / "results.json").read_text())
     for name in ("glasses", "smiling"):
