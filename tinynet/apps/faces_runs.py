@@ -10,7 +10,6 @@ CelebA is read through tinynet.datasets.celeba (TINYNET_DATA); its images are ne
 out: every figure here shows generated faces only.
 """
 
-import json
 import os
 import time
 
@@ -33,27 +32,9 @@ from ..gan.latent import interpolate, sample_latent
 from ..gan.monitors import LossRecorder, SampleGrid, TextLog, TimeBudget
 from ..models.checkpoint import EpochTimer
 from ..zoo import face_attributes as fa
-from .runs import RunFolderError, machine_info
+from .runs import RunFolderError, machine_info, write_json
 
 TARGETS = {"balanced_accuracy": 0.9, "success_rate": 0.7}
-
-
-def write_json(out, name, data):
-    """``data`` as indented JSON at out/name, written to a temporary file and renamed."""
-    path = os.path.join(out, name)
-    with open(path + ".part", "w") as f:
-        json.dump(data, f, indent=2, default=_jsonable)
-        f.write("\n")
-    os.replace(path + ".part", path)
-    return path
-
-
-def _jsonable(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(f"not JSON-able: {type(v).__name__}")
 
 
 def load_faces(split="all", limit=None, path=None):
@@ -162,7 +143,7 @@ def run_classifiers(
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
         "machine": machine_info(device),
     }
-    write_json(out, "metrics.json", metrics)
+    write_json(os.path.join(out, "metrics.json"), metrics)
     return metrics
 
 
@@ -290,7 +271,7 @@ def run_train(
         "machine": machine_info(device),
         "session_log": checkpoint.session_log,
     }
-    write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results
 
 
@@ -416,7 +397,7 @@ def run_arithmetic(
         classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
         machine=machine_info(device),
     )
-    write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results
 
 
@@ -459,5 +440,5 @@ def run_sample(
         classifier=str(classifier) if isinstance(classifier, (str, os.PathLike)) else None,
         machine=machine_info(device),
     )
-    write_json(out, "quality.json", report)
+    write_json(os.path.join(out, "quality.json"), report)
     return report

@@ -200,11 +200,11 @@ def run(args):
         r = _run_one(name, args, epochs, out, args.models_dir, clf, comm)
         print(summary(name, r, out))
         return 0
-    import json
     import os
     import traceback
 
     from . import gan_experiments as experiments
+    from .runs import write_json
 
     lines, failed, dcgan_models = {}, [], None
     for step in ORDER:
@@ -222,8 +222,7 @@ def run(args):
         if step == "dcgan":
             dcgan_models = models or sub
         print(lines[step], flush=True)
-        with open(os.path.join(out, "summary.json"), "w") as f:
-            json.dump(lines, f, indent=2)
+        write_json(os.path.join(out, "summary.json"), lines)
     return 1 if failed else 0
 
 

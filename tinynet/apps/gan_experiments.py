@@ -11,7 +11,6 @@ the host and moves each batch to the device, and measures quality with the cache
 (tinynet.gan.metrics.digit_classifier).
 """
 
-import json
 import os
 import time
 
@@ -39,6 +38,7 @@ from ..gan.networks import (
     discriminator_model,
     generator_model,
 )
+from .runs import write_json
 
 GRID_EPOCHS = (
     1,
@@ -85,22 +85,6 @@ def _prepare(out, seed):
     if os.path.exists(log):
         os.remove(log)
     return log
-
-
-def _write_json(out, name, data):
-    path = os.path.join(out, name)
-    with open(path, "w") as f:
-        json.dump(data, f, indent=2, default=_jsonable)
-        f.write("\n")
-    return path
-
-
-def _jsonable(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, np.ndarray):
-        return v.tolist()
-    raise TypeError(f"not JSON-able: {type(v).__name__}")
 
 
 def _timing(history, iterations_per_epoch):
@@ -256,7 +240,7 @@ def run_dcgan(
         ),
         **_environment(device),
     }
-    _write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results
 
 
@@ -361,7 +345,7 @@ def run_lecture(
         "quality": quality,
         **_environment(device),
     }
-    _write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results
 
 
@@ -455,7 +439,7 @@ def run_conditional(
         "targets_met": bool(quality["requested_digit_share"] >= 0.9),
         **_environment(device),
     }
-    _write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results
 
 
@@ -621,5 +605,5 @@ def run_latent_arithmetic(
     }
     results["targets_met_by_attribute"] = met
     results["targets_met"] = any(met.values())
-    _write_json(out, "results.json", results)
+    write_json(os.path.join(out, "results.json"), results)
     return results

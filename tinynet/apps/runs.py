@@ -192,9 +192,28 @@ def save_results(
         figure = fig()
         figure.savefig(out / fname, dpi=100)
         plt.close(figure)
-    with open(out / "metrics.json", "w") as f:
-        json.dump(metrics, f, indent=1)
+    write_json(out / "metrics.json", metrics, indent=1)
     return metrics
+
+
+def write_json(path, data, indent=2):
+    """``data`` as JSON at ``path`` (NumPy scalars and arrays as numbers and lists), written to a
+    temporary file beside it and renamed onto it: a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=indent, default=_jsonable)
+        f.write("\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _jsonable(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    raise TypeError(f"not JSON-able: {type(v).__name__}")
 
 
 class RunFolderError(ValueError):

@@ -81,6 +81,7 @@ def _train(args):
     from ..models.checkpoint import EpochTimer, RunCheckpoint, resume
     from ..training.optimizers import Adam
     from ..wavenet.metrics import bits_per_sample
+    from .runs import write_json
 
     out = Path(args.out)
     comm = None
@@ -160,7 +161,7 @@ def _train(args):
     if comm is not None:
         metrics["ranks"] = comm.size
     model.save(out / "model.tnz")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    write_json(out / "metrics.json", metrics, indent=1)
     print(f"test: {bits:.3f} bits/sample over {test.samples:,} samples", flush=True)
     return 0
 
@@ -242,6 +243,7 @@ def _evaluate(args):
     from ..datasets import fsdd
     from ..models import load_model
     from ..wavenet.metrics import bits_per_sample, mel_distance_db, wilson_interval
+    from .runs import write_json
 
     model = load_wavenet(args.model)
     mode = _mode(model)
@@ -363,7 +365,7 @@ def _evaluate(args):
             ]
         baselines = json.loads(Path(args.baselines).read_text()) if args.baselines else None
         bits_curve(curves, out / "bits.png", baselines)
-    (out / "evaluation.json").write_text(json.dumps(result, indent=1))
+    write_json(out / "evaluation.json", result, indent=1)
     print(json.dumps({k: v for k, v in result.items() if k != "read_back_by_digit"}))
     return 0
 
@@ -412,12 +414,13 @@ def _baselines(args):
     from ..datasets import fsdd
     from ..wavenet.baselines import all_baselines
     from ..wavenet.data import encode_clip
+    from .runs import write_json
 
     (train, _, _), (test, _, _) = fsdd.load_data()
     result = all_baselines([encode_clip(c) for c in train], [encode_clip(c) for c in test])
     print(json.dumps(result, indent=1))
     if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=1))
+        write_json(args.out, result, indent=1)
     return 0
 
 
