@@ -29,9 +29,9 @@ the same length in its place, say whether the noise costs by its length or by it
 
 import numpy as np
 
+from ..zoo.face_attributes import ATTRIBUTES
 from .latent import sample_latent
 
-ATTRIBUTES = ("Eyeglasses", "Smiling", "Male")
 EQUATIONS = {
     "glasses": {
         "terms": (

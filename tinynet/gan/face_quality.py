@@ -20,9 +20,8 @@ outputs (tinynet.zoo.face_attributes), the MNIST recipe of tinynet.gan.quality a
 
 import numpy as np
 
-from .quality import feature_stats, frechet_distance
-
-ATTRIBUTES = ("Eyeglasses", "Smiling", "Male")
+from ..zoo.face_attributes import ATTRIBUTES
+from .quality import feature_stats, frechet_distance, real_halves
 
 
 def _check_faces(images, who, what):
@@ -42,10 +41,8 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
             f"{len(generated)}"
         )
     f_gen, f_real = np.asarray(features(generated)), np.asarray(features(real))
-    order = np.random.default_rng(seed).permutation(len(real))
-    half = len(real) // 2
-    a, b = order[:half], order[half : 2 * half]
-    stats_b = feature_stats(f_real[b])
+    f_a, f_b = real_halves(f_real, seed)
+    stats_b = feature_stats(f_b)
     p_gen, p_real = np.asarray(probs(generated)), np.asarray(probs(real))
     read = {"generated": p_gen > 0.5, "real_classified": p_real > 0.5}  # (N, K) bool each
     if labels is not None:
@@ -60,11 +57,11 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
         "real": int(len(real)),
         "features": int(f_gen.shape[1]),
         "fid": frechet_distance(f_gen, f_real),
-        "fid_same_size": frechet_distance(feature_stats(f_gen[: len(b)]), stats_b),
-        "fid_real_halves": frechet_distance(feature_stats(f_real[a]), stats_b),
+        "fid_same_size": frechet_distance(feature_stats(f_gen[: len(f_b)]), stats_b),
+        "fid_real_halves": frechet_distance(feature_stats(f_a), stats_b),
         "fid_sizes": {
             "fid": [len(f_gen), len(f_real)],
-            "same_size": [min(len(b), len(f_gen)), len(b)],
+            "same_size": [min(len(f_b), len(f_gen)), len(f_b)],
         },
         "shares": _shares(read, attributes),
     }

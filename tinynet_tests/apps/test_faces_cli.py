@@ -174,7 +174,8 @@ def test_sample_measures_a_tiny_random_generator_against_real_stand_ins(tmp_path
         real=real,
     )
     assert q["samples"] == 30 and q["real"] == 40 and q["features"] == 4
-    assert q["fid"] >= 0 and q["fid_real_halves"] >= 0
+    assert q["fid"] > 0 and q["fid_real_halves"] > 0  # clipped at 0: positive, so measured
+    assert q["fid_sizes"] == {"fid": [30, 40], "same_size": [20, 20]}
     assert set(q["shares"]) == {"Eyeglasses", "Smiling", "Male"}
     assert q["shares"]["Male"]["real_labelled"] == pytest.approx(real[1][:, 2].mean(), abs=1e-4)
     assert (tmp_path / "s" / "samples.png").is_file()
