@@ -44,6 +44,11 @@ def face_quality(generated, real, features, probs, labels=None, attributes=ATTRI
     f_a, f_b = real_halves(f_real, seed)
     stats_b = feature_stats(f_b)
     p_gen, p_real = np.asarray(probs(generated)), np.asarray(probs(real))
+    if p_gen.shape != (len(generated), len(attributes)) or p_real.shape[1:] != p_gen.shape[1:]:
+        raise ValueError(
+            f"face_quality: probs must give (N, {len(attributes)}) for columns {attributes}, "
+            f"got {p_gen.shape} for the generated faces and {p_real.shape} for the real ones"
+        )
     read = {"generated": p_gen > 0.5, "real_classified": p_real > 0.5}  # (N, K) bool each
     if labels is not None:
         labels = np.asarray(labels, dtype=np.float64)

@@ -81,3 +81,5 @@ def test_bad_inputs_are_named():
         face_quality(ok, ok[:3], features, probs)
     with pytest.raises(ValueError, match=r"labels must be \(N real, 3\)"):
         face_quality(ok, ok, features, probs, labels=np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"probs must give \(N, 3\) for columns"):
+        face_quality(ok, ok, features, lambda x: probs(x)[:, :2])
